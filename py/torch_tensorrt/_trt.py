@@ -1,0 +1,91 @@
+"""The one door to TensorRT (DESIGN.md section 2).
+
+Every other module gets TensorRT from here: ``from torch_tensorrt._trt import trt``.
+TensorRT-RTX is preferred; standard TensorRT is used when only it is installed. Behaviour that
+differs between the two branches on ``ENABLED_FEATURES``, never on scattered import errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+
+def _import_tensorrt() -> tuple[ModuleType | None, bool]:
+    for name, is_rtx in (("tensorrt_rtx", True), ("tensorrt", False)):
+        try:
+            return importlib.import_module(name), is_rtx
+        except ImportError:
+            continue
+    return None, False
+
+
+_module, _is_rtx = _import_tensorrt()
+
+
+class _MissingTensorRT:
+    """Stands in for the module when no TensorRT is installed, failing with a fix on first use."""
+
+    def __getattr__(self, item: str) -> Any:
+        raise ImportError(
+            "No TensorRT Python package is installed. Install TensorRT-RTX with "
+            "`pip install tensorrt-rtx` (or standard TensorRT with `pip install tensorrt`)."
+        )
+
+
+trt: Any = _module if _module is not None else _MissingTensorRT()
+
+
+@dataclass
+class FeatureSet:
+    """What this installation can do.
+
+    One shared instance; code reads it at call time (``_trt.ENABLED_FEATURES.tensorrt_rtx``) so that
+    tests can simulate another backend with :func:`override_features`.
+    """
+
+    tensorrt_rtx: bool
+    tensorrt_available: bool
+    torch_tensorrt_runtime: bool  # the C++ runtime extension is loaded
+    python_runtime: bool = True
+
+
+def _cpp_runtime_loaded() -> bool:
+    try:
+        import torch
+
+        return hasattr(torch.classes, "tensorrt") and hasattr(torch.classes.tensorrt, "Engine")
+    except Exception:  # noqa: BLE001 - any failure means the extension is not usable
+        return False
+
+
+ENABLED_FEATURES = FeatureSet(
+    tensorrt_rtx=_is_rtx,
+    tensorrt_available=_module is not None,
+    torch_tensorrt_runtime=False,  # updated by torch_tensorrt.__init__ once the extension is loaded
+)
+
+TRT_VERSION: str = getattr(_module, "__version__", "0") if _module is not None else "0"
+
+
+@contextlib.contextmanager
+def override_features(**changes: bool) -> Iterator[FeatureSet]:
+    """Temporarily change fields of ENABLED_FEATURES (tests simulating another backend)."""
+    saved = {name: getattr(ENABLED_FEATURES, name) for name in changes}
+    for name, value in changes.items():
+        if not hasattr(ENABLED_FEATURES, name):
+            raise AttributeError(f"unknown feature {name!r}")
+        setattr(ENABLED_FEATURES, name, value)
+    try:
+        yield ENABLED_FEATURES
+    finally:
+        for name, value in saved.items():
+            setattr(ENABLED_FEATURES, name, value)
+
+
+def is_tensorrt_rtx() -> bool:
+    return ENABLED_FEATURES.tensorrt_rtx

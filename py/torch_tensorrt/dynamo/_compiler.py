@@ -1,0 +1,263 @@
+"""The compile pipeline: trace → lower → partition → convert/build → runtime modules."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import sympy
+import torch
+
+from torch_tensorrt._Input import Input
+from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary
+from torch_tensorrt.dynamo._tracer import as_inputs, trace
+from torch_tensorrt.dynamo.conversion import ConvertedSegment, convert_segment
+from torch_tensorrt.dynamo.lowering import lower_exported_program
+from torch_tensorrt.dynamo.partitioning import partition
+from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
+from torch_tensorrt.dynamo.runtime._segment_info import engine_info_for_segment
+
+logger = logging.getLogger("torch_tensorrt")
+
+ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+class _Stopwatch:
+    def __init__(self, summary: CompileSummary) -> None:
+        self.summary = summary
+
+    def stage(self, name: str) -> _Stage:
+        return _Stage(self.summary, name)
+
+
+class _Stage:
+    def __init__(self, summary: CompileSummary, name: str) -> None:
+        self.summary, self.name = summary, name
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        seconds = time.perf_counter() - self.start
+        self.summary.stage_seconds[self.name] = self.summary.stage_seconds.get(self.name, 0.0) + seconds
+        logger.info("stage %s took %.3f s", self.name, seconds)
+
+
+def symbol_ranges(module: torch.fx.GraphModule, specs: Sequence[Input]) -> dict[Any, tuple[int, int, int]]:
+    """Map each symbolic size of the graph inputs to its (min, opt, max) from the user's Inputs."""
+    ranges: dict[Any, tuple[int, int, int]] = {}
+    placeholders = [n for n in module.graph.nodes if n.op == "placeholder"]
+    for node, spec in zip(placeholders, specs):
+        val = node.meta.get("val")
+        if not isinstance(val, torch.Tensor):
+            continue
+        for d, size in enumerate(val.shape):
+            if isinstance(size, torch.SymInt):
+                expr = size.node.expr
+                if isinstance(expr, sympy.Symbol):
+                    ranges[expr] = (spec.min_shape[d], spec.opt_shape[d], spec.max_shape[d])
+    return ranges
+
+
+def _shape_range(val: torch.Tensor, ranges: dict[Any, tuple[int, int, int]]) -> ShapeRange:
+    bounds: list[list[int]] = [[], [], []]
+    for size in val.shape:
+        if isinstance(size, int):
+            for b in bounds:
+                b.append(size)
+            continue
+        expr = size.node.expr
+        for k, b in enumerate(bounds):
+            value = expr.subs({sym: r[k] for sym, r in ranges.items()})
+            if not value.is_number:
+                raise ValueError(f"cannot bound dynamic size {expr}: its symbols come from no Input range")
+            b.append(int(value))
+    return tuple(bounds[0]), tuple(bounds[1]), tuple(bounds[2])
+
+
+def _segment_input_ranges(
+    parent: torch.fx.GraphModule, call: torch.fx.Node, ranges: dict[Any, tuple[int, int, int]]
+) -> list[ShapeRange]:
+    result = []
+    for arg in call.args:
+        val = arg.meta.get("val") if isinstance(arg, torch.fx.Node) else None
+        if not isinstance(val, torch.Tensor):
+            raise ValueError(f"TensorRT segment {call.target} takes a non-tensor input {arg}")
+        result.append(_shape_range(val, ranges))
+    return result
+
+
+def inline_constant_inputs(parent: torch.fx.GraphModule, call: torch.fx.Node) -> None:
+    """Weights reach a fused segment as inputs; make them attributes of the segment instead.
+
+    TensorRT then bakes them into the engine as constants rather than taking them as inputs.
+    """
+    segment: torch.fx.GraphModule = getattr(parent, call.target)
+    placeholders = [n for n in segment.graph.nodes if n.op == "placeholder"]
+    new_args = []
+    for arg, placeholder in zip(call.args, placeholders):
+        if isinstance(arg, torch.fx.Node) and arg.op == "get_attr":
+            value = _fetch_attr(parent, arg.target)
+            attr = f"_const_{placeholder.name}"
+            segment.register_buffer(attr, value.detach(), persistent=False)
+            with segment.graph.inserting_before(placeholder):
+                const = segment.graph.get_attr(attr)
+                const.meta = dict(arg.meta)
+            placeholder.replace_all_uses_with(const)
+            segment.graph.erase_node(placeholder)
+        else:
+            new_args.append(arg)
+    call.args = tuple(new_args)
+    segment.recompile()
+
+
+def _fetch_attr(module: torch.nn.Module, target: str) -> torch.Tensor:
+    value: Any = module
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def compile_module(
+    module: torch.fx.GraphModule,
+    specs: Sequence[Input],
+    settings: CompilationSettings,
+    summary: CompileSummary,
+) -> torch.fx.GraphModule:
+    """Partition a lowered module and replace each TensorRT segment with a runtime module."""
+    watch = _Stopwatch(summary)
+    ranges = symbol_ranges(module, specs)
+    with watch.stage("partition"):
+        result = partition(module, settings)
+    summary.converted_ops.update(result.converted_ops)
+    summary.fallback_ops.update(result.fallback_ops)
+    for u in result.unsupported:
+        summary.fallback_reasons.setdefault(u.op, u.reason)
+    gm = result.module
+    if settings.dryrun:
+        return gm
+    for call in [n for n in gm.graph.nodes if n.op == "call_module" and n.target in result.trt_segments]:
+        inline_constant_inputs(gm, call)
+        segment_module = getattr(gm, call.target)
+        input_ranges = _segment_input_ranges(gm, call, ranges)
+        with watch.stage("convert+build"):
+            try:
+                converted = convert_segment(call.target, segment_module, input_ranges, settings)
+            except Exception as exc:
+                if settings.pass_through_build_failures or settings.require_full_compilation:
+                    raise
+                logger.warning("segment %s stays in PyTorch: %s", call.target, exc)
+                continue
+        summary.stage_seconds["convert"] = summary.stage_seconds.get("convert", 0.0) + converted.convert_seconds
+        summary.stage_seconds["build"] = summary.stage_seconds.get("build", 0.0) + converted.build_seconds
+        _record_engine(summary, converted)
+        out_node = next(n for n in segment_module.graph.nodes if n.op == "output")
+        output_is_tuple = isinstance(out_node.args[0], (list, tuple))
+        info = engine_info_for_segment(converted, settings)
+        setattr(gm, call.target, TorchTensorRTModule(info, name=call.target, output_is_tuple=output_is_tuple))
+    summary.stage_seconds.pop("convert+build", None)
+    _drop_unused_attributes(gm)
+    gm.recompile()
+    return gm
+
+
+def _drop_unused_attributes(gm: torch.fx.GraphModule) -> None:
+    """Weights now baked into engines would otherwise stay in memory (and in saved files) twice."""
+    for node in list(gm.graph.nodes):
+        if node.op == "get_attr" and not node.users:
+            gm.graph.erase_node(node)
+            owner_path, _, attr = str(node.target).rpartition(".")
+            owner = gm.get_submodule(owner_path) if owner_path else gm
+            if hasattr(owner, attr) and not isinstance(getattr(owner, attr), torch.nn.Module):
+                delattr(owner, attr)
+    gm.delete_all_unused_submodules()
+
+
+def _record_engine(summary: CompileSummary, converted: ConvertedSegment) -> None:
+    summary.engines.append(
+        EngineSummary(
+            name=converted.name,
+            engine_bytes=len(converted.engine),
+            inputs=len(converted.inputs),
+            outputs=len(converted.outputs),
+            convert_seconds=converted.convert_seconds,
+            build_seconds=converted.build_seconds,
+        )
+    )
+
+
+def compile(  # noqa: A001 - Torch-TensorRT's name
+    exported_program: torch.export.ExportedProgram,
+    inputs: Sequence[Any] | None = None,
+    *,
+    arg_inputs: Sequence[Any] | None = None,
+    kwarg_inputs: dict[str, Any] | None = None,
+    settings: CompilationSettings | None = None,
+    **kwargs: Any,
+) -> torch.fx.GraphModule:
+    """Compile an ExportedProgram; returns a GraphModule of TensorRT and PyTorch segments.
+
+    The compile summary is attached as ``module._compile_summary`` and logged at INFO.
+    """
+    if settings is None:
+        settings = CompilationSettings.from_kwargs(**kwargs)
+    elif kwargs:
+        raise TypeError("pass either settings= or keyword settings, not both")
+    specs = _specs_from_program(exported_program, arg_inputs if arg_inputs is not None else inputs)
+    summary = CompileSummary()
+    watch = _Stopwatch(summary)
+    with watch.stage("lower"):
+        lowered = lower_exported_program(exported_program, settings)
+    gm = compile_module(lowered, specs, settings, summary)
+    gm._compile_summary = summary  # type: ignore[assignment]
+    logger.info("compile summary:\n%s", summary)
+    return gm
+
+
+def _specs_from_program(program: torch.export.ExportedProgram, inputs: Sequence[Any] | None) -> list[Input]:
+    if inputs is not None:
+        return as_inputs(inputs)
+    # No Inputs given: take the ranges torch.export recorded for the user inputs.
+    specs = []
+    user_inputs = [
+        s.arg.name for s in program.graph_signature.input_specs if s.kind == torch.export.graph_signature.InputKind.USER_INPUT
+    ]
+    nodes = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
+    for name in user_inputs:
+        val = nodes[name].meta["val"]
+        lo, opt, hi = [], [], []
+        for size in val.shape:
+            if isinstance(size, int):
+                lo.append(size)
+                opt.append(size)
+                hi.append(size)
+            else:
+                vr = program.range_constraints.get(size.node.expr)
+                hint = size.node.hint
+                lo.append(int(vr.lower) if vr is not None else hint)
+                hi.append(int(vr.upper) if vr is not None and vr.upper.is_finite else hint)
+                opt.append(hint)
+        specs.append(Input(min_shape=lo, opt_shape=opt, max_shape=hi, dtype=val.dtype))
+    return specs
+
+
+def trace_and_compile(
+    module: torch.nn.Module,
+    arg_inputs: Sequence[Any],
+    kwarg_inputs: dict[str, Any] | None,
+    settings: CompilationSettings,
+) -> torch.fx.GraphModule:
+    specs = as_inputs(arg_inputs)
+    summary = CompileSummary()
+    watch = _Stopwatch(summary)
+    with watch.stage("trace"):
+        program = trace(module, specs, kwarg_inputs)
+    with watch.stage("lower"):
+        lowered = lower_exported_program(program, settings)
+    gm = compile_module(lowered, specs, settings, summary)
+    gm._compile_summary = summary  # type: ignore[assignment]
+    logger.info("compile summary:\n%s", summary)
+    return gm

@@ -1,0 +1,72 @@
+"""Stage 1: torch.export with dynamic dims taken from Input ranges."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from torch_tensorrt._Input import Input
+
+logger = logging.getLogger("torch_tensorrt")
+
+
+def as_inputs(values: Sequence[Any]) -> list[Input]:
+    """Normalise user inputs (Input objects or example tensors) to Input objects."""
+    result = []
+    for i, value in enumerate(values):
+        if isinstance(value, Input):
+            result.append(value)
+        elif isinstance(value, torch.Tensor):
+            result.append(Input.from_tensor(value))
+        else:
+            raise TypeError(
+                f"input {i} must be a torch_tensorrt.Input or a torch.Tensor, got {type(value).__name__}"
+            )
+    return result
+
+
+def _example_for(spec: Input) -> torch.Tensor:
+    if not spec.is_dynamic():
+        return spec.example_tensor("opt_shape")
+    # torch.export specialises sizes 0 and 1, so the example must use a size >= 2 on dynamic dims.
+    shape = [
+        opt if lo == hi else max(opt, min(2, hi))
+        for lo, opt, hi in zip(spec.min_shape, spec.opt_shape, spec.max_shape)
+    ]
+    if spec.dtype.is_floating_point:
+        return torch.randn(shape, dtype=spec.dtype)
+    return torch.ones(shape, dtype=spec.dtype)
+
+
+def _dynamic_shapes(specs: Sequence[Input]) -> tuple[dict[int, Any] | None, ...] | None:
+    if not any(s.is_dynamic() for s in specs):
+        return None
+    shapes: list[dict[int, Any] | None] = []
+    for index, spec in enumerate(specs):
+        dims = {
+            d: torch.export.Dim(f"input{index}_dim{d}", min=spec.min_shape[d], max=spec.max_shape[d])
+            for d in spec.dynamic_dims()
+        }
+        shapes.append(dims or None)
+    return tuple(shapes)
+
+
+def trace(
+    module: torch.nn.Module,
+    arg_inputs: Sequence[Input],
+    kwarg_inputs: dict[str, Any] | None = None,
+) -> torch.export.ExportedProgram:
+    """Export ``module`` for the given input specs; dynamic ranges become torch.export Dims."""
+    args = tuple(_example_for(spec) for spec in arg_inputs)
+    dynamic_shapes = _dynamic_shapes(arg_inputs)
+    try:
+        return torch.export.export(
+            module, args, kwargs=kwarg_inputs or None, dynamic_shapes=dynamic_shapes, strict=False
+        )
+    except Exception as exc:  # torch.export's own message says why a range is rejected
+        if dynamic_shapes is not None and "Constraints violated" in str(exc) or "dynamic" in str(exc).lower():
+            raise ValueError(f"torch.export rejected the dynamic input ranges: {exc}") from exc
+        raise

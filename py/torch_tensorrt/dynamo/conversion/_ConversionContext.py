@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch_tensorrt._trt import trt
+from torch_tensorrt.dynamo._settings import CompilationSettings
+
+
+@dataclass
+class ConversionContext:
+    """What a converter may touch: the network being built and the compile settings."""
+
+    net: trt.INetworkDefinition
+    compilation_settings: CompilationSettings = field(default_factory=CompilationSettings)
+    # Weights handed to TensorRT by pointer must outlive the engine build.
+    keep_alive: list[Any] = field(default_factory=list)
+    _name_counts: dict[str, int] = field(default_factory=dict)
+    # The fx node being converted, so converters can read its output dtype/shape from node.meta.
+    current_node: Any = None
+
+    def output_meta(self) -> Any:
+        return None if self.current_node is None else self.current_node.meta.get("val")
+
+    def unique_name(self, base: str) -> str:
+        count = self._name_counts.get(base, 0)
+        self._name_counts[base] = count + 1
+        return base if count == 0 else f"{base}_{count}"

@@ -1,0 +1,190 @@
+"""Helpers shared by converters: constants, casts, broadcasting, shapes. One place for each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from torch_tensorrt._trt import trt
+from torch_tensorrt._types import torch_to_trt_dtype, trt_to_torch_dtype
+from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
+
+TRTTensor = Any  # trt.ITensor; an alias keeps signatures readable without importing at type time
+
+
+def is_trt_tensor(value: Any) -> bool:
+    return isinstance(value, trt.ITensor)
+
+
+def set_layer_name(layer: Any, name: str, suffix: str = "") -> None:
+    layer.name = f"{name}{'_' + suffix if suffix else ''}"
+
+
+def node_dtype(node: torch.fx.Node) -> torch.dtype | None:
+    val = node.meta.get("val") if isinstance(node, torch.fx.Node) else None
+    return val.dtype if isinstance(val, torch.Tensor) else None
+
+
+def _scalar_dtype(value: Any) -> torch.dtype:
+    if isinstance(value, bool):
+        return torch.bool
+    if isinstance(value, int):
+        return torch.int64
+    return torch.float32
+
+
+def create_constant(
+    ctx: ConversionContext, value: Any, name: str, dtype: torch.dtype | None = None
+) -> TRTTensor:
+    """A constant layer holding ``value`` (tensor, numpy array or Python scalar/list)."""
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(value)
+    if not isinstance(value, torch.Tensor):
+        value = torch.tensor(value, dtype=dtype or _scalar_dtype(value if not isinstance(value, (list, tuple)) else value[0]))
+    tensor = value.detach().cpu()
+    if dtype is not None:
+        tensor = tensor.to(dtype)
+    if tensor.dtype == torch.float64:
+        # TensorRT has no float64; the module's float64 constants only exist as float32 there.
+        tensor = tensor.to(torch.float32)
+    tensor = tensor.contiguous()
+    ctx.keep_alive.append(tensor)
+    weights = trt.Weights(torch_to_trt_dtype(tensor.dtype), tensor.data_ptr(), tensor.numel())
+    layer = ctx.net.add_constant(tuple(tensor.shape), weights)
+    set_layer_name(layer, ctx.unique_name(f"{name}_constant"))
+    return layer.get_output(0)
+
+
+def get_trt_tensor(
+    ctx: ConversionContext, value: Any, name: str, dtype: torch.dtype | None = None
+) -> TRTTensor:
+    """Return ``value`` as an ITensor, creating a constant for tensors and scalars."""
+    if is_trt_tensor(value):
+        return value if dtype is None else cast_trt_tensor(ctx, value, dtype, name)
+    return create_constant(ctx, value, name, dtype)
+
+
+def dtype_of(tensor: TRTTensor) -> torch.dtype:
+    return trt_to_torch_dtype(tensor.dtype)
+
+
+def cast_trt_tensor(ctx: ConversionContext, tensor: TRTTensor, dtype: torch.dtype, name: str) -> TRTTensor:
+    if dtype == torch.float64:
+        dtype = torch.float32
+    if dtype_of(tensor) == dtype:
+        return tensor
+    layer = ctx.net.add_cast(tensor, torch_to_trt_dtype(dtype))
+    set_layer_name(layer, ctx.unique_name(f"{name}_cast_{dtype}".replace("torch.", "")))
+    return layer.get_output(0)
+
+
+def prepend_ones(ctx: ConversionContext, tensor: TRTTensor, count: int, name: str) -> TRTTensor:
+    """Reshape to rank + count by adding leading size-1 dims (works for dynamic shapes)."""
+    if count <= 0:
+        return tensor
+    layer = ctx.net.add_shuffle(tensor)
+    if has_dynamic_dims(tensor):
+        ones = create_constant(ctx, torch.ones(count, dtype=torch.int64), f"{name}_ones")
+        shape = ctx.net.add_shape(tensor).get_output(0)
+        layer.set_input(1, concat_shape(ctx, [ones, shape], name))
+    else:
+        layer.reshape_dims = (1,) * count + tuple(tensor.shape)
+    set_layer_name(layer, ctx.unique_name(f"{name}_broadcast"))
+    return layer.get_output(0)
+
+
+def broadcast_ranks(ctx: ConversionContext, a: TRTTensor, b: TRTTensor, name: str) -> tuple[TRTTensor, TRTTensor]:
+    """TensorRT elementwise layers need equal ranks; numpy-style broadcasting pads on the left."""
+    ra, rb = len(a.shape), len(b.shape)
+    return prepend_ones(ctx, a, rb - ra, f"{name}_a"), prepend_ones(ctx, b, ra - rb, f"{name}_b")
+
+
+def has_dynamic_dims(tensor: TRTTensor) -> bool:
+    return any(d < 0 for d in tensor.shape)
+
+
+def get_positive_dim(dim: int, rank: int) -> int:
+    if not -max(rank, 1) <= dim < max(rank, 1):
+        raise IndexError(f"dimension {dim} out of range for rank {rank}")
+    return dim % max(rank, 1)
+
+
+def shape_of(ctx: ConversionContext, tensor: TRTTensor, name: str) -> TRTTensor:
+    layer = ctx.net.add_shape(tensor)
+    set_layer_name(layer, ctx.unique_name(f"{name}_shape"))
+    return layer.get_output(0)
+
+
+def dim_size(ctx: ConversionContext, tensor: TRTTensor, dim: int, name: str) -> TRTTensor:
+    """Size of one dim as a 1-element int64 shape tensor."""
+    index = create_constant(ctx, torch.tensor([dim], dtype=torch.int64), f"{name}_dim_index")
+    layer = ctx.net.add_gather(shape_of(ctx, tensor, name), index, 0)
+    set_layer_name(layer, ctx.unique_name(f"{name}_dim{dim}"))
+    return layer.get_output(0)
+
+
+def concat_shape(ctx: ConversionContext, parts: Sequence[TRTTensor], name: str) -> TRTTensor:
+    layer = ctx.net.add_concatenation(list(parts))
+    layer.axis = 0
+    set_layer_name(layer, ctx.unique_name(f"{name}_shape_concat"))
+    return layer.get_output(0)
+
+
+def shape_tensor_from_dims(ctx: ConversionContext, dims: Sequence[Any], name: str) -> TRTTensor:
+    """An int64 1-D shape tensor from a mix of ints and scalar/1-element ITensors."""
+    parts = []
+    for i, d in enumerate(dims):
+        if is_trt_tensor(d):
+            d = cast_trt_tensor(ctx, d, torch.int64, f"{name}_d{i}")
+            if len(d.shape) == 0:
+                d = prepend_ones(ctx, d, 1, f"{name}_d{i}")
+            parts.append(d)
+        else:
+            parts.append(create_constant(ctx, torch.tensor([int(d)], dtype=torch.int64), f"{name}_d{i}"))
+    return concat_shape(ctx, parts, name)
+
+
+def reshape(ctx: ConversionContext, tensor: TRTTensor, shape: Sequence[Any], name: str) -> TRTTensor:
+    """Reshape to ``shape`` whose entries may be ints (-1 allowed once) or ITensors."""
+    layer = ctx.net.add_shuffle(tensor)
+    if all(isinstance(d, int) for d in shape):
+        layer.reshape_dims = tuple(shape)
+    else:
+        layer.set_input(1, shape_tensor_from_dims(ctx, shape, name))
+    layer.zero_is_placeholder = False
+    set_layer_name(layer, ctx.unique_name(f"{name}_reshape"))
+    return layer.get_output(0)
+
+
+def result_dtype(*values: Any) -> torch.dtype:
+    """torch's type promotion over ITensors, tensors and Python scalars."""
+    tensors: list[torch.Tensor] = []
+    scalars: list[Any] = []
+    for v in values:
+        if is_trt_tensor(v):
+            dt = dtype_of(v)
+            tensors.append(torch.zeros((1,) * max(len(v.shape), 1), dtype=dt))
+        elif isinstance(v, torch.Tensor):
+            tensors.append(torch.zeros((1,) * max(v.dim(), 1), dtype=v.dtype) if v.dim() > 0 else torch.zeros((), dtype=v.dtype))
+        else:
+            scalars.append(v)
+    dtype = tensors[0].dtype if tensors else _scalar_dtype(scalars[0])
+    for t in tensors[1:]:
+        dtype = torch.promote_types(dtype, t.dtype)
+    for s in scalars:
+        # Python scalars only move the category (int → float), never the width.
+        dtype = torch.result_type(torch.zeros(1, dtype=dtype), s)
+    return dtype
+
+
+def output_dtype(ctx: ConversionContext, index: int | None = None) -> torch.dtype | None:
+    """The dtype PyTorch computed for the node being converted (from tracing metadata)."""
+    val = ctx.output_meta()
+    if index is not None and isinstance(val, (list, tuple)):
+        val = val[index]
+    if isinstance(val, torch.Tensor):
+        return torch.float32 if val.dtype == torch.float64 else val.dtype
+    return None

@@ -1,0 +1,1 @@
+"""Converter families, one module each; every function is registered for its ATen overloads."""

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import torch
+
+from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.lowering._decompositions import get_decompositions
+from torch_tensorrt.dynamo.lowering.passes import LOWERING_PASSES
+
+
+def lower_exported_program(
+    program: torch.export.ExportedProgram, settings: CompilationSettings
+) -> torch.fx.GraphModule:
+    """Decompose, unlift parameters into attributes and run the lowering passes in order."""
+    decomposed = program.run_decompositions(get_decompositions())
+    module = decomposed.module()
+    for graph_pass in LOWERING_PASSES:
+        module = graph_pass(module, settings)
+    module.graph.lint()
+    module.recompile()
+    return module

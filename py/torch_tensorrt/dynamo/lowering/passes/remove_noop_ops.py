@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import torch
+
+aten = torch.ops.aten
+
+# Ops that return their input unchanged in inference graphs.
+NOOP_OPS = {aten.alias.default, aten.detach.default, aten.lift_fresh_copy.default}
+
+
+def remove_noop_ops(module: torch.fx.GraphModule, settings: object = None) -> torch.fx.GraphModule:
+    for node in list(module.graph.nodes):
+        if node.op == "call_function" and node.target in NOOP_OPS:
+            node.replace_all_uses_with(node.args[0])
+            module.graph.erase_node(node)
+    module.recompile()
+    return module

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import logging
+import operator
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.fx.passes.infra.partitioner import CapabilityBasedPartitioner
+from torch.fx.passes.operator_support import OperatorSupportBase
+
+from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
+
+logger = logging.getLogger("torch_tensorrt")
+
+TRT_SEGMENT_PREFIX = "_run_on_acc_"
+
+# Nodes that only route values; they never count towards min_block_size.
+NON_COMPUTE_TARGETS = {operator.getitem, torch.ops.aten.sym_size.int}
+
+
+class UnsupportedOperatorError(RuntimeError):
+    """Raised with require_full_compilation=True when some ops cannot run in TensorRT."""
+
+
+def op_name(target: Any) -> str:
+    if isinstance(target, torch._ops.OpOverload):
+        return f"torch.ops.{target.name().replace('::', '.')}"
+    return getattr(target, "__name__", str(target))
+
+
+def _matches_executed_op(target: Any, executed: frozenset[Any]) -> bool:
+    if target in executed:
+        return True
+    if isinstance(target, torch._ops.OpOverload):
+        names = {op_name(target), target.name(), str(target)}
+        packet = target.overloadpacket
+        return packet in executed or bool(names & {str(e) for e in executed}) or f"torch.ops.aten.{packet.__name__}" in executed
+    return False
+
+
+def _source_location(node: torch.fx.Node) -> str:
+    trace = node.meta.get("stack_trace")
+    if not trace:
+        return "unknown location"
+    lines = [ln.strip() for ln in trace.strip().splitlines() if ln.strip().startswith("File")]
+    return lines[-1] if lines else trace.strip().splitlines()[-1]
+
+
+@dataclass
+class UnsupportedNode:
+    name: str
+    op: str
+    reason: str
+    location: str
+
+
+@dataclass
+class PartitionResult:
+    module: torch.fx.GraphModule
+    trt_segments: list[str] = field(default_factory=list)
+    converted_ops: Counter[str] = field(default_factory=Counter)
+    fallback_ops: Counter[str] = field(default_factory=Counter)
+    unsupported: list[UnsupportedNode] = field(default_factory=list)
+
+
+class _TensorRTSupport(OperatorSupportBase):
+    def __init__(self, settings: CompilationSettings) -> None:
+        self.settings = settings
+        self.unsupported: dict[torch.fx.Node, str] = {}
+
+    def is_node_supported(self, submodules: Any, node: torch.fx.Node) -> bool:
+        if node.op != "call_function":
+            return False
+        if node.target is operator.getitem:
+            return True  # follows its producer; partitioning keeps them together
+        if _matches_executed_op(node.target, self.settings.torch_executed_ops):
+            self.unsupported[node] = "listed in torch_executed_ops"
+            return False
+        entry, reason = DYNAMO_CONVERTERS.find(node, self.settings)
+        if entry is None:
+            self.unsupported[node] = reason
+            return False
+        return True
+
+
+def _is_tensor_valued(node: torch.fx.Node) -> bool:
+    val = node.meta.get("val")
+    if isinstance(val, torch.Tensor):
+        return True
+    if isinstance(val, (list, tuple)):
+        return all(isinstance(v, torch.Tensor) for v in val)
+    return False
+
+
+def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> PartitionResult:
+    """Fuse TensorRT-convertible regions of ``module`` into ``_run_on_acc_N`` submodules.
+
+    Regions with fewer than ``min_block_size`` compute ops stay in PyTorch. With
+    ``require_full_compilation`` any op left to PyTorch is an error listing all of them.
+    """
+    support = _TensorRTSupport(settings)
+    partitioner = CapabilityBasedPartitioner(
+        module, support, allows_single_node_partition=True, non_compute_ops=[str(t) for t in NON_COMPUTE_TARGETS]
+    )
+    proposed = partitioner.propose_partitions()
+    result = PartitionResult(module=module)
+    kept = []
+    for part in proposed:
+        _keep_outputs_tensor_valued(part, module)
+        compute = [n for n in part.nodes if n.target not in NON_COMPUTE_TARGETS]
+        if not compute:
+            continue
+        if len(compute) < settings.min_block_size and not settings.require_full_compilation:
+            for n in compute:
+                support.unsupported.setdefault(n, f"segment smaller than min_block_size={settings.min_block_size}")
+            continue
+        kept.append(part)
+    placed = {n for part in kept for n in part.nodes}
+    for node in module.graph.nodes:
+        if node.op != "call_function":
+            continue
+        if node in placed:
+            result.converted_ops[op_name(node.target)] += 1
+        elif node.target not in NON_COMPUTE_TARGETS:
+            reason = support.unsupported.get(node, "not placed in a TensorRT segment")
+            result.fallback_ops[op_name(node.target)] += 1
+            result.unsupported.append(UnsupportedNode(node.name, op_name(node.target), reason, _source_location(node)))
+    if settings.require_full_compilation and result.unsupported:
+        listing = "\n".join(f"  {u.op} (node {u.name}): {u.reason}; at {u.location}" for u in result.unsupported)
+        raise UnsupportedOperatorError(
+            "require_full_compilation=True but these ops cannot run in TensorRT:\n"
+            f"{listing}\nRemove require_full_compilation to run them in PyTorch."
+        )
+    fused = partitioner.fuse_partitions(kept, prefix=TRT_SEGMENT_PREFIX)
+    result.module = fused
+    result.trt_segments = [n.target for n in fused.graph.nodes if n.op == "call_module" and str(n.target).startswith(TRT_SEGMENT_PREFIX)]
+    return result
+
+
+def _keep_outputs_tensor_valued(part: Any, module: torch.fx.GraphModule) -> None:
+    """A TensorRT engine only returns tensors: move non-tensor results used outside back to PyTorch.
+
+    ``sym_size`` results are duplicated instead, so the segment keeps its own copy.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for node in list(part.nodes):
+            outside = [u for u in node.users if u not in part.nodes]
+            if not outside or _is_tensor_valued(node) or node.target is operator.getitem:
+                continue
+            if node.target is torch.ops.aten.sym_size.int:
+                with module.graph.inserting_after(node):
+                    copy = module.graph.call_function(node.target, node.args, node.kwargs)
+                    copy.meta = dict(node.meta)
+                for user in outside:
+                    user.replace_input_with(node, copy)
+            else:
+                part.remove_node(node) if hasattr(part, "remove_node") else part.nodes.pop(node)
+                changed = True

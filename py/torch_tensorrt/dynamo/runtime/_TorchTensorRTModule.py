@@ -1,0 +1,57 @@
+"""TorchTensorRTModule: one TensorRT segment of a compiled program."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
+from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
+
+
+class TorchTensorRTModule(torch.nn.Module):
+    """Holds one engine's serialized info; ``forward`` calls ``torch.ops.tensorrt.execute_engine``.
+
+    The info list (strings only) is what gets saved; the engine object is rebuilt from it.
+    """
+
+    def __init__(
+        self, engine_info: EngineInfo | list[str], name: str | None = None, output_is_tuple: bool | None = None
+    ) -> None:
+        super().__init__()
+        info = engine_info if isinstance(engine_info, EngineInfo) else EngineInfo.from_list(list(engine_info))
+        self.engine_info: list[str] = info.to_list()
+        self.name = name or info.name
+        self._engine: TRTEngine | None = None
+        # Mirror the replaced fx submodule: a tuple when it returned several values (or a 1-tuple).
+        self.output_is_tuple = len(info.output_names) > 1 if output_is_tuple is None else output_is_tuple
+
+    @property
+    def engine(self) -> TRTEngine:
+        if self._engine is None:
+            from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_for
+
+            self._engine = engine_for(self.engine_info)
+        return self._engine
+
+    @property
+    def input_names(self) -> list[str]:
+        return list(self.engine.info.input_names)
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self.engine.info.output_names)
+
+    def forward(self, *inputs: torch.Tensor) -> Any:
+        self.engine  # binds this module's engine (and its runtime settings) before the op looks it up
+        outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.engine_info)
+        return tuple(outputs) if self.output_is_tuple else outputs[0]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_engine"] = None  # live TensorRT objects never travel
+        return state
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"

@@ -1,0 +1,194 @@
+"""The runtime's only contact with TensorRT's runtime API (DESIGN.md section 2).
+
+``TRTEngine`` talks to an engine through the small handle classes defined here. The real
+implementation below calls TensorRT; ``torch_tensorrt.testing.emulated_runtime`` provides another
+implementation that evaluates the network on CPU. Nothing else in the runtime calls TensorRT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+
+from torch_tensorrt._trt import ENABLED_FEATURES, trt
+
+ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+# Integer values the TensorRT-RTX enums use; our strategy names map onto them.
+KERNEL_STRATEGY_NAMES = {"lazy": "LAZY", "eager": "EAGER", "none": "NONE"}
+CUDA_GRAPH_STRATEGY_NAMES = {
+    "disabled": "DISABLED",
+    "whole_graph_capture": "WHOLE_GRAPH_CAPTURE",
+}
+
+
+@dataclass(frozen=True)
+class IOTensor:
+    name: str
+    is_input: bool
+    dtype: torch.dtype
+    shape: tuple[int, ...]  # -1 for dynamic dims
+
+
+@dataclass(frozen=True)
+class ContextOptions:
+    """What the runtime config of a new execution context is made from."""
+
+    kernel_strategy: str = "lazy"
+    cuda_graph_strategy: str = "disabled"
+    runtime_cache: bytes | None = None  # serialized cache to start from
+    use_runtime_cache: bool = False
+
+
+class ExecutionContextHandle(Protocol):
+    def set_input_shape(self, name: str, shape: Sequence[int]) -> None: ...
+    def output_shape(self, name: str) -> tuple[int, ...]: ...
+    def bind(self, name: str, tensor: torch.Tensor) -> None: ...
+    def execute(self, stream: Any) -> None: ...
+    def serialize_runtime_cache(self) -> bytes | None: ...
+
+
+class EngineHandle(Protocol):
+    io_tensors: list[IOTensor]
+
+    def profile_shape(self, name: str) -> ShapeRange: ...
+    def create_context(self, options: ContextOptions) -> ExecutionContextHandle: ...
+
+
+class RuntimeBackend(Protocol):
+    name: str
+    device_type: str  # "cuda" for real engines, "cpu" when emulated
+
+    def load_engine(self, engine: bytes, name: str) -> EngineHandle: ...
+
+
+class NoUsableGPUError(RuntimeError):
+    pass
+
+
+class _TensorRTContext:
+    def __init__(self, engine: Any, options: ContextOptions) -> None:
+        self._cache = None
+        if ENABLED_FEATURES.tensorrt_rtx and hasattr(engine, "create_runtime_config"):
+            config = engine.create_runtime_config()
+            config.dynamic_shapes_kernel_specialization_strategy = getattr(
+                trt.DynamicShapesKernelSpecializationStrategy,
+                KERNEL_STRATEGY_NAMES[options.kernel_strategy],
+            )
+            config.cuda_graph_strategy = getattr(
+                trt.CudaGraphStrategy,
+                CUDA_GRAPH_STRATEGY_NAMES[options.cuda_graph_strategy],
+            )
+            if options.use_runtime_cache:
+                self._cache = config.create_runtime_cache()
+                if options.runtime_cache:
+                    self._cache.deserialize(options.runtime_cache)
+                config.set_runtime_cache(self._cache)
+            self._context = engine.create_execution_context(config)
+        else:
+            self._context = engine.create_execution_context()
+        if self._context is None:
+            raise RuntimeError(
+                "TensorRT could not create an execution context (see the TensorRT log)"
+            )
+
+    def set_input_shape(self, name: str, shape: Sequence[int]) -> None:
+        if not self._context.set_input_shape(name, tuple(shape)):
+            raise ValueError(f"TensorRT rejected shape {tuple(shape)} for input {name}")
+
+    def output_shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._context.get_tensor_shape(name))
+
+    def bind(self, name: str, tensor: torch.Tensor) -> None:
+        self._context.set_tensor_address(name, tensor.data_ptr())
+
+    def execute(self, stream: Any) -> None:
+        if not self._context.execute_async_v3(stream.cuda_stream):
+            raise RuntimeError(
+                "TensorRT failed to execute the engine (see the TensorRT log)"
+            )
+
+    def serialize_runtime_cache(self) -> bytes | None:
+        if self._cache is None:
+            return None
+        data = self._cache.serialize()
+        return bytes(data) if data is not None else None
+
+
+class _TensorRTEngine:
+    def __init__(self, engine: Any) -> None:
+        from torch_tensorrt._types import trt_to_torch_dtype
+
+        self._engine = engine
+        self.io_tensors = []
+        for i in range(engine.num_io_tensors):
+            name = engine.get_tensor_name(i)
+            self.io_tensors.append(
+                IOTensor(
+                    name=name,
+                    is_input=engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT,
+                    dtype=trt_to_torch_dtype(engine.get_tensor_dtype(name)),
+                    shape=tuple(engine.get_tensor_shape(name)),
+                )
+            )
+
+    def profile_shape(self, name: str) -> ShapeRange:
+        lo, opt, hi = self._engine.get_tensor_profile_shape(name, 0)
+        return tuple(lo), tuple(opt), tuple(hi)
+
+    def create_context(self, options: ContextOptions) -> ExecutionContextHandle:
+        return _TensorRTContext(self._engine, options)
+
+
+class TensorRTBackend:
+    """Runs engines on a GPU with TensorRT."""
+
+    name = "tensorrt"
+    device_type = "cuda"
+
+    def __init__(self) -> None:
+        self._runtime: Any = None
+
+    def load_engine(self, engine: bytes, name: str) -> EngineHandle:
+        if not torch.cuda.is_available():
+            raise NoUsableGPUError(
+                f"cannot run TensorRT engine {name!r}: no usable CUDA GPU on this machine. "
+                "Run the program on a machine with a supported GPU (TensorRT-RTX: compute capability "
+                "8.0, 8.6, 8.9 or 12.x), or use torch_tensorrt.testing.emulated_runtime() to check "
+                "it on the CPU."
+            )
+        if self._runtime is None:
+            from torch_tensorrt.dynamo.conversion._logger import TRT_LOGGER
+
+            self._runtime = trt.Runtime(TRT_LOGGER)
+        handle = self._runtime.deserialize_cuda_engine(engine)
+        if handle is None:
+            raise RuntimeError(
+                f"TensorRT could not deserialize engine {name!r}: the engine bytes are corrupt or were "
+                "built for another TensorRT version or GPU (see the TensorRT log)"
+            )
+        return _TensorRTEngine(handle)
+
+
+_REAL_BACKEND = TensorRTBackend()
+_ACTIVE_BACKEND: contextvars.ContextVar[RuntimeBackend | None] = contextvars.ContextVar(
+    "torch_tensorrt_runtime_backend", default=None
+)
+
+
+def current_backend() -> RuntimeBackend:
+    return _ACTIVE_BACKEND.get() or _REAL_BACKEND
+
+
+@contextlib.contextmanager
+def use_backend(backend: RuntimeBackend) -> Iterator[RuntimeBackend]:
+    token = _ACTIVE_BACKEND.set(backend)
+    try:
+        yield backend
+    finally:
+        _ACTIVE_BACKEND.reset(token)

@@ -1,0 +1,713 @@
+"""Python handle for TensorRT-RTX's runtime cache (the kernels it JIT-compiles on the device).
+
+TensorRT's own cache object only serializes to and deserializes from bytes and cannot merge two
+caches. This module owns everything around those bytes: the file format, where files live, locking,
+atomic replacement, recovery from bad files and saving at exit. It never imports TensorRT; the engine
+hands in ``bytes`` (:meth:`RuntimeCache.update`) and gets ``bytes`` back (:meth:`RuntimeCache.load`).
+
+File format (all integers little-endian), version 1::
+
+    offset  size  field
+    0       8     magic            b"TTRTRTC\\0"
+    8       4     format version   u32, currently 1
+    12      4     flags            u32, reserved, must be 0
+    16      8     payload length   u64, number of bytes after the header
+    24      32    payload SHA-256  digest of the payload bytes
+    56      n     payload          TensorRT's serialized runtime cache, untouched
+
+A file whose magic, version, flags, length or digest do not match (truncated, garbage, written by a
+newer format, bit rot) is reported with a :class:`RuntimeCacheWarning`, moved aside to
+``<name>.corrupt-<time_ns>`` and treated as missing, so TensorRT never sees bytes we cannot vouch for
+and a broken file never stops a model from running.
+
+Writing: under an exclusive lock on ``<name>.lock``, the new file is written to a temporary file in
+the same directory, fsynced, then ``os.replace``d over the old one; readers see either the old or the
+new file, never a mix, and a writer killed at any point leaves the old file intact (its temporary file
+is removed by the next writer, which can tell it is orphaned because temporaries only exist while
+their writer holds the lock).
+
+Sharing: TensorRT-RTX cannot merge caches, so by default every engine gets its own file named by its
+hash in a private per-user directory (:func:`default_cache_path`). A path given by the user is shared
+by every engine that uses it; in one process those engines share one handle
+(:meth:`RuntimeCache.shared`). When another process saved the file after this handle loaded it,
+:meth:`RuntimeCache.save` warns and then overwrites it (last writer wins, see there for why).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import hashlib
+import logging
+import os
+import re
+import stat
+import struct
+import sys
+import tempfile
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from ._file_lock import file_lock
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "HEADER_SIZE",
+    "MAGIC",
+    "RuntimeCache",
+    "RuntimeCacheFormatError",
+    "RuntimeCacheWarning",
+    "decode",
+    "default_cache_dir",
+    "default_cache_path",
+    "encode",
+    "resolve_runtime_cache",
+    "save_all_pending",
+]
+
+MAGIC = b"TTRTRTC\0"
+FORMAT_VERSION = 1
+_HEADER = struct.Struct("<8sIIQ32s")
+HEADER_SIZE = _HEADER.size  # 56
+CACHE_SUFFIX = ".trtcache"
+CACHE_DIR_ENV = "TORCH_TENSORRT_CACHE_DIR"
+DEFAULT_LOCK_TIMEOUT_S = 10.0
+
+# Test-only hook: called with the temporary file's path after it is written and fsynced, right before
+# it replaces the cache. Lets a test kill a writer at the worst moment without slowing real saves.
+_before_replace_hook: Callable[[Path], None] | None = None
+
+
+class RuntimeCacheWarning(UserWarning):
+    """A runtime cache file could not be used or saved as expected (never fatal)."""
+
+
+class RuntimeCacheFormatError(ValueError):
+    """Bytes that are not a runtime cache file in our format."""
+
+
+def encode(payload: bytes) -> bytes:
+    """Wrap TensorRT's serialized cache bytes in our header."""
+    payload = bytes(payload)
+    header = _HEADER.pack(
+        MAGIC, FORMAT_VERSION, 0, len(payload), hashlib.sha256(payload).digest()
+    )
+    return header + payload
+
+
+def _parse_header(data: bytes) -> tuple[int, bytes]:
+    """Validate a header and return (payload length, digest); raises RuntimeCacheFormatError."""
+    if len(data) < HEADER_SIZE:
+        raise RuntimeCacheFormatError(
+            f"file is {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header (truncated)"
+        )
+    magic, version, flags, length, digest = _HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise RuntimeCacheFormatError(
+            f"bad magic {magic!r} (expected {MAGIC!r}): not a runtime cache file"
+        )
+    if version != FORMAT_VERSION:
+        raise RuntimeCacheFormatError(
+            f"format version {version}, this build reads version {FORMAT_VERSION}"
+        )
+    if flags != 0:
+        raise RuntimeCacheFormatError(f"unknown header flags {flags:#x}")
+    return length, digest
+
+
+def decode(data: bytes) -> bytes:
+    """Return the payload of a cache file's bytes; raises RuntimeCacheFormatError if they are not valid."""
+    length, digest = _parse_header(data)
+    actual = len(data) - HEADER_SIZE
+    if actual < length:
+        raise RuntimeCacheFormatError(
+            f"payload is {actual} bytes, header says {length} (truncated)"
+        )
+    if actual > length:
+        raise RuntimeCacheFormatError(
+            f"{actual - length} unexpected bytes after the {length}-byte payload"
+        )
+    payload = data[HEADER_SIZE:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise RuntimeCacheFormatError(
+            "payload SHA-256 does not match the header (corrupted)"
+        )
+    return payload
+
+
+# ---------------------------------------------------------------------------------------------------
+# Where cache files live
+
+
+def _describe_owner(uid: int) -> str:
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def _secure_directory(directory: Path) -> None:
+    """Refuse a cache directory another user could write into; tighten our own if needed."""
+    st = os.lstat(directory)
+    if stat.S_ISLNK(st.st_mode):
+        raise PermissionError(
+            f"runtime cache directory {directory} is a symbolic link; refusing to use it because the "
+            f"link target may be controlled by another user. Replace it with a real directory or set "
+            f"{CACHE_DIR_ENV} to a directory you own."
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(
+            f"runtime cache directory {directory} exists but is not a directory; remove it or set "
+            f"{CACHE_DIR_ENV} to a directory you own."
+        )
+    if sys.platform == "win32":
+        # No POSIX uids or mode bits to check: directories under %LOCALAPPDATA% are protected by the
+        # user profile's ACLs, which is what makes them private there.
+        return
+    uid = os.geteuid()
+    if st.st_uid != uid:
+        raise PermissionError(
+            f"runtime cache directory {directory} is owned by {_describe_owner(st.st_uid)}, not by the "
+            f"current user ({_describe_owner(uid)}). Another user could plant kernels in it, so it is not "
+            f"used. Remove it, `chown` it to yourself, or set {CACHE_DIR_ENV} to a private directory."
+        )
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        logger.info(
+            "runtime cache directory %s was group/other writable; setting mode 0700",
+            directory,
+        )
+        os.chmod(directory, 0o700)
+
+
+def default_cache_dir() -> Path:
+    """The private per-user runtime cache directory, created 0700 and checked on every call.
+
+    ``$TORCH_TENSORRT_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/torch_tensorrt/runtime_cache`` or
+    ``~/.cache/torch_tensorrt/runtime_cache`` (Windows: ``%LOCALAPPDATA%\\torch_tensorrt\\runtime_cache``).
+    Raises ``PermissionError`` if it is a symlink or owned by another user (a shared temporary
+    directory would let that user plant a cache), ``NotADirectoryError`` if it is a file.
+    """
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        directory = Path(override).expanduser()
+    else:
+        if sys.platform == "win32":
+            base = os.environ.get("LOCALAPPDATA") or str(
+                Path.home() / "AppData" / "Local"
+            )
+        else:
+            base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        directory = Path(base) / "torch_tensorrt" / "runtime_cache"
+    directory = Path(os.path.abspath(directory))
+    if not os.path.lexists(directory):
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass  # created concurrently; checked below like any existing directory
+    _secure_directory(directory)
+    return directory
+
+
+_ENGINE_HASH_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def default_cache_path(engine_hash: str) -> Path:
+    """``<default_cache_dir()>/<engine_hash>.trtcache``: one file per engine, since caches cannot merge."""
+    if not _ENGINE_HASH_RE.fullmatch(engine_hash):
+        raise ValueError(f"engine hash {engine_hash!r} is not usable as a file name")
+    return default_cache_dir() / f"{engine_hash}{CACHE_SUFFIX}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The handle
+
+# Handles holding payloads that were updated but not yet saved; weak so that the registry never keeps
+# an engine's cache alive. Owners flush on teardown; the atexit hook covers handles still alive then.
+_PENDING: weakref.WeakSet[RuntimeCache] = weakref.WeakSet()
+_PENDING_MUTEX = threading.Lock()
+
+# One handle per user-given path within a process, so engines sharing a file share its kernels.
+_SHARED: weakref.WeakValueDictionary[str, RuntimeCache] = weakref.WeakValueDictionary()
+_SHARED_MUTEX = threading.Lock()
+
+
+class _Unseen:
+    """Marker: this handle has not looked at its file yet."""
+
+
+_UNSEEN = _Unseen()
+
+
+class RuntimeCache:
+    """A runtime cache stored in a file, a binary stream, or only in memory.
+
+    - ``RuntimeCache(path)``: file-backed; ``RuntimeCache(None)`` or ``RuntimeCache("")``: in memory only,
+      never writes anything; :meth:`from_file_like`: a binary stream in the same format, unlocked.
+    - :meth:`load` returns the stored payload or None (no file, or a bad file that was moved aside).
+    - :meth:`update` records the engine's latest serialized cache; :meth:`flush` saves it. Flushing
+      also happens on ``with`` exit and, for handles still alive, at interpreter exit.
+    - :meth:`save` writes immediately.
+
+    ``payload`` is the last loaded, saved or updated payload. ``load_count`` counts :meth:`load` calls,
+    ``save_count`` successful :meth:`save` calls (including those that found the file already
+    identical and skipped the write). Methods are thread-safe.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
+    ):
+        where = "" if path is None else os.fspath(path)
+        self.path: Path | None = (
+            Path(os.path.abspath(os.path.expanduser(where))) if where else None
+        )
+        self.lock_timeout = lock_timeout
+        self.payload: bytes | None = None
+        self.load_count = 0
+        self.save_count = 0
+        self._stream: BinaryIO | None = None
+        self._pending: bytes | None = None
+        # Digest of the payload in the file when this handle last read or wrote it; None = no file.
+        self._seen_digest: bytes | None | _Unseen = _UNSEEN
+        self._mutex = threading.RLock()
+
+    @classmethod
+    def from_file_like(cls, f: BinaryIO) -> RuntimeCache:
+        """A handle reading and writing ``f`` (seekable binary stream) in the file format, without locking."""
+        cache = cls(None)
+        cache._stream = f
+        return cache
+
+    @classmethod
+    def shared(cls, path: str | os.PathLike[str]) -> RuntimeCache:
+        """The process-wide handle for ``path`` (created on first use)."""
+        key = os.path.abspath(os.path.expanduser(path))
+        with _SHARED_MUTEX:
+            cache = _SHARED.get(key)
+            if cache is None:
+                cache = cls(key)
+                _SHARED[key] = cache
+            return cache
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None and self._stream is None
+
+    @property
+    def has_pending(self) -> bool:
+        return self._pending is not None
+
+    @property
+    def lock_path(self) -> Path | None:
+        return (
+            None if self.path is None else self.path.with_name(self.path.name + ".lock")
+        )
+
+    def __repr__(self) -> str:
+        where = (
+            "memory"
+            if self.in_memory
+            else ("stream" if self._stream is not None else str(self.path))
+        )
+        return f"RuntimeCache({where}, loads={self.load_count}, saves={self.save_count}, pending={self.has_pending})"
+
+    def __enter__(self) -> RuntimeCache:  # noqa: PYI034 - typing.Self needs 3.11
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Kernels compiled before an exception are still valid, so save either way.
+        self.flush()
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    def load(self) -> bytes | None:
+        """Read the stored payload; None when there is none or it was unusable (never raises for content)."""
+        with self._mutex:
+            self.load_count += 1
+            if self._stream is not None:
+                payload = self._load_stream()
+            elif self.path is None:
+                return self.payload
+            else:
+                payload = self._load_file(self.path)
+            if payload is not None:
+                self.payload = payload
+            return payload
+
+    def _load_stream(self) -> bytes | None:
+        assert self._stream is not None
+        if self._stream.seekable():
+            self._stream.seek(0)
+        data = self._stream.read()
+        if not data:
+            return None
+        try:
+            return decode(data)
+        except RuntimeCacheFormatError as e:
+            warnings.warn(
+                f"runtime cache stream {self._stream!r} is not usable: {e}; ignoring it",
+                RuntimeCacheWarning,
+                stacklevel=3,
+            )
+            return None
+
+    def _load_file(self, path: Path) -> bytes | None:
+        if not path.exists():
+            self._seen_digest = None
+            return None
+        try:
+            with contextlib.ExitStack() as stack:
+                try:
+                    locked = stack.enter_context(
+                        file_lock(self._lock_path_checked(), self.lock_timeout)
+                    )
+                except OSError as e:
+                    # Read-only cache directory or a peer holding the lock too long. Reading unlocked is
+                    # still consistent because writers replace the file atomically; only moving a bad
+                    # file aside needs the lock, so that is skipped.
+                    logger.info(
+                        "reading runtime cache %s without its lock: %s", path, e
+                    )
+                    locked = False
+                return self._read_and_check(path, locked)
+        except OSError as e:
+            warnings.warn(
+                f"could not read runtime cache {path}: {e}; continuing without it",
+                RuntimeCacheWarning,
+                stacklevel=4,
+            )
+            return None
+
+    def _read_and_check(self, path: Path, locked: bool) -> bytes | None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self._seen_digest = None
+            return None
+        try:
+            payload = decode(data)
+        except RuntimeCacheFormatError as e:
+            # Under the lock no writer can have replaced the file since we read it, so what is moved
+            # aside is exactly the bad file, never a good cache another process just saved.
+            aside = self._move_aside(path) if locked else None
+            where = f"moved it to {aside.name}" if aside else "left it in place"
+            warnings.warn(
+                f"runtime cache {path} is not a valid cache file ({e}); {where} and will rebuild the cache",
+                RuntimeCacheWarning,
+                stacklevel=5,
+            )
+            self._seen_digest = None
+            return None
+        self._seen_digest = hashlib.sha256(payload).digest()
+        return payload
+
+    @staticmethod
+    def _move_aside(path: Path) -> Path | None:
+        aside = path.with_name(f"{path.name}.corrupt-{time.time_ns()}")
+        try:
+            os.replace(path, aside)
+        except OSError as e:
+            logger.warning("could not move bad runtime cache %s aside: %s", path, e)
+            return None
+        return aside
+
+    def quarantine(self, reason: str) -> Path | None:
+        """Move the file aside because TensorRT rejected the payload it holds (e.g. another TensorRT-RTX
+        version); returns the new name. The file is left alone if another process replaced it since
+        this handle loaded it, as that file is a different cache."""
+        with self._mutex:
+            self.payload = None
+            if self.path is None or not self.path.exists():
+                return None
+            try:
+                with file_lock(self._lock_path_checked(), self.lock_timeout):
+                    seen = self._seen_digest
+                    if (
+                        not isinstance(seen, bytes)
+                        or _digest_on_disk(self.path) != seen
+                    ):
+                        return None  # not the file this handle loaded
+                    aside = self._move_aside(self.path)
+            except (OSError, TimeoutError) as e:
+                logger.warning(
+                    "could not quarantine runtime cache %s: %s", self.path, e
+                )
+                return None
+            if aside is None:
+                return None
+            self._seen_digest = None
+            warnings.warn(
+                f"runtime cache {self.path} was rejected ({reason}); moved it to {aside}",
+                RuntimeCacheWarning,
+                stacklevel=2,
+            )
+            return aside
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    def update(self, payload: bytes) -> None:
+        """Record the engine's current serialized cache; written by :meth:`flush` (or at exit)."""
+        payload = bytes(payload)
+        with self._mutex:
+            self.payload = payload
+            self._pending = payload
+        with _PENDING_MUTEX:
+            _PENDING.add(self)
+
+    def flush(self) -> bool:
+        """Save the pending payload if there is one. Returns whether something was saved."""
+        with self._mutex:
+            pending = self._pending
+            if pending is None:
+                return False
+            return self.save(pending)
+
+    def save(self, payload: bytes) -> bool:
+        """Store ``payload`` now. Returns False (and logs or warns) instead of raising on failure.
+
+        An empty payload is never stored: it would replace kernels with nothing (TensorRT serializes an
+        empty cache when an engine never ran), so it returns False and leaves the file alone.
+
+        If another process saved the file after this handle loaded it, a :class:`RuntimeCacheWarning`
+        says so and the file is overwritten anyway. Caches cannot be merged, and this handle's payload
+        holds the kernels this process compiled on top of what it loaded, so keeping the other file
+        would drop our kernels just as overwriting drops theirs; the warning points users sharing one
+        path between processes to per-engine default paths.
+        """
+        payload = bytes(payload)
+        with self._mutex:
+            if not payload:
+                logger.info(
+                    "not saving an empty runtime cache to %s; keeping what is there",
+                    self._where(),
+                )
+                self._clear_pending(payload)
+                return False
+            if self._stream is not None:
+                ok = self._save_stream(payload)
+            elif self.path is None:
+                ok = True
+            else:
+                ok = self._save_file(self.path, payload)
+            if ok:
+                self.payload = payload
+                self.save_count += 1
+                self._clear_pending(payload)
+            return ok
+
+    def _where(self) -> str:
+        return (
+            "memory"
+            if self.in_memory
+            else ("a stream" if self._stream is not None else str(self.path))
+        )
+
+    def _clear_pending(self, saved: bytes) -> None:
+        if self._pending is not None and self._pending == saved:
+            self._pending = None
+            with _PENDING_MUTEX:
+                _PENDING.discard(self)
+
+    def _save_stream(self, payload: bytes) -> bool:
+        assert self._stream is not None
+        try:
+            if self._stream.seekable():
+                self._stream.seek(0)
+            self._stream.write(encode(payload))
+            self._stream.truncate()
+            self._stream.flush()
+        except (OSError, ValueError) as e:  # ValueError: closed stream
+            warnings.warn(
+                f"could not write runtime cache to {self._stream!r}: {e}",
+                RuntimeCacheWarning,
+                stacklevel=4,
+            )
+            return False
+        return True
+
+    def _lock_path_checked(self) -> Path:
+        lock_path = self.lock_path
+        assert lock_path is not None
+        return lock_path
+
+    def _save_file(self, path: Path, payload: bytes) -> bool:
+        digest = hashlib.sha256(payload).digest()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with file_lock(self._lock_path_checked(), self.lock_timeout) as exclusive:
+                if exclusive:
+                    _remove_orphaned_temporaries(path)
+                on_disk = _digest_on_disk(path)
+                if on_disk == digest and _size_on_disk(path) == HEADER_SIZE + len(
+                    payload
+                ):
+                    self._seen_digest = digest
+                    return True  # the file already holds exactly this cache
+                seen = self._seen_digest
+                if (
+                    not isinstance(seen, _Unseen)
+                    and on_disk is not None
+                    and on_disk != seen
+                ):
+                    warnings.warn(
+                        f"runtime cache {path} changed since it was loaded (another process saved kernels); "
+                        "overwriting it with this process's cache, so kernels only the other process "
+                        "compiled are dropped. Caches cannot be merged: give each process or engine its "
+                        "own file (the default per-engine path does) to keep both.",
+                        RuntimeCacheWarning,
+                        stacklevel=4,
+                    )
+                _atomic_write(path, encode(payload))
+                self._seen_digest = digest
+                return True
+        except (OSError, TimeoutError) as e:
+            warnings.warn(
+                f"could not save runtime cache {path}: {e}",
+                RuntimeCacheWarning,
+                stacklevel=4,
+            )
+            return False
+
+
+def _digest_on_disk(path: Path) -> bytes | None:
+    """The payload digest claimed by the file's header; None when there is no valid header."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(HEADER_SIZE)
+    except FileNotFoundError:
+        return None
+    try:
+        return _parse_header(header)[1]
+    except RuntimeCacheFormatError:
+        return None
+
+
+def _size_on_disk(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return -1
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def _remove_orphaned_temporaries(path: Path) -> None:
+    """Delete temporaries left by killed writers. Call only while holding the real lock: writers
+    create temporaries only under it, so any that exist now belong to a writer that died."""
+    pattern = os.path.join(
+        glob.escape(str(path.parent)), glob.escape(_temp_prefix(path)) + "*.tmp"
+    )
+    for orphan in glob.glob(pattern):
+        try:
+            os.unlink(orphan)
+            logger.info("removed orphaned runtime cache temporary %s", orphan)
+        except OSError:
+            pass
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent
+    )
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if sys.platform != "win32":
+                # Keep a user's chosen permissions on replace; new files stay 0600 (mkstemp's default).
+                try:
+                    os.fchmod(f.fileno(), stat.S_IMODE(os.stat(path).st_mode))
+                except FileNotFoundError:
+                    pass
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if _before_replace_hook is not None:
+            _before_replace_hook(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable on POSIX; Windows cannot open directories, and NTFS journals it.
+    if sys.platform == "win32":
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Resolution and exit
+
+
+def resolve_runtime_cache(
+    value: str | os.PathLike[str] | RuntimeCache | None, engine_hash: str
+) -> RuntimeCache:
+    """The handle an engine uses for ``RuntimeSettings.runtime_cache`` (TensorRT-RTX only).
+
+    ``None`` → the engine's own file in the private default directory (:func:`default_cache_path`);
+    ``""`` → a new in-memory handle; a path → the process-wide handle shared by all engines using that
+    path; a :class:`RuntimeCache` → itself.
+    """
+    if isinstance(value, RuntimeCache):
+        return value
+    if value is None:
+        return RuntimeCache.shared(default_cache_path(engine_hash))
+    if isinstance(value, str | os.PathLike) and not os.fspath(value):
+        return RuntimeCache(None)
+    if isinstance(value, str | os.PathLike):
+        return RuntimeCache.shared(value)
+    raise TypeError(
+        f"runtime_cache must be a path, a RuntimeCache or None, not {type(value).__name__}"
+    )
+
+
+def save_all_pending() -> int:
+    """Flush every live handle with an unsaved payload; returns how many saved. Never raises
+    (it runs at interpreter exit, where an exception would only hide other exit handlers)."""
+    with _PENDING_MUTEX:
+        caches = list(_PENDING)
+    saved = 0
+    for cache in caches:
+        try:
+            saved += bool(cache.flush())
+        except Exception:  # see docstring
+            logger.exception("could not save runtime cache %r at exit", cache)
+    return saved
+
+
+atexit.register(save_all_pending)

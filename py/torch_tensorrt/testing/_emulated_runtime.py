@@ -1,0 +1,176 @@
+"""``emulated_runtime()``: run engines on CPU through the reference executor.
+
+Engines built inside the scope have their network recorded (keyed by the SHA-256 of the engine
+bytes) in an emulation store on disk, so a program saved in one process can be emulated when it
+is loaded in another. The Python engine runs unchanged: only the runtime backend, the one place
+that would call TensorRT, is replaced by the classes below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from torch_tensorrt.dynamo.conversion import NETWORK_BUILD_OBSERVERS, NetworkBuilt
+from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, ShapeRange, use_backend
+from torch_tensorrt.testing._reference import NetworkRecord, capture_network, execute_record
+from torch_tensorrt.testing._reference._dtypes import torch_dtype
+
+
+def default_store_dir() -> Path:
+    configured = os.environ.get("TORCH_TENSORRT_EMULATION_DIR")
+    if configured:
+        return Path(configured)
+    return Path(tempfile.gettempdir()) / f"torch_tensorrt_emulation_{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+
+
+class EmulationStore:
+    """Network records by engine hash, in memory and in a directory."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._records: dict[str, NetworkRecord] = {}
+
+    def put(self, engine: bytes, record: NetworkRecord) -> None:
+        key = hashlib.sha256(engine).hexdigest()
+        self._records[key] = record
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = self.directory / f"{key}.tmp{os.getpid()}"
+            tmp.write_bytes(record.to_bytes())
+            os.replace(tmp, self.directory / f"{key}.network")
+
+    def get(self, engine: bytes, name: str) -> NetworkRecord:
+        key = hashlib.sha256(engine).hexdigest()
+        record = self._records.get(key)
+        if record is None and self.directory is not None:
+            path = self.directory / f"{key}.network"
+            if path.exists():
+                record = NetworkRecord.from_bytes(path.read_bytes())
+                self._records[key] = record
+        if record is None:
+            raise RuntimeError(
+                f"emulated runtime: engine {name!r} was not built under emulated_runtime() with this "
+                f"store ({self.directory}); build it inside emulated_runtime() so its network is recorded"
+            )
+        return record
+
+
+@dataclass
+class EmulatedContext:
+    """Stands in for an execution context with its runtime config applied."""
+
+    record: NetworkRecord
+    options: ContextOptions
+    io: dict[str, IOTensor]
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    bound: dict[str, torch.Tensor] = field(default_factory=dict)
+    _results: dict[str, torch.Tensor] | None = None
+    kernels: set[str] = field(default_factory=set)
+    executions: int = 0
+
+    def __post_init__(self) -> None:
+        if self.options.runtime_cache:
+            text = self.options.runtime_cache.decode("utf-8", errors="replace")
+            self.kernels.update(k for k in text.split("\n")[1:] if k)
+
+    def set_input_shape(self, name: str, shape: Sequence[int]) -> None:
+        self.shapes[name] = tuple(shape)
+        self._results = None
+
+    def bind(self, name: str, tensor: torch.Tensor) -> None:
+        self.bound[name] = tensor
+        if self.io[name].is_input:
+            self._results = None
+
+    def _run(self) -> dict[str, torch.Tensor]:
+        if self._results is None:
+            inputs = {n: t for n, t in self.bound.items() if self.io[n].is_input}
+            self._results = execute_record(self.record, inputs)
+        return self._results
+
+    def output_shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._run()[name].shape)
+
+    def execute(self, stream: Any) -> None:
+        results = self._run()
+        for name, value in results.items():
+            self.bound[name].copy_(value)
+        # JIT kernels are specialised per input shape; record them like TensorRT-RTX would.
+        key = ";".join(f"{n}={self.shapes.get(n)}" for n in sorted(self.shapes))
+        self.kernels.add(key)
+        self.executions += 1
+        self._results = None
+
+    def serialize_runtime_cache(self) -> bytes | None:
+        if not self.options.use_runtime_cache:
+            return None
+        return ("emulated-runtime-cache\n" + "\n".join(sorted(self.kernels))).encode()
+
+
+class EmulatedEngine:
+    def __init__(self, record: NetworkRecord) -> None:
+        self.record = record
+        self.contexts: list[EmulatedContext] = []
+        dtypes = {spec.name: spec.dtype for layer in record.layers for spec in layer.outputs}
+        dtypes.update({spec.name: spec.dtype for spec in record.inputs})
+        self.io_tensors = [IOTensor(s.name, True, torch_dtype(s.dtype), tuple(s.shape)) for s in record.inputs]
+        self.io_tensors += [IOTensor(n, False, torch_dtype(dtypes[n]), ()) for n in record.outputs]
+
+    def profile_shape(self, name: str) -> ShapeRange:
+        for profile in self.record.profiles:
+            if name in profile:
+                lo, opt, hi = profile[name]
+                return tuple(lo), tuple(opt), tuple(hi)
+        spec = next(s for s in self.record.inputs if s.name == name)
+        return tuple(spec.shape), tuple(spec.shape), tuple(spec.shape)
+
+    def create_context(self, options: ContextOptions) -> EmulatedContext:
+        context = EmulatedContext(self.record, options, {t.name: t for t in self.io_tensors})
+        self.contexts.append(context)
+        return context
+
+
+class EmulatedBackend:
+    name = "emulated"
+    device_type = "cpu"
+
+    def __init__(self, store: EmulationStore) -> None:
+        self.store = store
+        self.engines: list[EmulatedEngine] = []
+
+    def load_engine(self, engine: bytes, name: str) -> EmulatedEngine:
+        handle = EmulatedEngine(self.store.get(engine, name))
+        self.engines.append(handle)
+        return handle
+
+
+@contextlib.contextmanager
+def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist: bool = True) -> Iterator[EmulatedBackend]:
+    """Within this scope engines run on CPU through the reference executor.
+
+    Engines built here record their networks in ``store_dir`` (default: a per-user temp
+    directory, or ``$TORCH_TENSORRT_EMULATION_DIR``) so that programs saved here can be loaded and
+    run under emulation in another process. ``persist=False`` keeps records in memory only.
+    """
+    directory = None if not persist else Path(store_dir) if store_dir is not None else default_store_dir()
+    backend = EmulatedBackend(EmulationStore(directory))
+
+    def observe(event: NetworkBuilt) -> None:
+        profile = {n: (list(r[0]), list(r[1]), list(r[2])) for n, r in event.profile.items()}
+        backend.store.put(event.engine, capture_network(event.network, [profile]))
+
+    NETWORK_BUILD_OBSERVERS.append(observe)
+    try:
+        with use_backend(backend):
+            yield backend
+    finally:
+        NETWORK_BUILD_OBSERVERS.remove(observe)
