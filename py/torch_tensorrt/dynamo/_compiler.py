@@ -213,6 +213,7 @@ def compile(  # noqa: A001 - Torch-TensorRT's name
         lowered = lower_exported_program(exported_program, settings)
     gm = compile_module(lowered, specs, settings, summary)
     gm._compile_summary = summary  # type: ignore[assignment]
+    gm._torch_tensorrt_inputs = specs  # type: ignore[assignment]  (used by save when no inputs are given)
     logger.info("compile summary:\n%s", summary)
     return gm
 
@@ -259,5 +260,6 @@ def trace_and_compile(
         lowered = lower_exported_program(program, settings)
     gm = compile_module(lowered, specs, settings, summary)
     gm._compile_summary = summary  # type: ignore[assignment]
+    gm._torch_tensorrt_inputs = specs  # type: ignore[assignment]  (used by save when no inputs are given)
     logger.info("compile summary:\n%s", summary)
     return gm

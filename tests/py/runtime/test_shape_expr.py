@@ -14,7 +14,6 @@ from torch.utils._sympy import functions as sym_fn
 from torch_tensorrt.dynamo.runtime import _shape_expr as se
 
 
-
 def fuzz(examples: int) -> settings:
     # No example database: the tests must not write into the source tree.
     return settings(
@@ -224,9 +223,7 @@ def test_to_expr_from_exported_symint() -> None:
 
 
 def _exprs() -> st.SearchStrategy[str]:
-    leaves = st.one_of(
-        st.integers(0, 50).map(str), st.sampled_from(["s0", "s1", "s2"])
-    )
+    leaves = st.one_of(st.integers(0, 50).map(str), st.sampled_from(["s0", "s1", "s2"]))
 
     def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         return st.one_of(

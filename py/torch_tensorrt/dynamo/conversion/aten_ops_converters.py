@@ -2,10 +2,18 @@
 
 from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     activation,
+    attention,
+    casts,
     conv,
+    creation,
     elementwise,
+    indexing,
     linear,
     normalization,
     pooling,
+    reduction,
     shape_ops,
+    slicing,
+    softmax,
+    unary,
 )

@@ -178,8 +178,6 @@ class TRTEngine:
     # -- shape inference for fake tensors ------------------------------------------------------------
     def infer_outputs(self, inputs: Sequence[Any]) -> list[tuple[tuple[Any, ...], torch.dtype]]:
         """Output shapes and dtypes for (possibly symbolic) input shapes, from the metadata."""
-        from torch_tensorrt.dynamo.runtime._shape_expr import evaluate
-
         symbols: dict[str, Any] = {}
         for spec, tensor in zip(self.info.metadata.inputs, inputs):
             for dim, size in zip(spec.shape, tensor.shape):
@@ -187,7 +185,7 @@ class TRTEngine:
                     symbols.setdefault(dim, size)
         result = []
         for spec in self.info.metadata.outputs:
-            shape = tuple(d if isinstance(d, int) else evaluate(d, symbols) for d in spec.shape)
+            shape = tuple(d if isinstance(d, int) else evaluate_shape_expr(d, symbols) for d in spec.shape)
             result.append((shape, torch_dtype(spec.dtype)))
         return result
 
@@ -198,3 +196,40 @@ class TRTEngine:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(EngineInfo.from_list(state["info"]))  # type: ignore[misc]
+
+
+def evaluate_shape_expr(expr: str, symbols: dict[str, Any]) -> Any:
+    """Evaluate a validated shape expression where symbols may be SymInts (fake tensors).
+
+    The checked evaluator in ``_shape_expr`` converts values to plain ints, which would specialise
+    symbolic sizes; this walks the same parsed tree with SymInt-friendly arithmetic instead.
+    """
+    from torch_tensorrt.dynamo.runtime import _shape_expr
+
+    if all(isinstance(v, int) for v in symbols.values()):
+        return _shape_expr.evaluate(expr, symbols)
+
+    def walk(node: Any) -> Any:
+        kind = node[0]
+        if kind == "int":
+            return node[1]
+        if kind == "sym":
+            return symbols[node[1]]
+        if kind == "neg":
+            return -walk(node[1])
+        if kind == "bin":
+            lhs, rhs = walk(node[2]), walk(node[3])
+            return {"+": lambda: lhs + rhs, "-": lambda: lhs - rhs, "*": lambda: lhs * rhs,
+                    "//": lambda: lhs // rhs, "%": lambda: lhs % rhs}[node[1]]()
+        values = [walk(a) for a in node[2]]
+        pick = torch.sym_max if node[1] == "max" else torch.sym_min
+        result = values[0]
+        for v in values[1:]:
+            result = pick(result, v)
+        return result
+
+    parsed = _shape_expr._parse_str(expr)
+    missing = [n for n in parsed.names if n not in symbols]
+    if missing:
+        raise ValueError(f"shape expression {expr!r}: symbols {missing} have no value")
+    return walk(parsed.tree)

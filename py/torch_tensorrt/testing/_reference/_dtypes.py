@@ -34,9 +34,7 @@ def torch_dtype(trt_name: str) -> torch.dtype:
     try:
         return _TRT_TO_TORCH[trt_name]
     except KeyError:
-        raise NotImplementedError(
-            f"reference executor: DataType.{trt_name} is not supported"
-        ) from None
+        raise NotImplementedError(f"reference executor: DataType.{trt_name} is not supported") from None
 
 
 def trt_name(dtype: torch.dtype) -> str:
@@ -44,9 +42,7 @@ def trt_name(dtype: torch.dtype) -> str:
     try:
         return _TORCH_TO_TRT[dtype]
     except KeyError:
-        raise NotImplementedError(
-            f"reference executor: torch dtype {dtype} has no TensorRT equivalent"
-        ) from None
+        raise NotImplementedError(f"reference executor: torch dtype {dtype} has no TensorRT equivalent") from None
 
 
 def is_floating(dtype: torch.dtype) -> bool:

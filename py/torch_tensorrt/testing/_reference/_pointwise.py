@@ -208,9 +208,7 @@ def _scale(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
         if w is None:
             return None
         if w.numel() != math.prod(coeff_shape):
-            raise layer_error(
-                layer, f"{key} has {w.numel()} values, ScaleMode.{mode} needs {math.prod(coeff_shape)}"
-            )
+            raise layer_error(layer, f"{key} has {w.numel()} values, ScaleMode.{mode} needs {math.prod(coeff_shape)}")
         return w.to(torch.float32).reshape(coeff_shape)
 
     y = widen(x)

@@ -112,16 +112,13 @@ class NetworkRecord:
             raise ValueError("not a serialized reference-executor NetworkRecord")
         if d.get("format_version") != _FORMAT_VERSION:
             raise ValueError(
-                f"NetworkRecord format version {d.get('format_version')} is not supported "
-                f"(expected {_FORMAT_VERSION})"
+                f"NetworkRecord format version {d.get('format_version')} is not supported (expected {_FORMAT_VERSION})"
             )
         return cls(
             inputs=[TensorSpec.from_dict(t) for t in d["inputs"]],
             layers=[LayerRecord.from_dict(layer) for layer in d["layers"]],
             outputs=[str(o) for o in d["outputs"]],
-            profiles=[
-                {str(k): [[int(x) for x in s] for s in v] for k, v in p.items()} for p in d["profiles"]
-            ],
+            profiles=[{str(k): [[int(x) for x in s] for s in v] for k, v in p.items()} for p in d["profiles"]],
             name=str(d.get("name", "")),
             trt_version=str(d.get("trt_version", "")),
         )
@@ -435,10 +432,15 @@ _CAPTURE: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
 
 
 def _tensor_spec(tensor: Any) -> TensorSpec:
+    try:
+        shape = [int(d) for d in tensor.shape]
+    except RuntimeError as e:
+        # TensorRT cannot infer shapes of an invalid network (its log says why).
+        raise ValueError(f"TensorRT cannot infer the shape of tensor '{tensor.name}'; the network is invalid") from e
     return TensorSpec(
         name=str(tensor.name),
         dtype=_enum_name(tensor.dtype),
-        shape=[int(d) for d in tensor.shape],
+        shape=shape,
         is_shape_tensor=bool(tensor.is_shape_tensor),
     )
 
@@ -473,9 +475,7 @@ def _capture_layer(layer: Any) -> LayerRecord:
     )
 
 
-def _normalize_profiles(
-    profiles: Sequence[Profile] | None, input_names: set[str]
-) -> list[dict[str, list[list[int]]]]:
+def _normalize_profiles(profiles: Sequence[Profile] | None, input_names: set[str]) -> list[dict[str, list[list[int]]]]:
     result: list[dict[str, list[list[int]]]] = []
     for index, profile in enumerate(profiles or []):
         entry: dict[str, list[list[int]]] = {}

@@ -1,0 +1,3 @@
+"""Converters: attention."""
+
+from __future__ import annotations

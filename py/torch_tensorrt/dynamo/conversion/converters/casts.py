@@ -1,0 +1,3 @@
+"""Converters: casts."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Converters: creation."""
+
+from __future__ import annotations

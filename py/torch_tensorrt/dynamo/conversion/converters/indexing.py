@@ -1,0 +1,3 @@
+"""Converters: indexing."""
+
+from __future__ import annotations

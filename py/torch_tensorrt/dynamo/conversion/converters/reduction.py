@@ -1,0 +1,3 @@
+"""Converters: reduction."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Converters: slicing."""
+
+from __future__ import annotations

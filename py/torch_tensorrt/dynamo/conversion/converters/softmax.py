@@ -1,0 +1,3 @@
+"""Converters: softmax."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Converters: unary."""
+
+from __future__ import annotations

@@ -1,0 +1,97 @@
+"""Saving and loading compiled programs.
+
+An ExportedProgram save re-exports the compiled GraphModule: each TensorRT segment becomes one
+``tensorrt::execute_engine(inputs, engine_info)`` call whose engine info is a list of strings, so
+the file holds no pickled objects. Loading validates every engine's info before returning.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from torch_tensorrt._trt import ENABLED_FEATURES
+from torch_tensorrt.dynamo._tracer import _dynamic_shapes, _example_for, as_inputs
+from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
+
+OUTPUT_FORMATS = ("exported_program", "torchscript")
+
+
+def _specs_for(module: torch.nn.Module, inputs: Sequence[Any] | None) -> list[Any]:
+    if inputs is not None:
+        return as_inputs(inputs)
+    recorded = getattr(module, "_torch_tensorrt_inputs", None)
+    if recorded is None:
+        raise ValueError(
+            "save needs the inputs to re-trace the compiled module: pass inputs=[...] (example "
+            "tensors or torch_tensorrt.Input ranges, as given to compile)"
+        )
+    return list(recorded)
+
+
+def export_compiled(
+    module: torch.nn.Module, inputs: Sequence[Any] | None = None, kwarg_inputs: dict[str, Any] | None = None
+) -> torch.export.ExportedProgram:
+    """The compiled module as an ExportedProgram whose engines are execute_engine calls."""
+    specs = _specs_for(module, inputs)
+    args = tuple(_example_for(s) for s in specs)
+    return torch.export.export(
+        module, args, kwargs=kwarg_inputs or None, dynamic_shapes=_dynamic_shapes(specs), strict=False
+    )
+
+
+def save_program(
+    module: torch.nn.Module,
+    file_path: str | os.PathLike[str],
+    output_format: str,
+    inputs: Sequence[Any] | None,
+    kwarg_inputs: dict[str, Any] | None,
+) -> None:
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
+    if output_format == "torchscript":
+        if not ENABLED_FEATURES.torch_tensorrt_runtime:
+            raise RuntimeError(
+                "output_format='torchscript' needs the C++ runtime (torch_tensorrt._C), which is not "
+                "loaded; save with output_format='exported_program' or install a build with the C++ runtime"
+            )
+        from torch_tensorrt.dynamo.runtime._torchscript import save_torchscript
+
+        save_torchscript(module, file_path, _specs_for(module, inputs))
+        return
+    program = module if isinstance(module, torch.export.ExportedProgram) else export_compiled(module, inputs, kwarg_inputs)
+    torch.export.save(program, file_path)
+
+
+def engine_infos(program: torch.export.ExportedProgram) -> list[list[str]]:
+    """The engine-info lists of every execute_engine call in ``program``."""
+    infos = []
+    for node in program.graph.nodes:
+        if node.op == "call_function" and "execute_engine" in str(node.target):
+            infos.append(list(node.args[1]))
+    return infos
+
+
+def load_program(file_path: str | os.PathLike[str]) -> Any:
+    """Load an ExportedProgram (or TorchScript) file; every engine's info is validated first."""
+    path = os.fspath(file_path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no compiled program at {path}")
+    try:
+        program = torch.export.load(path)
+    except Exception as exc:
+        if ENABLED_FEATURES.torch_tensorrt_runtime:
+            try:
+                return torch.jit.load(path)
+            except Exception:
+                pass
+        raise ValueError(f"{path} is not a program saved by torch_tensorrt.save: {exc}") from exc
+    for index, info in enumerate(engine_infos(program)):
+        try:
+            EngineInfo.from_list(info)
+        except ValueError as exc:
+            raise ValueError(f"{path}: engine {index} is malformed: {exc}") from exc
+    return program
