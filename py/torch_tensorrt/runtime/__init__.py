@@ -1,5 +1,41 @@
-"""Runtime mode controls (context managers) for compiled programs."""
+"""Runtime mode controls for compiled programs (never serialized into engines).
 
+- :class:`RuntimeSettings`: dynamic-shapes kernel specialization strategy ("lazy", "eager",
+  "none"), native CUDA-graph strategy ("disabled", "whole_graph_capture"), runtime cache.
+- Context managers: :func:`runtime_config`, :func:`set_dynamic_shapes_kernel_strategy`,
+  :func:`runtime_cache`, :func:`enable_cudagraphs`; modes: :func:`set_cudagraphs_mode`,
+  :func:`get_cudagraphs_mode`, :func:`set_multi_device_safe_mode`.
+"""
+
+from torch_tensorrt.runtime._controls import (
+    enable_cudagraphs,
+    engines_of,
+    runtime_cache,
+    runtime_config,
+    set_dynamic_shapes_kernel_strategy,
+)
+from torch_tensorrt.runtime._cudagraphs import CaptureDecision, decide_capture
+from torch_tensorrt.runtime._modes import (
+    get_cudagraphs_mode,
+    get_multi_device_safe_mode,
+    set_cudagraphs_mode,
+    set_multi_device_safe_mode,
+)
+from torch_tensorrt.runtime._runtime_cache import RuntimeCache
 from torch_tensorrt.runtime._settings import RuntimeSettings
 
-__all__ = ["RuntimeSettings"]
+__all__ = [
+    "CaptureDecision",
+    "RuntimeCache",
+    "RuntimeSettings",
+    "decide_capture",
+    "enable_cudagraphs",
+    "engines_of",
+    "get_cudagraphs_mode",
+    "get_multi_device_safe_mode",
+    "runtime_cache",
+    "runtime_config",
+    "set_cudagraphs_mode",
+    "set_dynamic_shapes_kernel_strategy",
+    "set_multi_device_safe_mode",
+]

@@ -92,6 +92,8 @@ def prepend_ones(ctx: ConversionContext, tensor: TRTTensor, count: int, name: st
         layer.set_input(1, concat_shape(ctx, [ones, shape], name))
     else:
         layer.reshape_dims = (1,) * count + tuple(tensor.shape)
+    # Size-0 dims are real sizes here, not "copy the input dim" placeholders.
+    layer.zero_is_placeholder = False
     set_layer_name(layer, ctx.unique_name(f"{name}_broadcast"))
     return layer.get_output(0)
 
@@ -159,24 +161,40 @@ def reshape(ctx: ConversionContext, tensor: TRTTensor, shape: Sequence[Any], nam
     return layer.get_output(0)
 
 
+def _dtype_category(dtype: torch.dtype) -> int:
+    return 0 if dtype == torch.bool else 2 if dtype.is_floating_point else 1
+
+
 def result_dtype(*values: Any) -> torch.dtype:
-    """torch's type promotion over ITensors, tensors and Python scalars."""
-    tensors: list[torch.Tensor] = []
-    scalars: list[Any] = []
+    """torch's type promotion over ITensors, tensors and Python scalars (None is skipped).
+
+    As in torch, dimensioned tensors decide first; a 0-dim tensor (rank-0 ITensor) only when it is
+    of a higher category (bool < int < float), and a Python scalar only above all tensors — so
+    fp16 tensor + fp32 0-dim tensor stays fp16, and int tensor + 2.5 becomes float32.
+    """
+    dims: list[torch.dtype] = []
+    zero_dims: list[torch.dtype] = []
+    scalars: list[torch.dtype] = []
     for v in values:
+        if v is None:
+            continue
         if is_trt_tensor(v):
-            dt = dtype_of(v)
-            tensors.append(torch.zeros((1,) * max(len(v.shape), 1), dtype=dt))
+            (dims if len(v.shape) > 0 else zero_dims).append(dtype_of(v))
         elif isinstance(v, torch.Tensor):
-            tensors.append(torch.zeros((1,) * max(v.dim(), 1), dtype=v.dtype) if v.dim() > 0 else torch.zeros((), dtype=v.dtype))
+            (dims if v.dim() > 0 else zero_dims).append(v.dtype)
         else:
-            scalars.append(v)
-    dtype = tensors[0].dtype if tensors else _scalar_dtype(scalars[0])
-    for t in tensors[1:]:
-        dtype = torch.promote_types(dtype, t.dtype)
-    for s in scalars:
-        # Python scalars only move the category (int → float), never the width.
-        dtype = torch.result_type(torch.zeros(1, dtype=dtype), s)
+            scalars.append(_scalar_dtype(v))
+    dtype: torch.dtype | None = None
+    for group in (dims, zero_dims, scalars):
+        if not group:
+            continue
+        promoted = group[0]
+        for dt in group[1:]:
+            promoted = torch.promote_types(promoted, dt)
+        if dtype is None or _dtype_category(promoted) > _dtype_category(dtype):
+            dtype = promoted
+    if dtype is None:
+        raise ValueError("result_dtype needs at least one value")
     return dtype
 
 
@@ -188,3 +206,26 @@ def output_dtype(ctx: ConversionContext, index: int | None = None) -> torch.dtyp
     if isinstance(val, torch.Tensor):
         return torch.float32 if val.dtype == torch.float64 else val.dtype
     return None
+
+
+def add_binary(ctx: ConversionContext, op: Any, a: TRTTensor, b: TRTTensor, name: str) -> TRTTensor:
+    """``a op b`` (trt.ElementWiseOperation) for two ITensors of one dtype, ranks aligned first."""
+    a, b = broadcast_ranks(ctx, a, b, name)
+    layer = ctx.net.add_elementwise(a, b, op)
+    set_layer_name(layer, ctx.unique_name(name))
+    return layer.get_output(0)
+
+
+def add_unary(ctx: ConversionContext, op: Any, x: TRTTensor, name: str) -> TRTTensor:
+    """``op(x)`` for a trt.UnaryOperation."""
+    layer = ctx.net.add_unary(x, op)
+    set_layer_name(layer, ctx.unique_name(name))
+    return layer.get_output(0)
+
+
+def axes_mask(dims: Sequence[int], rank: int) -> int:
+    """TensorRT's axes bitmask for (possibly negative) ``dims`` of a rank-``rank`` tensor."""
+    mask = 0
+    for d in dims:
+        mask |= 1 << get_positive_dim(d, rank)
+    return mask

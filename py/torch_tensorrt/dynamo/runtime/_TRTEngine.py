@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from torch_tensorrt._trt import ENABLED_FEATURES
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, current_platform, torch_dtype
 from torch_tensorrt.dynamo.runtime._runtime_backend import (
     ContextOptions,
@@ -15,6 +17,13 @@ from torch_tensorrt.dynamo.runtime._runtime_backend import (
     ExecutionContextHandle,
     RuntimeBackend,
     current_backend,
+)
+from torch_tensorrt.runtime._cudagraphs import (
+    NO_CAPTURE,
+    NOT_CAPTURABLE,
+    TORCH_SUBGRAPH_CAPTURE,
+    CaptureDecision,
+    decide_capture,
 )
 
 logger = logging.getLogger("torch_tensorrt")
@@ -38,12 +47,18 @@ class TRTEngine:
         self._engine: EngineHandle | None = None
         self._context: ExecutionContextHandle | None = None
         self._context_options: ContextOptions | None = None
+        self._context_key: tuple[Any, ...] | None = None
+        self._active_cache: Any = None
+        self._engine_hash: str | None = None
+        self._graphs: dict[Any, Any] = {}
+        self._side_stream: Any = None
+        self._outputs: list[tuple[str, torch.dtype]] | None = None
         self.contexts_created = 0
         from torch_tensorrt.runtime._settings import RuntimeSettings
 
         self.runtime_settings = RuntimeSettings()
         self.runtime_cache: Any = None  # a RuntimeCache handle, attached by the runtime controls
-        self.last_capture_decision: str | None = None
+        self.last_capture_decision: CaptureDecision | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -70,55 +85,107 @@ class TRTEngine:
                 )
         return self._engine
 
-    def _wanted_context_options(self) -> ContextOptions:
+    def _resolved_cache(self, settings: Any) -> Any:
+        """The cache handle this engine's context uses: attached, configured, or its default file."""
+        if self.runtime_cache is not None:
+            return self.runtime_cache
+        if not ENABLED_FEATURES.tensorrt_rtx:
+            return None
+        from torch_tensorrt.runtime._runtime_cache import resolve_runtime_cache
+
+        return resolve_runtime_cache(settings.runtime_cache, self.engine_hash)
+
+    @property
+    def engine_hash(self) -> str:
+        if self._engine_hash is None:
+            self._engine_hash = hashlib.sha256(self.info.engine).hexdigest()
+        return self._engine_hash
+
+    def _wanted_context(self, decision: CaptureDecision) -> tuple[tuple[Any, ...], Any, Any]:
         from torch_tensorrt.runtime._settings import effective_for_backend
 
         settings = effective_for_backend(self.runtime_settings)
-        cache_bytes = None
-        if self.runtime_cache is not None:
-            cache_bytes = self.runtime_cache.payload
-        return ContextOptions(
-            kernel_strategy=settings.dynamic_shapes_kernel_specialization_strategy,
-            cuda_graph_strategy=settings.cuda_graph_strategy,
-            runtime_cache=cache_bytes,
-            use_runtime_cache=self.runtime_cache is not None,
-        )
+        cache = self._resolved_cache(settings)
+        key = (settings.dynamic_shapes_kernel_specialization_strategy, decision.native_strategy, id(cache))
+        return key, settings, cache
 
-    def context(self) -> ExecutionContextHandle:
-        if self._context is None:
-            if self.runtime_cache is not None and self.runtime_cache.load_count == 0:
-                self.runtime_cache.load()
-            options = self._wanted_context_options()
+    def context(self, decision: CaptureDecision | None = None) -> ExecutionContextHandle:
+        """The execution context for the current settings; (re)created only when they changed."""
+        decision = decision or CaptureDecision(NO_CAPTURE)
+        key, settings, cache = self._wanted_context(decision)
+        if self._context is None or key != self._context_key:
+            self.stash_runtime_cache()
+            if cache is not None and cache.load_count == 0:
+                cache.load()
+            options = ContextOptions(
+                kernel_strategy=settings.dynamic_shapes_kernel_specialization_strategy,
+                cuda_graph_strategy=decision.native_strategy,
+                runtime_cache=cache.payload if cache is not None else None,
+                use_runtime_cache=cache is not None,
+            )
             self._context = self.engine().create_context(options)
+            self._context_key = key
             self._context_options = options
+            self._active_cache = cache
+            self._graphs.clear()
             self.contexts_created += 1
         return self._context
 
-    def set_runtime_settings(self, settings: Any) -> bool:
-        """Apply new runtime settings; returns True when the context had to be recreated."""
-        if settings == self.runtime_settings:
-            return False
-        self.stash_runtime_cache()
+    def set_runtime_settings(self, settings: Any) -> None:
+        """Apply new runtime settings; the context is recreated once, on the next run, if needed."""
         self.runtime_settings = settings
-        if self._context is not None:
-            self._context = None  # recreated once, lazily, with the new settings
-            return True
-        return False
 
     def set_runtime_cache(self, cache: Any) -> None:
-        if cache is self.runtime_cache:
-            return
-        self.stash_runtime_cache()
         self.runtime_cache = cache
-        self._context = None
 
     def stash_runtime_cache(self) -> None:
-        """Hand the context's JIT-compiled kernels to the cache handle (saved by its owner)."""
-        if self._context is None or self.runtime_cache is None:
+        """Hand the context's JIT-compiled kernels to its cache handle (saved by the handle's owner)."""
+        if self._context is None or self._active_cache is None:
             return
         payload = self._context.serialize_runtime_cache()
         if payload:
-            self.runtime_cache.update(payload)
+            self._active_cache.update(payload)
+
+    def close(self) -> None:
+        """Save the runtime cache and drop live TensorRT objects (module teardown)."""
+        try:
+            self.stash_runtime_cache()
+            if self._active_cache is not None and not self._active_cache.in_memory:
+                self._active_cache.flush()
+        finally:
+            self._context = None
+            self._graphs.clear()
+
+    def __del__(self) -> None:
+        try:
+            if getattr(self, "_context", None) is not None:
+                self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser; the cache file stays as it was
+            logger.debug("saving the runtime cache of %s at teardown failed", getattr(self, "name", "?"), exc_info=True)
+
+    def capture_decision(self, inputs: Sequence[torch.Tensor]) -> CaptureDecision:
+        from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode
+        from torch_tensorrt.runtime._settings import effective_for_backend
+
+        settings = effective_for_backend(self.runtime_settings)
+        stream_capturable = True
+        if self.device.type == "cuda":
+            stream_capturable = torch.cuda.current_stream(self.device) != torch.cuda.default_stream(self.device)
+        return decide_capture(
+            cudagraphs_mode=get_cudagraphs_mode(),
+            outer_capture=OUTER_CAPTURE.get() or (self.device.type == "cuda" and torch.cuda.is_current_stream_capturing()),
+            is_rtx=ENABLED_FEATURES.tensorrt_rtx,
+            cuda_graph_strategy=settings.cuda_graph_strategy,
+            kernel_strategy=settings.dynamic_shapes_kernel_specialization_strategy,
+            dynamic_inputs=self.has_dynamic_inputs,
+            stream_capturable=stream_capturable,
+        )
+
+    @property
+    def has_dynamic_inputs(self) -> bool:
+        return any(
+            spec.min_shape is not None and spec.min_shape != spec.max_shape for spec in self.info.metadata.inputs
+        )
 
     # -- execution -------------------------------------------------------------------------------
     def _check_input(self, index: int, tensor: torch.Tensor) -> None:
@@ -157,23 +224,76 @@ class TRTEngine:
                 f"engine {self.name!r} takes {len(self.info.input_names)} inputs "
                 f"({', '.join(self.info.input_names)}), got {len(inputs)}"
             )
+        self.engine()  # a machine that cannot run engines says so before any input check
         for i, tensor in enumerate(inputs):
             self._check_input(i, tensor)
-        context = self.context()
+        self._ensure_device()
+        decision = self.capture_decision(inputs)
+        if decision.path == NOT_CAPTURABLE:
+            raise RuntimeError(f"engine {self.name!r} cannot be captured in a CUDA graph: {decision.reason}")
+        self.last_capture_decision = decision
+        context = self.context(decision)
+        if decision.path == TORCH_SUBGRAPH_CAPTURE and self.device.type == "cuda":
+            return self._run_captured(context, inputs)
+        return self._run(context, inputs)
+
+    def _ensure_device(self) -> None:
+        from torch_tensorrt.runtime._modes import get_multi_device_safe_mode
+
+        if self.device.type == "cuda" and get_multi_device_safe_mode():
+            if torch.cuda.current_device() != self.device.index:
+                logger.warning("switching to %s to run engine %s (multi-device safe mode)", self.device, self.name)
+                torch.cuda.set_device(self.device)
+
+    def _run(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         for name, tensor in zip(self.info.input_names, inputs):
             context.set_input_shape(name, tuple(tensor.shape))
         contiguous = [t.contiguous() for t in inputs]
         for name, tensor in zip(self.info.input_names, contiguous):
             context.bind(name, tensor)
-        io = {t.name: t for t in self.engine().io_tensors}
         outputs = []
-        for name in self.info.output_names:
-            out = torch.empty(context.output_shape(name), dtype=io[name].dtype, device=self.device)
+        for name, dtype in self._output_dtypes():
+            out = torch.empty(context.output_shape(name), dtype=dtype, device=self.device)
             context.bind(name, out)
             outputs.append(out)
-        stream = torch.cuda.current_stream(self.device) if self.device.type == "cuda" else None
-        context.execute(stream)
+        if self.device.type != "cuda":
+            context.execute(None)
+            return outputs
+        caller = torch.cuda.current_stream(self.device)
+        if caller != torch.cuda.default_stream(self.device):
+            context.execute(caller)
+            return outputs
+        # The legacy default stream synchronises with every other stream; run on a side stream that
+        # waits only for the caller's prior work, and make the caller wait for the engine.
+        if self._side_stream is None:
+            self._side_stream = torch.cuda.Stream(self.device)
+        self._side_stream.wait_stream(caller)
+        context.execute(self._side_stream)
+        caller.wait_stream(self._side_stream)
         return outputs
+
+    def _output_dtypes(self) -> list[tuple[str, torch.dtype]]:
+        if self._outputs is None:
+            io = {t.name: t for t in self.engine().io_tensors}
+            self._outputs = [(name, io[name].dtype) for name in self.info.output_names]
+        return self._outputs
+
+    def _run_captured(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Replay a torch CUDA graph of this engine, recording one per input-shape signature."""
+        key = tuple(tuple(t.shape) for t in inputs)
+        entry = self._graphs.get(key)
+        if entry is None:
+            static_inputs = [t.clone() for t in inputs]
+            self._run(context, static_inputs)  # warm-up outside the capture
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                static_outputs = self._run(context, static_inputs)
+            entry = self._graphs[key] = (graph, static_inputs, static_outputs)
+        graph, static_inputs, static_outputs = entry
+        for dst, src in zip(static_inputs, inputs):
+            dst.copy_(src)
+        graph.replay()
+        return [t.clone() for t in static_outputs]
 
     # -- shape inference for fake tensors ------------------------------------------------------------
     def infer_outputs(self, inputs: Sequence[Any]) -> list[tuple[tuple[Any, ...], torch.dtype]]:

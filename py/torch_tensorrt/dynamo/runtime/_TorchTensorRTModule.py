@@ -32,7 +32,7 @@ class TorchTensorRTModule(torch.nn.Module):
         if self._engine is None:
             from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_for
 
-            self._engine = engine_for(self.engine_info)
+            self._engine = engine_for(self.engine_info, owned_by_caller=True)
         return self._engine
 
     @property

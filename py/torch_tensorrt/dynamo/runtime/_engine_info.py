@@ -205,7 +205,6 @@ _MAX_FLAG_NAME = 256
 
 _GPU_ID = re.compile(r"0|[1-9][0-9]{0,5}", re.ASCII)
 _CAPABILITY = re.compile(r"(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)", re.ASCII)
-_B64_ALPHABET = re.compile(r"[A-Za-z0-9+/]*={0,2}", re.ASCII)
 
 Dim = int | str
 
@@ -218,9 +217,7 @@ def current_platform() -> str:
     """
     system = platform.system().lower()
     machine = platform.machine().lower()
-    machine = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}.get(
-        machine, machine
-    )
+    machine = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
     return f"{system}_{machine}"
 
 
@@ -230,11 +227,7 @@ def _short(value: object, limit: int = 60) -> str:
         text = value
     else:
         return type(value).__name__
-    return (
-        repr(text)
-        if len(text) <= limit
-        else repr(text[:limit]) + f"... ({len(text)} chars)"
-    )
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} chars)"
 
 
 # ---------------------------------------------------------------------------
@@ -245,7 +238,7 @@ def _short(value: object, limit: int = 60) -> str:
 def encode_engine(data: bytes | bytearray | memoryview) -> str:
     """Standard padded base64 of a serialized engine (must be non-empty)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ValueError(f"engine must be bytes, found {type(data).__name__}")  # noqa: TRY004
+        raise ValueError(f"engine must be bytes, found {type(data).__name__}")
     raw = bytes(data)
     if not raw:
         raise ValueError("engine is empty")
@@ -259,22 +252,24 @@ def decode_engine(text: str) -> bytes:
     them), so decoding and re-encoding reproduces the slot exactly.
     """
     if not isinstance(text, str):
-        raise ValueError(f"expected str, found {type(text).__name__}")  # noqa: TRY004
+        raise ValueError(f"expected str, found {type(text).__name__}")
     if not text:
         raise ValueError("engine is empty")
-    if len(text) % 4 or _B64_ALPHABET.fullmatch(text) is None:
-        raise ValueError(
-            f"not valid base64: {len(text)} chars, expected a multiple of 4 from "
-            "[A-Za-z0-9+/] with '=' padding (truncated or corrupted?)"
-        )
+    if len(text) % 4:
+        raise ValueError(f"not valid base64: {len(text)} chars is not a multiple of 4 (truncated or corrupted?)")
     try:
+        # validate=True refuses characters outside the standard alphabet
+        # (newlines, "-"/"_" of the URL-safe variant) and, since Python 3.11,
+        # data after the padding.
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as e:
         raise ValueError(f"not valid base64: {e}") from None
     if not raw:
         raise ValueError("engine is empty")
-    # Padding leaves unused low bits in the last symbol; b64decode ignores
-    # them, so check the last quantum re-encodes to the same text.
+    # b64decode tolerates extra "=" and ignores the unused low bits of the
+    # last symbol; refuse both so only encode_engine's exact output loads.
+    if len(text) != 4 * ((len(raw) + 2) // 3):
+        raise ValueError("not valid base64: excess padding")
     rest = len(raw) % 3
     if rest and base64.b64encode(raw[-rest:]).decode("ascii") != text[-4:]:
         raise ValueError("not valid base64: non-canonical padding bits")
@@ -291,9 +286,7 @@ def torch_dtype(name: str) -> Any:
     import torch
 
     if name not in DTYPE_NAMES:
-        raise ValueError(
-            f"unknown dtype {_short(name)}; known: {', '.join(DTYPE_NAMES)}"
-        )
+        raise ValueError(f"unknown dtype {_short(name)}; known: {', '.join(DTYPE_NAMES)}")
     return getattr(torch, name)
 
 
@@ -367,9 +360,7 @@ def _check_tensor_name(name: object, what: str) -> str:
     if not name:
         raise ValueError(f"{what} is empty")
     if BINDING_DELIM in name:
-        raise ValueError(
-            f"{what} {_short(name)} contains the delimiter {BINDING_DELIM!r}"
-        )
+        raise ValueError(f"{what} {_short(name)} contains the delimiter {BINDING_DELIM!r}")
     _check_c_string(name, what)
     return name
 
@@ -409,10 +400,7 @@ def _as_shape(value: object, path: str, static: bool = False) -> tuple[Any, ...]
     if len(items) > MAX_RANK:
         _fail(path, f"rank {len(items)} exceeds the maximum of {MAX_RANK}")
     if static:
-        return tuple(
-            _as_int(d, f"{path}[{i}]", 0, _shape_expr.INT64_MAX)
-            for i, d in enumerate(items)
-        )
+        return tuple(_as_int(d, f"{path}[{i}]", 0, _shape_expr.INT64_MAX) for i, d in enumerate(items))
     return tuple(_as_dim(d, f"{path}[{i}]") for i, d in enumerate(items))
 
 
@@ -431,9 +419,7 @@ def _unique(values: Sequence[str], path: str) -> None:
         seen.add(v)
 
 
-def _split_known(
-    obj: dict[str, Any], known: tuple[str, ...], path: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split_known(obj: dict[str, Any], known: tuple[str, ...], path: str) -> tuple[dict[str, Any], dict[str, Any]]:
     extra = {k: v for k, v in obj.items() if k not in known}
     if extra:
         names = ", ".join(_short(k, 40) for k in list(extra)[:10])
@@ -530,9 +516,7 @@ class InputSpec:
             profile[key] = dims
         if profile:
             for i, dim in enumerate(shape):
-                lo, mid, hi = (
-                    profile[k][i] for k in ("min_shape", "opt_shape", "max_shape")
-                )
+                lo, mid, hi = (profile[k][i] for k in ("min_shape", "opt_shape", "max_shape"))
                 if not lo <= mid <= hi:
                     _fail(
                         path,
@@ -623,9 +607,7 @@ class EngineSettings:
         out = cls(extra=extra)
         # Every setting is optional: a missing key keeps the default above.
         if "optimization_level" in known:
-            out.optimization_level = _as_int(
-                known["optimization_level"], f"{path}.optimization_level", 0, 5
-            )
+            out.optimization_level = _as_int(known["optimization_level"], f"{path}.optimization_level", 0, 5)
         for key in (
             "truncate_double",
             "hardware_compatible",
@@ -637,16 +619,12 @@ class EngineSettings:
         if "enabled_precisions" in known:
             p = f"{path}.enabled_precisions"
             items = _as_list(known["enabled_precisions"], p)
-            out.enabled_precisions = tuple(
-                _as_dtype(v, f"{p}[{i}]") for i, v in enumerate(items)
-            )
+            out.enabled_precisions = tuple(_as_dtype(v, f"{p}[{i}]") for i, v in enumerate(items))
             _unique(out.enabled_precisions, p)
         if "compute_capabilities" in known:
             p = f"{path}.compute_capabilities"
             items = _as_list(known["compute_capabilities"], p)
-            out.compute_capabilities = tuple(
-                _as_capability(v, f"{p}[{i}]") for i, v in enumerate(items)
-            )
+            out.compute_capabilities = tuple(_as_capability(v, f"{p}[{i}]") for i, v in enumerate(items))
             _unique(out.compute_capabilities, p)
         return out
 
@@ -747,9 +725,7 @@ class EngineMetadata:
     def to_json(self) -> str:
         d = self.to_dict()
         try:
-            return json.dumps(
-                d, ensure_ascii=True, allow_nan=False, separators=(",", ":")
-            )
+            return json.dumps(d, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError, RecursionError) as e:
             raise ValueError(f"metadata is not JSON-serializable: {e}") from None
 
@@ -763,9 +739,7 @@ class EngineMetadata:
             _fail("metadata", "missing required key 'version'")
         version = known["version"]
         if type(version) is not int:
-            _fail(
-                "metadata.version", f"expected an integer >= 1, found {_kind(version)}"
-            )
+            _fail("metadata.version", f"expected an integer >= 1, found {_kind(version)}")
         if version < 1:
             _fail("metadata.version", f"expected an integer >= 1, found {version}")
         if version > METADATA_VERSION:
@@ -780,17 +754,13 @@ class EngineMetadata:
         )
         outputs = tuple(
             OutputSpec.from_dict(v, f"metadata.outputs[{i}]")
-            for i, v in enumerate(
-                _as_list(known.get("outputs", []), "metadata.outputs")
-            )
+            for i, v in enumerate(_as_list(known.get("outputs", []), "metadata.outputs"))
         )
         _unique(
             [i.name for i in inputs] + [o.name for o in outputs],
             "metadata tensor names",
         )
-        settings = EngineSettings.from_dict(
-            known.get("settings", {}), "metadata.settings"
-        )
+        settings = EngineSettings.from_dict(known.get("settings", {}), "metadata.settings")
         flags: dict[str, bool] = {}
         for k, v in _as_object(known.get("flags", {}), "metadata.flags").items():
             if type(k) is not str or not k or len(k) > _MAX_FLAG_NAME:
@@ -812,15 +782,11 @@ class EngineMetadata:
     def from_json(cls, text: object) -> EngineMetadata:
         """Parse metadata JSON; ValueError for anything malformed."""
         if type(text) is not str:
-            raise ValueError(
-                f"metadata must be JSON text (str), found {type(text).__name__}"
-            )
+            raise ValueError(f"metadata must be JSON text (str), found {type(text).__name__}")
         if len(text) > MAX_METADATA_CHARS:
             raise ValueError(f"metadata is larger than {MAX_METADATA_CHARS} characters")
         if _json_too_deep(text, MAX_METADATA_DEPTH):
-            raise ValueError(
-                f"metadata JSON is nested deeper than {MAX_METADATA_DEPTH} levels"
-            )
+            raise ValueError(f"metadata JSON is nested deeper than {MAX_METADATA_DEPTH} levels")
         try:
             obj = json.loads(
                 text,
@@ -832,9 +798,7 @@ class EngineMetadata:
         except RecursionError:
             raise ValueError("metadata JSON is nested too deeply") from None
         except ValueError as e:  # includes json.JSONDecodeError
-            raise ValueError(
-                f"metadata is not valid JSON ({_short(text, 20)}): {e}"
-            ) from None
+            raise ValueError(f"metadata is not valid JSON ({_short(text, 20)}): {e}") from None
         return cls.from_dict(obj)
 
 
@@ -873,9 +837,7 @@ def _parse_names(text: str, kind: str) -> tuple[str, ...]:
 
 def _format_names(names: object, kind: str) -> str:
     if not isinstance(names, (tuple, list)):
-        raise ValueError(  # noqa: TRY004
-            f"{kind} names must be a tuple of str, found {type(names).__name__}"
-        )
+        raise ValueError(f"{kind} names must be a tuple of str, found {type(names).__name__}")
     for i, name in enumerate(names):
         _check_tensor_name(name, f"{kind} name #{i}")
     _unique(names, f"{kind} names")
@@ -892,9 +854,7 @@ def _parse_device(text: str) -> tuple[int, tuple[str, ...]]:
     capabilities = tuple(caps.split(",")) if caps else ()
     for cap in capabilities:
         if _CAPABILITY.fullmatch(cap) is None:
-            raise ValueError(
-                f"compute capability {_short(cap)} is not of the form 'major.minor'"
-            )
+            raise ValueError(f"compute capability {_short(cap)} is not of the form 'major.minor'")
     _unique(capabilities, "compute capabilities")
     return int(gpu), capabilities
 
@@ -902,20 +862,14 @@ def _parse_device(text: str) -> tuple[int, tuple[str, ...]]:
 def _format_device(gpu_id: object, capabilities: object) -> str:
     if type(gpu_id) is not int:
         raise ValueError(f"gpu_id must be an int, found {type(gpu_id).__name__}")
-    if not isinstance(capabilities, (tuple, list)) or not all(
-        type(c) is str for c in capabilities
-    ):
-        raise ValueError(
-            "compute_capabilities must be a tuple of 'major.minor' strings"
-        )
+    if not isinstance(capabilities, (tuple, list)) or not all(type(c) is str for c in capabilities):
+        raise ValueError("compute_capabilities must be a tuple of 'major.minor' strings")
     return f"{gpu_id}{_DEVICE_DELIM}{','.join(capabilities)}"
 
 
 def _parse_platform(text: str) -> str:
     if text not in KNOWN_PLATFORMS:
-        raise ValueError(
-            f"unknown target platform {_short(text)}; known: {', '.join(KNOWN_PLATFORMS)}"
-        )
+        raise ValueError(f"unknown target platform {_short(text)}; known: {', '.join(KNOWN_PLATFORMS)}")
     return text
 
 
@@ -987,10 +941,7 @@ class EngineInfo:
         # The checks themselves raise only ValueError; the fuzz tests call this
         # directly so that the catch-all in from_list cannot hide a bug.
         if not isinstance(info, (list, tuple)):
-            raise ValueError(  # noqa: TRY004
-                f"engine info: expected a list of {SERIALIZATION_LEN} str, "
-                f"found {type(info).__name__}"
-            )
+            raise ValueError(f"engine info: expected a list of {SERIALIZATION_LEN} str, found {type(info).__name__}")
         # A different ABI usually also means a different length; the ABI
         # message is the one that tells the user what to do.
         if info and type(info[ABI_TARGET_IDX]) is str:
@@ -999,10 +950,7 @@ class EngineInfo:
             except ValueError as e:
                 raise _slot_error(ABI_TARGET_IDX, str(e)) from None
         if len(info) != SERIALIZATION_LEN:
-            raise ValueError(
-                f"engine info: expected SERIALIZATION_LEN = {SERIALIZATION_LEN} slots, "
-                f"found {len(info)}"
-            )
+            raise ValueError(f"engine info: expected SERIALIZATION_LEN = {SERIALIZATION_LEN} slots, found {len(info)}")
         return cls._from_slots(list(info), decode=True)
 
     @classmethod
@@ -1021,15 +969,11 @@ class EngineInfo:
         gpu_id, caps = slot(DEVICE_IDX, _parse_device)
         # to_list passes decode=False: it already holds the bytes, and decoding
         # a large engine again would only cost time.
-        engine = slot(
-            SERIALIZED_ENGINE_IDX, decode_engine if decode else (lambda s: b"")
-        )
+        engine = slot(SERIALIZED_ENGINE_IDX, decode_engine if decode else (lambda s: b""))
         inputs = slot(INPUT_BINDING_NAMES_IDX, lambda s: _parse_names(s, "input"))
         outputs = slot(OUTPUT_BINDING_NAMES_IDX, lambda s: _parse_names(s, "output"))
         if not outputs:
-            raise _slot_error(
-                OUTPUT_BINDING_NAMES_IDX, "an engine needs at least one output"
-            )
+            raise _slot_error(OUTPUT_BINDING_NAMES_IDX, "an engine needs at least one output")
         overlap = set(inputs) & set(outputs)
         if overlap:
             raise _slot_error(
@@ -1082,9 +1026,7 @@ class EngineInfo:
         put(DEVICE_IDX, lambda: _format_device(self.gpu_id, self.compute_capabilities))
         put(SERIALIZED_ENGINE_IDX, lambda: encode_engine(self.engine))
         put(INPUT_BINDING_NAMES_IDX, lambda: _format_names(self.input_names, "input"))
-        put(
-            OUTPUT_BINDING_NAMES_IDX, lambda: _format_names(self.output_names, "output")
-        )
+        put(OUTPUT_BINDING_NAMES_IDX, lambda: _format_names(self.output_names, "output"))
         put(HW_COMPATIBLE_IDX, lambda: _format_flag(self.hardware_compatible))
         put(SERIALIZED_METADATA_IDX, self._metadata_json)
         put(TARGET_PLATFORM_IDX, lambda: self.target_platform)
@@ -1100,7 +1042,5 @@ class EngineInfo:
 
     def _metadata_json(self) -> str:
         if not isinstance(self.metadata, EngineMetadata):
-            raise ValueError(  # noqa: TRY004
-                f"metadata must be an EngineMetadata, found {type(self.metadata).__name__}"
-            )
+            raise ValueError(f"metadata must be an EngineMetadata, found {type(self.metadata).__name__}")
         return self.metadata.to_json()

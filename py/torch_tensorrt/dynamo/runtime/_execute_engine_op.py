@@ -8,24 +8,29 @@ are created once per distinct info and cached.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Sequence
 
 import torch
 
-from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
+from torch_tensorrt.dynamo.runtime._engine_info import NAME_IDX, EngineInfo
+from torch_tensorrt.dynamo.runtime._runtime_backend import current_backend
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
-_ENGINES: dict[tuple[str, int], TRTEngine] = {}
+# Engines owned by TorchTensorRTModules live as long as their module (teardown saves the runtime
+# cache); engines the op creates itself (a loaded program calling the op directly) live for the process.
+_ENGINES: weakref.WeakValueDictionary[tuple[int, str, int], TRTEngine] = weakref.WeakValueDictionary()
+_OP_OWNED: dict[tuple[int, str, int], TRTEngine] = {}
 _LOCK = threading.Lock()
 
 
-def _key(info: Sequence[str]) -> tuple[str, int]:
-    from torch_tensorrt.dynamo.runtime._engine_info import NAME_IDX, SERIALIZED_ENGINE_IDX
-
-    if len(info) <= SERIALIZED_ENGINE_IDX:
-        return ("", hash(tuple(info)))
+def _key(info: Sequence[str]) -> tuple[int, str, int]:
+    """Engines are shared per backend (real or emulated) and per distinct engine info."""
+    backend = id(current_backend())
+    if len(info) <= NAME_IDX:
+        return (backend, "", hash(tuple(info)))
     # str hashes are cached on the object, so this is cheap on every call after the first.
-    return info[NAME_IDX], hash(tuple(info))
+    return backend, info[NAME_IDX], hash(tuple(info))
 
 
 def register_engine(info_list: Sequence[str], engine: TRTEngine) -> None:
@@ -33,7 +38,8 @@ def register_engine(info_list: Sequence[str], engine: TRTEngine) -> None:
         _ENGINES[_key(info_list)] = engine
 
 
-def engine_for(info_list: Sequence[str]) -> TRTEngine:
+def engine_for(info_list: Sequence[str], *, owned_by_caller: bool = False) -> TRTEngine:
+    """The engine for this info, created once; the op keeps engines it creates alive itself."""
     key = _key(info_list)
     engine = _ENGINES.get(key)
     if engine is None:
@@ -42,6 +48,8 @@ def engine_for(info_list: Sequence[str]) -> TRTEngine:
             if engine is None:
                 engine = TRTEngine(EngineInfo.from_list(list(info_list)))
                 _ENGINES[key] = engine
+                if not owned_by_caller:
+                    _OP_OWNED[key] = engine
     return engine
 
 
@@ -67,5 +75,8 @@ def _execute_engine_fake(input_tensors: list[torch.Tensor], engine_info: list[st
 class _ShapeOnlyEngine(TRTEngine):
     """Shape inference needs only the metadata: no backend, no deserialization."""
 
-    def __init__(self, info: EngineInfo) -> None:  # noqa: D107 - deliberately skips the backend
+    def __init__(self, info: EngineInfo) -> None:  # deliberately skips the backend
         self.info = info
+
+    def __del__(self) -> None:
+        pass

@@ -104,9 +104,7 @@ def _convert(node: ast.AST, depth: int, names: set[str]) -> _Node:
         value = node.value
         # bool is an int subclass; "True" must not sneak in as 1.
         if type(value) is not int:
-            raise ValueError(
-                f"only integer literals are allowed, found {type(value).__name__}"
-            )
+            raise ValueError(f"only integer literals are allowed, found {type(value).__name__}")
         if value > INT64_MAX:
             raise ValueError("integer literal does not fit in int64")
         return ("int", value)
@@ -117,14 +115,12 @@ def _convert(node: ast.AST, depth: int, names: set[str]) -> _Node:
         return ("sym", node.id)
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub):
-            raise ValueError(f"unary operator {type(node.op).__name__} is not allowed")  # noqa: TRY004
+            raise ValueError(f"unary operator {type(node.op).__name__} is not allowed")
         return ("neg", _convert(node.operand, depth + 1, names))
     if isinstance(node, ast.BinOp):
         op = _BINOPS.get(type(node.op))
         if op is None:
-            raise ValueError(
-                f"operator {type(node.op).__name__} is not allowed (use + - * // % max min)"
-            )
+            raise ValueError(f"operator {type(node.op).__name__} is not allowed (use + - * // % max min)")
         return (
             "bin",
             op,
@@ -152,9 +148,7 @@ def _parse(expr: str) -> _Parsed:
         raise ValueError(f"shape expression longer than {MAX_EXPR_CHARS} characters")
     if _ALLOWED_CHARS.fullmatch(expr) is None:
         bad = next(c for c in expr if _ALLOWED_CHARS.fullmatch(c) is None)
-        raise ValueError(
-            f"shape expression {_short(expr)} contains unexpected character {bad!r}"
-        )
+        raise ValueError(f"shape expression {_short(expr)} contains unexpected character {bad!r}")
     if not expr.strip():
         raise ValueError("empty shape expression")
     try:
@@ -164,16 +158,12 @@ def _parse(expr: str) -> _Parsed:
             warnings.simplefilter("ignore")
             module = ast.parse(expr.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
-        raise ValueError(
-            f"shape expression {_short(expr)} is not valid syntax: {e}"
-        ) from None
+        raise ValueError(f"shape expression {_short(expr)} is not valid syntax: {e}") from None
     names: set[str] = set()
     try:
         tree = _convert(module.body, 1, names)
     except RecursionError:
-        raise ValueError(
-            f"shape expression {_short(expr)} is nested too deeply"
-        ) from None
+        raise ValueError(f"shape expression {_short(expr)} is nested too deeply") from None
     except ValueError as e:
         raise ValueError(f"shape expression {_short(expr)}: {e}") from None
     return _Parsed(tree, frozenset(names))
@@ -181,7 +171,7 @@ def _parse(expr: str) -> _Parsed:
 
 def _parse_str(expr: object) -> _Parsed:
     if not isinstance(expr, str):
-        raise ValueError(f"shape expression must be a str, found {type(expr).__name__}")  # noqa: TRY004
+        raise ValueError(f"shape expression must be a str, found {type(expr).__name__}")
     # str subclasses could override hashing/equality used by the cache.
     return _parse(str.__str__(expr))
 
@@ -201,9 +191,7 @@ def validate(expr: str, symbols: Iterable[str] = ()) -> None:
     allowed = set(symbols) if not isinstance(symbols, str) else {symbols}
     for name in parsed.names:
         if name not in allowed and not is_symbol_name(name):
-            raise ValueError(
-                f"shape expression {_short(expr)}: unknown symbol {name!r}"
-            )
+            raise ValueError(f"shape expression {_short(expr)}: unknown symbol {name!r}")
 
 
 def _check_int64(value: int) -> int:
@@ -243,20 +231,16 @@ def evaluate(expr: str, symbols: Mapping[str, int]) -> int:
     """
     parsed = _parse_str(expr)
     if not isinstance(symbols, Mapping):
-        raise ValueError(f"symbols must be a mapping, found {type(symbols).__name__}")  # noqa: TRY004
+        raise ValueError(f"symbols must be a mapping, found {type(symbols).__name__}")
     env: dict[str, int] = {}
     for name in parsed.names:
         if name not in symbols:
-            raise ValueError(
-                f"shape expression {_short(expr)}: symbol {name!r} has no value"
-            )
+            raise ValueError(f"shape expression {_short(expr)}: symbol {name!r} has no value")
         value = symbols[name]
         if type(value) is not int:
             # Accept torch/numpy integers but never bool or float.
             if isinstance(value, bool) or not hasattr(value, "__index__"):
-                raise ValueError(
-                    f"symbol {name!r} must be an int, found {type(value).__name__}"
-                )
+                raise ValueError(f"symbol {name!r} must be an int, found {type(value).__name__}")
             value = value.__index__()
         env[name] = _check_int64(value)
     return _eval(parsed.tree, env)
@@ -352,7 +336,7 @@ def to_expr(sym: Any) -> str:
     grammar above raises ValueError.
     """
     if isinstance(sym, bool):
-        raise ValueError("a bool is not a shape")  # noqa: TRY004
+        raise ValueError("a bool is not a shape")
     if isinstance(sym, int):
         text = str(sym)
     else:
@@ -362,13 +346,9 @@ def to_expr(sym: Any) -> str:
         try:
             import sympy
         except ImportError as e:  # pragma: no cover - sympy ships with torch
-            raise ValueError(
-                f"cannot convert {type(sym).__name__}: sympy unavailable"
-            ) from e
+            raise ValueError(f"cannot convert {type(sym).__name__}: sympy unavailable") from e
         if not isinstance(target, sympy.Basic):
-            raise ValueError(  # noqa: TRY004
-                f"cannot convert {type(sym).__name__} to a shape expression"
-            )
+            raise ValueError(f"cannot convert {type(sym).__name__} to a shape expression")
         try:
             text = _print(target)[0]
         except RecursionError:

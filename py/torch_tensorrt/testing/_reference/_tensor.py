@@ -326,11 +326,7 @@ def _fill(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     shape = int_list(layer, shape_input, "shape") if shape_input is not None else [int(d) for d in p["shape"]]
     alpha_t, beta_t = optional(inputs, 1), optional(inputs, 2)
     if op != "LINSPACE":
-        # Random fills are only reproducible when the distribution is degenerate.
-        lo = float(alpha_t.reshape(()).item()) if alpha_t is not None else float(p["alpha"])
-        hi = float(beta_t.reshape(()).item()) if beta_t is not None else float(p["beta"])
-        if (op == "RANDOM_UNIFORM" and lo == hi) or (op == "RANDOM_NORMAL" and hi == 0):
-            return [torch.full(shape, lo, dtype=dtype)]
+        # Random values cannot be reproduced, and the builder rejects the degenerate (constant) ranges.
         raise unsupported(layer, f"FillOperation.{op} (non-deterministic)")
     # Element [i0, i1, ...] = alpha + sum_j beta[j] * i_j, computed in the output type.
     compute = torch.float32 if dtype.is_floating_point else torch.int64

@@ -1,5 +1,8 @@
+"""Converters: convolution and transposed convolution (1-D, 2-D, 3-D)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -8,54 +11,129 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
-from torch_tensorrt.dynamo.conversion.converter_utils import dtype_of, reshape, set_layer_name
+from torch_tensorrt.dynamo.conversion.converter_utils import (
+    TRTTensor,
+    add_binary,
+    create_constant,
+    dtype_of,
+    get_trt_tensor,
+    has_dynamic_dims,
+    is_trt_tensor,
+    reshape,
+    set_layer_name,
+    shape_of,
+)
 
 aten = torch.ops.aten
 
+FLOATS = (torch.float32, torch.float16, torch.bfloat16)
 
-def _weights(ctx: ConversionContext, value: Any, dtype: torch.dtype) -> Any:
+
+def expand_param(values: Sequence[int] | int, n: int) -> list[int]:
+    """torch accepts one value for every spatial dim (export keeps e.g. ``padding=[0]`` for 2-D)."""
+    values = [values] if isinstance(values, int) else [int(v) for v in values]
+    return values * n if len(values) == 1 else values
+
+
+def _weights(ctx: ConversionContext, value: torch.Tensor, dtype: torch.dtype) -> Any:
+    # Strongly typed network: the kernel has the input's dtype (fp16/bf16 modules keep fp16/bf16).
     tensor = value.detach().cpu().to(dtype).contiguous()
     ctx.keep_alive.append(tensor)
     return trt.Weights(torch_to_trt_dtype(dtype), tensor.data_ptr(), tensor.numel())
 
 
-def _constant_weights(node: torch.fx.Node, settings: object) -> bool:
-    # Weights must be known at build time (get_attr constants), as for every CNN we compile.
-    weight = node.args[1]
-    return isinstance(weight, torch.fx.Node) and weight.op == "get_attr"
+def _is_constant(arg: Any) -> bool:
+    return isinstance(arg, torch.fx.Node) and arg.op == "get_attr"
 
 
-@dynamo_tensorrt_converter(aten.convolution.default, capability_validator=_constant_weights)
+def _conv_supported(node: torch.fx.Node, settings: object) -> bool:
+    x, weight = node.args[0], node.args[1]
+    val = x.meta.get("val")
+    if not _is_constant(weight) or not isinstance(val, torch.Tensor):
+        return False  # kernels must be build-time constants
+    w = weight.meta.get("val")
+    spatial = (w.dim() if isinstance(w, torch.Tensor) else len(val.shape)) - 2
+    # aten.convolution is always batched (export unsqueezes unbatched inputs); channels must be static.
+    return 1 <= spatial <= 3 and val.dim() == spatial + 2 and isinstance(val.shape[1], int) and val.dtype in FLOATS
+
+
+def _unit_height(ctx: ConversionContext, x: TRTTensor, name: str) -> TRTTensor:
+    # TensorRT convolutions are 2-D/3-D: [N, C, L] -> [N, C, 1, L]; 0 copies a (maybe dynamic) dim.
+    layer = ctx.net.add_shuffle(x)
+    layer.reshape_dims = (0, 0, 1, -1)
+    set_layer_name(layer, ctx.unique_name(f"{name}_to2d"))
+    return layer.get_output(0)
+
+
+def _drop_height(ctx: ConversionContext, x: TRTTensor, name: str) -> TRTTensor:
+    layer = ctx.net.add_shuffle(x)
+    layer.reshape_dims = (0, 0, -1)
+    set_layer_name(layer, ctx.unique_name(f"{name}_to1d"))
+    return layer.get_output(0)
+
+
+def _add_bias(ctx: ConversionContext, y: TRTTensor, bias: Any, name: str) -> TRTTensor:
+    view = [1, -1] + [1] * (len(y.shape) - 2)
+    if is_trt_tensor(bias):
+        b = reshape(ctx, get_trt_tensor(ctx, bias, f"{name}_bias", dtype_of(y)), view, f"{name}_bias")
+    else:
+        b = create_constant(ctx, bias.reshape(view), f"{name}_bias", dtype_of(y))
+    return add_binary(ctx, trt.ElementWiseOperation.SUM, y, b, f"{name}_bias_add")
+
+
+def _pad_end_with_zeros(ctx: ConversionContext, y: TRTTensor, extra: list[int], name: str) -> TRTTensor:
+    """Grow the spatial dims of ``y`` by ``extra`` zeros at the far end (a FILL-mode slice)."""
+    rank = len(y.shape)
+    grow = [0, 0, *extra]
+    layer = ctx.net.add_slice(y, (0,) * rank, (1,) * rank, (1,) * rank)
+    if has_dynamic_dims(y):
+        delta = create_constant(ctx, torch.tensor(grow, dtype=torch.int64), f"{name}_grow")
+        size = add_binary(ctx, trt.ElementWiseOperation.SUM, shape_of(ctx, y, name), delta, f"{name}_grown")
+        layer.set_input(2, size)
+    else:
+        layer.shape = tuple(d + g for d, g in zip(y.shape, grow))
+    layer.mode = trt.SampleMode.FILL  # fill value defaults to zero
+    set_layer_name(layer, ctx.unique_name(f"{name}_output_padding"))
+    return layer.get_output(0)
+
+
+@dynamo_tensorrt_converter(aten.convolution.default, capability_validator=_conv_supported)
 def aten_ops_convolution(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x, weight, bias, stride, padding, dilation, transposed, output_padding, groups = args[:9]
     dtype = dtype_of(x)
     spatial = weight.dim() - 2
-    # TensorRT convolutions are 2-D or 3-D: run a 1-D one as 2-D with a unit height.
+    stride, padding, dilation = (expand_param(v, spatial) for v in (stride, padding, dilation))
+    output_padding = expand_param(output_padding, spatial) if transposed else [0] * spatial
     one_d = spatial == 1
     if one_d:
-        x = reshape(ctx, x, [0, 0, 1, -1] if not any(d < 0 for d in x.shape[2:]) else [0, 0, 1, 0], name)
+        x = _unit_height(ctx, x, name)
         weight = weight.unsqueeze(2)
-        stride, padding, dilation = [1, *stride], [0, *padding], [1, *dilation]
-        output_padding = [0, *output_padding]
+        stride, padding, dilation, output_padding = (
+            [1, *stride], [0, *padding], [1, *dilation], [0, *output_padding]
+        )
     kernel = tuple(weight.shape[2:])
     w = _weights(ctx, weight, dtype)
-    b = _weights(ctx, bias, dtype) if bias is not None else trt.Weights(torch_to_trt_dtype(dtype))
+    # A transposed convolution whose output_padding exceeds the padding gets zero columns that torch
+    # fills with the bias alone, so the bias is then added after padding (below), not in the layer.
+    extra = [max(op - p, 0) for p, op in zip(padding, output_padding)]
+    fused_bias = bias is not None and not is_trt_tensor(bias) and not any(extra)
+    b = _weights(ctx, bias, dtype) if fused_bias else trt.Weights(torch_to_trt_dtype(dtype))
     if transposed:
-        out_channels = weight.shape[1] * groups
-        layer = ctx.net.add_deconvolution_nd(x, out_channels, kernel, w, b)
+        layer = ctx.net.add_deconvolution_nd(x, weight.shape[1] * groups, kernel, w, b)
+        # torch's output is the full transposed convolution cropped by `padding` at the start and by
+        # `padding - output_padding` at the end.
+        layer.pre_padding = tuple(padding)
+        layer.post_padding = tuple(max(p - op, 0) for p, op in zip(padding, output_padding))
     else:
         layer = ctx.net.add_convolution_nd(x, weight.shape[0], kernel, w, b)
+        layer.padding_nd = tuple(padding)
     layer.stride_nd = tuple(stride)
-    layer.padding_nd = tuple(padding)
     layer.dilation_nd = tuple(dilation)
     layer.num_groups = groups
-    if transposed and any(output_padding):
-        # output_padding enlarges the output on the far side only.
-        layer.post_padding = tuple(p - op for p, op in zip(padding, output_padding))
-        layer.pre_padding = tuple(padding)
-    set_layer_name(layer, name)
+    set_layer_name(layer, ctx.unique_name(name))
     out = layer.get_output(0)
-    if one_d:
-        out = reshape(ctx, out, [0, 0, -1], f"{name}_squeeze")
-    return out
-
+    if any(extra):
+        out = _pad_end_with_zeros(ctx, out, extra, name)
+    if bias is not None and not fused_bias:
+        out = _add_bias(ctx, out, bias, name)
+    return _drop_height(ctx, out, name) if one_d else out

@@ -1,3 +1,272 @@
-"""Converters: indexing."""
+"""Converters: indexing (index_select, gather, index.Tensor, embedding, scatter, cumsum, topk, sort).
+
+Indices stay int64, as in PyTorch. Negative indices are wrapped explicitly where PyTorch allows them
+(advanced indexing) instead of relying on gather's out-of-range behaviour.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from torch_tensorrt._trt import trt
+from torch_tensorrt._types import torch_to_trt_dtype
+from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
+from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
+from torch_tensorrt.dynamo.conversion.converter_utils import (
+    broadcast_ranks,
+    create_constant,
+    dtype_of,
+    get_positive_dim,
+    get_trt_tensor,
+    node_dtype,
+    output_dtype,
+    reshape,
+    set_layer_name,
+)
+from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
+    Dim,
+    dims_of,
+    expand_to,
+    int_tensor,
+    is_static_int,
+    meta_shape,
+    permute,
+    shape_product,
+    slice_tensor,
+)
+
+aten = torch.ops.aten
+EW = trt.ElementWiseOperation
+_INDEX_DTYPES = (torch.int32, torch.int64)
+
+# TensorRT's TopK handles at most this many elements per reduction.
+MAX_TOPK_K = 3840
+
+
+def gather(ctx: ConversionContext, x: Any, indices: Any, axis: int, name: str, mode: Any = None) -> Any:
+    layer = ctx.net.add_gather(x, indices, axis) if mode is None else ctx.net.add_gather_v2(x, indices, mode)
+    if mode is not None:
+        layer.axis = axis
+    set_layer_name(layer, ctx.unique_name(f"{name}_gather"))
+    return layer.get_output(0)
+
+
+def _index_tensor(ctx: ConversionContext, value: Any, name: str) -> Any:
+    return get_trt_tensor(ctx, value, name, torch.int64)
+
+
+def _ew(ctx: ConversionContext, a: Any, b: Any, op: Any, name: str) -> Any:
+    a, b = broadcast_ranks(ctx, a, b, name)
+    layer = ctx.net.add_elementwise(a, b, op)
+    set_layer_name(layer, ctx.unique_name(f"{name}_{str(op).split('.')[-1].lower()}"))
+    return layer.get_output(0)
+
+
+def _as_scalar(ctx: ConversionContext, d: Dim, name: str) -> Any:
+    return int_tensor(ctx, d, name, rank=0)
+
+
+def _wrap_negative(ctx: ConversionContext, index: Any, size: Dim, name: str) -> Any:
+    """index + size where index < 0 (PyTorch's advanced indexing counts negatives from the end)."""
+    if isinstance(index, torch.Tensor):
+        if is_static_int(size):
+            return _index_tensor(ctx, torch.where(index < 0, index + size, index), name)
+    idx = _index_tensor(ctx, index, name)
+    size_t = _as_scalar(ctx, size, f"{name}_size")
+    negative = _ew(ctx, idx, _as_scalar(ctx, 0, f"{name}_zero"), EW.LESS, f"{name}_neg")
+    wrapped = _ew(ctx, idx, size_t, EW.SUM, f"{name}_wrap")
+    layer = ctx.net.add_select(negative, wrapped, idx)
+    set_layer_name(layer, ctx.unique_name(f"{name}_select"))
+    return layer.get_output(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# index_select, gather, embedding
+# ---------------------------------------------------------------------------------------------
+
+
+@dynamo_tensorrt_converter(aten.index_select.default)
+def aten_ops_index_select(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    dim = get_positive_dim(args[1], len(x.shape))
+    index = _index_tensor(ctx, args[2], f"{name}_index")
+    if len(index.shape) == 0:
+        # index_select keeps the dim even for a 0-D index.
+        index = reshape(ctx, index, [1], f"{name}_index")
+    return gather(ctx, x, index, dim, name)
+
+
+@dynamo_tensorrt_converter(aten.gather.default)
+def aten_ops_gather(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    dim = get_positive_dim(args[1], len(x.shape))
+    index = _index_tensor(ctx, args[2], f"{name}_index")
+    return gather(ctx, x, index, dim, name, mode=trt.GatherMode.ELEMENT)
+
+
+@dynamo_tensorrt_converter(aten.embedding.default)
+def aten_ops_embedding(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    # padding_idx and scale_grad_by_freq only affect gradients.
+    weight = get_trt_tensor(ctx, args[0], f"{name}_weight")
+    return gather(ctx, weight, _index_tensor(ctx, args[1], f"{name}_index"), 0, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Advanced indexing: x[i0, :, i2] and friends
+# ---------------------------------------------------------------------------------------------
+
+
+def _index_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    indices = node.args[1]
+    tensors = [i for i in indices if i is not None]
+    # Boolean masks give data-dependent shapes; TensorRT cannot size the result at build time.
+    return bool(tensors) and all(node_dtype(i) in _INDEX_DTYPES for i in tensors)
+
+
+def _linear_index(ctx: ConversionContext, indices: Sequence[Any], sizes: Sequence[Dim], name: str) -> Any:
+    """Row-major position of each index tuple in the flattened indexed dims (broadcasting the indices)."""
+    linear = _wrap_negative(ctx, indices[0], sizes[0], f"{name}_i0")
+    for k in range(1, len(indices)):
+        linear = _ew(ctx, linear, _as_scalar(ctx, sizes[k], f"{name}_d{k}"), EW.PROD, f"{name}_scale{k}")
+        linear = _ew(ctx, linear, _wrap_negative(ctx, indices[k], sizes[k], f"{name}_i{k}"), EW.SUM, f"{name}_add{k}")
+    return linear
+
+
+@dynamo_tensorrt_converter(aten.index.Tensor, capability_validator=_index_ok)
+def aten_ops_index(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    rank = len(x.shape)
+    entries = list(args[1]) + [None] * (rank - len(args[1]))
+    indexed = [d for d, e in enumerate(entries) if e is not None]
+    others = [d for d, e in enumerate(entries) if e is None]
+    dims = dims_of(ctx, x, name)
+    if len(indexed) == 1:
+        # One index tensor: its dims replace the indexed dim in place, exactly a gather.
+        d = indexed[0]
+        return gather(ctx, x, _wrap_negative(ctx, entries[d], dims[d], f"{name}_i"), d, name)
+    # Bring the indexed dims to the front, flatten them into one and gather the linear positions.
+    x = permute(ctx, x, indexed + others, name)
+    flat = reshape(ctx, x, [shape_product(ctx, [dims[d] for d in indexed], name)] + [dims[d] for d in others], name)
+    linear = _linear_index(ctx, [entries[d] for d in indexed], [dims[d] for d in indexed], name)
+    out = gather(ctx, flat, linear, 0, name)
+    adjacent = indexed == list(range(indexed[0], indexed[-1] + 1))
+    if not adjacent or indexed[0] == 0:
+        # PyTorch puts the broadcast index dims first when the indexed dims are not adjacent.
+        return out
+    # Adjacent indexed dims: the index dims replace them in place.
+    b = len(linear.shape)
+    lead = indexed[0]
+    perm = list(range(b, b + lead)) + list(range(b)) + list(range(b + lead, len(out.shape)))
+    return permute(ctx, out, perm, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# scatter
+# ---------------------------------------------------------------------------------------------
+
+
+def _index_size(ctx: ConversionContext, index: Any, name: str) -> list[Dim]:
+    return dims_of(ctx, index, name)
+
+
+@dynamo_tensorrt_converter([aten.scatter.src, aten.scatter.value])
+def aten_ops_scatter(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    dim = get_positive_dim(args[1], len(x.shape))
+    index = _index_tensor(ctx, args[2], f"{name}_index")
+    size = _index_size(ctx, index, f"{name}_index")
+    if target == aten.scatter.value:
+        updates = expand_to(ctx, create_constant(ctx, torch.tensor(args[3]).to(dtype_of(x)), f"{name}_value"), size, name)
+    else:
+        # ScatterElements wants updates shaped like the index; scatter.src only reads that corner of src.
+        src = get_trt_tensor(ctx, args[3], f"{name}_src", dtype_of(x))
+        same = tuple(src.shape) == tuple(index.shape) and all(d >= 0 for d in src.shape)
+        updates = src if same else slice_tensor(ctx, src, [0] * len(size), size, [1] * len(size), f"{name}_src")
+    layer = ctx.net.add_scatter(x, index, updates, trt.ScatterMode.ELEMENT)
+    layer.axis = dim
+    set_layer_name(layer, ctx.unique_name(f"{name}_scatter"))
+    return layer.get_output(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# cumsum
+# ---------------------------------------------------------------------------------------------
+
+
+@dynamo_tensorrt_converter(aten.cumsum.default)
+def aten_ops_cumsum(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    dtype = output_dtype(ctx)
+    x = get_trt_tensor(ctx, args[0], name, dtype)
+    if len(x.shape) == 0:
+        return x
+    axis = create_constant(ctx, torch.tensor(get_positive_dim(args[1], len(x.shape)), dtype=torch.int64), f"{name}_axis")
+    layer = ctx.net.add_cumulative(x, axis, trt.CumulativeOperation.SUM, False, False)
+    set_layer_name(layer, ctx.unique_name(f"{name}_cumsum"))
+    return layer.get_output(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# topk, sort
+# ---------------------------------------------------------------------------------------------
+
+
+def _topk_dim_ok(shape: Sequence[Any] | None, dim: int, k: Any) -> bool:
+    if not shape:
+        return False
+    dim = get_positive_dim(dim, len(shape))
+    # TensorRT reduces over one of the last four dims only, with a build-time k up to MAX_TOPK_K.
+    return dim >= len(shape) - 4 and is_static_int(k) and 0 < k <= MAX_TOPK_K
+
+
+def _topk_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    args = node.args
+    dim = args[2] if len(args) > 2 else node.kwargs.get("dim", -1)
+    return _topk_dim_ok(meta_shape(args[0]), dim, args[1])
+
+
+def topk(ctx: ConversionContext, x: Any, k: int, dim: int, largest: bool, name: str) -> tuple[Any, Any]:
+    op = trt.TopKOperation.MAX if largest else trt.TopKOperation.MIN
+    layer = ctx.net.add_topk(x, op, k, 1 << dim, torch_to_trt_dtype(torch.int64))
+    set_layer_name(layer, ctx.unique_name(f"{name}_topk"))
+    return layer.get_output(0), layer.get_output(1)
+
+
+@dynamo_tensorrt_converter(aten.topk.default, capability_validator=_topk_ok)
+def aten_ops_topk(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    # sorted=False leaves the order to the implementation; sorted output is one valid answer.
+    x = get_trt_tensor(ctx, args[0], name)
+    dim = get_positive_dim(args[2] if len(args) > 2 else kwargs.get("dim", -1), len(x.shape))
+    largest = args[3] if len(args) > 3 else kwargs.get("largest", True)
+    return topk(ctx, x, args[1], dim, largest, name)
+
+
+def _sort_args(node: torch.fx.Node) -> tuple[int, bool, bool]:
+    args, kwargs = node.args, node.kwargs
+    if node.target == aten.sort.stable:
+        return kwargs.get("dim", -1), kwargs.get("descending", False), bool(kwargs.get("stable", False))
+    return (args[1] if len(args) > 1 else kwargs.get("dim", -1)), (
+        args[2] if len(args) > 2 else kwargs.get("descending", False)
+    ), False
+
+
+def _sort_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    dim, _, stable = _sort_args(node)
+    shape = meta_shape(node.args[0])
+    # TopK does not promise the order of equal elements, so a stable sort is left to PyTorch.
+    if stable or not shape:
+        return False
+    n = shape[get_positive_dim(dim, len(shape))]
+    return _topk_dim_ok(shape, dim, n)
+
+
+@dynamo_tensorrt_converter([aten.sort.default, aten.sort.stable], capability_validator=_sort_ok)
+def aten_ops_sort(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    dim, descending, _ = _sort_args(ctx.current_node)
+    dim = get_positive_dim(dim, len(x.shape))
+    return topk(ctx, x, x.shape[dim], dim, descending, name)
+

@@ -1,0 +1,183 @@
+"""Context managers that set runtime mode controls on the engines of compiled modules.
+
+They change only live engine objects (applied when an execution context is created) and restore
+the previous state on exit, also when the block raises. Nothing here is ever serialized.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import torch
+
+from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, set_cudagraphs_mode
+from torch_tensorrt.runtime._runtime_cache import RuntimeCache
+from torch_tensorrt.runtime._settings import RuntimeSettings
+
+
+def engines_of(target: Any) -> list[Any]:
+    """Every engine object inside ``target``: a module, a list of modules, or an ExportedProgram."""
+    from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_for
+    from torch_tensorrt.dynamo.runtime._TorchTensorRTModule import TorchTensorRTModule
+    from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
+
+    found: dict[int, Any] = {}
+
+    def visit(obj: Any) -> None:
+        if isinstance(obj, TRTEngine):
+            found[id(obj)] = obj
+        elif isinstance(obj, torch.export.ExportedProgram):
+            visit(obj.graph_module)
+        elif isinstance(obj, torch.nn.Module):
+            for sub in obj.modules():
+                if isinstance(sub, TorchTensorRTModule):
+                    found[id(sub.engine)] = sub.engine
+                elif isinstance(sub, torch.fx.GraphModule):
+                    for node in sub.graph.nodes:
+                        if node.op == "call_function" and "execute_engine" in str(node.target):
+                            engine = engine_for(node.args[1])
+                            found[id(engine)] = engine
+        elif isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
+            for item in obj:
+                visit(item)
+        else:
+            raise TypeError(f"expected a compiled module, a list of them or an ExportedProgram, got {type(obj).__name__}")
+
+    visit(target)
+    if not found:
+        raise ValueError("no TensorRT engines found in the given module(s); was it compiled with torch_tensorrt?")
+    return list(found.values())
+
+
+@contextlib.contextmanager
+def runtime_config(module_or_modules: Any, **overrides: Any) -> Iterator[list[Any]]:
+    """Override RuntimeSettings fields for every engine in the block; yields the engines."""
+    engines = engines_of(module_or_modules)
+    new = {id(e): e.runtime_settings.merge(**overrides) for e in engines}  # validates before changing anything
+    previous = {id(e): e.runtime_settings for e in engines}
+    for engine in engines:
+        engine.set_runtime_settings(new[id(engine)])
+    try:
+        yield engines
+    finally:
+        for engine in engines:
+            engine.set_runtime_settings(previous[id(engine)])
+
+
+def set_dynamic_shapes_kernel_strategy(module_or_modules: Any, strategy: str) -> contextlib.AbstractContextManager[Any]:
+    """``with set_dynamic_shapes_kernel_strategy(model, "eager"): ...`` ("lazy", "eager" or "none")."""
+    return runtime_config(module_or_modules, dynamic_shapes_kernel_specialization_strategy=strategy)
+
+
+@contextlib.contextmanager
+def runtime_cache(
+    module_or_modules: Any, path: str | os.PathLike[str] | Any = "", autosave: bool = True
+) -> Iterator[RuntimeCache]:
+    """Share one runtime cache among the engines in the block.
+
+    ``path`` is a file path (loaded when each context is created, saved on exit when
+    ``autosave``), a binary file-like object, or "" for an in-memory cache that writes nothing.
+    """
+    engines = engines_of(module_or_modules)
+    if hasattr(path, "read") or hasattr(path, "write"):
+        cache = RuntimeCache.from_file_like(path)
+    else:
+        cache = RuntimeCache(os.fspath(path) if path else None)
+    previous = {id(e): e.runtime_cache for e in engines}
+    for engine in engines:
+        engine.set_runtime_cache(cache)
+    try:
+        yield cache
+    finally:
+        for engine in engines:
+            engine.stash_runtime_cache()
+            engine.set_runtime_cache(previous[id(engine)])
+        if autosave:
+            cache.flush()
+
+
+class _WholeGraphCapture(torch.nn.Module):
+    """Captures a mixed TensorRT/PyTorch module as one CUDA graph; engines do not capture inside."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        super().__init__()
+        self.module = module
+        self._graphs: dict[Any, Any] = {}
+
+    def forward(self, *args: Any) -> Any:
+        token = OUTER_CAPTURE.set(True)
+        try:
+            tensors = [a for a in args if isinstance(a, torch.Tensor)]
+            if not tensors or tensors[0].device.type != "cuda":
+                # Emulated/CPU run: same decisions, no CUDA graph to record.
+                return self.module(*args)
+            return self._replay(args)
+        finally:
+            OUTER_CAPTURE.reset(token)
+
+    def _replay(self, args: tuple[Any, ...]) -> Any:
+        key = tuple(tuple(a.shape) if isinstance(a, torch.Tensor) else a for a in args)
+        entry = self._graphs.get(key)
+        if entry is None:
+            static = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                self.module(*static)  # warm-up: lazy contexts and kernels exist before capture
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                out = self.module(*static)
+            entry = self._graphs[key] = (graph, static, out)
+        graph, static, out = entry
+        for dst, src in zip(static, args):
+            if isinstance(dst, torch.Tensor):
+                dst.copy_(src)
+        graph.replay()
+        return torch.utils._pytree.tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
+
+
+def _has_pytorch_compute(module: torch.nn.Module) -> bool:
+    from torch_tensorrt.dynamo.runtime._TorchTensorRTModule import TorchTensorRTModule
+
+    for sub in module.modules():
+        if isinstance(sub, torch.fx.GraphModule):
+            for node in sub.graph.nodes:
+                if node.op == "call_function" and "execute_engine" not in str(node.target) and "getitem" not in str(node.target):
+                    return True
+                if node.op == "call_module" and not isinstance(sub.get_submodule(node.target), TorchTensorRTModule):
+                    return True
+    return False
+
+
+@contextlib.contextmanager
+def enable_cudagraphs(module: torch.nn.Module, *, cuda_graph_strategy: str | None = None) -> Iterator[torch.nn.Module]:
+    """Run ``module`` with CUDA graphs inside the block; yields the module to call.
+
+    A module made only of TensorRT engines captures per engine (on TensorRT-RTX through the
+    engine's native capture); a mixed module is captured whole and its engines do not capture.
+    """
+    settings_block = (
+        runtime_config(module, cuda_graph_strategy=cuda_graph_strategy)
+        if cuda_graph_strategy is not None
+        else contextlib.nullcontext()
+    )
+    with settings_block, set_cudagraphs_mode(True):
+        if _has_pytorch_compute(module):
+            yield _WholeGraphCapture(module)
+        else:
+            yield module
+
+
+__all__ = [
+    "RuntimeSettings",
+    "enable_cudagraphs",
+    "engines_of",
+    "get_cudagraphs_mode",
+    "runtime_cache",
+    "runtime_config",
+    "set_dynamic_shapes_kernel_strategy",
+]

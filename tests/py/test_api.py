@@ -1,0 +1,118 @@
+"""Public API surface: settings validation, Input, Device, compile entry points."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import torch_tensorrt
+import torch_tensorrt.testing
+from torch_tensorrt.dynamo import CompilationSettings
+
+
+class _Small(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x) * 2 + 1
+
+
+def test_unknown_setting_lists_valid_ones() -> None:
+    with pytest.raises(TypeError) as err:
+        torch_tensorrt.compile(_Small(), inputs=[torch.randn(2, 3)], min_blok_size=1)
+    message = str(err.value)
+    assert "min_blok_size" in message
+    assert "min_block_size" in message and "torch_executed_ops" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("min_block_size", "3"), ("require_full_compilation", 1), ("optimization_level", 2.0), ("workspace_size", True)],
+)
+def test_wrong_type_names_the_field(field: str, value: object) -> None:
+    with pytest.raises(TypeError, match=field):
+        CompilationSettings.from_kwargs(**{field: value})
+
+
+@pytest.mark.parametrize(("field", "value"), [("min_block_size", 0), ("optimization_level", 7), ("workspace_size", -1)])
+def test_out_of_range_values(field: str, value: int) -> None:
+    with pytest.raises(ValueError, match=field):
+        CompilationSettings.from_kwargs(**{field: value})
+
+
+def test_unknown_compute_capability() -> None:
+    with pytest.raises(ValueError, match="compute_capabilities"):
+        CompilationSettings(compute_capabilities=("9.0",))
+
+
+def test_settings_accept_upstream_spellings() -> None:
+    s = CompilationSettings.from_kwargs(
+        enabled_precisions={torch.half, "fp32"}, torch_executed_ops={"torch.ops.aten.relu.default"}
+    )
+    assert s.enabled_precisions == frozenset({torch.float16, torch.float32})
+    assert "torch.ops.aten.relu.default" in s.torch_executed_ops
+
+
+def test_input_static_and_dynamic() -> None:
+    static = torch_tensorrt.Input(shape=(1, 3, 8, 8), dtype=torch.half)
+    assert not static.is_dynamic() and static.shape == (1, 3, 8, 8) and static.dtype == torch.float16
+    dyn = torch_tensorrt.Input(min_shape=(1, 3), opt_shape=(4, 3), max_shape=(8, 3))
+    assert dyn.is_dynamic() and dyn.dynamic_dims() == [0]
+    assert dyn.example_tensor("max_shape").shape == (8, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_shape": (4, 3), "opt_shape": (2, 3), "max_shape": (8, 3)},
+        {"min_shape": (1, 3), "opt_shape": (2, 3, 1), "max_shape": (8, 3)},
+        {"shape": (1, 3), "min_shape": (1, 3)},
+        {"shape": (1, -3)},
+        {"min_shape": (1, 3)},
+    ],
+)
+def test_input_rejects_bad_ranges(kwargs: dict) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        torch_tensorrt.Input(**kwargs)
+
+
+def test_device_spellings() -> None:
+    assert torch_tensorrt.Device("cuda:1").gpu_id == 1
+    assert torch_tensorrt.Device(gpu_id=2).gpu_id == 2
+    assert torch_tensorrt.Device(torch.device("cuda", 3)).gpu_id == 3
+    with pytest.raises(ValueError):
+        torch_tensorrt.Device("cpu")
+
+
+def test_compile_exported_program_and_module_agree() -> None:
+    model = _Small().eval()
+    x = torch.randn(2, 3)
+    program = torch.export.export(model, (x,))
+    with torch_tensorrt.testing.emulated_runtime(persist=False):
+        from_program = torch_tensorrt.dynamo.compile(program, arg_inputs=[x], min_block_size=1)
+        from_module = torch_tensorrt.compile(model, ir="dynamo", inputs=[x], min_block_size=1)
+        torch.testing.assert_close(from_program(x), model(x), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(from_module(x), model(x), rtol=1e-4, atol=1e-4)
+    assert from_program._compile_summary.num_engines == 1
+
+
+def test_compile_needs_inputs_for_modules() -> None:
+    with pytest.raises(ValueError, match="inputs"):
+        torch_tensorrt.compile(_Small())
+
+
+def test_compile_without_gpu_reports_clearly_when_run() -> None:
+    """Outside the emulated runtime, a machine with no GPU refuses to run an engine with a clear error."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU; the no-GPU error path cannot be observed")
+    compiled = torch_tensorrt.compile(_Small().eval(), inputs=[torch.randn(2, 3)], min_block_size=1)
+    with pytest.raises(RuntimeError, match="no usable CUDA GPU"):
+        compiled(torch.randn(2, 3))
+
+
+def test_compile_summary_object() -> None:
+    with torch_tensorrt.testing.emulated_runtime(persist=False):
+        compiled = torch_tensorrt.compile(_Small().eval(), inputs=[torch.randn(2, 3)], min_block_size=1)
+    summary = compiled._compile_summary
+    assert summary.num_engines == 1 and summary.engine_bytes > 0
+    assert summary.num_fallback_ops == 0 and summary.num_converted_ops >= 3
+    assert {"trace", "lower", "partition", "build"} <= set(summary.stage_seconds)
+    assert "TensorRT engines: 1" in str(summary)
