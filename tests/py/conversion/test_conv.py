@@ -52,7 +52,7 @@ for d in (1, 2, 3):
     ]
 DECONV_CASES += [
     ("deconv2d_asymmetric", 2, lambda: nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(0, 2)), 4),
-    ("deconv2d_outpad_dilation", 2, lambda: nn.ConvTranspose2d(4, 6, 3, stride=3, dilation=2, output_padding=1), 4),
+    ("deconv2d_outpad_dilation", 2, lambda: nn.ConvTranspose2d(4, 6, 3, dilation=2, padding=3, output_padding=1), 4),
 ]
 
 
@@ -117,3 +117,12 @@ def test_activation_weights_are_refused() -> None:
     with pytest.raises(UnsupportedOperatorError, match="convolution"):
         assert_close_to_eager(_WeightInput(), inputs)
     assert_close_to_eager(_WeightInput(), inputs, require_full_compilation=False)
+
+
+def test_strided_dilated_deconvolution_is_refused() -> None:
+    # TensorRT-RTX cannot build a deconvolution that is strided and dilated at once.
+    module = nn.ConvTranspose2d(2, 3, 3, stride=2, dilation=2).eval()
+    x = torch.randn(1, 2, 4, 4)
+    with pytest.raises(UnsupportedOperatorError, match="convolution"):
+        assert_close_to_eager(module, [x])
+    assert_close_to_eager(module, [x], require_full_compilation=False)

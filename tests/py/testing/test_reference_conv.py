@@ -238,7 +238,13 @@ POOL_CASES = [
 
 
 # average_count_excludes_padding does not affect MAX pooling.
-POOL_KINDS = [("MAX", True), ("AVERAGE", True), ("AVERAGE", False), ("MAX_AVERAGE_BLEND", True), ("MAX_AVERAGE_BLEND", False)]
+POOL_KINDS = [
+    ("MAX", True),
+    ("AVERAGE", True),
+    ("AVERAGE", False),
+    ("MAX_AVERAGE_BLEND", True),
+    ("MAX_AVERAGE_BLEND", False),
+]
 
 
 @pytest.mark.parametrize("kind,exclude", POOL_KINDS, ids=[f"{k}-{'excl' if e else 'incl'}" for k, e in POOL_KINDS])

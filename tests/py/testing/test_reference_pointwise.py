@@ -8,9 +8,10 @@ from collections.abc import Callable
 import pytest
 import torch
 import torch.nn.functional as F
-from _reference_net import Net, close, rand
+from _reference_net import TRT_DTYPES, Net, close, rand
 
 from torch_tensorrt._trt import trt
+from torch_tensorrt.testing._reference import execute_record
 
 FLOATS = [torch.float32, torch.float16, torch.bfloat16]
 Act = Callable[[torch.Tensor, float, float], torch.Tensor]
@@ -262,21 +263,10 @@ CASTS = [
 def test_cast(src: torch.dtype, dst: torch.dtype, values: list[float]) -> None:
     n = Net()
     x = n.input("x", src, (len(values),))
-    n.mark(n.network.add_cast(x, {v: k for k, v in _dtypes().items()}[dst]).get_output(0))
+    n.mark(n.network.add_cast(x, TRT_DTYPES[dst]).get_output(0))
     xv = torch.tensor(values).to(src)
     # Float -> integer truncates toward zero; anything non-zero -> True.
     close(n.run({"x": xv})[0], xv.to(dst))
-
-
-def _dtypes() -> dict[object, torch.dtype]:
-    return {
-        trt.float32: torch.float32,
-        trt.float16: torch.float16,
-        trt.bfloat16: torch.bfloat16,
-        trt.int32: torch.int32,
-        trt.int64: torch.int64,
-        trt.bool: torch.bool,
-    }
 
 
 def test_identity() -> None:
@@ -295,8 +285,6 @@ def test_identity_with_declared_output_type_converts() -> None:
     n.mark(n.network.add_identity(x).get_output(0))
     record = n.record()
     record.layers[0].outputs[0].dtype = "HALF"
-    from torch_tensorrt.testing._reference import execute_record
-
     xv = torch.tensor([1.0001, 2.5, -3.3])
     close(execute_record(record, {"x": xv})[record.outputs[0]], xv.half())
 

@@ -183,7 +183,9 @@ MATMUL_CASES = [
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
-@pytest.mark.parametrize("op0,op1,s0,s1,expected", MATMUL_CASES, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(MATMUL_CASES)])
+@pytest.mark.parametrize(
+    "op0,op1,s0,s1,expected", MATMUL_CASES, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(MATMUL_CASES)]
+)
 def test_matrix_multiply(op0, op1, s0, s1, expected, dtype: torch.dtype) -> None:  # type: ignore[no-untyped-def]
     n = Net()
     a, b = n.input("a", dtype, s0), n.input("b", dtype, s1)

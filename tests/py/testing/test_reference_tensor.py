@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from _reference_net import Net, close, rand
 
 from torch_tensorrt._trt import trt
-from torch_tensorrt.testing._reference import NetworkAssertionError
+from torch_tensorrt.testing._reference import NetworkAssertionError, execute_record
 
 # ------------------------------------------------------------------------------------------ Shuffle
 
@@ -72,9 +72,7 @@ def test_shuffle_reshape_from_shape_tensor_input() -> None:
     record = n.record(profiles)
     assert record.inputs[1].is_shape_tensor
     close(n.run({"x": xv, "dims": torch.tensor([3, 4])}, profiles)[0], xv.reshape(3, 4))
-    from torch_tensorrt.testing._reference import execute_record
-
-    with pytest.raises(ValueError, match="input 'dims' has values \\(1, 12\\)|input 'dims' has values"):
+    with pytest.raises(ValueError, match="input 'dims' has values \\(13, 1\\), outside min \\(1, 1\\)"):
         execute_record(record, {"x": xv, "dims": torch.tensor([13, 1])})
 
 
@@ -186,8 +184,6 @@ def test_slice_strict_bounds_violation_raises() -> None:
     n.mark(layer.get_output(0))
     profiles = [{"x": ((1,), (6,), (8,))}]
     n.build(profiles)
-    from torch_tensorrt.testing._reference import execute_record
-
     with pytest.raises(RuntimeError, match="leaves the input length 4"):
         execute_record(n.record(profiles), {"x": rand(4)})
 
@@ -223,20 +219,8 @@ CONSTANTS = [
 @pytest.mark.parametrize("value", CONSTANTS, ids=[str(c.dtype) + str(tuple(c.shape)) for c in CONSTANTS])
 def test_constant(value: torch.Tensor) -> None:
     n = Net()
-    x = n.input("x", value.dtype, tuple(value.shape))
-    c = n.const(value)
-    # Compare through a data-movement layer so the constant is an ordinary layer input.
-    both = n.network.add_concatenation([n.network.add_shuffle(c).get_output(0), x]) if value.dim() else None
-    n.mark(c if both is None else both.get_output(0))
-    out = n.run({"x": value} if both is not None else {}, build=True)[0] if both else None
-    if both is None:
-        n2 = Net()
-        c2 = n2.const(value)
-        n2.mark(n2.network.add_identity(c2).get_output(0))
-        close(n2.run({})[0], value)
-    else:
-        assert out is not None
-        close(out, torch.cat([value, value], 0))
+    n.mark(n.network.add_identity(n.const(value)).get_output(0))
+    close(n.run({})[0], value)
 
 
 def test_constant_weights_are_copied_at_capture() -> None:
@@ -247,8 +231,6 @@ def test_constant_weights_are_copied_at_capture() -> None:
     record = n.record()
     value.fill_(9.0)  # TensorRT only references this memory; the record must hold its own copy
     n._keep.clear()
-    from torch_tensorrt.testing._reference import execute_record
-
     close(execute_record(record, {})[record.outputs[0]], torch.tensor([1.0, 2.0]))
 
 
@@ -272,9 +254,7 @@ def test_gather_default(axis: int) -> None:
     n.mark(layer.get_output(0))
     xv = rand(3, 4, 5)
     positive = torch.where(idx < 0, idx + xv.shape[axis], idx).long()
-    expected = xv.index_select(axis, positive.reshape(-1)).reshape(
-        *xv.shape[:axis], *idx.shape, *xv.shape[axis + 1 :]
-    )
+    expected = xv.index_select(axis, positive.reshape(-1)).reshape(*xv.shape[:axis], *idx.shape, *xv.shape[axis + 1 :])
     close(n.run({"x": xv})[0], expected)
 
 
@@ -397,7 +377,7 @@ def test_fill_linspace_static(dtype: torch.dtype) -> None:
     layer.alpha = 2.5 if dtype == torch.float32 else 2
     layer.beta = -0.5 if dtype == torch.float32 else 3
     n.mark(layer.get_output(0))
-    expected = (torch.tensor([2.5 - 0.5 * i for i in range(5)]) if dtype == torch.float32 else 2 + 3 * torch.arange(5))
+    expected = torch.tensor([2.5 - 0.5 * i for i in range(5)]) if dtype == torch.float32 else 2 + 3 * torch.arange(5)
     close(n.run({})[0], expected.to(dtype))
 
 
@@ -467,7 +447,5 @@ def test_assertion() -> None:
     profiles = [{"a": ((1, 2), (2, 2), (4, 2)), "b": ((1, 2), (2, 2), (4, 2))}]
     av, bv = rand(3, 2), rand(3, 2)
     close(n.run({"a": av, "b": bv}, profiles)[0], av + bv)
-    from torch_tensorrt.testing._reference import execute_record
-
     with pytest.raises(NetworkAssertionError, match="a and b differ"):
         execute_record(n.record(profiles), {"a": rand(3, 2), "b": rand(1, 2)})

@@ -27,7 +27,7 @@ class UnsupportedOperatorError(RuntimeError):
 
 def op_name(target: Any) -> str:
     if isinstance(target, torch._ops.OpOverload):
-        return f"torch.ops.{target.name().replace('::', '.')}"
+        return f"torch.ops.{target}"  # str() of an overload is "aten.relu.default"
     return getattr(target, "__name__", str(target))
 
 

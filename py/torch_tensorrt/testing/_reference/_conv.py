@@ -115,7 +115,7 @@ def _convolution(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     lead, xb = _split(layer, x, k)
     kernel, bias = _kernel_and_bias(layer, inputs)
     # Kernel layout is GKCRS, i.e. [K, C/G, *kernel] like torch's conv weight.
-    weight = widen(kernel).to(torch.float32 if x.dtype in FLOATING else x.dtype).reshape(kout, -1, *ks)
+    weight = kernel.to(torch.float32).reshape(kout, -1, *ks)
     eff = [d * (s - 1) + 1 for d, s in zip(dilation, ks, strict=True)]
     pre, post, extra = _forward_padding(
         mode,
@@ -125,9 +125,15 @@ def _convolution(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
         _spatial_params(layer, "pre_padding", k, 0),
         _spatial_params(layer, "post_padding", k, 0),
     )
-    xf = F.pad(widen(xb), _pad_arg(pre, [a + e for a, e in zip(post, extra, strict=True)]))
-    b = None if bias is None else widen(bias).reshape(-1).to(xf.dtype)
-    y = _CONV[k](xf, weight.to(xf.dtype), b, stride=stride, dilation=dilation, groups=groups)
+    full_post = [a + e for a, e in zip(post, extra, strict=True)]
+    xf = widen(xb)
+    if pre == full_post and min(pre) >= 0:
+        # Symmetric zero padding: let the convolution pad, saving a copy of the input.
+        padding = pre
+    else:
+        xf, padding = F.pad(xf, _pad_arg(pre, full_post)), [0] * k
+    b = None if bias is None else bias.reshape(-1).to(torch.float32)
+    y = _CONV[k](xf, weight, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
     return [y.reshape(*lead, *y.shape[1:]).to(x.dtype)]
 
 
@@ -150,7 +156,7 @@ def _deconvolution(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     lead, xb = _split(layer, x, k)
     kernel, bias = _kernel_and_bias(layer, inputs)
     # Kernel layout is CKRS, i.e. [C, K/G, *kernel] like torch's conv_transpose weight.
-    weight = widen(kernel).to(torch.float32).reshape(-1, kout // groups, *ks)
+    weight = kernel.to(torch.float32).reshape(-1, kout // groups, *ks)
     xf = widen(xb)
     y = _CONV_T[k](xf, weight, None, stride=stride, groups=groups, dilation=dilation)
     # The full transposed convolution is (I - 1) * S + DK long; padding trims it.

@@ -330,10 +330,13 @@ def _p_fill(layer: Any) -> dict[str, Any]:
 
 
 def _p_resize(layer: Any) -> dict[str, Any]:
+    # Output dims, scales or an output-shape input: exactly one is in effect. The shape is read first
+    # because it reads back as None when scales are set, while reading unset scales logs a warning.
     dynamic = _has_input(layer, 1)
-    scales = [] if dynamic else [float(s) for s in layer.scales]
+    shape = None if dynamic else _dims(layer.shape)
+    scales = None if dynamic or shape is not None else [float(s) for s in layer.scales]
     return {
-        "shape": None if dynamic or scales else _dims(layer.shape),
+        "shape": shape,
         "scales": scales or None,
         "resize_mode": _enum_name(layer.resize_mode),
         "coordinate_transformation": _enum_name(layer.coordinate_transformation),
@@ -378,7 +381,10 @@ def _p_assertion(layer: Any) -> dict[str, Any]:
 
 
 def _p_qdq(layer: Any) -> dict[str, Any]:
-    block_shape = getattr(layer, "block_shape", None)
+    try:
+        block_shape = layer.block_shape
+    except (AttributeError, RuntimeError):  # the binding raises when no block shape is set
+        block_shape = None
     return {
         "axis": int(layer.axis),
         "to_type": _enum_name(layer.to_type),

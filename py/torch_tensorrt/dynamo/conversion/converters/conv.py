@@ -14,6 +14,7 @@ from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
+    cast_trt_tensor,
     create_constant,
     dtype_of,
     get_trt_tensor,
@@ -54,7 +55,11 @@ def _conv_supported(node: torch.fx.Node, settings: object) -> bool:
     w = weight.meta.get("val")
     spatial = (w.dim() if isinstance(w, torch.Tensor) else len(val.shape)) - 2
     # aten.convolution is always batched (export unsqueezes unbatched inputs); channels must be static.
-    return 1 <= spatial <= 3 and val.dim() == spatial + 2 and isinstance(val.shape[1], int) and val.dtype in FLOATS
+    if not (1 <= spatial <= 3 and val.dim() == spatial + 2 and isinstance(val.shape[1], int) and val.dtype in FLOATS):
+        return False
+    stride, dilation, transposed = node.args[3], node.args[5], node.args[6]
+    # TensorRT-RTX's builder rejects a deconvolution that is both strided and dilated.
+    return not (transposed and any(s > 1 for s in stride) and any(d > 1 for d in dilation))
 
 
 def _unit_height(ctx: ConversionContext, x: TRTTensor, name: str) -> TRTTensor:
@@ -100,7 +105,10 @@ def _pad_end_with_zeros(ctx: ConversionContext, y: TRTTensor, extra: list[int], 
 @dynamo_tensorrt_converter(aten.convolution.default, capability_validator=_conv_supported)
 def aten_ops_convolution(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x, weight, bias, stride, padding, dilation, transposed, output_padding, groups = args[:9]
-    dtype = dtype_of(x)
+    out_dtype = dtype_of(x)
+    # TensorRT-RTX has no bf16 deconvolution kernel (the builder fails to type it): run it in fp32.
+    dtype = torch.float32 if transposed and out_dtype == torch.bfloat16 else out_dtype
+    x = cast_trt_tensor(ctx, x, dtype, name)
     spatial = weight.dim() - 2
     stride, padding, dilation = (expand_param(v, spatial) for v in (stride, padding, dilation))
     output_padding = expand_param(output_padding, spatial) if transposed else [0] * spatial
@@ -136,4 +144,5 @@ def aten_ops_convolution(ctx: ConversionContext, target: Any, args: Any, kwargs:
         out = _pad_end_with_zeros(ctx, out, extra, name)
     if bias is not None and not fused_bias:
         out = _add_bias(ctx, out, bias, name)
+    out = cast_trt_tensor(ctx, out, out_dtype, name)
     return _drop_height(ctx, out, name) if one_d else out

@@ -128,7 +128,12 @@ def unary(ctx: ConversionContext, op: Any, x: Any, name: str) -> Any:
 
 
 def cast(ctx: ConversionContext, x: Any, dtype: torch.dtype, name: str) -> Any:
-    return cast_trt_tensor(ctx, x, dtype, name)
+    return cast_trt_tensor(ctx, x, dtype, name) if is_trt_tensor(x) else get_trt_tensor(ctx, x, name, dtype)
+
+
+def as_tensor(ctx: ConversionContext, x: Any, name: str) -> Any:
+    """An ITensor for a converter's tensor argument (a graph constant arrives as torch.Tensor)."""
+    return get_trt_tensor(ctx, x, name)
 
 
 def select(ctx: ConversionContext, cond: Any, a: Any, b: Any, dtype: torch.dtype, name: str) -> Any:
@@ -161,7 +166,13 @@ def true_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.
     return elementwise(ctx, EW.DIV, a, b, name, dtype)
 
 
-def trunc_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
+def _rounding_dtype(dtype: torch.dtype) -> torch.dtype:
+    # A rounded quotient of fp16/bf16 values is formed in float32 (as torch does): rounding a / b
+    # to half precision first could push it across an integer and change floor/trunc by one.
+    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+
+
+def _trunc_quotient(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
     if dtype in FLOAT_DTYPES:
         return trunc(ctx, true_divide(ctx, a, b, f"{name}_div", dtype), name)
     # Integers: |a| / |b| is the same under every rounding rule, the sign is sign(a) * sign(b).
@@ -171,12 +182,22 @@ def trunc_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch
     return elementwise(ctx, EW.PROD, quotient, sign, name)
 
 
-def floor_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
+def _floor_quotient(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
     if dtype in FLOAT_DTYPES:
         # floor(a / b); torch derives it from fmod, which can differ by one when a / b rounds onto
         # an integer (e.g. 1.0 // 0.1 is 9 in torch) — TensorRT has no exact fmod to follow that.
         return unary(ctx, UN.FLOOR, true_divide(ctx, a, b, f"{name}_div", dtype), name)
     return elementwise(ctx, EW.FLOOR_DIV, a, b, name, dtype)
+
+
+def trunc_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
+    result = _trunc_quotient(ctx, a, b, f"{name}_q", _rounding_dtype(dtype))
+    return cast(ctx, result, dtype, name)
+
+
+def floor_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
+    result = _floor_quotient(ctx, a, b, f"{name}_q", _rounding_dtype(dtype))
+    return cast(ctx, result, dtype, name)
 
 
 def divide(ctx: ConversionContext, a: Any, b: Any, mode: str | None, name: str, dtype: torch.dtype) -> Any:
@@ -189,9 +210,10 @@ def divide(ctx: ConversionContext, a: Any, b: Any, mode: str | None, name: str, 
 
 def modulo(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype, floor: bool) -> Any:
     """remainder (floor=True, sign of b) or fmod (sign of a): a - rounded(a / b) * b."""
-    quotient = (floor_divide if floor else trunc_divide)(ctx, a, b, f"{name}_quot", dtype)
-    product = elementwise(ctx, EW.PROD, quotient, b, f"{name}_prod", dtype)
-    return elementwise(ctx, EW.SUB, a, product, name, dtype)
+    compute = _rounding_dtype(dtype)
+    quotient = (_floor_quotient if floor else _trunc_quotient)(ctx, a, b, f"{name}_quot", compute)
+    product = elementwise(ctx, EW.PROD, quotient, b, f"{name}_prod", compute)
+    return cast(ctx, elementwise(ctx, EW.SUB, a, product, f"{name}_sub", compute), dtype, name)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -397,14 +419,19 @@ def clamp(ctx: ConversionContext, x: Any, lo: Any, hi: Any, name: str, dtype: to
     return out
 
 
+def _clamp_bounds(args: Any, kwargs: Any) -> tuple[Any, Any]:
+    lo = kwargs.get("min", args[1] if len(args) > 1 else None)
+    hi = kwargs.get("max", args[2] if len(args) > 2 else None)
+    return lo, hi
+
+
 def _clamp_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
-    return _numeric_output(node, settings) and any(a is not None for a in node.args[1:3])
+    return _numeric_output(node, settings) and _clamp_bounds(node.args, node.kwargs) != (None, None)
 
 
 @dynamo_tensorrt_converter([aten.clamp.default, aten.clamp.Tensor], capability_validator=_clamp_ok)
 def aten_ops_clamp(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    lo = kwargs.get("min", args[1] if len(args) > 1 else None)
-    hi = kwargs.get("max", args[2] if len(args) > 2 else None)
+    lo, hi = _clamp_bounds(args, kwargs)
     return clamp(ctx, args[0], lo, hi, name, _out(ctx))
 
 

@@ -18,12 +18,14 @@ from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContex
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     broadcast_ranks,
+    cast_trt_tensor,
     create_constant,
     dtype_of,
     get_positive_dim,
     get_trt_tensor,
     node_dtype,
     output_dtype,
+    prepend_ones,
     reshape,
     set_layer_name,
 )
@@ -37,6 +39,7 @@ from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
     permute,
     shape_product,
     slice_tensor,
+    squeeze,
 )
 
 aten = torch.ops.aten
@@ -214,12 +217,23 @@ def aten_ops_cumsum(ctx: ConversionContext, target: Any, args: Any, kwargs: Any,
 # ---------------------------------------------------------------------------------------------
 
 
+def upper_bound(size: Any) -> int | None:
+    """The largest value a traced size can take (None when unbounded or unknown)."""
+    if is_static_int(size):
+        return size
+    try:
+        return int(size.node.shape_env.bound_sympy(size.node.expr).upper)
+    except Exception:  # noqa: BLE001 - unbounded (sympy oo) or not a symbolic size
+        return None
+
+
 def _topk_dim_ok(shape: Sequence[Any] | None, dim: int, k: Any) -> bool:
     if not shape:
         return False
     dim = get_positive_dim(dim, len(shape))
-    # TensorRT reduces over one of the last four dims only, with a build-time k up to MAX_TOPK_K.
-    return dim >= len(shape) - 4 and is_static_int(k) and 0 < k <= MAX_TOPK_K
+    # TensorRT reduces over one of the last four dims only, with k at most MAX_TOPK_K.
+    bound = upper_bound(k)
+    return dim >= len(shape) - 4 and bound is not None and bound <= MAX_TOPK_K
 
 
 def _topk_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
@@ -228,11 +242,22 @@ def _topk_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     return _topk_dim_ok(meta_shape(args[0]), dim, args[1])
 
 
-def topk(ctx: ConversionContext, x: Any, k: int, dim: int, largest: bool, name: str) -> tuple[Any, Any]:
+def topk(ctx: ConversionContext, x: Any, k: Dim, dim: int, largest: bool, name: str) -> tuple[Any, Any]:
+    """Values and int64 indices of the k largest (smallest) entries along ``dim``, sorted."""
     op = trt.TopKOperation.MAX if largest else trt.TopKOperation.MIN
-    layer = ctx.net.add_topk(x, op, k, 1 << dim, torch_to_trt_dtype(torch.int64))
+    vector = len(x.shape) == 1
+    if vector:
+        # TopK wants at least 2 dims: sort a 1 x n matrix along its rows.
+        x, dim = prepend_ones(ctx, x, 1, name), 1
+    layer = ctx.net.add_topk(x, op, k if is_static_int(k) else 1, 1 << dim, torch_to_trt_dtype(torch.int64))
+    if not is_static_int(k):
+        # A run-time k is a 0-D int32 tensor.
+        layer.set_input(1, cast_trt_tensor(ctx, int_tensor(ctx, k, f"{name}_k", rank=0), torch.int32, f"{name}_k"))
     set_layer_name(layer, ctx.unique_name(f"{name}_topk"))
-    return layer.get_output(0), layer.get_output(1)
+    values, indices = layer.get_output(0), layer.get_output(1)
+    if vector:
+        values, indices = squeeze(ctx, values, [0], f"{name}_values"), squeeze(ctx, indices, [0], f"{name}_indices")
+    return values, indices
 
 
 @dynamo_tensorrt_converter(aten.topk.default, capability_validator=_topk_ok)
@@ -268,5 +293,5 @@ def aten_ops_sort(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, n
     x = get_trt_tensor(ctx, args[0], name)
     dim, descending, _ = _sort_args(ctx.current_node)
     dim = get_positive_dim(dim, len(x.shape))
-    return topk(ctx, x, x.shape[dim], dim, descending, name)
+    return topk(ctx, x, dims_of(ctx, x, name)[dim], dim, descending, name)
 

@@ -1,0 +1,324 @@
+#include "core/runtime/TRTEngine.h"
+
+#include <algorithm>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "core/runtime/BackendRegistry.h"
+#include "core/runtime/runtime.h"
+
+namespace torch_tensorrt {
+namespace core {
+namespace runtime {
+
+namespace {
+
+EngineInfo parse_info(const std::vector<std::string>& info) {
+  try {
+    return EngineInfo::from_list(info);
+  } catch (const std::invalid_argument& e) {
+    TORCH_CHECK_VALUE(false, e.what());
+  }
+}
+
+// Cheap key for the info-list cache: hashing a whole engine on every call would cost as much as
+// the call.  Hits are confirmed by comparing the full lists.
+size_t info_key(const std::vector<std::string>& info) {
+  std::hash<std::string> h;
+  size_t key = info.size();
+  auto mix = [&key](size_t v) { key ^= v + 0x9e3779b97f4a7c15ULL + (key << 6) + (key >> 2); };
+  for (size_t i = 0; i < info.size(); ++i) {
+    const std::string& s = info[i];
+    mix(s.size());
+    if (i == static_cast<size_t>(SERIALIZED_ENGINE_IDX) && s.size() > 16384) {
+      mix(h(s.substr(0, 4096)));
+      mix(h(s.substr(s.size() - 4096)));
+      for (size_t off = 4096; off + 64 < s.size(); off += 65536) {
+        mix(h(s.substr(off, 64)));
+      }
+    } else {
+      mix(h(s));
+    }
+  }
+  return key;
+}
+
+std::mutex g_cache_mutex;
+std::unordered_map<size_t, std::vector<c10::intrusive_ptr<TRTEngine>>> g_cache;
+
+} // namespace
+
+bool SubgraphCapture::matches(const std::vector<at::Tensor>& inputs) const {
+  if (!graph || inputs.size() != input_shapes.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].sizes().vec() != input_shapes[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void SubgraphCapture::reset() {
+  graph.reset();
+  input_shapes.clear();
+  static_inputs.clear();
+  static_outputs.clear();
+  workspace = at::Tensor();
+}
+
+TRTEngine::TRTEngine(std::vector<std::string> serialized_info)
+    : serialized_info_(std::move(serialized_info)),
+      info_(parse_info(serialized_info_)),
+      runtime_config_(TRTRuntimeConfig::allocation_from_name(info_.resource_allocation_strategy)) {
+  const std::string host = current_platform();
+  TORCH_CHECK(
+      info_.target_platform == host,
+      "engine '",
+      info_.name,
+      "' was built for platform ",
+      info_.target_platform,
+      "; this machine is ",
+      host,
+      ". Recompile the program on (or for) this platform.");
+}
+
+TRTEngine::~TRTEngine() {
+  try {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (context_) {
+      runtime_config_.stash_runtime_cache(context_->serialize_runtime_cache());
+    }
+    subgraph_.reset();
+    context_.reset();
+    runtime_config_.save_runtime_cache();
+  } catch (...) {
+    // Never throw from a destructor; the cache is an optimisation.
+  }
+}
+
+c10::intrusive_ptr<TRTEngine> TRTEngine::get_or_create(const std::vector<std::string>& serialized_info) {
+  size_t key = info_key(serialized_info);
+  {
+    std::lock_guard<std::mutex> lock(g_cache_mutex);
+    auto it = g_cache.find(key);
+    if (it != g_cache.end()) {
+      for (const auto& engine : it->second) {
+        if (engine->serialize() == serialized_info) {
+          return engine;
+        }
+      }
+    }
+  }
+  // Parsing and validation happen outside the lock; a concurrent creator of the same engine loses.
+  auto engine = c10::make_intrusive<TRTEngine>(serialized_info);
+  std::lock_guard<std::mutex> lock(g_cache_mutex);
+  auto& bucket = g_cache[key];
+  for (const auto& existing : bucket) {
+    if (existing->serialize() == serialized_info) {
+      return existing;
+    }
+  }
+  bucket.push_back(engine);
+  return engine;
+}
+
+void TRTEngine::clear_cache() {
+  std::lock_guard<std::mutex> lock(g_cache_mutex);
+  g_cache.clear();
+}
+
+EngineBackend& TRTEngine::backend() {
+  if (!backend_) {
+    backend_ = BackendRegistry::instance().current();
+  }
+  return *backend_;
+}
+
+BackendEngine& TRTEngine::backend_engine() {
+  if (!engine_) {
+    std::unique_ptr<BackendEngine> loaded;
+    try {
+      loaded = backend().deserialize_engine(info_.engine, info_.name);
+    } catch (const std::exception& e) {
+      TORCH_CHECK(false, e.what());
+    }
+    TORCH_CHECK(loaded, "the ", backend().name(), " backend could not load engine '", info_.name, "'");
+    std::vector<std::string> inputs;
+    std::vector<std::string> outputs;
+    for (const auto& t : loaded->io_tensors()) {
+      (t.is_input ? inputs : outputs).push_back(t.name);
+    }
+    TORCH_CHECK(
+        inputs == info_.input_names,
+        "engine '",
+        info_.name,
+        "' has inputs [",
+        c10::Join(", ", inputs),
+        "] but its info lists [",
+        c10::Join(", ", info_.input_names),
+        "]");
+    for (const auto& name : info_.output_names) {
+      TORCH_CHECK(
+          std::find(outputs.begin(), outputs.end(), name) != outputs.end(),
+          "engine '",
+          info_.name,
+          "' has no output named '",
+          name,
+          "' (its outputs: [",
+          c10::Join(", ", outputs),
+          "])");
+    }
+    engine_ = std::move(loaded);
+  }
+  return *engine_;
+}
+
+const IOTensorInfo& TRTEngine::io_tensor(const std::string& name) {
+  for (const auto& t : backend_engine().io_tensors()) {
+    if (t.name == name) {
+      return t;
+    }
+  }
+  TORCH_CHECK(false, "engine '", info_.name, "' has no tensor named '", name, "'");
+}
+
+BackendExecutionContext& TRTEngine::context() {
+  if (!context_) {
+    BackendEngine& engine = backend_engine();
+    ContextOptions options = runtime_config_.context_options(backend().features());
+    try {
+      try {
+        context_ = engine.create_execution_context(options);
+      } catch (const std::invalid_argument& e) {
+        // The runtime cache was refused (another TensorRT version, garbage): never fatal.
+        if (!options.use_runtime_cache || options.runtime_cache.empty()) {
+          throw;
+        }
+        runtime_config_.reject_runtime_cache(e.what());
+        options.runtime_cache.clear();
+        context_ = engine.create_execution_context(options);
+      }
+    } catch (const std::exception& e) {
+      TORCH_CHECK(false, "could not create an execution context for engine '", info_.name, "': ", e.what());
+    }
+    TORCH_CHECK(context_, "could not create an execution context for engine '", info_.name, "'");
+    ++contexts_created_;
+  }
+  return *context_;
+}
+
+c10::Device TRTEngine::device() {
+  if (backend().device_kind() == DeviceKind::kCUDA) {
+    return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(info_.gpu_id));
+  }
+  return c10::Device(c10::DeviceType::CPU);
+}
+
+void TRTEngine::drop_context_locked() {
+  subgraph_.reset();
+  if (context_) {
+    runtime_config_.stash_runtime_cache(context_->serialize_runtime_cache());
+    context_.reset();
+  }
+}
+
+void TRTEngine::set_runtime_settings(int64_t kernel_strategy, int64_t cuda_graph_strategy) {
+  KernelSpecializationStrategy kernel;
+  CudaGraphStrategy cuda_graph;
+  try {
+    kernel = TRTRuntimeConfig::kernel_strategy_from_int(kernel_strategy);
+    cuda_graph = TRTRuntimeConfig::cuda_graph_strategy_from_int(cuda_graph_strategy);
+  } catch (const std::invalid_argument& e) {
+    TORCH_CHECK_VALUE(false, e.what());
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (runtime_config_.set_strategies(kernel, cuda_graph)) {
+    drop_context_locked();
+  }
+}
+
+std::vector<int64_t> TRTEngine::get_runtime_settings() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {
+      static_cast<int64_t>(runtime_config_.kernel_strategy()),
+      static_cast<int64_t>(runtime_config_.cuda_graph_strategy())};
+}
+
+void TRTEngine::set_runtime_cache_path(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (path == runtime_config_.runtime_cache_path()) {
+    return;
+  }
+  // Kernels compiled so far belong to the old file.
+  drop_context_locked();
+  runtime_config_.save_runtime_cache();
+  runtime_config_.set_runtime_cache_path(path);
+}
+
+std::string TRTEngine::get_runtime_cache_path() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return runtime_config_.runtime_cache_path();
+}
+
+bool TRTEngine::save_runtime_cache() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (context_) {
+    runtime_config_.stash_runtime_cache(context_->serialize_runtime_cache());
+  }
+  return runtime_config_.save_runtime_cache();
+}
+
+void TRTEngine::reset_context() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  drop_context_locked();
+}
+
+std::string TRTEngine::backend_name() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return backend().name();
+}
+
+std::string TRTEngine::last_capture_decision() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_decision_;
+}
+
+c10::Dict<std::string, int64_t> TRTEngine::stats() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  c10::Dict<std::string, int64_t> out;
+  out.insert("contexts_created", contexts_created_);
+  out.insert("executions", executions_);
+  out.insert("graph_captures", graph_captures_);
+  out.insert("graph_replays", graph_replays_);
+  if (context_) {
+    for (const auto& kv : context_->debug_stats()) {
+      out.insert("context." + kv.first, kv.second);
+    }
+  }
+  return out;
+}
+
+void TRTEngine::note_execution(const char* decision, bool graph_captured, bool graph_replayed) {
+  last_decision_ = decision;
+  ++executions_;
+  graph_captures_ += graph_captured ? 1 : 0;
+  graph_replays_ += graph_replayed ? 1 : 0;
+}
+
+std::string TRTEngine::to_str() const {
+  std::ostringstream ss;
+  ss << "torch.classes.tensorrt.Engine(name='" << info_.name << "', inputs=[" << c10::Join(", ", info_.input_names)
+     << "], outputs=[" << c10::Join(", ", info_.output_names) << "], gpu_id=" << info_.gpu_id
+     << ", target_platform='" << info_.target_platform << "', hardware_compatible=" << info_.hardware_compatible
+     << ", requires_output_allocator=" << info_.requires_output_allocator << ", "
+     << runtime_config_.describe() << ")";
+  return ss.str();
+}
+
+} // namespace runtime
+} // namespace core
+} // namespace torch_tensorrt

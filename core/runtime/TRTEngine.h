@@ -1,0 +1,115 @@
+// torch.classes.tensorrt.Engine: one TensorRT engine, built from its serialized engine-info list
+// (runtime.h) and pickled back to exactly that list.  The TensorRT objects (engine, execution
+// context) are created lazily through the selected EngineBackend on first execution, so an engine
+// can be constructed, inspected and pickled on a machine (or build) that cannot run it.
+#pragma once
+
+#include <ATen/core/Dict.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/core/ivalue.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/runtime/EngineBackend.h"
+#include "core/runtime/EngineInfo.h"
+#include "core/runtime/TRTRuntimeConfig.h"
+
+namespace torch_tensorrt {
+namespace core {
+namespace runtime {
+
+// Torch-level CUDA graph of one engine (subgraph mode): static buffers + the captured graph,
+// valid for one set of input shapes.
+struct SubgraphCapture {
+  std::vector<std::vector<int64_t>> input_shapes;
+  std::vector<at::Tensor> static_inputs;
+  std::vector<at::Tensor> static_outputs;
+  at::Tensor workspace;
+  std::unique_ptr<GraphCapture> graph;
+
+  bool matches(const std::vector<at::Tensor>& inputs) const;
+  void reset();
+};
+
+class TRTEngine : public torch::CustomClassHolder {
+ public:
+  // Throws c10::ValueError for a malformed info list and c10::Error for another platform.
+  explicit TRTEngine(std::vector<std::string> serialized_info);
+  ~TRTEngine() override;
+
+  // One engine per distinct info list, shared by every call of the str[] op.
+  static c10::intrusive_ptr<TRTEngine> get_or_create(const std::vector<std::string>& serialized_info);
+  static void clear_cache();
+
+  // --- methods exposed to Python / TorchScript -------------------------------------------------
+  const std::vector<std::string>& serialize() const {
+    return serialized_info_;
+  }
+  const std::string& name() const {
+    return info_.name;
+  }
+  const std::vector<std::string>& input_names() const {
+    return info_.input_names;
+  }
+  const std::vector<std::string>& output_names() const {
+    return info_.output_names;
+  }
+  // Ints as in runtime/_settings.py; the context is recreated (once, lazily) when they change.
+  void set_runtime_settings(int64_t kernel_strategy, int64_t cuda_graph_strategy);
+  std::vector<int64_t> get_runtime_settings();
+  void set_runtime_cache_path(const std::string& path);
+  std::string get_runtime_cache_path();
+  // Stashes the live context's cache and writes it to the cache file; false if nothing was written.
+  bool save_runtime_cache();
+  void reset_context();
+  std::string backend_name();
+  std::string last_capture_decision();
+  c10::Dict<std::string, int64_t> stats();
+  std::string to_str() const;
+
+  // --- used by execute_engine --------------------------------------------------------------------
+  std::mutex& mutex() {
+    return mutex_;
+  }
+  const EngineInfo& info() const {
+    return info_;
+  }
+  // The backend fixed at first use (the selected one at that time).
+  EngineBackend& backend();
+  BackendEngine& backend_engine();
+  const IOTensorInfo& io_tensor(const std::string& name);
+  BackendExecutionContext& context();
+  c10::Device device();
+  TRTRuntimeConfig& runtime_config() {
+    return runtime_config_;
+  }
+  SubgraphCapture& subgraph_capture() {
+    return subgraph_;
+  }
+  void note_execution(const char* decision, bool graph_captured, bool graph_replayed);
+
+ private:
+  void drop_context_locked();
+
+  std::vector<std::string> serialized_info_;
+  EngineInfo info_;
+  std::mutex mutex_;
+  std::shared_ptr<EngineBackend> backend_;
+  std::unique_ptr<BackendEngine> engine_;
+  std::unique_ptr<BackendExecutionContext> context_;
+  TRTRuntimeConfig runtime_config_;
+  SubgraphCapture subgraph_;
+  std::string last_decision_ = "not run";
+  int64_t contexts_created_ = 0;
+  int64_t executions_ = 0;
+  int64_t graph_captures_ = 0;
+  int64_t graph_replays_ = 0;
+};
+
+} // namespace runtime
+} // namespace core
+} // namespace torch_tensorrt

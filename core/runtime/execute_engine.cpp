@@ -1,0 +1,494 @@
+#include "core/runtime/execute_engine.h"
+
+#include <ATen/ops/empty.h>
+#include <c10/core/DeviceGuard.h>
+#include <c10/core/Event.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
+#include <atomic>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "core/runtime/BackendRegistry.h"
+#include "core/runtime/CudaGraphPolicy.h"
+#include "core/runtime/runtime.h"
+
+namespace torch_tensorrt {
+namespace core {
+namespace runtime {
+
+namespace {
+
+std::atomic<int64_t> g_python_delegate_mode{static_cast<int64_t>(PythonDelegateMode::kNEVER)};
+
+c10::ScalarType to_scalar_type(DataType t) {
+  switch (t) {
+    case DataType::kFLOAT32:
+      return c10::ScalarType::Float;
+    case DataType::kFLOAT16:
+      return c10::ScalarType::Half;
+    case DataType::kBFLOAT16:
+      return c10::ScalarType::BFloat16;
+    case DataType::kINT8:
+      return c10::ScalarType::Char;
+    case DataType::kUINT8:
+      return c10::ScalarType::Byte;
+    case DataType::kINT32:
+      return c10::ScalarType::Int;
+    case DataType::kINT64:
+      return c10::ScalarType::Long;
+    case DataType::kBOOL:
+      return c10::ScalarType::Bool;
+    case DataType::kFLOAT64:
+      return c10::ScalarType::Double;
+  }
+  TORCH_CHECK(false, "unsupported engine data type ", static_cast<int>(t));
+}
+
+std::string shape_str(c10::IntArrayRef shape) {
+  std::ostringstream ss;
+  ss << "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    ss << (i ? ", " : "") << shape[i];
+  }
+  ss << (shape.size() == 1 ? ",)" : ")");
+  return ss.str();
+}
+
+at::Tensor empty_on(c10::IntArrayRef shape, c10::ScalarType dtype, c10::Device device) {
+  return at::empty(shape, at::TensorOptions().dtype(dtype).device(device));
+}
+
+// Data-dependent outputs: TensorRT asks for memory during enqueue and reports the final shape.
+class TorchOutputAllocator : public OutputAllocator {
+ public:
+  explicit TorchOutputAllocator(c10::Device device) : device_(device) {}
+
+  void* reallocate(const std::string& name, void*, uint64_t bytes, uint64_t) override {
+    try {
+      at::Tensor& buffer = buffers_[name];
+      int64_t size = static_cast<int64_t>(std::max<uint64_t>(bytes, 1));
+      if (!buffer.defined() || buffer.numel() < size) {
+        buffer = empty_on({size}, c10::ScalarType::Byte, device_);
+      }
+      return buffer.data_ptr();
+    } catch (...) {
+      return nullptr; // TensorRT reports the failed allocation
+    }
+  }
+
+  void notify_shape(const std::string& name, const std::vector<int64_t>& shape) override {
+    shapes_[name] = shape;
+  }
+
+  at::Tensor output(const std::string& name, c10::ScalarType dtype) {
+    auto shape = shapes_.find(name);
+    TORCH_CHECK(shape != shapes_.end(), "TensorRT did not report the shape of data-dependent output '", name, "'");
+    int64_t numel = 1;
+    for (int64_t d : shape->second) {
+      TORCH_CHECK(d >= 0, "TensorRT reported an invalid shape for output '", name, "'");
+      numel *= d;
+    }
+    at::Tensor out = empty_on(shape->second, dtype, device_);
+    auto buffer = buffers_.find(name);
+    if (numel > 0) {
+      TORCH_CHECK(buffer != buffers_.end(), "TensorRT wrote output '", name, "' without allocating it");
+      int64_t bytes = numel * static_cast<int64_t>(c10::elementSize(dtype));
+      TORCH_CHECK(buffer->second.numel() >= bytes, "output '", name, "' is larger than the memory TensorRT asked for");
+      // A typed copy of the raw bytes: view the byte buffer's prefix as the output dtype.
+      out.view(c10::ScalarType::Byte).reshape({bytes}).copy_(buffer->second.narrow(0, 0, bytes));
+    }
+    return out;
+  }
+
+ private:
+  c10::Device device_;
+  std::map<std::string, at::Tensor> buffers_;
+  std::map<std::string, std::vector<int64_t>> shapes_;
+};
+
+// The caller's stream and the stream the engine runs on, with the event hand-offs between them.
+class EngineStreams {
+ public:
+  EngineStreams(c10::Device device, EngineBackend& backend) {
+    if (!device.is_cuda()) {
+      outer_capture_ = backend.is_stream_capturing(nullptr);
+      return;
+    }
+    impl_ = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
+    caller_ = impl_->getStream(device);
+    engine_ = caller_;
+    outer_capture_ = backend.is_stream_capturing(caller_->native_handle());
+    // Never enqueue on the legacy default stream (it synchronizes with everything); a capture must
+    // stay on the stream being captured.
+    if (!outer_capture_ && *caller_ == impl_->getDefaultStream(device)) {
+      engine_ = impl_->getStreamFromGlobalPool(device, /*isHighPriority=*/false);
+    }
+  }
+
+  bool outer_capture() const {
+    return outer_capture_;
+  }
+
+  void* engine_handle() const {
+    return engine_ ? engine_->native_handle() : nullptr;
+  }
+
+  // Work queued on the caller's stream so far happens before the engine's work...
+  void caller_to_engine() {
+    if (engine_ && *engine_ != *caller_) {
+      c10::Event event(c10::DeviceType::CUDA);
+      event.record(*caller_);
+      event.block(*engine_);
+    }
+  }
+  // ... and the engine's work happens before anything the caller queues next.
+  void engine_to_caller() {
+    if (engine_ && *engine_ != *caller_) {
+      c10::Event event(c10::DeviceType::CUDA);
+      event.record(*engine_);
+      event.block(*caller_);
+    }
+  }
+
+ private:
+  const c10::impl::DeviceGuardImplInterface* impl_ = nullptr;
+  std::optional<c10::Stream> caller_;
+  std::optional<c10::Stream> engine_;
+  bool outer_capture_ = false;
+};
+
+void check_inputs(TRTEngine& engine, const std::vector<at::Tensor>& inputs, c10::Device device) {
+  const EngineInfo& info = engine.info();
+  TORCH_CHECK_VALUE(
+      inputs.size() == info.input_names.size(),
+      "engine '",
+      info.name,
+      "' takes ",
+      info.input_names.size(),
+      " inputs (",
+      c10::Join(", ", info.input_names),
+      "), got ",
+      inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const at::Tensor& t = inputs[i];
+    const std::string& name = info.input_names[i];
+    TORCH_CHECK_TYPE(t.defined(), "input ", name, " of engine '", info.name, "' is an undefined tensor");
+    c10::ScalarType want = to_scalar_type(engine.io_tensor(name).dtype);
+    TORCH_CHECK_TYPE(
+        t.scalar_type() == want,
+        "input ",
+        name,
+        " of engine '",
+        info.name,
+        "' must have dtype ",
+        want,
+        ", got ",
+        t.scalar_type(),
+        "; cast it with .to(",
+        want,
+        ")");
+    if (i < info.metadata.inputs.size()) {
+      const InputSpec& spec = info.metadata.inputs[i];
+      std::vector<int64_t> lo, hi;
+      if (spec.has_profile) {
+        lo = spec.min_shape;
+        hi = spec.max_shape;
+      } else {
+        for (const auto& d : spec.shape) {
+          lo.push_back(d.is_static ? d.value : 0);
+          hi.push_back(d.is_static ? d.value : INT64_MAX);
+        }
+      }
+      bool ok = static_cast<size_t>(t.dim()) == lo.size();
+      for (size_t k = 0; ok && k < lo.size(); ++k) {
+        ok = lo[k] <= t.size(static_cast<int64_t>(k)) && t.size(static_cast<int64_t>(k)) <= hi[k];
+      }
+      TORCH_CHECK_VALUE(
+          ok,
+          "input ",
+          name,
+          " of engine '",
+          info.name,
+          "' has shape ",
+          shape_str(t.sizes()),
+          ", outside the range the engine was built for: min ",
+          shape_str(lo),
+          ", max ",
+          shape_str(hi),
+          ". Recompile with a wider torch_tensorrt.Input(min_shape=..., max_shape=...).");
+    }
+    bool same_device = t.device().type() == device.type() && (!device.has_index() || t.device().index() == device.index());
+    TORCH_CHECK(
+        same_device,
+        "input ",
+        name,
+        " of engine '",
+        info.name,
+        "' is on ",
+        t.device(),
+        "; the engine runs on ",
+        device,
+        ". Move the input with .to('",
+        device,
+        "').");
+  }
+}
+
+void* address_of(const at::Tensor& t, std::vector<at::Tensor>& keep_alive) {
+  if (t.numel() > 0) {
+    return t.data_ptr();
+  }
+  // TensorRT wants a non-null address even for an empty tensor.
+  keep_alive.push_back(empty_on({1}, t.scalar_type(), t.device()));
+  return keep_alive.back().data_ptr();
+}
+
+void set_shapes_and_bind_inputs(
+    TRTEngine& engine,
+    BackendExecutionContext& ctx,
+    const std::vector<at::Tensor>& inputs,
+    std::vector<at::Tensor>& keep_alive) {
+  const EngineInfo& info = engine.info();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& name = info.input_names[i];
+    TORCH_CHECK_VALUE(
+        ctx.set_input_shape(name, inputs[i].sizes().vec()),
+        "TensorRT rejected shape ",
+        shape_str(inputs[i].sizes()),
+        " for input ",
+        name,
+        " of engine '",
+        info.name,
+        "'");
+    TORCH_CHECK(
+        ctx.set_tensor_address(name, address_of(inputs[i], keep_alive)),
+        "could not bind input ",
+        name,
+        " of engine '",
+        info.name,
+        "'");
+  }
+}
+
+// Static-shape outputs allocated by us; returns them in output order.
+std::vector<at::Tensor> allocate_and_bind_outputs(
+    TRTEngine& engine,
+    BackendExecutionContext& ctx,
+    c10::Device device,
+    std::vector<at::Tensor>& keep_alive) {
+  const EngineInfo& info = engine.info();
+  std::vector<at::Tensor> outputs;
+  for (const auto& name : info.output_names) {
+    std::vector<int64_t> shape = ctx.get_output_shape(name);
+    for (int64_t d : shape) {
+      TORCH_CHECK(
+          d >= 0,
+          "output ",
+          name,
+          " of engine '",
+          info.name,
+          "' has a data-dependent shape, but the engine info does not say it requires an output allocator "
+          "(REQUIRES_OUTPUT_ALLOCATOR_IDX); recompile the program");
+    }
+    at::Tensor out = empty_on(shape, to_scalar_type(engine.io_tensor(name).dtype), device);
+    TORCH_CHECK(
+        ctx.set_tensor_address(name, address_of(out, keep_alive)),
+        "could not bind output ",
+        name,
+        " of engine '",
+        info.name,
+        "'");
+    outputs.push_back(out);
+  }
+  return outputs;
+}
+
+at::Tensor bind_device_memory(TRTEngine& engine, BackendExecutionContext& ctx, c10::Device device) {
+  if (engine.runtime_config().allocation() != ResourceAllocationStrategy::kDYNAMIC) {
+    return at::Tensor();
+  }
+  int64_t size = ctx.device_memory_size_for_shapes();
+  TORCH_CHECK(size >= 0, "TensorRT could not compute the scratch memory of engine '", engine.info().name, "'");
+  at::Tensor workspace = empty_on({std::max<int64_t>(size, 1)}, c10::ScalarType::Byte, device);
+  TORCH_CHECK(
+      ctx.set_device_memory(workspace.data_ptr(), size),
+      "could not hand scratch memory to engine '",
+      engine.info().name,
+      "'");
+  return workspace;
+}
+
+void enqueue(TRTEngine& engine, BackendExecutionContext& ctx, void* stream, bool allow_native_capture) {
+  TORCH_CHECK(
+      ctx.enqueue(stream, allow_native_capture),
+      "TensorRT failed to execute engine '",
+      engine.info().name,
+      "' (see the TensorRT log)");
+}
+
+std::vector<at::Tensor> run_uncaptured(
+    TRTEngine& engine,
+    BackendExecutionContext& ctx,
+    const std::vector<at::Tensor>& inputs,
+    c10::Device device,
+    EngineStreams& streams,
+    bool allow_native_capture) {
+  const EngineInfo& info = engine.info();
+  std::vector<at::Tensor> keep_alive;
+  set_shapes_and_bind_inputs(engine, ctx, inputs, keep_alive);
+  std::vector<at::Tensor> outputs;
+  std::unique_ptr<TorchOutputAllocator> allocator;
+  if (info.requires_output_allocator) {
+    allocator = std::make_unique<TorchOutputAllocator>(device);
+    for (const auto& name : info.output_names) {
+      TORCH_CHECK(
+          ctx.set_output_allocator(name, allocator.get()),
+          "could not set the output allocator of output ",
+          name,
+          " of engine '",
+          info.name,
+          "'");
+    }
+  } else {
+    outputs = allocate_and_bind_outputs(engine, ctx, device, keep_alive);
+  }
+  at::Tensor workspace = bind_device_memory(engine, ctx, device);
+  streams.caller_to_engine();
+  enqueue(engine, ctx, streams.engine_handle(), allow_native_capture);
+  streams.engine_to_caller();
+  if (allocator) {
+    for (const auto& name : info.output_names) {
+      outputs.push_back(allocator->output(name, to_scalar_type(engine.io_tensor(name).dtype)));
+    }
+  }
+  return outputs;
+}
+
+std::vector<at::Tensor> run_subgraph_captured(
+    TRTEngine& engine,
+    BackendExecutionContext& ctx,
+    const std::vector<at::Tensor>& inputs,
+    c10::Device device,
+    EngineStreams& streams,
+    bool* captured) {
+  SubgraphCapture& cap = engine.subgraph_capture();
+  *captured = false;
+  if (!cap.matches(inputs)) {
+    // New shapes: static buffers, one warm-up run (lazy initialisation must not be captured),
+    // then the capture itself.  The warm-up run already produced this call's outputs.
+    cap.reset();
+    std::vector<at::Tensor> keep_alive;
+    for (const auto& t : inputs) {
+      cap.input_shapes.push_back(t.sizes().vec());
+      cap.static_inputs.push_back(empty_on(t.sizes(), t.scalar_type(), device));
+      cap.static_inputs.back().copy_(t);
+    }
+    set_shapes_and_bind_inputs(engine, ctx, cap.static_inputs, keep_alive);
+    cap.static_outputs = allocate_and_bind_outputs(engine, ctx, device, keep_alive);
+    for (auto& t : keep_alive) {
+      cap.static_inputs.push_back(t); // keep placeholder addresses alive with the graph
+    }
+    cap.workspace = bind_device_memory(engine, ctx, device);
+    streams.caller_to_engine();
+    enqueue(engine, ctx, streams.engine_handle(), false);
+    try {
+      std::unique_ptr<GraphCapture> graph = engine.backend().create_graph_capture();
+      graph->begin(streams.engine_handle());
+      bool ok = false;
+      try {
+        ok = ctx.enqueue(streams.engine_handle(), false);
+      } catch (...) {
+        graph->end(streams.engine_handle());
+        throw;
+      }
+      graph->end(streams.engine_handle());
+      TORCH_CHECK(ok, "TensorRT failed to execute engine '", engine.info().name, "' during CUDA graph capture");
+      cap.graph = std::move(graph);
+    } catch (const c10::Error&) {
+      cap.reset();
+      throw;
+    } catch (const std::exception& e) {
+      cap.reset();
+      TORCH_CHECK(false, "CUDA graph capture of engine '", engine.info().name, "' failed: ", e.what());
+    }
+    *captured = true;
+  } else {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      cap.static_inputs[i].copy_(inputs[i]);
+    }
+    streams.caller_to_engine();
+    cap.graph->replay(streams.engine_handle());
+  }
+  streams.engine_to_caller();
+  std::vector<at::Tensor> outputs;
+  for (const auto& t : cap.static_outputs) {
+    outputs.push_back(t.clone()); // the next replay overwrites the static buffers
+  }
+  return outputs;
+}
+
+} // namespace
+
+std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine) {
+  TORCH_CHECK(engine, "execute_engine: no engine");
+  std::lock_guard<std::mutex> lock(engine->mutex());
+  const EngineInfo& info = engine->info();
+  EngineBackend& backend = engine->backend();
+  engine->backend_engine(); // deserialize (or explain why not) before looking at the inputs
+  c10::Device device = engine->device();
+  std::optional<c10::DeviceGuard> device_guard;
+  if (device.is_cuda() && get_multi_device_safe_mode()) {
+    device_guard.emplace(device);
+  }
+  check_inputs(*engine, inputs, device);
+  std::vector<at::Tensor> contiguous;
+  contiguous.reserve(inputs.size());
+  for (const auto& t : inputs) {
+    contiguous.push_back(t.contiguous());
+  }
+
+  EngineStreams streams(device, backend);
+  CudaGraphPolicy::Inputs policy_inputs;
+  policy_inputs.subgraph_mode = get_cudagraphs_mode();
+  policy_inputs.native_capture = engine->runtime_config().native_capture_active(backend.features());
+  policy_inputs.outer_capture = streams.outer_capture();
+  policy_inputs.data_dependent_outputs = info.requires_output_allocator;
+  CudaGraphPolicy::Plan plan = CudaGraphPolicy::decide(policy_inputs);
+  TORCH_CHECK(plan.error.empty(), "engine '", info.name, "': ", plan.error);
+  if (plan.decision != CudaGraphPolicy::Decision::kSUBGRAPH) {
+    engine->subgraph_capture().reset();
+  }
+
+  BackendExecutionContext& ctx = engine->context();
+  std::vector<at::Tensor> outputs;
+  bool captured = false;
+  if (plan.decision == CudaGraphPolicy::Decision::kSUBGRAPH) {
+    outputs = run_subgraph_captured(*engine, ctx, contiguous, device, streams, &captured);
+  } else {
+    outputs = run_uncaptured(*engine, ctx, contiguous, device, streams, plan.allow_native_capture);
+  }
+  bool replayed = plan.decision == CudaGraphPolicy::Decision::kSUBGRAPH && !captured;
+  engine->note_execution(CudaGraphPolicy::to_string(plan.decision), captured, replayed);
+  return outputs;
+}
+
+bool should_delegate_to_python() {
+  auto mode = static_cast<PythonDelegateMode>(g_python_delegate_mode.load());
+  return mode == PythonDelegateMode::kALWAYS ||
+      (mode == PythonDelegateMode::kWHEN_NO_BACKEND && BackendRegistry::instance().current_name() == "unavailable");
+}
+
+void set_python_delegate_mode(int64_t mode) {
+  TORCH_CHECK_VALUE(mode >= 0 && mode <= 2, "python delegate mode must be 0, 1 or 2, got ", mode);
+  g_python_delegate_mode.store(mode);
+}
+
+int64_t get_python_delegate_mode() {
+  return g_python_delegate_mode.load();
+}
+
+} // namespace runtime
+} // namespace core
+} // namespace torch_tensorrt

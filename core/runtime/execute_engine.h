@@ -1,0 +1,39 @@
+// The tensorrt::execute_engine op (C++ kernels).  Registered in register_jit_hooks.cpp with the same
+// schema as the Python runtime's op, so saved programs run on either:
+//   tensorrt::execute_engine(Tensor[] input_tensors, str[] engine_info) -> Tensor[]
+//   tensorrt::execute_engine.engine(Tensor[] input_tensors, __torch__.torch.classes.tensorrt.Engine engine)
+//       -> Tensor[]
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/intrusive_ptr.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/runtime/TRTEngine.h"
+
+namespace torch_tensorrt {
+namespace core {
+namespace runtime {
+
+std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine);
+
+// The str[] overload (register_jit_hooks.cpp) runs the engine from the per-info cache
+// (TRTEngine::get_or_create) unless this says to hand the call to the Python runtime's
+// tensorrt::execute_engine_python.
+bool should_delegate_to_python();
+
+// Who runs the str[] overload:
+//   0 = always the C++ runtime;
+//   1 = the Python runtime's delegate when this build cannot run engines (no TensorRT SDK and no
+//       other backend selected), else C++ (what torch_tensorrt sets at import);
+//   2 = always the Python delegate (e.g. while torch_tensorrt.testing.emulated_runtime() is active).
+enum class PythonDelegateMode : int64_t { kNEVER = 0, kWHEN_NO_BACKEND = 1, kALWAYS = 2 };
+void set_python_delegate_mode(int64_t mode);
+int64_t get_python_delegate_mode();
+
+} // namespace runtime
+} // namespace core
+} // namespace torch_tensorrt

@@ -1,0 +1,171 @@
+// Registers torch.classes.tensorrt.Engine and the tensorrt:: ops.  The class is registered before
+// TORCH_LIBRARY in this file, so the execute_engine.engine schema can name it.
+#include <torch/custom_class.h>
+#include <torch/library.h>
+
+#include <stdexcept>
+
+#include "core/runtime/BackendRegistry.h"
+#include "core/runtime/EngineInfo.h"
+#include "core/runtime/ShapeExpr.h"
+#include "core/runtime/TRTEngine.h"
+#include "core/runtime/execute_engine.h"
+#include "core/runtime/runtime.h"
+
+namespace torch_tensorrt {
+namespace core {
+namespace runtime {
+namespace {
+
+using EnginePtr = c10::intrusive_ptr<TRTEngine>;
+
+// std::invalid_argument -> Python ValueError; other std::exception -> RuntimeError.
+template <typename Fn>
+auto translate(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const c10::Error&) {
+    throw;
+  } catch (const std::invalid_argument& e) {
+    TORCH_CHECK_VALUE(false, e.what());
+  } catch (const std::exception& e) {
+    TORCH_CHECK(false, e.what());
+  }
+}
+
+// The engine info (name, bytes, ...) stays; live TensorRT objects and runtime settings do not travel.
+static auto engine_class =
+    torch::class_<TRTEngine>("tensorrt", "Engine")
+        .def(torch::init<std::vector<std::string>>())
+        .def("name", [](const EnginePtr& self) { return self->name(); })
+        .def("serialize", [](const EnginePtr& self) { return self->serialize(); })
+        .def("input_names", [](const EnginePtr& self) { return self->input_names(); })
+        .def("output_names", [](const EnginePtr& self) { return self->output_names(); })
+        .def(
+            "set_runtime_settings",
+            [](const EnginePtr& self, int64_t kernel_strategy, int64_t cuda_graph_strategy) {
+              self->set_runtime_settings(kernel_strategy, cuda_graph_strategy);
+            })
+        .def("get_runtime_settings", [](const EnginePtr& self) { return self->get_runtime_settings(); })
+        .def(
+            "set_runtime_cache_path",
+            [](const EnginePtr& self, const std::string& path) { self->set_runtime_cache_path(path); })
+        .def("get_runtime_cache_path", [](const EnginePtr& self) { return self->get_runtime_cache_path(); })
+        .def("save_runtime_cache", [](const EnginePtr& self) { return self->save_runtime_cache(); })
+        .def("reset_context", [](const EnginePtr& self) { self->reset_context(); })
+        .def("backend_name", [](const EnginePtr& self) { return self->backend_name(); })
+        .def("last_capture_decision", [](const EnginePtr& self) { return self->last_capture_decision(); })
+        .def("stats", [](const EnginePtr& self) { return self->stats(); })
+        .def(
+            "execute",
+            [](const EnginePtr& self, std::vector<at::Tensor> inputs) { return execute_engine(std::move(inputs), self); })
+        .def("__str__", [](const EnginePtr& self) { return self->to_str(); })
+        .def("__repr__", [](const EnginePtr& self) { return self->to_str(); })
+        .def_pickle(
+            [](const EnginePtr& self) -> std::vector<std::string> { return self->serialize(); },
+            [](std::vector<std::string> info) -> EnginePtr { return c10::make_intrusive<TRTEngine>(std::move(info)); });
+
+std::vector<at::Tensor> execute_engine_from_info(std::vector<at::Tensor> inputs, std::vector<std::string> info) {
+  if (should_delegate_to_python()) {
+    static const c10::OperatorHandle op =
+        c10::Dispatcher::singleton().findSchemaOrThrow("tensorrt::execute_engine_python", "");
+    torch::jit::Stack stack;
+    stack.emplace_back(std::move(inputs));
+    stack.emplace_back(std::move(info));
+    op.callBoxed(&stack);
+    TORCH_CHECK(stack.size() == 1, "tensorrt::execute_engine_python returned ", stack.size(), " values");
+    return stack[0].toTensorVector();
+  }
+  return execute_engine(std::move(inputs), TRTEngine::get_or_create(info));
+}
+
+int64_t idx(SerializedInfoIndex i) {
+  return static_cast<int64_t>(i);
+}
+
+TORCH_LIBRARY(tensorrt, m) {
+  m.set_python_module("torch_tensorrt.dynamo.runtime._execute_engine_op");
+
+  // --- the op (same schema as the Python runtime) ---------------------------------------------
+  m.def("execute_engine(Tensor[] input_tensors, str[] engine_info) -> Tensor[]");
+  m.impl("execute_engine", torch::dispatch(c10::DispatchKey::CompositeExplicitAutograd, TORCH_FN(execute_engine_from_info)));
+  m.def(
+      "execute_engine.engine(Tensor[] input_tensors, __torch__.torch.classes.tensorrt.Engine engine) -> Tensor[]");
+  m.impl("execute_engine.engine", torch::dispatch(c10::DispatchKey::CompositeExplicitAutograd, TORCH_FN(execute_engine)));
+  // Implemented in Python (torch_tensorrt.dynamo.runtime._execute_engine_op); see execute_engine.h.
+  m.def("execute_engine_python(Tensor[] input_tensors, str[] engine_info) -> Tensor[]");
+  m.def("_set_python_delegate(int mode) -> ()", [](int64_t mode) { set_python_delegate_mode(mode); });
+  m.def("_get_python_delegate() -> int", []() { return get_python_delegate_mode(); });
+  m.def("get_engine(str[] engine_info) -> __torch__.torch.classes.tensorrt.Engine", [](std::vector<std::string> info) {
+    return TRTEngine::get_or_create(info);
+  });
+  m.def("_clear_engine_cache() -> ()", []() { TRTEngine::clear_cache(); });
+
+  // --- layout constants, compared with _engine_info.py at import ------------------------------
+  m.def("ABI_VERSION() -> str", []() { return std::string(ABI_VERSION); });
+  m.def("SERIALIZATION_LEN() -> int", []() { return idx(SERIALIZATION_LEN); });
+  m.def("ABI_TARGET_IDX() -> int", []() { return idx(ABI_TARGET_IDX); });
+  m.def("NAME_IDX() -> int", []() { return idx(NAME_IDX); });
+  m.def("DEVICE_IDX() -> int", []() { return idx(DEVICE_IDX); });
+  m.def("SERIALIZED_ENGINE_IDX() -> int", []() { return idx(SERIALIZED_ENGINE_IDX); });
+  m.def("INPUT_BINDING_NAMES_IDX() -> int", []() { return idx(INPUT_BINDING_NAMES_IDX); });
+  m.def("OUTPUT_BINDING_NAMES_IDX() -> int", []() { return idx(OUTPUT_BINDING_NAMES_IDX); });
+  m.def("HW_COMPATIBLE_IDX() -> int", []() { return idx(HW_COMPATIBLE_IDX); });
+  m.def("SERIALIZED_METADATA_IDX() -> int", []() { return idx(SERIALIZED_METADATA_IDX); });
+  m.def("TARGET_PLATFORM_IDX() -> int", []() { return idx(TARGET_PLATFORM_IDX); });
+  m.def("REQUIRES_OUTPUT_ALLOCATOR_IDX() -> int", []() { return idx(REQUIRES_OUTPUT_ALLOCATOR_IDX); });
+  m.def("RESOURCE_ALLOCATION_STRATEGY_IDX() -> int", []() { return idx(RESOURCE_ALLOCATION_STRATEGY_IDX); });
+  // Every slot name in index order (lets the parity check find names missing on either side).
+  m.def("serialized_info_names() -> str[]", []() {
+    return std::vector<std::string>(SERIALIZED_INFO_NAMES.begin(), SERIALIZED_INFO_NAMES.end());
+  });
+  m.def("current_platform() -> str", []() { return current_platform(); });
+
+  // --- process-wide modes ------------------------------------------------------------------------
+  m.def("get_cudagraphs_mode() -> bool", []() { return get_cudagraphs_mode(); });
+  m.def("set_cudagraphs_mode(bool enabled) -> ()", [](bool enabled) { set_cudagraphs_mode(enabled); });
+  m.def("get_multi_device_safe_mode() -> bool", []() { return get_multi_device_safe_mode(); });
+  m.def("set_multi_device_safe_mode(bool enabled) -> ()", [](bool enabled) { set_multi_device_safe_mode(enabled); });
+  m.def("get_logging_level() -> int", []() { return static_cast<int64_t>(get_log_level()); });
+  m.def("set_logging_level(int level) -> ()", [](int64_t level) {
+    TORCH_CHECK_VALUE(level >= 0 && level <= 5, "logging level must be 0 (internal error) .. 5 (graph), got ", level);
+    set_log_level(static_cast<LogLevel>(level));
+    BackendRegistry::instance().current()->set_log_level(level);
+  });
+
+  // --- backends ----------------------------------------------------------------------------------
+  m.def("has_tensorrt_backend() -> bool", []() { return BackendRegistry::instance().has_tensorrt_backend(); });
+  m.def("_backend_name() -> str", []() { return BackendRegistry::instance().current_name(); });
+  m.def("_select_backend(str name) -> ()", [](const std::string& name) {
+    translate([&] {
+      BackendRegistry::instance().select(name);
+      return 0;
+    });
+  });
+  // Test only: refused unless TORCH_TENSORRT_ALLOW_TEST_BACKENDS=1 (BackendRegistry.h).
+  m.def("_load_test_backend(str library_path) -> str", [](const std::string& path) {
+    return translate([&] { return BackendRegistry::instance().load_test_backend(path); });
+  });
+
+  // --- validation entry points (parity tests against the Python reader) ------------------------
+  m.def("_check_engine_info(str[] engine_info) -> str", [](std::vector<std::string> info) {
+    return translate([&] { return EngineInfo::from_list(info).name; });
+  });
+  m.def("_check_metadata(str metadata) -> ()", [](const std::string& text) {
+    translate([&] {
+      EngineMetadata::from_json(text);
+      return 0;
+    });
+  });
+  m.def("_check_shape_expr(str expr) -> ()", [](const std::string& expr) {
+    translate([&] {
+      ShapeExpr::validate(expr);
+      return 0;
+    });
+  });
+}
+
+} // namespace
+} // namespace runtime
+} // namespace core
+} // namespace torch_tensorrt

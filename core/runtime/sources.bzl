@@ -1,0 +1,85 @@
+# The C++ runtime's source lists: one definition for both build paths.
+# Loaded by Bazel (load("//core/runtime:sources.bzl", ...)) and parsed by setup.py with
+# ast.literal_eval, so keep it to plain list assignments of string literals.
+# Paths are relative to the repository root.
+
+# Everything that compiles without a TensorRT SDK.
+RUNTIME_SOURCES = [
+    "core/runtime/runtime.cpp",
+    "core/runtime/text.cpp",
+    "core/runtime/Json.cpp",
+    "core/runtime/ShapeExpr.cpp",
+    "core/runtime/Base64.cpp",
+    "core/runtime/Sha256.cpp",
+    "core/runtime/EngineMetadata.cpp",
+    "core/runtime/EngineInfo.cpp",
+    "core/runtime/RuntimeCacheFile.cpp",
+    "core/runtime/TRTRuntimeConfig.cpp",
+    "core/runtime/CudaGraphPolicy.cpp",
+    "core/runtime/UnavailableBackend.cpp",
+    "core/runtime/BackendRegistry.cpp",
+    "core/runtime/TRTEngine.cpp",
+    "core/runtime/execute_engine.cpp",
+    "core/runtime/register_jit_hooks.cpp",
+]
+
+RUNTIME_HEADERS = [
+    "core/runtime/runtime.h",
+    "core/runtime/text.h",
+    "core/runtime/DataType.h",
+    "core/runtime/Json.h",
+    "core/runtime/ShapeExpr.h",
+    "core/runtime/Base64.h",
+    "core/runtime/Sha256.h",
+    "core/runtime/EngineMetadata.h",
+    "core/runtime/EngineInfo.h",
+    "core/runtime/EngineBackend.h",
+    "core/runtime/RuntimeCacheFile.h",
+    "core/runtime/TRTRuntimeConfig.h",
+    "core/runtime/CudaGraphPolicy.h",
+    "core/runtime/UnavailableBackend.h",
+    "core/runtime/BackendRegistry.h",
+    "core/runtime/TRTEngine.h",
+    "core/runtime/execute_engine.h",
+]
+
+# The Python extension module's init (setup.py only; Bazel builds a plain shared library).
+PYTHON_MODULE_SOURCES = [
+    "core/runtime/python_module.cpp",
+]
+
+# The only files that include NvInfer.h (the TensorRT backend target; needs an SDK).
+BACKEND_SOURCES = [
+    "core/runtime/backend/TensorRTBackend.cpp",
+    "core/runtime/backend/TensorRTEngine.cpp",
+    "core/runtime/backend/TensorRTExecutionContext.cpp",
+    "core/runtime/backend/TensorRTRuntimeConfig.cpp",
+    "core/runtime/backend/TensorRTLogger.cpp",
+    "core/runtime/backend/CudaGraphCapture.cpp",
+]
+
+BACKEND_HEADERS = [
+    "core/runtime/backend/TensorRTBackend.h",
+    "core/runtime/backend/TensorRTEngine.h",
+    "core/runtime/backend/TensorRTExecutionContext.h",
+    "core/runtime/backend/TensorRTRuntimeConfig.h",
+    "core/runtime/backend/TensorRTLogger.h",
+    "core/runtime/backend/CudaGraphCapture.h",
+]
+
+# The fake backend (tests only): linked into the C++ test binary and built as a loadable library
+# for the Python tests (see tests/core/run_cpp_tests.sh).
+FAKE_BACKEND_SOURCES = [
+    "tests/core/fake_backend.cpp",
+]
+
+# C++ unit tests (googletest).
+TEST_SOURCES = [
+    "tests/core/test_text_and_base64.cpp",
+    "tests/core/test_json.cpp",
+    "tests/core/test_shape_expr.cpp",
+    "tests/core/test_engine_info.cpp",
+    "tests/core/test_runtime_config.cpp",
+    "tests/core/test_cuda_graph_policy.cpp",
+    "tests/core/test_execute_engine.cpp",
+]

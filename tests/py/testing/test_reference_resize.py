@@ -1,0 +1,193 @@
+"""Reference executor: Resize (nearest / linear / cubic, coordinate transformations, rounding, selectors)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from _reference_net import Net, close, rand
+
+from torch_tensorrt._trt import trt
+
+
+def _resize_net(
+    in_shape: tuple[int, ...],
+    out_shape: tuple[int, ...] | None = None,
+    *,
+    dtype: torch.dtype = torch.float32,
+    mode: str = "NEAREST",
+    transform: str = "ASYMMETRIC",
+    rounding: str = "FLOOR",
+    selector: str = "FORMULA",
+    scales: list[float] | None = None,
+    cubic_coeff: float | None = None,
+    exclude_outside: bool = False,
+) -> Net:
+    n = Net()
+    x = n.input("x", dtype, in_shape)
+    layer = n.network.add_resize(x)
+    if scales is not None:
+        layer.scales = scales
+    else:
+        layer.shape = out_shape
+    layer.resize_mode = getattr(trt.InterpolationMode, mode)
+    layer.coordinate_transformation = getattr(trt.ResizeCoordinateTransformation, transform)
+    layer.nearest_rounding = getattr(trt.ResizeRoundMode, rounding)
+    layer.selector_for_single_pixel = getattr(trt.ResizeSelector, selector)
+    if cubic_coeff is not None:
+        layer.cubic_coeff = cubic_coeff
+    layer.exclude_outside = exclude_outside
+    n.mark(layer.get_output(0))
+    return n
+
+
+def _coord(i: int, n_in: int, n_out: int, transform: str) -> float:
+    # The documented mappings, in float64 (the test inputs avoid ties where float32 would differ).
+    if transform == "ALIGN_CORNERS":
+        return 0.0 if n_out == 1 else i * (n_in - 1) / (n_out - 1)
+    if transform == "ASYMMETRIC":
+        return i * n_in / n_out
+    return (i + 0.5) * n_in / n_out - 0.5
+
+
+def _loop_resize_last(x: torch.Tensor, n_out: int, transform: str, kind: str, **kw: float) -> torch.Tensor:
+    """Straightforward per-output-position resize of the last axis."""
+    n_in = x.shape[-1]
+    cols = []
+    for i in range(n_out):
+        c = _coord(i, n_in, n_out, transform)
+        if kind in ("HALF_UP", "HALF_DOWN", "FLOOR", "CEIL"):
+            r = {
+                "HALF_UP": math.floor(c + 0.5),
+                "HALF_DOWN": math.ceil(c - 0.5),
+                "FLOOR": math.floor(c),
+                "CEIL": math.ceil(c),
+            }[kind]
+            cols.append(x[..., min(max(r, 0), n_in - 1)])
+        elif kind == "LINEAR":
+            lo = math.floor(c)
+            t = c - lo
+            a, b = x[..., min(max(lo, 0), n_in - 1)], x[..., min(max(lo + 1, 0), n_in - 1)]
+            cols.append(a * (1 - t) + b * t)
+        else:  # cubic with coefficient A and optional exclusion of outside taps
+            A, exclude = kw["A"], bool(kw["exclude"])
+            lo = math.floor(c)
+            taps, weights = [], []
+            for k in (-1, 0, 1, 2):
+                d = abs(c - (lo + k))
+                w = (
+                    ((A + 2) * d - (A + 3)) * d * d + 1
+                    if d <= 1
+                    else (((A * d - 5 * A) * d + 8 * A) * d - 4 * A if d < 2 else 0.0)
+                )
+                if exclude and not 0 <= lo + k < n_in:
+                    w = 0.0
+                taps.append(min(max(lo + k, 0), n_in - 1))
+                weights.append(w)
+            total = sum(weights) if exclude else 1.0
+            cols.append(sum(x[..., t] * (w / total) for t, w in zip(taps, weights, strict=True)))
+    return torch.stack(cols, -1)
+
+
+def test_nearest_asymmetric_floor_matches_torch_nearest() -> None:
+    n = _resize_net((1, 2, 3, 4), (1, 2, 7, 10))
+    xv = rand(1, 2, 3, 4)
+    close(n.run({"x": xv})[0], F.interpolate(xv, size=(7, 10), mode="nearest"))
+
+
+def test_nearest_half_pixel_half_up_matches_torch_nearest_exact() -> None:
+    n = _resize_net((1, 2, 5, 4), (1, 2, 3, 9), transform="HALF_PIXEL", rounding="HALF_UP")
+    xv = rand(1, 2, 5, 4)
+    close(n.run({"x": xv})[0], F.interpolate(xv, size=(3, 9), mode="nearest-exact"))
+
+
+@pytest.mark.parametrize("transform", ["ALIGN_CORNERS", "ASYMMETRIC", "HALF_PIXEL"])
+@pytest.mark.parametrize("rounding", ["HALF_UP", "HALF_DOWN", "FLOOR", "CEIL"])
+def test_nearest_modes(transform: str, rounding: str) -> None:
+    n = _resize_net((2, 5), (2, 7), transform=transform, rounding=rounding)
+    xv = rand(2, 5)
+    close(n.run({"x": xv})[0], _loop_resize_last(xv, 7, transform, rounding))
+
+
+def test_nearest_bf16() -> None:
+    # (The builder rejects integer resize inputs.)
+    n = _resize_net((2, 3), (2, 6), dtype=torch.bfloat16)
+    xv = rand(2, 3, dtype=torch.bfloat16)
+    close(n.run({"x": xv})[0], xv.repeat_interleave(2, 1))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+@pytest.mark.parametrize("size", [(7, 10), (2, 3)], ids=["up", "down"])
+def test_linear_half_pixel_matches_torch_bilinear(size: tuple[int, int], dtype: torch.dtype) -> None:
+    n = _resize_net((1, 2, 4, 5), (1, 2, *size), dtype=dtype, mode="LINEAR", transform="HALF_PIXEL")
+    xv = rand(1, 2, 4, 5, dtype=dtype)
+    expected = F.interpolate(xv.float(), size=size, mode="bilinear", align_corners=False)
+    close(n.run({"x": xv})[0], expected.to(dtype))
+
+
+def test_linear_align_corners_matches_torch_bilinear() -> None:
+    n = _resize_net((1, 2, 4, 5), (1, 2, 7, 3), mode="LINEAR", transform="ALIGN_CORNERS")
+    xv = rand(1, 2, 4, 5)
+    close(n.run({"x": xv})[0], F.interpolate(xv, size=(7, 3), mode="bilinear", align_corners=True))
+
+
+def test_linear_asymmetric() -> None:
+    n = _resize_net((3, 4), (3, 9), mode="LINEAR", transform="ASYMMETRIC")
+    xv = rand(3, 4)
+    close(n.run({"x": xv})[0], _loop_resize_last(xv, 9, "ASYMMETRIC", "LINEAR"))
+
+
+def test_trilinear_matches_torch() -> None:
+    n = _resize_net((1, 1, 3, 4, 2), (1, 1, 5, 6, 4), mode="LINEAR", transform="HALF_PIXEL")
+    xv = rand(1, 1, 3, 4, 2)
+    close(n.run({"x": xv})[0], F.interpolate(xv, size=(5, 6, 4), mode="trilinear", align_corners=False))
+
+
+@pytest.mark.parametrize("align", [False, True])
+def test_cubic_matches_torch_bicubic(align: bool) -> None:
+    transform = "ALIGN_CORNERS" if align else "HALF_PIXEL"
+    n = _resize_net((1, 2, 4, 5), (1, 2, 7, 8), mode="CUBIC", transform=transform, cubic_coeff=-0.75)
+    xv = rand(1, 2, 4, 5)
+    expected = F.interpolate(xv, size=(7, 8), mode="bicubic", align_corners=align)
+    close(n.run({"x": xv})[0], expected)
+
+
+def test_cubic_exclude_outside_and_coefficient() -> None:
+    n = _resize_net(
+        (1, 1, 1, 5), (1, 1, 1, 8), mode="CUBIC", transform="HALF_PIXEL", cubic_coeff=-0.5, exclude_outside=True
+    )
+    xv = rand(1, 1, 1, 5)
+    close(n.run({"x": xv})[0], _loop_resize_last(xv, 8, "HALF_PIXEL", "CUBIC", A=-0.5, exclude=1.0))
+
+
+def test_scales_give_floor_of_scaled_length() -> None:
+    n = _resize_net((1, 1, 3, 5), scales=[1.0, 1.0, 2.0, 1.5])
+    xv = rand(1, 1, 3, 5)
+    # floor(5 * 1.5) = 7 columns; coordinates use the length ratio 5 / 7.
+    expected = _loop_resize_last(xv.repeat_interleave(2, 2), 7, "ASYMMETRIC", "FLOOR")
+    close(n.run({"x": xv})[0], expected)
+
+
+def test_selector_upper_for_single_pixel() -> None:
+    for selector, column in (("UPPER", 0), ("FORMULA", 2)):
+        n = _resize_net((2, 6), (2, 1), transform="HALF_PIXEL", selector=selector)
+        xv = rand(2, 6)
+        # FORMULA: (0 + 0.5) * 6 - 0.5 = 2.5 -> floor 2; UPPER: the first pixel.
+        close(n.run({"x": xv})[0], xv[:, column : column + 1])
+
+
+def test_resize_output_shape_from_tensor() -> None:
+    n = Net()
+    x = n.input("x", torch.float32, (1, 1, -1, -1))
+    ref = n.input("ref", torch.float32, (1, 1, -1, -1))
+    layer = n.network.add_resize(x)
+    layer.set_input(1, n.network.add_shape(ref).get_output(0))
+    layer.resize_mode = trt.InterpolationMode.LINEAR
+    layer.coordinate_transformation = trt.ResizeCoordinateTransformation.HALF_PIXEL
+    n.mark(layer.get_output(0))
+    profiles = [{"x": ((1, 1, 1, 1), (1, 1, 4, 4), (1, 1, 8, 8)), "ref": ((1, 1, 1, 1), (1, 1, 8, 8), (1, 1, 16, 16))}]
+    xv = rand(1, 1, 3, 4)
+    out = n.run({"x": xv, "ref": rand(1, 1, 6, 5)}, profiles)[0]
+    close(out, F.interpolate(xv, size=(6, 5), mode="bilinear", align_corners=False))
