@@ -127,7 +127,8 @@ std::string BackendRegistry::load_test_backend(const std::string& library_path) 
         "=1 in the environment of a test process to load one");
   }
   CreateBackendFn create = load_factory(library_path);
-  std::shared_ptr<EngineBackend> backend(create());
+  std::shared_ptr<EngineBackend> backend;
+  create(&backend);
   if (!backend) {
     throw std::runtime_error("test backend library '" + library_path + "' returned no backend");
   }

@@ -127,8 +127,9 @@ class EngineBackend {
   virtual void set_log_level(int64_t level) = 0;
 };
 
-// Entry point a test backend library exports (see BackendRegistry::load_test_backend).
-using CreateBackendFn = EngineBackend* (*)();
+// Entry point a test backend library exports (see BackendRegistry::load_test_backend):
+//   extern "C" void torch_tensorrt_create_test_backend(std::shared_ptr<EngineBackend>* out);
+using CreateBackendFn = void (*)(std::shared_ptr<EngineBackend>* out);
 constexpr const char* CREATE_TEST_BACKEND_SYMBOL = "torch_tensorrt_create_test_backend";
 
 } // namespace runtime

@@ -4,7 +4,10 @@
 #include <functional>
 #include <sstream>
 #include <stdexcept>
-#include <unordered_map>
+#include <map>
+
+#include "core/runtime/Base64.h"
+#include "core/runtime/Sha256.h"
 
 #include "core/runtime/BackendRegistry.h"
 #include "core/runtime/runtime.h"
@@ -23,30 +26,11 @@ EngineInfo parse_info(const std::vector<std::string>& info) {
   }
 }
 
-// Cheap key for the info-list cache: hashing a whole engine on every call would cost as much as
-// the call.  Hits are confirmed by comparing the full lists.
-size_t info_key(const std::vector<std::string>& info) {
-  std::hash<std::string> h;
-  size_t key = info.size();
-  auto mix = [&key](size_t v) { key ^= v + 0x9e3779b97f4a7c15ULL + (key << 6) + (key >> 2); };
-  for (size_t i = 0; i < info.size(); ++i) {
-    const std::string& s = info[i];
-    mix(s.size());
-    if (i == static_cast<size_t>(SERIALIZED_ENGINE_IDX) && s.size() > 16384) {
-      mix(h(s.substr(0, 4096)));
-      mix(h(s.substr(s.size() - 4096)));
-      for (size_t off = 4096; off + 64 < s.size(); off += 65536) {
-        mix(h(s.substr(off, 64)));
-      }
-    } else {
-      mix(h(s));
-    }
-  }
-  return key;
-}
+constexpr const char* kEngineRefPrefix = "sha256:";
 
 std::mutex g_cache_mutex;
-std::unordered_map<size_t, std::vector<c10::intrusive_ptr<TRTEngine>>> g_cache;
+// Keyed by the op's info list, which names the engine by digest (so the key stays small).
+std::map<std::vector<std::string>, c10::intrusive_ptr<TRTEngine>> g_cache;
 
 } // namespace
 
@@ -100,30 +84,56 @@ TRTEngine::~TRTEngine() {
   }
 }
 
-c10::intrusive_ptr<TRTEngine> TRTEngine::get_or_create(const std::vector<std::string>& serialized_info) {
-  size_t key = info_key(serialized_info);
+std::vector<std::string> TRTEngine::join_engine_info(
+    const at::Tensor& serialized_engine,
+    const std::vector<std::string>& engine_info) {
+  std::vector<std::string> info = engine_info;
+  if (info.size() <= static_cast<size_t>(SERIALIZED_ENGINE_IDX)) {
+    return info; // EngineInfo::from_list reports the wrong length
+  }
+  std::string& slot = info[SERIALIZED_ENGINE_IDX];
+  const std::string prefix = kEngineRefPrefix;
+  if (slot.compare(0, prefix.size(), prefix) != 0) {
+    return info; // the engine itself (base64) travels in the info
+  }
+  TORCH_CHECK_VALUE(
+      serialized_engine.defined() && serialized_engine.scalar_type() == c10::ScalarType::Byte,
+      "engine info slot ",
+      slot_label(SERIALIZED_ENGINE_IDX),
+      ": the engine must be a uint8 tensor");
+  at::Tensor bytes = serialized_engine.detach().cpu().contiguous();
+  std::string data(static_cast<const char*>(bytes.data_ptr()), static_cast<size_t>(bytes.numel()));
+  std::string digest = Sha256::hex(data);
+  if (slot.substr(prefix.size()) != digest) {
+    TORCH_CHECK_VALUE(
+        false,
+        "engine info slot ",
+        slot_label(SERIALIZED_ENGINE_IDX),
+        ": the engine tensor (sha256 ",
+        digest.substr(0, 16),
+        "\u2026) does not match the engine the info refers to (",
+        slot.substr(0, 23),
+        "\u2026); the file is corrupt or was edited");
+  }
+  slot = data.empty() ? std::string() : Base64::encode(data);
+  return info;
+}
+
+c10::intrusive_ptr<TRTEngine> TRTEngine::get_or_create(
+    const at::Tensor& serialized_engine,
+    const std::vector<std::string>& engine_info) {
   {
     std::lock_guard<std::mutex> lock(g_cache_mutex);
-    auto it = g_cache.find(key);
+    auto it = g_cache.find(engine_info);
     if (it != g_cache.end()) {
-      for (const auto& engine : it->second) {
-        if (engine->serialize() == serialized_info) {
-          return engine;
-        }
-      }
+      return it->second;
     }
   }
-  // Parsing and validation happen outside the lock; a concurrent creator of the same engine loses.
-  auto engine = c10::make_intrusive<TRTEngine>(serialized_info);
+  // Verification and parsing happen outside the lock; a concurrent creator of the same engine loses.
+  auto engine = c10::make_intrusive<TRTEngine>(join_engine_info(serialized_engine, engine_info));
   std::lock_guard<std::mutex> lock(g_cache_mutex);
-  auto& bucket = g_cache[key];
-  for (const auto& existing : bucket) {
-    if (existing->serialize() == serialized_info) {
-      return existing;
-    }
-  }
-  bucket.push_back(engine);
-  return engine;
+  auto inserted = g_cache.emplace(engine_info, engine);
+  return inserted.first->second;
 }
 
 void TRTEngine::clear_cache() {

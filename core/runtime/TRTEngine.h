@@ -41,8 +41,16 @@ class TRTEngine : public torch::CustomClassHolder {
   explicit TRTEngine(std::vector<std::string> serialized_info);
   ~TRTEngine() override;
 
-  // One engine per distinct info list, shared by every call of the str[] op.
-  static c10::intrusive_ptr<TRTEngine> get_or_create(const std::vector<std::string>& serialized_info);
+  // The op's form of an engine (see execute_engine.h): the bytes as a uint8 tensor and the info list
+  // whose engine slot is "sha256:<hex>" of those bytes (or, equally accepted, their base64).
+  // Returns the full info list; throws c10::ValueError when the bytes do not match the digest.
+  static std::vector<std::string> join_engine_info(
+      const at::Tensor& serialized_engine,
+      const std::vector<std::string>& engine_info);
+  // One engine per distinct (short) info list, shared by every call of the op.
+  static c10::intrusive_ptr<TRTEngine> get_or_create(
+      const at::Tensor& serialized_engine,
+      const std::vector<std::string>& engine_info);
   static void clear_cache();
 
   // --- methods exposed to Python / TorchScript -------------------------------------------------

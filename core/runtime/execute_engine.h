@@ -1,6 +1,9 @@
 // The tensorrt::execute_engine op (C++ kernels).  Registered in register_jit_hooks.cpp with the same
-// schema as the Python runtime's op, so saved programs run on either:
-//   tensorrt::execute_engine(Tensor[] input_tensors, str[] engine_info) -> Tensor[]
+// schema as the Python runtime's op (py/torch_tensorrt/dynamo/runtime/_execute_engine_op.py), so
+// saved programs run on either:
+//   tensorrt::execute_engine(Tensor[] input_tensors, Tensor serialized_engine, str[] engine_info) -> Tensor[]
+// (engine bytes as a uint8 tensor, engine slot of the info = "sha256:<hex>" of them), plus, for
+// TorchScript users of torch.classes.tensorrt.Engine:
 //   tensorrt::execute_engine.engine(Tensor[] input_tensors, __torch__.torch.classes.tensorrt.Engine engine)
 //       -> Tensor[]
 #pragma once
@@ -20,7 +23,7 @@ namespace runtime {
 
 std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine);
 
-// The str[] overload (register_jit_hooks.cpp) runs the engine from the per-info cache
+// The tensor + str[] overload (register_jit_hooks.cpp) runs the engine from the per-info cache
 // (TRTEngine::get_or_create) unless this says to hand the call to the Python runtime's
 // tensorrt::execute_engine_python.
 bool should_delegate_to_python();

@@ -65,18 +65,22 @@ static auto engine_class =
             [](const EnginePtr& self) -> std::vector<std::string> { return self->serialize(); },
             [](std::vector<std::string> info) -> EnginePtr { return c10::make_intrusive<TRTEngine>(std::move(info)); });
 
-std::vector<at::Tensor> execute_engine_from_info(std::vector<at::Tensor> inputs, std::vector<std::string> info) {
+std::vector<at::Tensor> execute_engine_from_info(
+    std::vector<at::Tensor> inputs,
+    at::Tensor serialized_engine,
+    std::vector<std::string> info) {
   if (should_delegate_to_python()) {
     static const c10::OperatorHandle op =
         c10::Dispatcher::singleton().findSchemaOrThrow("tensorrt::execute_engine_python", "");
     torch::jit::Stack stack;
     stack.emplace_back(std::move(inputs));
+    stack.emplace_back(std::move(serialized_engine));
     stack.emplace_back(std::move(info));
     op.callBoxed(&stack);
     TORCH_CHECK(stack.size() == 1, "tensorrt::execute_engine_python returned ", stack.size(), " values");
     return stack[0].toTensorVector();
   }
-  return execute_engine(std::move(inputs), TRTEngine::get_or_create(info));
+  return execute_engine(std::move(inputs), TRTEngine::get_or_create(serialized_engine, info));
 }
 
 int64_t idx(SerializedInfoIndex i) {
@@ -87,17 +91,23 @@ TORCH_LIBRARY(tensorrt, m) {
   m.set_python_module("torch_tensorrt.dynamo.runtime._execute_engine_op");
 
   // --- the op (same schema as the Python runtime) ---------------------------------------------
-  m.def("execute_engine(Tensor[] input_tensors, str[] engine_info) -> Tensor[]");
+  m.def("execute_engine(Tensor[] input_tensors, Tensor serialized_engine, str[] engine_info) -> Tensor[]");
   m.impl("execute_engine", torch::dispatch(c10::DispatchKey::CompositeExplicitAutograd, TORCH_FN(execute_engine_from_info)));
   m.def(
       "execute_engine.engine(Tensor[] input_tensors, __torch__.torch.classes.tensorrt.Engine engine) -> Tensor[]");
   m.impl("execute_engine.engine", torch::dispatch(c10::DispatchKey::CompositeExplicitAutograd, TORCH_FN(execute_engine)));
   // Implemented in Python (torch_tensorrt.dynamo.runtime._execute_engine_op); see execute_engine.h.
-  m.def("execute_engine_python(Tensor[] input_tensors, str[] engine_info) -> Tensor[]");
+  m.def("execute_engine_python(Tensor[] input_tensors, Tensor serialized_engine, str[] engine_info) -> Tensor[]");
   m.def("_set_python_delegate(int mode) -> ()", [](int64_t mode) { set_python_delegate_mode(mode); });
   m.def("_get_python_delegate() -> int", []() { return get_python_delegate_mode(); });
-  m.def("get_engine(str[] engine_info) -> __torch__.torch.classes.tensorrt.Engine", [](std::vector<std::string> info) {
-    return TRTEngine::get_or_create(info);
+  // The cached engine an op call with these arguments runs (e.g. to apply runtime settings to it).
+  m.def(
+      "get_engine(Tensor serialized_engine, str[] engine_info) -> __torch__.torch.classes.tensorrt.Engine",
+      [](at::Tensor serialized_engine, std::vector<std::string> info) {
+        return TRTEngine::get_or_create(serialized_engine, info);
+      });
+  m.def("join_engine_info(Tensor serialized_engine, str[] engine_info) -> str[]", [](at::Tensor t, std::vector<std::string> info) {
+    return TRTEngine::join_engine_info(t, info);
   });
   m.def("_clear_engine_cache() -> ()", []() { TRTEngine::clear_cache(); });
 

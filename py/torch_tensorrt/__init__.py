@@ -30,6 +30,10 @@ from torch_tensorrt import dynamo, runtime  # noqa: E402
 from torch_tensorrt._compile import compile, load, save  # noqa: E402
 from torch_tensorrt.dynamo.runtime import _execute_engine_op  # noqa: E402,F401  (registers the op)
 
+if ENABLED_FEATURES.torch_tensorrt_runtime:
+    # A torch_tensorrt._C built from other sources than this package would misread saved engines.
+    _execute_engine_op.check_cpp_runtime_layout()
+
 __all__ = [
     "ENABLED_FEATURES",
     "Device",

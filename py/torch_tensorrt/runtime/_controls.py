@@ -20,7 +20,7 @@ from torch_tensorrt.runtime._settings import RuntimeSettings
 
 def engines_of(target: Any) -> list[Any]:
     """Every engine object inside ``target``: a module, a list of modules, or an ExportedProgram."""
-    from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_for
+    from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, engine_for
     from torch_tensorrt.dynamo.runtime._TorchTensorRTModule import TorchTensorRTModule
     from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
@@ -30,16 +30,14 @@ def engines_of(target: Any) -> list[Any]:
         if isinstance(obj, TRTEngine):
             found[id(obj)] = obj
         elif isinstance(obj, torch.export.ExportedProgram):
-            visit(obj.graph_module)
+            visit(obj.module())
         elif isinstance(obj, torch.nn.Module):
             for sub in obj.modules():
                 if isinstance(sub, TorchTensorRTModule):
                     found[id(sub.engine)] = sub.engine
-                elif isinstance(sub, torch.fx.GraphModule):
-                    for node in sub.graph.nodes:
-                        if node.op == "call_function" and "execute_engine" in str(node.target):
-                            engine = engine_for(node.args[1])
-                            found[id(engine)] = engine
+            for tensor, info in engine_calls(obj):
+                engine = engine_for(tensor, info)
+                found[id(engine)] = engine
         elif isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
             for item in obj:
                 visit(item)

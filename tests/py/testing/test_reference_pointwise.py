@@ -119,12 +119,19 @@ def test_elementwise_integer(op: str, dtype: torch.dtype) -> None:
     close(n.run({"a": a, "b": b})[0], expected)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int32, torch.int64], ids=str)
-@pytest.mark.parametrize("op", ["EQUAL", "GREATER", "LESS"])
+COMPARISONS = [
+    (op, dtype)
+    for op in ("EQUAL", "GREATER", "LESS")
+    for dtype in (torch.float32, torch.float16, torch.int32, torch.int64, torch.bool)
+    if dtype != torch.bool or op == "EQUAL"  # the builder orders no bools
+]
+
+
+@pytest.mark.parametrize("op,dtype", COMPARISONS, ids=[f"{o}-{d}" for o, d in COMPARISONS])
 def test_elementwise_comparison(op: str, dtype: torch.dtype) -> None:
     n = _binary(op, dtype, (3, 1), (1, 4))
-    a = torch.tensor([[1], [2], [3]]).to(dtype)
-    b = torch.tensor([[0, 2, 3, 4]]).to(dtype)
+    a = torch.tensor([[1], [2], [0]]).to(dtype)
+    b = torch.tensor([[0, 2, 3, 1]]).to(dtype)
     expected = {"EQUAL": torch.eq, "GREATER": torch.gt, "LESS": torch.lt}[op](a, b)
     close(n.run({"a": a, "b": b})[0], expected)
 
@@ -140,6 +147,13 @@ def test_elementwise_logic(op: str) -> None:
 
 def test_every_elementwise_operation_is_covered() -> None:
     assert set(ARITH) | {"EQUAL", "GREATER", "LESS", "AND", "OR", "XOR"} == set(trt.ElementWiseOperation.__members__)
+
+
+def test_elementwise_int8_arithmetic_is_not_guessed() -> None:
+    # The builder accepts INT8 SUM, but INT8 arithmetic is quantized arithmetic with unknown scales.
+    n = _binary("SUM", torch.int8, (2,), (2,))
+    with pytest.raises(NotImplementedError, match="ElementWiseOperation.SUM on DataType.INT8"):
+        n.run({"a": torch.ones(2, dtype=torch.int8), "b": torch.ones(2, dtype=torch.int8)})
 
 
 def test_elementwise_fp16_rounds_per_layer() -> None:
@@ -327,3 +341,30 @@ def test_scale_nd_channel_axis() -> None:
     n.mark(layer.get_output(0))
     xv = rand(2, 3, 4, 5)
     close(n.run({"x": xv})[0], xv * scale.reshape(1, 1, 4, 1))
+
+
+def test_cast_to_int8_exact_values() -> None:
+    n = Net()
+    x = n.input("x", torch.float32, (3,))
+    n.mark(n.network.add_cast(x, trt.int8).get_output(0))
+    close(n.run({"x": torch.tensor([-128.0, 0.0, 127.0])})[0], torch.tensor([-128, 0, 127], dtype=torch.int8))
+
+
+@pytest.mark.parametrize("values", [[0.5, 1.0], [300.0, 1.0]], ids=["fraction", "out-of-range"])
+def test_cast_to_int8_is_not_guessed(values: list[float]) -> None:
+    # Rounding and saturation of casts to INT8 are not documented.
+    n = Net()
+    x = n.input("x", torch.float32, (2,))
+    n.mark(n.network.add_cast(x, trt.int8).get_output(0))
+    with pytest.raises(NotImplementedError, match="non-integral or out-of-range values to DataType.INT8"):
+        n.run({"x": torch.tensor(values)})
+
+
+def test_output_does_not_alias_input() -> None:
+    n = Net()
+    x = n.input("x", torch.float32, (3,))
+    n.mark(n.network.add_identity(x).get_output(0))
+    xv = torch.tensor([1.0, 2.0, 3.0])
+    out = n.run({"x": xv})[0]
+    close(out, xv)
+    assert out.untyped_storage().data_ptr() != xv.untyped_storage().data_ptr()

@@ -394,6 +394,16 @@ def test_fill_linspace_dynamic_inputs() -> None:
     close(n.run({"ref": rand(3, 4)}, profiles)[0], 1 + 100 * i + 10 * j)
 
 
+def test_fill_linspace_static_beta_multi_dimensional_is_not_guessed() -> None:
+    # The builder accepts it, but the documentation defines a static beta only as the 1-D [beta].
+    n = Net()
+    layer = n.network.add_fill((2, 3), trt.FillOperation.LINSPACE, trt.float32)
+    layer.alpha, layer.beta = 1.0, 2.0
+    n.mark(layer.get_output(0))
+    with pytest.raises(NotImplementedError, match="static beta for a 2-D output"):
+        n.run({})
+
+
 def test_fill_random_is_not_guessed() -> None:
     n = Net()
     layer = n.network.add_fill((3,), trt.FillOperation.RANDOM_UNIFORM, trt.float32)
@@ -449,3 +459,21 @@ def test_assertion() -> None:
     close(n.run({"a": av, "b": bv}, profiles)[0], av + bv)
     with pytest.raises(NetworkAssertionError, match="a and b differ"):
         execute_record(n.record(profiles), {"a": rand(3, 2), "b": rand(1, 2)})
+
+
+@pytest.mark.parametrize("batch_axis,seq_axis", [(1, 0), (0, 1)])
+def test_reverse_sequence(batch_axis: int, seq_axis: int) -> None:
+    n = Net()
+    shape = [0, 0, 2]
+    shape[batch_axis], shape[seq_axis] = 3, 4
+    x = n.input("x", torch.float32, shape)
+    lengths = torch.tensor([4, 2, 1], dtype=torch.int32)
+    layer = n.network.add_reverse_sequence(x, n.const(lengths))
+    layer.batch_axis, layer.sequence_axis = batch_axis, seq_axis
+    n.mark(layer.get_output(0))
+    xv = rand(*shape)
+    expected = xv.clone()
+    for b, length in enumerate(lengths.tolist()):
+        src = xv.select(batch_axis, b)  # batch removed: the sequence axis is 0 in both layouts
+        expected.select(batch_axis, b)[:length] = src[:length].flip(0)
+    close(n.run({"x": xv})[0], expected)

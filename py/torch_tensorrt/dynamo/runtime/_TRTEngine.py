@@ -25,6 +25,8 @@ from torch_tensorrt.runtime._cudagraphs import (
     CaptureDecision,
     decide_capture,
 )
+from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, get_multi_device_safe_mode
+from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -52,10 +54,11 @@ class TRTEngine:
         self._engine_hash: str | None = None
         self._graphs: dict[Any, Any] = {}
         self._side_stream: Any = None
+        self._resolved_memo: tuple[Any, Any, Any] | None = None
+        self._device: torch.device | None = None
+        self._input_checks: list[tuple[str, torch.dtype | None, tuple[int, ...], tuple[int, ...]]] | None = None
         self._outputs: list[tuple[str, torch.dtype]] | None = None
         self.contexts_created = 0
-        from torch_tensorrt.runtime._settings import RuntimeSettings
-
         self.runtime_settings = RuntimeSettings()
         self.runtime_cache: Any = None  # a RuntimeCache handle, attached by the runtime controls
         self.last_capture_decision: CaptureDecision | None = None
@@ -71,9 +74,10 @@ class TRTEngine:
 
     @property
     def device(self) -> torch.device:
-        if self._backend.device_type == "cuda":
-            return torch.device("cuda", self.info.gpu_id)
-        return torch.device(self._backend.device_type)
+        if self._device is None:
+            cuda = self._backend.device_type == "cuda"
+            self._device = torch.device("cuda", self.info.gpu_id) if cuda else torch.device(self._backend.device_type)
+        return self._device
 
     def engine(self) -> EngineHandle:
         if self._engine is None:
@@ -102,10 +106,14 @@ class TRTEngine:
         return self._engine_hash
 
     def _wanted_context(self, decision: CaptureDecision) -> tuple[tuple[Any, ...], Any, Any]:
-        from torch_tensorrt.runtime._settings import effective_for_backend
+        # Resolving settings touches the file system (default cache directory checks), so the result
+        # is memoised until the settings, the attached cache or the backend flavour change.
+        memo_key = (self.runtime_settings, id(self.runtime_cache), ENABLED_FEATURES.tensorrt_rtx)
+        if self._resolved_memo is None or self._resolved_memo[0] != memo_key:
 
-        settings = effective_for_backend(self.runtime_settings)
-        cache = self._resolved_cache(settings)
+            settings = effective_for_backend(self.runtime_settings)
+            self._resolved_memo = (memo_key, settings, self._resolved_cache(settings))
+        _, settings, cache = self._resolved_memo
         key = (settings.dynamic_shapes_kernel_specialization_strategy, decision.native_strategy, id(cache))
         return key, settings, cache
 
@@ -164,16 +172,17 @@ class TRTEngine:
             logger.debug("saving the runtime cache of %s at teardown failed", getattr(self, "name", "?"), exc_info=True)
 
     def capture_decision(self, inputs: Sequence[torch.Tensor]) -> CaptureDecision:
-        from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode
-        from torch_tensorrt.runtime._settings import effective_for_backend
 
         settings = effective_for_backend(self.runtime_settings)
+        outer = OUTER_CAPTURE.get()
+        if not (outer or get_cudagraphs_mode() or settings.cuda_graph_strategy != "disabled" or self.device.type == "cuda"):
+            return _NO_CAPTURE  # the common case, decided without the general function
         stream_capturable = True
         if self.device.type == "cuda":
             stream_capturable = torch.cuda.current_stream(self.device) != torch.cuda.default_stream(self.device)
         return decide_capture(
             cudagraphs_mode=get_cudagraphs_mode(),
-            outer_capture=OUTER_CAPTURE.get() or (self.device.type == "cuda" and torch.cuda.is_current_stream_capturing()),
+            outer_capture=outer or (self.device.type == "cuda" and torch.cuda.is_current_stream_capturing()),
             is_rtx=ENABLED_FEATURES.tensorrt_rtx,
             cuda_graph_strategy=settings.cuda_graph_strategy,
             kernel_strategy=settings.dynamic_shapes_kernel_specialization_strategy,
@@ -183,35 +192,46 @@ class TRTEngine:
 
     @property
     def has_dynamic_inputs(self) -> bool:
-        return any(
-            spec.min_shape is not None and spec.min_shape != spec.max_shape for spec in self.info.metadata.inputs
-        )
+        return any(lo != hi for _, _, lo, hi in self._input_specs())
+
+    def _input_specs(self) -> list[tuple[str, torch.dtype | None, tuple[int, ...], tuple[int, ...]]]:
+        """(name, dtype, min shape, max shape) per input, derived once from the metadata."""
+        if self._input_checks is None:
+            specs = {spec.name: spec for spec in self.info.metadata.inputs}
+            checks = []
+            for name in self.info.input_names:
+                spec = specs.get(name)
+                if spec is None:
+                    checks.append((name, None, (), ()))
+                    continue
+                lo = spec.min_shape if spec.min_shape is not None else spec.shape
+                hi = spec.max_shape if spec.max_shape is not None else spec.shape
+                checks.append((name, torch_dtype(spec.dtype), tuple(lo), tuple(hi)))
+            self._input_checks = checks
+        return self._input_checks
 
     # -- execution -------------------------------------------------------------------------------
     def _check_input(self, index: int, tensor: torch.Tensor) -> None:
-        spec = self.info.metadata.inputs[index] if index < len(self.info.metadata.inputs) else None
-        name = self.info.input_names[index]
+        name, want, lo, hi = self._input_specs()[index]
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"input {name} of engine {self.name!r} must be a tensor, got {type(tensor).__name__}")
-        if spec is not None:
-            want = torch_dtype(spec.dtype)
+        if want is not None:
             if tensor.dtype != want:
                 raise TypeError(
                     f"input {name} of engine {self.name!r} must have dtype {want}, got {tensor.dtype}; "
                     f"cast it with .to({want})"
                 )
-            lo = spec.min_shape if spec.min_shape is not None else spec.shape
-            hi = spec.max_shape if spec.max_shape is not None else spec.shape
             shape = tuple(tensor.shape)
             if len(shape) != len(lo) or any(not a <= s <= b for s, a, b in zip(shape, lo, hi)):
                 raise ValueError(
                     f"input {name} of engine {self.name!r} has shape {shape}, outside the range the engine "
-                    f"was built for: min {tuple(lo)}, max {tuple(hi)}. Recompile with a wider "
+                    f"was built for: min {lo}, max {hi}. Recompile with a wider "
                     "torch_tensorrt.Input(min_shape=..., max_shape=...)."
                 )
         want_device = self.device
-        if tensor.device.type != want_device.type or (
-            want_device.index is not None and tensor.device.index != want_device.index
+        if tensor.device != want_device and (
+            tensor.device.type != want_device.type
+            or (want_device.index is not None and tensor.device.index != want_device.index)
         ):
             raise RuntimeError(
                 f"input {name} of engine {self.name!r} is on {tensor.device}; the engine runs on "
@@ -238,8 +258,6 @@ class TRTEngine:
         return self._run(context, inputs)
 
     def _ensure_device(self) -> None:
-        from torch_tensorrt.runtime._modes import get_multi_device_safe_mode
-
         if self.device.type == "cuda" and get_multi_device_safe_mode():
             if torch.cuda.current_device() != self.device.index:
                 logger.warning("switching to %s to run engine %s (multi-device safe mode)", self.device, self.name)
@@ -316,6 +334,9 @@ class TRTEngine:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(EngineInfo.from_list(state["info"]))  # type: ignore[misc]
+
+
+_NO_CAPTURE = CaptureDecision(NO_CAPTURE)
 
 
 def evaluate_shape_expr(expr: str, symbols: dict[str, Any]) -> Any:

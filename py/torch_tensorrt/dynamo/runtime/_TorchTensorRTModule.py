@@ -10,10 +10,20 @@ from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
 
-class TorchTensorRTModule(torch.nn.Module):
-    """Holds one engine's serialized info; ``forward`` calls ``torch.ops.tensorrt.execute_engine``.
+def _tracing(inputs: tuple[torch.Tensor, ...]) -> bool:
+    """True under torch.export / torch.compile / any tensor-subclass tracing (fake or proxy tensors)."""
+    return (
+        torch.compiler.is_compiling()
+        or torch._C._len_torch_dispatch_stack() > 0
+        or any(type(t) is not torch.Tensor for t in inputs)
+    )
 
-    The info list (strings only) is what gets saved; the engine object is rebuilt from it.
+
+class TorchTensorRTModule(torch.nn.Module):
+    """One engine: its bytes (a uint8 buffer) and its engine-info list (strings, engine by digest).
+
+    ``forward`` calls ``torch.ops.tensorrt.execute_engine`` when traced (so exported programs record
+    the op) and the engine directly in eager mode (same code path, without the dispatcher hop).
     """
 
     def __init__(
@@ -21,7 +31,10 @@ class TorchTensorRTModule(torch.nn.Module):
     ) -> None:
         super().__init__()
         info = engine_info if isinstance(engine_info, EngineInfo) else EngineInfo.from_list(list(engine_info))
-        self.engine_info: list[str] = info.to_list()
+        from torch_tensorrt.dynamo.runtime._execute_engine_op import split_engine_info
+
+        serialized_engine, self.engine_info = split_engine_info(info)
+        self.register_buffer("serialized_engine", serialized_engine)
         self.name = name or info.name
         self._engine: TRTEngine | None = None
         # Mirror the replaced fx submodule: a tuple when it returned several values (or a 1-tuple).
@@ -32,7 +45,7 @@ class TorchTensorRTModule(torch.nn.Module):
         if self._engine is None:
             from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_for
 
-            self._engine = engine_for(self.engine_info, owned_by_caller=True)
+            self._engine = engine_for(self.serialized_engine, self.engine_info, owned_by_caller=True)
         return self._engine
 
     @property
@@ -44,8 +57,10 @@ class TorchTensorRTModule(torch.nn.Module):
         return list(self.engine.info.output_names)
 
     def forward(self, *inputs: torch.Tensor) -> Any:
-        self.engine  # binds this module's engine (and its runtime settings) before the op looks it up
-        outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.engine_info)
+        if _tracing(inputs):
+            outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
+        else:
+            outputs = self.engine.execute(inputs)
         return tuple(outputs) if self.output_is_tuple else outputs[0]
 
     def __getstate__(self) -> dict[str, Any]:

@@ -1,73 +1,178 @@
 """``torch.ops.tensorrt.execute_engine`` for the Python runtime.
 
-The engine travels as its serialized engine-info list (strings only), so a compiled program can be
-exported, saved and loaded as an ordinary ExportedProgram with no pickled objects in it. Engines
-are created once per distinct info and cached.
+Schema: ``execute_engine(Tensor[] input_tensors, Tensor serialized_engine, str[] engine_info) -> Tensor[]``.
+
+The engine bytes travel as a uint8 tensor (passed by reference, saved in the program's weights
+archive) and ``engine_info`` is the serialized engine-info list whose engine slot holds
+``"sha256:<hex>"`` of those bytes instead of their base64. Strings passed to an op are copied on
+every call, so the (large) engine must never be one. A saved program holds no pickled objects.
+Engines are created once per backend and distinct info, and cached.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 
-from torch_tensorrt.dynamo.runtime._engine_info import NAME_IDX, EngineInfo
+from torch_tensorrt.dynamo.runtime._engine_info import SERIALIZED_ENGINE_IDX, EngineInfo, encode_engine
 from torch_tensorrt.dynamo.runtime._runtime_backend import current_backend
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
+ENGINE_REF_PREFIX = "sha256:"
+
 # Engines owned by TorchTensorRTModules live as long as their module (teardown saves the runtime
 # cache); engines the op creates itself (a loaded program calling the op directly) live for the process.
-_ENGINES: weakref.WeakValueDictionary[tuple[int, str, int], TRTEngine] = weakref.WeakValueDictionary()
-_OP_OWNED: dict[tuple[int, str, int], TRTEngine] = {}
+_ENGINES: weakref.WeakValueDictionary[tuple[int, tuple[str, ...]], TRTEngine] = weakref.WeakValueDictionary()
+_OP_OWNED: dict[tuple[int, tuple[str, ...]], TRTEngine] = {}
 _LOCK = threading.Lock()
 
 
-def _key(info: Sequence[str]) -> tuple[int, str, int]:
-    """Engines are shared per backend (real or emulated) and per distinct engine info."""
-    backend = id(current_backend())
-    if len(info) <= NAME_IDX:
-        return (backend, "", hash(tuple(info)))
-    # str hashes are cached on the object, so this is cheap on every call after the first.
-    return backend, info[NAME_IDX], hash(tuple(info))
+def split_engine_info(info: EngineInfo) -> tuple[torch.Tensor, list[str]]:
+    """(engine bytes as a uint8 tensor, info list with the engine slot replaced by its digest)."""
+    engine = torch.frombuffer(bytearray(info.engine), dtype=torch.uint8)
+    short = info.to_list()
+    short[SERIALIZED_ENGINE_IDX] = ENGINE_REF_PREFIX + hashlib.sha256(info.engine).hexdigest()
+    return engine, short
 
 
-def register_engine(info_list: Sequence[str], engine: TRTEngine) -> None:
-    with _LOCK:
-        _ENGINES[_key(info_list)] = engine
+def join_engine_info(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> list[str]:
+    """The full serialized engine-info list; refuses bytes that do not match the recorded digest."""
+    info = [str(s) for s in engine_info]
+    if len(info) <= SERIALIZED_ENGINE_IDX:
+        return info  # EngineInfo.from_list reports the wrong length
+    reference = info[SERIALIZED_ENGINE_IDX]
+    data = serialized_engine.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()
+    if reference.startswith(ENGINE_REF_PREFIX):
+        digest = hashlib.sha256(data).hexdigest()
+        if reference[len(ENGINE_REF_PREFIX) :] != digest:
+            raise ValueError(
+                f"engine info slot SERIALIZED_ENGINE_IDX ({SERIALIZED_ENGINE_IDX}): the engine tensor "
+                f"(sha256 {digest[:16]}…) does not match the engine the info refers to ({reference[:23]}…); "
+                "the file is corrupt or was edited"
+            )
+        info[SERIALIZED_ENGINE_IDX] = encode_engine(data)
+    return info
 
 
-def engine_for(info_list: Sequence[str], *, owned_by_caller: bool = False) -> TRTEngine:
-    """The engine for this info, created once; the op keeps engines it creates alive itself."""
-    key = _key(info_list)
+def _key(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> tuple[int, tuple[str, ...]]:
+    # The info list carries the engine's digest, so it identifies the engine; engines are also
+    # separate per backend (real or emulated).
+    return id(current_backend()), tuple(engine_info)
+
+
+def engine_for(
+    serialized_engine: torch.Tensor, engine_info: Sequence[str], *, owned_by_caller: bool = False
+) -> TRTEngine:
+    """The engine for this info, created once; the op keeps the engines it creates alive itself."""
+    key = _key(serialized_engine, engine_info)
     engine = _ENGINES.get(key)
     if engine is None:
         with _LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
-                engine = TRTEngine(EngineInfo.from_list(list(info_list)))
+                engine = TRTEngine(EngineInfo.from_list(join_engine_info(serialized_engine, engine_info)))
                 _ENGINES[key] = engine
                 if not owned_by_caller:
                     _OP_OWNED[key] = engine
     return engine
 
 
-@torch.library.custom_op(
-    "tensorrt::execute_engine",
-    mutates_args=(),
-    schema="(Tensor[] input_tensors, str[] engine_info) -> Tensor[]",
-)
-def execute_engine(input_tensors: list[torch.Tensor], engine_info: list[str]) -> list[torch.Tensor]:
-    """Run the engine described by ``engine_info`` on ``input_tensors``."""
-    return engine_for(engine_info).execute(input_tensors)
+def execute_engine(
+    input_tensors: list[torch.Tensor], serialized_engine: torch.Tensor, engine_info: list[str]
+) -> list[torch.Tensor]:
+    """Run the engine whose bytes are ``serialized_engine`` and whose info is ``engine_info``."""
+    return engine_for(serialized_engine, engine_info).execute(input_tensors)
 
 
-@execute_engine.register_fake
-def _execute_engine_fake(input_tensors: list[torch.Tensor], engine_info: list[str]) -> list[torch.Tensor]:
-    info = EngineInfo.from_list(list(engine_info))
-    engine = _ENGINES.get(_key(engine_info))
-    inferred = (engine or _ShapeOnlyEngine(info)).infer_outputs(input_tensors)
+def _op_exists() -> bool:
+    try:
+        torch.ops.tensorrt.execute_engine  # noqa: B018 - the C++ runtime may have defined it
+    except (AttributeError, RuntimeError):
+        return False
+    return True
+
+
+# A plain Library registration: the dispatcher calls the kernel directly, without the autograd and
+# redispatch layers of torch.library.custom_op (several hundred microseconds per call).
+_LIB = None
+if not _op_exists():
+    _LIB = torch.library.Library("tensorrt", "DEF")
+    _LIB.define("execute_engine(Tensor[] input_tensors, Tensor serialized_engine, str[] engine_info) -> Tensor[]")
+    _LIB.impl("execute_engine", execute_engine, "CompositeExplicitAutograd")
+else:
+    # The C++ runtime (torch_tensorrt._C) defined the op. It hands calls to this Python runtime through
+    # tensorrt::execute_engine_python when it cannot run engines itself (built without a TensorRT SDK), or
+    # always while python_runtime_delegate() is active (e.g. for torch_tensorrt.testing.emulated_runtime()).
+    _LIB = torch.library.Library("tensorrt", "IMPL")
+    _LIB.impl("execute_engine_python", execute_engine, "CompositeExplicitAutograd")
+    torch.ops.tensorrt._set_python_delegate(1)
+
+_DELEGATE_DEPTH = 0
+
+
+@contextlib.contextmanager
+def python_runtime_delegate() -> Iterator[None]:
+    """Run every ``tensorrt::execute_engine`` call with the Python runtime while active (no-op without the C++ one)."""
+    global _DELEGATE_DEPTH
+    if _LIB is None or not hasattr(torch.ops.tensorrt, "_set_python_delegate"):
+        yield
+        return
+    with _LOCK:
+        _DELEGATE_DEPTH += 1
+        torch.ops.tensorrt._set_python_delegate(2)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _DELEGATE_DEPTH -= 1
+            if _DELEGATE_DEPTH == 0:
+                torch.ops.tensorrt._set_python_delegate(1)
+
+
+def check_cpp_runtime_layout() -> None:
+    """Refuse a C++ runtime whose engine-info layout differs from _engine_info.py (a stale torch_tensorrt._C)."""
+    from torch_tensorrt.dynamo.runtime import _engine_info as layout
+
+    ops = torch.ops.tensorrt
+    problems = []
+    for name, index in layout.SERIALIZED_INFO_INDICES.items():
+        try:
+            value = getattr(ops, name)()
+        except (AttributeError, RuntimeError):
+            problems.append(f"{name}: missing in C++ (Python: {index})")
+            continue
+        if value != index:
+            problems.append(f"{name}: C++ {value}, Python {index}")
+    checks = (("SERIALIZATION_LEN", layout.SERIALIZATION_LEN), ("ABI_VERSION", layout.ABI_VERSION))
+    for name, expected in checks:
+        found = getattr(ops, name)()
+        if found != expected:
+            problems.append(f"{name}: C++ {found!r}, Python {expected!r}")
+    cpp_names = list(ops.serialized_info_names())
+    if cpp_names != list(layout.SERIALIZED_INFO_INDICES):
+        problems.append(f"slot names: C++ {cpp_names}, Python {list(layout.SERIALIZED_INFO_INDICES)}")
+    if problems:
+        raise ImportError(
+            "torch_tensorrt._C (the C++ runtime) does not match this torch_tensorrt's engine-info layout: "
+            + "; ".join(problems)
+            + ". Rebuild it (pip install --no-build-isolation -e .) or remove the stale extension."
+        )
+
+
+@torch.library.register_fake("tensorrt::execute_engine")
+def _execute_engine_fake(
+    input_tensors: list[torch.Tensor], serialized_engine: torch.Tensor, engine_info: list[str]
+) -> list[torch.Tensor]:
+    # Shapes come from the metadata alone; the engine bytes (a fake tensor here) are not needed.
+    info = list(engine_info)
+    if len(info) > SERIALIZED_ENGINE_IDX:
+        info[SERIALIZED_ENGINE_IDX] = encode_engine(b"\0")
+    inferred = _ShapeOnlyEngine(EngineInfo.from_list(info)).infer_outputs(input_tensors)
     device = input_tensors[0].device if input_tensors else torch.device("cpu")
     return [torch.empty(shape, dtype=dtype, device=device) for shape, dtype in inferred]
 
@@ -80,3 +185,21 @@ class _ShapeOnlyEngine(TRTEngine):
 
     def __del__(self) -> None:
         pass
+
+
+def engine_calls(module: torch.nn.Module) -> list[tuple[torch.Tensor, list[str]]]:
+    """(engine tensor, engine info) of every execute_engine call in the GraphModules of ``module``."""
+    calls = []
+    for sub in module.modules():
+        if not isinstance(sub, torch.fx.GraphModule):
+            continue
+        for node in sub.graph.nodes:
+            if node.op == "call_function" and "execute_engine" in str(node.target):
+                source = node.args[1]
+                if not (isinstance(source, torch.fx.Node) and source.op == "get_attr"):
+                    raise ValueError(f"execute_engine call {node.name} does not take its engine from a module attribute")
+                tensor = sub
+                for part in str(source.target).split("."):
+                    tensor = getattr(tensor, part)
+                calls.append((tensor, list(node.args[2])))
+    return calls

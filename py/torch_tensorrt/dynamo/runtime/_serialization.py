@@ -1,8 +1,9 @@
 """Saving and loading compiled programs.
 
 An ExportedProgram save re-exports the compiled GraphModule: each TensorRT segment becomes one
-``tensorrt::execute_engine(inputs, engine_info)`` call whose engine info is a list of strings, so
-the file holds no pickled objects. Loading validates every engine's info before returning.
+``tensorrt::execute_engine(inputs, serialized_engine, engine_info)`` call: the engine bytes are a
+uint8 constant and the engine info a list of strings, so the file holds no pickled objects.
+Loading validates every engine's info (and the engine bytes against their digest) before returning.
 """
 
 from __future__ import annotations
@@ -67,12 +68,10 @@ def save_program(
 
 
 def engine_infos(program: torch.export.ExportedProgram) -> list[list[str]]:
-    """The engine-info lists of every execute_engine call in ``program``."""
-    infos = []
-    for node in program.graph.nodes:
-        if node.op == "call_function" and "execute_engine" in str(node.target):
-            infos.append(list(node.args[1]))
-    return infos
+    """The full engine-info lists of every execute_engine call in ``program``."""
+    from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, join_engine_info
+
+    return [join_engine_info(tensor, info) for tensor, info in engine_calls(program.module())]
 
 
 def load_program(file_path: str | os.PathLike[str]) -> Any:

@@ -145,10 +145,21 @@ def _run_layer(layer: LayerRecord, values: dict[str, torch.Tensor]) -> None:
 def execute_record(record: NetworkRecord, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Evaluate a captured network on CPU; returns the marked outputs by name."""
     values = _validate_inputs(record, inputs)
-    with torch.inference_mode(False), torch.no_grad():
+    with torch.no_grad():
         for layer in _schedule(record, set(values)):
             _run_layer(layer, values)
-    return {name: values[name] for name in record.outputs}
+    # Engine outputs are buffers of their own: copy any output that shares memory with an input or
+    # with another output (identity layers, reshapes, an input marked as an output).
+    seen = {values[spec.name].untyped_storage().data_ptr() for spec in record.inputs}
+    result: dict[str, torch.Tensor] = {}
+    for name in record.outputs:
+        t = values[name]
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in seen and t.numel():
+            t = t.clone()
+        seen.add(t.untyped_storage().data_ptr())
+        result[name] = t
+    return result
 
 
 def execute_network(

@@ -95,7 +95,8 @@ def _elementwise(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
         fn = {"AND": torch.logical_and, "OR": torch.logical_or, "XOR": torch.logical_xor}[op]
         return [fn(a, b)]
     if op in _COMPARE:
-        require_dtype(layer, a, FLOATING + (torch.int8,) + INDEX, f"ElementWiseOperation.{op}")
+        allowed = FLOATING + (torch.int8,) + INDEX + ((torch.bool,) if op == "EQUAL" else ())
+        require_dtype(layer, a, allowed, f"ElementWiseOperation.{op}")
         fn = {"EQUAL": torch.eq, "GREATER": torch.gt, "LESS": torch.lt}[op]
         return [fn(a, b)]
     if a.dtype in FLOATING:
@@ -172,18 +173,28 @@ def _prelu(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     return [torch.where(xf >= 0, xf, widen(slope) * xf).to(x.dtype)]
 
 
+def _convert(layer: LayerRecord, x: Tensor, dtype: torch.dtype) -> Tensor:
+    """Value conversion. Float -> int32/int64 truncates toward zero (C conversion, as torch's .to()).
+    For the 8-bit integer types neither rounding nor saturation is documented, so only values they hold
+    exactly are converted; anything else is reported instead of guessed."""
+    if dtype in (torch.int8, torch.uint8) and x.dtype not in (torch.bool, dtype):
+        info = torch.iinfo(dtype)
+        exact = (x == x.trunc()) if x.is_floating_point() else torch.ones_like(x, dtype=torch.bool)
+        if not bool((exact & (x >= info.min) & (x <= info.max)).all()):
+            raise unsupported(layer, f"conversion of non-integral or out-of-range values to DataType.{trt_name(dtype)}")
+    return x.to(dtype)
+
+
 @register("CAST")
 def _cast(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
-    x = need(layer, inputs, 0)
-    # Float -> integer conversion truncates toward zero (torch's .to() does the same).
-    return [x.to(out_dtype(layer))]
+    return [_convert(layer, need(layer, inputs, 0), out_dtype(layer))]
 
 
 @register("IDENTITY")
 def _identity(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     # In a strongly typed network the declared output type may differ from the input type: then the
     # identity layer is a conversion, like a cast.
-    return [need(layer, inputs, 0).to(out_dtype(layer))]
+    return [_convert(layer, need(layer, inputs, 0), out_dtype(layer))]
 
 
 @register("SCALE")

@@ -160,14 +160,13 @@ def _raw_weights_bytes(w: Any) -> bytes:
     """
     header = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
     struct_ptr = ctypes.c_void_p.from_address(id(w) + header).value
-    ok = struct_ptr is not None
-    if ok:
-        assert struct_ptr is not None
+    values_ptr = None
+    if struct_ptr is not None:
         dtype_field = ctypes.c_int32.from_address(struct_ptr).value
-        values_ptr = ctypes.c_void_p.from_address(struct_ptr + 8).value
         count = ctypes.c_int64.from_address(struct_ptr + 16).value
-        ok = dtype_field == int(w.dtype) and count == int(w.size) and values_ptr is not None
-    if not ok:
+        if dtype_field == int(w.dtype) and count == int(w.size):
+            values_ptr = ctypes.c_void_p.from_address(struct_ptr + 8).value
+    if values_ptr is None:
         raise NotImplementedError(
             f"reference executor: cannot read back {w.dtype} weights through this TensorRT binding"
         )
@@ -471,9 +470,14 @@ def _capture_layer(layer: Any) -> LayerRecord:
     if entry is not None:
         class_name, reader = entry
         # network.get_layer() returns the ILayer base; TensorRT's own samples recover the concrete
-        # interface by reassigning __class__.
+        # interface by reassigning __class__. pybind11 may hand this same wrapper to other code, so the
+        # base class is restored afterwards (on the concrete class ``type`` means something else).
+        original = layer.__class__
         layer.__class__ = getattr(trt, class_name)
-        params = reader(layer)
+        try:
+            params = reader(layer)
+        finally:
+            layer.__class__ = original
     # A layer type without a reader is still recorded (type, name, tensors): executing it raises
     # NotImplementedError naming the type, but capturing a network never fails because of it.
     return LayerRecord(

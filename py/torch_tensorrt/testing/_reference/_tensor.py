@@ -207,6 +207,8 @@ def _gather(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
         if nb != 1 or axis == 0:
             raise unsupported(layer, f"GatherMode.DEFAULT with {nb} elementwise dims on axis {axis}")
         # The leading dimension is a (broadcast) batch: each batch entry gathers with its own indices.
+        if len({int(data.shape[0]), int(indices.shape[0])} - {1}) > 1:
+            raise layer_error(layer, f"batch lengths {data.shape[0]} and {indices.shape[0]} do not broadcast")
         batch = max(int(data.shape[0]), int(indices.shape[0]))
         rows = [
             _gather_axis(data[min(b, data.shape[0] - 1)], axis - 1, indices[min(b, indices.shape[0] - 1)])
@@ -336,9 +338,12 @@ def _fill(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
         alpha = torch.tensor(p["alpha"], dtype=compute)
     if beta_t is not None:
         beta = beta_t.reshape(-1).to(compute)
+    elif len(shape) <= 1:
+        # A static beta b is the 1-D tensor [b] (no delta at all for a 0-D output).
+        beta = torch.tensor([p["beta"]][: len(shape)], dtype=compute)
     else:
-        # A static beta b is the 1-D tensor [b].
-        beta = torch.tensor([p["beta"]], dtype=compute)
+        # The builder accepts this, but the documentation gives no per-dimension deltas for it.
+        raise unsupported(layer, f"FillOperation.LINSPACE with a static beta for a {len(shape)}-D output")
     if beta.numel() != len(shape):
         raise layer_error(layer, f"beta has {beta.numel()} entries for a {len(shape)}-D output")
     out = torch.zeros(shape, dtype=compute) + alpha

@@ -1,0 +1,74 @@
+"""Compile-time benchmark: one JSON line per model with each stage's wall time and peak RSS.
+
+    python benchmarks/compile_time.py [--models resnet18 resnet50 mobilenet_v2] [--dynamic]
+
+Each model compiles in a fresh subprocess so that peak RSS belongs to that model alone.
+Stages: trace (torch.export), lower, partition, convert (network construction), build (TensorRT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, resource, sys, time
+import torch, torchvision
+import torch_tensorrt
+
+name, dynamic = sys.argv[1], sys.argv[2] == "1"
+torch.manual_seed(0)
+if name in ("resnet18", "resnet50", "mobilenet_v2", "vit_b_16"):
+    model = getattr(torchvision.models, name)(weights=None).eval()
+    size = 224
+    if dynamic:
+        inputs = [torch_tensorrt.Input(min_shape=(1, 3, size, size), opt_shape=(4, 3, size, size), max_shape=(8, 3, size, size))]
+    else:
+        inputs = [torch.randn(1, 3, size, size)]
+else:
+    from benchmarks_models import transformer  # noqa: F401  (transformer models come with their issue)
+    model, inputs = transformer(name, dynamic)
+start = time.perf_counter()
+compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
+total = time.perf_counter() - start
+summary = compiled._compile_summary
+record = {
+    "model": name,
+    "dynamic": dynamic,
+    "stages_s": {k: round(v, 3) for k, v in summary.stage_seconds.items()},
+    "total_s": round(total, 3),
+    "engines": summary.num_engines,
+    "engine_bytes": summary.engine_bytes,
+    "converted_ops": summary.num_converted_ops,
+    "fallback_ops": summary.num_fallback_ops,
+    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+}
+print(json.dumps(record))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["resnet18", "resnet50", "mobilenet_v2"])
+    parser.add_argument("--dynamic", action="store_true", help="dynamic batch 1..8 instead of batch 1")
+    args = parser.parse_args()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "py"), str(ROOT / "benchmarks")]))
+    for name in args.models:
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, name, "1" if args.dynamic else "0"], env=env, capture_output=True, text=True
+        )
+        line = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+        if result.returncode != 0 or not line.startswith("{"):
+            print(json.dumps({"model": name, "error": result.stderr.strip().splitlines()[-1:]}))
+        else:
+            print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The Bazel part of CI:
+#   1. bazel test //tests/...        C++ tests (tests/core), the define matrix under the default config,
+#                                    and the Python smoke subset (//tests/py:smoke)
+#   2. the define matrix             //tests/bazel:define_matrix_test with --config=X for X in
+#                                    default, rtx_x86_64, rtx_win, jetpack (rtx_win on Linux: only the
+#                                    define/SDK selection is checked)
+# and prints one plain `N passed, N failed, N skipped` line for all of it. Targets that need something
+# this machine lacks (a TensorRT C++ SDK, torch) are SKIPPED by Bazel and counted as skipped.
+# Exits non-zero on any failure, including a build failure.
+#
+# Installs Debian's offline Bazel (bazel-bootstrap 4.2.3 + rules_java + skylib + googletest) when
+# missing: CI machines are fresh.
+#   PYTHON        the project's Python (default python3): its torch is the one Bazel builds against
+#   BAZEL_ARGS    extra flags for every `bazel test` here (e.g. --jobs=1)
+#   BAZEL_KEEP_SERVER=1   leave the Bazel server running afterwards (faster reruns while developing)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "[bazel_test] $*"; }
+
+install_bazel() {
+  local need=()
+  command -v bazel >/dev/null 2>&1 || need+=(bazel-bootstrap)
+  [ -d /usr/share/bazel/rules/java ] || need+=(bazel-rules-java)
+  [ -d /usr/share/bazel/tools/skylib ] || need+=(bazel-skylib)
+  [ -d /usr/src/googletest/googletest ] || need+=(googletest)
+  [ ${#need[@]} -eq 0 ] && return 0
+  log "installing ${need[*]} (Debian packages)"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+}
+
+if ! install_bazel; then
+  log "could not install Bazel"
+  echo "bazel: 0 passed, 1 failed"
+  exit 1
+fi
+
+PY=${PYTHON:-python3}
+PY_EXE=$("$PY" -c 'import sys; print(sys.executable)') || { log "no Python '$PY'"; exit 1; }
+
+# shellcheck disable=SC2206
+EXTRA=(${BAZEL_ARGS:-})
+COMMON=(--repo_env=PYTHON_BIN_PATH="$PY_EXE" --color=no --curses=no --show_progress_rate_limit=30 "${EXTRA[@]}")
+
+passed=0
+failed=0
+skipped=0
+status=0
+
+# Counts the per-target summary lines of one `bazel test` run (its output in $1, exit code in $2).
+count() {
+  local out=$1 rc=$2 label=${3:-}
+  local p f s
+  p=$(grep -cE '^//[^ ]+ +(\(cached\) )?(PASSED|FLAKY)' "$out")
+  f=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|INCOMPLETE|FAILED TO BUILD|REMOTE FAILURE)' "$out")
+  s=$(grep -cE '^//[^ ]+ +SKIPPED' "$out")
+  if [ -n "$label" ]; then
+    sed -nE "s|^(//[^ ]+) +(.*)$|  \1 [$label] \2|p" "$out" | grep -E 'PASSED|FAILED|SKIPPED|TIMEOUT|NO STATUS|INCOMPLETE|FLAKY' 
+  else
+    grep -E '^//[^ ]+ +' "$out" | sed 's/^/  /' 
+  fi
+  # Bazel exits 0 (all passed), 3 (some test failed), 4 (no test to run); anything else is a build
+  # or command failure, which counts as a failure even when no per-target line says so.
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
+    log "bazel exited $rc${label:+ ($label)}:"
+    grep -E '^(ERROR|FAILED):' "$out" | head -20 
+    f=1
+  fi
+  if [ "$rc" -eq 4 ] && [ "$p" -eq 0 ] && [ "$s" -eq 0 ]; then
+    log "no test targets found${label:+ ($label)}"
+    f=$((f + 1))
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + s))
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && status=1
+  [ "$f" -ne 0 ] && status=1
+  return 0
+}
+
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+start=$(date +%s)
+
+log "bazel test //tests/..."
+bazel test //tests/... "${COMMON[@]}" >"$OUT/all.log" 2>&1
+rc=$?
+count "$OUT/all.log" "$rc"
+if [ "$rc" -ne 0 ]; then
+  grep -vE '^(Loading|Analyzing|INFO: From|\[[0-9,]+ / [0-9,]+\])' "$OUT/all.log" | tail -60 
+fi
+
+for cfg in default rtx_x86_64 rtx_win jetpack; do
+  log "define matrix: --config=$cfg"
+  bazel test //tests/bazel:define_matrix_test --config="$cfg" --test_arg=--expect="$cfg" \
+    "${COMMON[@]}" >"$OUT/matrix_$cfg.log" 2>&1
+  rc=$?
+  count "$OUT/matrix_$cfg.log" "$rc" "$cfg"
+  if [ "$rc" -ne 0 ]; then
+    tail -40 "$OUT/matrix_$cfg.log" 
+  fi
+done
+
+if [ "${BAZEL_KEEP_SERVER:-0}" != "1" ]; then
+  bazel shutdown >/dev/null 2>&1 || true
+fi
+log "done in $(($(date +%s) - start)) s"
+echo "bazel: $passed passed, $failed failed, $skipped skipped"
+exit "$status"

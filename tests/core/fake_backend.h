@@ -1,0 +1,74 @@
+// A fake EngineBackend for tests (never shipped): runs tiny "engines" on the CPU so that
+// execute_engine's logic (input checks, shape binding, output allocation, data-dependent outputs,
+// dynamic scratch memory, runtime cache, CUDA-graph decisions) runs end to end without TensorRT.
+//
+// Engine bytes are text (make one with FakeEngineSpec::serialize() or by hand):
+//
+//   FAKE_TRT_ENGINE 1
+//   op <identity|add|filter_positive>
+//   input <name> <dtype> <dims>      dims: comma-separated, -1 = dynamic, "-" = rank 0
+//   output <name> <dtype>
+//
+//   identity         output k = copy of input (k mod #inputs)
+//   add              one output = elementwise sum of all inputs (same shape/dtype; float32/64, int32/64)
+//   filter_positive  one float32 input -> 1-D output of its elements > 0 (data-dependent shape)
+//
+// Its "streams" are nullptr; "CUDA graph capture" records enqueues and replays them.  Runtime
+// caches are "FAKECACHE1\n" + one line per (shape) the context has run; anything else is refused.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/runtime/EngineBackend.h"
+
+namespace torch_tensorrt {
+namespace tests {
+
+namespace rt = torch_tensorrt::core::runtime;
+
+struct FakeEngineSpec {
+  std::string op = "identity";
+  std::vector<rt::IOTensorInfo> io;
+
+  std::string serialize() const;
+  // Throws std::runtime_error for malformed bytes.
+  static FakeEngineSpec parse(const std::string& bytes);
+};
+
+class FakeBackend : public rt::EngineBackend, public std::enable_shared_from_this<FakeBackend> {
+ public:
+  // `rtx`: behave like TensorRT-RTX (runtime config features); false = standard TensorRT.
+  explicit FakeBackend(std::string name = "fake", bool rtx = true);
+
+  std::string name() const override {
+    return name_;
+  }
+  rt::DeviceKind device_kind() const override {
+    return rt::DeviceKind::kCPU;
+  }
+  rt::BackendFeatures features() const override;
+  std::unique_ptr<rt::BackendEngine> deserialize_engine(const std::string& bytes, const std::string& name) override;
+  bool is_stream_capturing(void* stream) override;
+  std::unique_ptr<rt::GraphCapture> create_graph_capture() override;
+  void set_log_level(int64_t level) override {
+    log_level = level;
+  }
+
+  // Test controls and observations.
+  bool simulate_outer_capture = false;
+  int64_t log_level = -1;
+  int64_t engines_loaded = 0;
+  // Set while a FakeGraphCapture is recording: enqueues are appended instead of run.
+  std::vector<std::function<void()>>* recording = nullptr;
+
+ private:
+  std::string name_;
+  bool rtx_;
+};
+
+} // namespace tests
+} // namespace torch_tensorrt
