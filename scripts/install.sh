@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 $PY -m pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
-$PY -m pip install --quiet "tensorrt-rtx==1.7.1.116" "numpy" "tqdm" "pytest" "hypothesis" "ruff"
+$PY -m pip install --quiet "tensorrt-rtx==1.7.1.116" "numpy" "tqdm" "pytest" "hypothesis" "ruff" "transformers==5.23.0"
 # The package itself, against the installed torch (build isolation would fetch another torch).
 USE_TRT_RTX=1 $PY -m pip install --quiet --no-build-isolation --no-deps -e .
 $PY -c "import torch_tensorrt, torch; print('torch', torch.__version__, '| torch_tensorrt', torch_tensorrt.__version__, '| features', torch_tensorrt.ENABLED_FEATURES)"

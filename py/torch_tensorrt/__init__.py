@@ -29,6 +29,7 @@ ENABLED_FEATURES.torch_tensorrt_runtime = _load_cpp_runtime()
 from torch_tensorrt import dynamo, runtime  # noqa: E402
 from torch_tensorrt._compile import compile, load, save  # noqa: E402
 from torch_tensorrt.dynamo.runtime import _execute_engine_op  # noqa: E402,F401  (registers the op)
+from torch_tensorrt.dynamo import backend as _backend  # noqa: E402,F401  (torch.compile backends)
 
 if ENABLED_FEATURES.torch_tensorrt_runtime:
     # A torch_tensorrt._C built from other sources than this package would misread saved engines.

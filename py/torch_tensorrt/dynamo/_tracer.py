@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -61,12 +62,19 @@ def trace(
 ) -> torch.export.ExportedProgram:
     """Export ``module`` for the given input specs; dynamic ranges become torch.export Dims."""
     args = tuple(_example_for(spec) for spec in arg_inputs)
-    dynamic_shapes = _dynamic_shapes(arg_inputs)
+    dynamic_shapes: Any = _dynamic_shapes(arg_inputs)
+    if dynamic_shapes is not None and _takes_only_varargs(module):
+        dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
     try:
         return torch.export.export(
             module, args, kwargs=kwarg_inputs or None, dynamic_shapes=dynamic_shapes, strict=False
         )
     except Exception as exc:  # torch.export's own message says why a range is rejected
-        if dynamic_shapes is not None and "Constraints violated" in str(exc) or "dynamic" in str(exc).lower():
+        if dynamic_shapes is not None and ("Constraints violated" in str(exc) or "dynamic" in str(exc).lower()):
             raise ValueError(f"torch.export rejected the dynamic input ranges: {exc}") from exc
         raise
+
+
+def _takes_only_varargs(module: torch.nn.Module) -> bool:
+    params = list(inspect.signature(module.forward).parameters.values())
+    return len(params) == 1 and params[0].kind is inspect.Parameter.VAR_POSITIONAL

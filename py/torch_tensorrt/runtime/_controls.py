@@ -7,6 +7,7 @@ the previous state on exit, also when the block raises. Nothing here is ever ser
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -15,7 +16,7 @@ import torch
 
 from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, set_cudagraphs_mode
 from torch_tensorrt.runtime._runtime_cache import RuntimeCache
-from torch_tensorrt.runtime._settings import RuntimeSettings
+from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
 
 
 def engines_of(target: Any) -> list[Any]:
@@ -76,14 +77,18 @@ def runtime_cache(
 ) -> Iterator[RuntimeCache]:
     """Share one runtime cache among the engines in the block.
 
-    ``path`` is a file path (loaded when each context is created, saved on exit when
+    ``path`` is a file path (loaded when the first context is created, saved on exit when
     ``autosave``), a binary file-like object, or "" for an in-memory cache that writes nothing.
+    With ``autosave=False`` nothing is written unless the caller saves the yielded handle.
     """
     engines = engines_of(module_or_modules)
     if hasattr(path, "read") or hasattr(path, "write"):
         cache = RuntimeCache.from_file_like(path)
     else:
         cache = RuntimeCache(os.fspath(path) if path else None)
+    cache.autosave = autosave
+    # On standard TensorRT the cache does nothing (engines ignore it); say so once per process.
+    effective_for_backend(RuntimeSettings(runtime_cache=cache))
     previous = {id(e): e.runtime_cache for e in engines}
     for engine in engines:
         engine.set_runtime_cache(cache)
@@ -91,8 +96,7 @@ def runtime_cache(
         yield cache
     finally:
         for engine in engines:
-            engine.stash_runtime_cache()
-            engine.set_runtime_cache(previous[id(engine)])
+            engine.detach_runtime_cache(cache, previous[id(engine)])
         if autosave:
             cache.flush()
 
@@ -105,13 +109,14 @@ class _WholeGraphCapture(torch.nn.Module):
         self.module = module
         self._graphs: dict[Any, Any] = {}
 
-    def forward(self, *args: Any) -> Any:
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         token = OUTER_CAPTURE.set(True)
         try:
             tensors = [a for a in args if isinstance(a, torch.Tensor)]
-            if not tensors or tensors[0].device.type != "cuda":
-                # Emulated/CPU run: same decisions, no CUDA graph to record.
-                return self.module(*args)
+            if kwargs or not tensors or tensors[0].device.type != "cuda":
+                # Emulated/CPU run: same decisions, no CUDA graph to record. Keyword arguments are
+                # not captured (the graph is keyed on positional shapes); they run uncaptured.
+                return self.module(*args, **kwargs)
             return self._replay(args)
         finally:
             OUTER_CAPTURE.reset(token)
@@ -138,17 +143,30 @@ class _WholeGraphCapture(torch.nn.Module):
         return torch.utils._pytree.tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
 
 
-def _has_pytorch_compute(module: torch.nn.Module) -> bool:
+def _is_shape_guard(module: torch.nn.Module) -> bool:
+    # ExportedProgram.module() calls a guard module that only checks input shapes in Python.
+    return type(module).__name__ == "GuardsFn"
+
+
+def _is_pure_tensorrt(module: torch.nn.Module) -> bool:
+    """Whether calling ``module`` runs only TensorRT engines (per-engine capture suffices)."""
     from torch_tensorrt.dynamo.runtime._TorchTensorRTModule import TorchTensorRTModule
 
-    for sub in module.modules():
-        if isinstance(sub, torch.fx.GraphModule):
-            for node in sub.graph.nodes:
-                if node.op == "call_function" and "execute_engine" not in str(node.target) and "getitem" not in str(node.target):
-                    return True
-                if node.op == "call_module" and not isinstance(sub.get_submodule(node.target), TorchTensorRTModule):
-                    return True
-    return False
+    if isinstance(module, TorchTensorRTModule):
+        return True
+    if not isinstance(module, torch.fx.GraphModule):
+        return False  # an opaque forward may launch PyTorch kernels
+    for node in module.graph.nodes:
+        if node.op in ("placeholder", "output", "get_attr"):
+            continue
+        if node.op == "call_function" and ("execute_engine" in str(node.target) or node.target is operator.getitem):
+            continue
+        if node.op == "call_module":
+            sub = module.get_submodule(str(node.target))
+            if _is_shape_guard(sub) or _is_pure_tensorrt(sub):
+                continue
+        return False  # other functions, methods (x.view(...)) and modules run in PyTorch
+    return True
 
 
 @contextlib.contextmanager
@@ -164,7 +182,7 @@ def enable_cudagraphs(module: torch.nn.Module, *, cuda_graph_strategy: str | Non
         else contextlib.nullcontext()
     )
     with settings_block, set_cudagraphs_mode(True):
-        if _has_pytorch_compute(module):
+        if not _is_pure_tensorrt(module):
             yield _WholeGraphCapture(module)
         else:
             yield module

@@ -26,6 +26,16 @@ class CaptureDecision:
         return "whole_graph_capture" if self.path == RTX_NATIVE_CAPTURE else "disabled"
 
 
+_LAZY_DYNAMIC_REASON = (
+    "dynamic_shapes_kernel_specialization_strategy='lazy' with dynamic inputs: TensorRT-RTX compiles "
+    "shape-specialized kernels in the background during the first runs of each new shape and swaps them "
+    "in later, which a recorded graph cannot follow; use dynamic_shapes_kernel_specialization_strategy="
+    "'eager' or 'none'"
+)
+
+_DATA_DEPENDENT_REASON = "the engine has data-dependent output shapes (it needs an output allocator)"
+
+
 def decide_capture(
     *,
     cudagraphs_mode: bool,
@@ -35,20 +45,31 @@ def decide_capture(
     kernel_strategy: str,
     dynamic_inputs: bool,
     stream_capturable: bool = True,
+    data_dependent_outputs: bool = False,
 ) -> CaptureDecision:
+    """The capture path of one engine run; ``cuda_graph_strategy`` and ``kernel_strategy`` are the
+    settings as they apply on the backend in use (defaults on standard TensorRT)."""
+    lazy_dynamic = is_rtx and dynamic_inputs and kernel_strategy == "lazy"
     if outer_capture:
+        # Someone else records this run (whole-graph mode or a user's own capture): the engine must
+        # neither capture natively nor start a torch capture, but lazy kernels break that graph too.
+        if lazy_dynamic:
+            return CaptureDecision(NOT_CAPTURABLE, _LAZY_DYNAMIC_REASON)
+        if data_dependent_outputs:
+            return CaptureDecision(NOT_CAPTURABLE, _DATA_DEPENDENT_REASON)
         return CaptureDecision(OUTER_WHOLE_GRAPH_CAPTURE, "an outer whole-graph capture records this engine")
     wants_capture = cudagraphs_mode or (is_rtx and cuda_graph_strategy == "whole_graph_capture")
     if not wants_capture:
         return CaptureDecision(NO_CAPTURE)
     if not stream_capturable:
-        return CaptureDecision(NOT_CAPTURABLE, "the current stream cannot be captured (use a non-default stream)")
-    if is_rtx and dynamic_inputs and kernel_strategy == "lazy":
-        return CaptureDecision(
-            NOT_CAPTURABLE,
-            "lazy kernel specialization compiles kernels during the first runs of each new shape, which a "
-            "graph capture cannot contain; use dynamic_shapes_kernel_specialization_strategy='eager' or 'none'",
-        )
+        return CaptureDecision(NOT_CAPTURABLE, "the stream the engine runs on cannot be captured")
+    if lazy_dynamic:
+        return CaptureDecision(NOT_CAPTURABLE, _LAZY_DYNAMIC_REASON)
     if is_rtx:
+        # TensorRT-RTX decides itself which parts of a data-dependent engine it can capture.
         return CaptureDecision(RTX_NATIVE_CAPTURE, "TensorRT-RTX captures the engine natively")
+    if data_dependent_outputs:
+        # Same as the C++ runtime: a graph cannot replay outputs whose size it only learns while
+        # running, so the engine runs uncaptured in subgraph mode instead of failing.
+        return CaptureDecision(NO_CAPTURE, _DATA_DEPENDENT_REASON)
     return CaptureDecision(TORCH_SUBGRAPH_CAPTURE, "torch CUDA graph around the engine")

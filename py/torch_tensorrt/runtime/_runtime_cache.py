@@ -279,6 +279,9 @@ class RuntimeCache:
         self.payload: bytes | None = None
         self.load_count = 0
         self.save_count = 0
+        # False: updates are kept in memory until the owner saves them (runtime_cache(autosave=False));
+        # the interpreter-exit hook does not write them.
+        self.autosave = True
         self._stream: BinaryIO | None = None
         self._pending: bytes | None = None
         # Digest of the payload in the file when this handle last read or wrote it; None = no file.
@@ -470,8 +473,9 @@ class RuntimeCache:
         with self._mutex:
             self.payload = payload
             self._pending = payload
-        with _PENDING_MUTEX:
-            _PENDING.add(self)
+        if self.autosave:
+            with _PENDING_MUTEX:
+                _PENDING.add(self)
 
     def flush(self) -> bool:
         """Save the pending payload if there is one. Returns whether something was saved."""

@@ -128,11 +128,11 @@ def test_adaptive_pool(case: Case, dtype: torch.dtype) -> None:
 
 
 DYNAMIC = [
-    # ceil_mode with a dynamic length: the crop of padding-only windows happens for odd lengths only.
-    ("max1d_ceil_drop", lambda x: F.max_pool1d(x, 2, 2, 1, ceil_mode=True), (1, 3, 5), (3, 3, 10)),
-    ("max2d_ceil", lambda x: F.max_pool2d(x, 2, 2, 1, ceil_mode=True), (1, 2, 5, 4), (2, 2, 8, 9)),
-    ("max3d", lambda x: F.max_pool3d(x, 2), (1, 2, 2, 4, 2), (2, 2, 6, 4, 8)),
-    ("avg2d_ceil_exclude", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), (1, 2, 5, 4), (2, 2, 8, 9)),
+    # torch.export specializes dynamic lengths under ceil_mode unless the stride is 1.
+    ("max2d_ceil_stride1", lambda x: F.max_pool2d(x, 3, 1, 1, ceil_mode=True), (1, 3, 5, 4), (3, 3, 10, 7)),
+    ("max2d_pad", lambda x: F.max_pool2d(x, 3, 2, 1), (1, 2, 5, 4), (2, 2, 8, 9)),
+    ("max3d", lambda x: F.max_pool3d(x, 2), (1, 2, 4, 4, 4), (2, 2, 6, 4, 8)),
+    ("avg2d_pad_exclude", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), (1, 2, 5, 4), (2, 2, 8, 9)),
     ("avg2d_divisor", lambda x: F.avg_pool2d(x, 2, divisor_override=3), (1, 2, 4, 4), (2, 2, 8, 6)),
     ("adaptive_avg2d_global", lambda x: F.adaptive_avg_pool2d(x, 1), (1, 2, 3, 4), (2, 2, 8, 9)),
     ("adaptive_max1d_global", lambda x: F.adaptive_max_pool1d(x, 1), (1, 2, 3), (2, 2, 8)),
@@ -150,7 +150,9 @@ def test_dynamic_shapes(case: tuple, dtype: torch.dtype) -> None:
 
 
 DYNAMIC_BATCH = [
-    # Only the batch varies: adaptive pooling with fixed spatial sizes, even and uneven windows.
+    # Only the batch varies: ceil_mode crops and adaptive pooling with fixed spatial sizes.
+    ("max2d_ceil_drop", lambda x: F.max_pool2d(x, 2, 2, 1, ceil_mode=True), (1, 2, 5, 7), (3, 2, 5, 7)),
+    ("avg1d_ceil_drop_unbatched", lambda x: F.avg_pool1d(x, 2, 2, 1, ceil_mode=True), (1, 5), (3, 5)),
     ("adaptive_avg2d_even", lambda x: F.adaptive_avg_pool2d(x, (2, 3)), (1, 2, 4, 6), (3, 2, 4, 6)),
     ("adaptive_avg1d_uneven", lambda x: F.adaptive_avg_pool1d(x, 3), (1, 2, 7), (3, 2, 7)),
     ("adaptive_max3d_mixed", lambda x: F.adaptive_max_pool3d(x, (2, 3, 1)), (1, 2, 4, 5, 3), (3, 2, 4, 5, 3)),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +23,7 @@ from torch_tensorrt.dynamo.runtime._runtime_backend import (
 from torch_tensorrt.runtime._cudagraphs import (
     NO_CAPTURE,
     NOT_CAPTURABLE,
+    RTX_NATIVE_CAPTURE,
     TORCH_SUBGRAPH_CAPTURE,
     CaptureDecision,
     decide_capture,
@@ -29,6 +32,24 @@ from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, ge
 from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
 
 logger = logging.getLogger("torch_tensorrt")
+
+# Engines holding an execution context. Their JIT-compiled kernels live only in that context until
+# it is closed, so they are closed at interpreter exit (before module teardown, where finalisers can
+# no longer import or take file locks). Weak: the registry never keeps an engine alive.
+_LIVE_ENGINES: weakref.WeakSet[TRTEngine] = weakref.WeakSet()
+
+
+def _close_live_engines() -> None:
+    for engine in list(_LIVE_ENGINES):
+        try:
+            engine.close()
+        except Exception:  # noqa: BLE001 - one engine failing must not stop the others from saving
+            logger.warning("could not save the runtime cache of engine %s at exit", engine.name, exc_info=True)
+
+
+# Registered after the runtime cache module's own exit hook (imported above through _settings), so
+# this runs first (atexit is last-in, first-out) and that hook still saves what it hands over.
+atexit.register(_close_live_engines)
 
 
 class TRTEngine:
@@ -51,6 +72,9 @@ class TRTEngine:
         self._context_options: ContextOptions | None = None
         self._context_key: tuple[Any, ...] | None = None
         self._active_cache: Any = None
+        # Whether this engine saves _active_cache (default or settings-given caches) or the
+        # runtime_cache() block that attached it does.
+        self._owns_active_cache = False
         self._engine_hash: str | None = None
         self._graphs: dict[Any, Any] = {}
         self._side_stream: Any = None
@@ -91,10 +115,11 @@ class TRTEngine:
 
     def _resolved_cache(self, settings: Any) -> Any:
         """The cache handle this engine's context uses: attached, configured, or its default file."""
+        if not ENABLED_FEATURES.tensorrt_rtx:
+            # The runtime cache is a TensorRT-RTX feature; runtime_cache() warned when it was attached.
+            return None
         if self.runtime_cache is not None:
             return self.runtime_cache
-        if not ENABLED_FEATURES.tensorrt_rtx:
-            return None
         from torch_tensorrt.runtime._runtime_cache import resolve_runtime_cache
 
         return resolve_runtime_cache(settings.runtime_cache, self.engine_hash)
@@ -119,10 +144,10 @@ class TRTEngine:
 
     def context(self, decision: CaptureDecision | None = None) -> ExecutionContextHandle:
         """The execution context for the current settings; (re)created only when they changed."""
-        decision = decision or CaptureDecision(NO_CAPTURE)
+        decision = decision or _NO_CAPTURE
         key, settings, cache = self._wanted_context(decision)
         if self._context is None or key != self._context_key:
-            self.stash_runtime_cache()
+            self._retire_context(next_cache=cache)
             if cache is not None and cache.load_count == 0:
                 cache.load()
             options = ContextOptions(
@@ -135,16 +160,33 @@ class TRTEngine:
             self._context_key = key
             self._context_options = options
             self._active_cache = cache
-            self._graphs.clear()
+            self._owns_active_cache = cache is not None and cache is not self.runtime_cache
+            self._graphs.clear()  # graphs recorded with the old context are re-recorded on demand
             self.contexts_created += 1
+            _LIVE_ENGINES.add(self)
         return self._context
 
-    def set_runtime_settings(self, settings: Any) -> None:
+    def set_runtime_settings(self, settings: RuntimeSettings) -> None:
         """Apply new runtime settings; the context is recreated once, on the next run, if needed."""
+        if not isinstance(settings, RuntimeSettings):
+            raise TypeError(f"expected RuntimeSettings, got {type(settings).__name__}")
         self.runtime_settings = settings
 
     def set_runtime_cache(self, cache: Any) -> None:
+        """Attach a cache handle owned by the caller (runtime_cache()), or None to detach."""
         self.runtime_cache = cache
+
+    def detach_runtime_cache(self, cache: Any, previous: Any) -> None:
+        """End of a runtime_cache() block: hand the kernels to ``cache`` and restore ``previous``.
+
+        A context still bound to ``cache`` is dropped (the next run would recreate it anyway, as the
+        cache changes), so that a later teardown cannot write into a cache whose block has ended,
+        which would ignore ``autosave=False`` and save it a second time.
+        """
+        if self._active_cache is cache and previous is not cache:
+            self.stash_runtime_cache()
+            self._drop_context()
+        self.runtime_cache = previous
 
     def stash_runtime_cache(self) -> None:
         """Hand the context's JIT-compiled kernels to its cache handle (saved by the handle's owner)."""
@@ -154,15 +196,35 @@ class TRTEngine:
         if payload:
             self._active_cache.update(payload)
 
+    def _retire_context(self, *, next_cache: Any) -> None:
+        """Before a new context: keep the old one's kernels, and save a cache this engine owns and
+        stops using (nothing else would: its handle is only weakly registered and may be collected)."""
+        old = self._active_cache
+        self.stash_runtime_cache()
+        if old is not None and old is not next_cache and self._owns_active_cache and not old.in_memory:
+            old.flush()
+
+    def _drop_context(self) -> None:
+        self._context = None
+        self._context_key = None
+        self._context_options = None
+        self._active_cache = None
+        self._owns_active_cache = False
+        self._graphs.clear()
+        _LIVE_ENGINES.discard(self)
+
     def close(self) -> None:
-        """Save the runtime cache and drop live TensorRT objects (module teardown)."""
+        """Save the runtime cache and drop live TensorRT objects (module teardown, interpreter exit).
+
+        Caches attached by a runtime_cache() block get the kernels but are saved by that block.
+        """
         try:
             self.stash_runtime_cache()
-            if self._active_cache is not None and not self._active_cache.in_memory:
-                self._active_cache.flush()
+            cache = self._active_cache
+            if cache is not None and self._owns_active_cache and not cache.in_memory:
+                cache.flush()
         finally:
-            self._context = None
-            self._graphs.clear()
+            self._drop_context()
 
     def __del__(self) -> None:
         try:
@@ -172,14 +234,15 @@ class TRTEngine:
             logger.debug("saving the runtime cache of %s at teardown failed", getattr(self, "name", "?"), exc_info=True)
 
     def capture_decision(self, inputs: Sequence[torch.Tensor]) -> CaptureDecision:
-
-        settings = effective_for_backend(self.runtime_settings)
+        # The settings as resolved for the context (memoised): on standard TensorRT the RTX-only
+        # ones are already back at their defaults.
+        settings = self._wanted_context(_NO_CAPTURE)[1]
         outer = OUTER_CAPTURE.get()
         if not (outer or get_cudagraphs_mode() or settings.cuda_graph_strategy != "disabled" or self.device.type == "cuda"):
             return _NO_CAPTURE  # the common case, decided without the general function
-        stream_capturable = True
-        if self.device.type == "cuda":
-            stream_capturable = torch.cuda.current_stream(self.device) != torch.cuda.default_stream(self.device)
+        # The caller's stream is not checked here: on the legacy default stream (which cannot be
+        # captured) the engine runs on its own side stream, and torch.cuda.graph captures on its own
+        # stream. Whether TensorRT can capture the stream is asked of the context in execute().
         return decide_capture(
             cudagraphs_mode=get_cudagraphs_mode(),
             outer_capture=outer or (self.device.type == "cuda" and torch.cuda.is_current_stream_capturing()),
@@ -187,7 +250,7 @@ class TRTEngine:
             cuda_graph_strategy=settings.cuda_graph_strategy,
             kernel_strategy=settings.dynamic_shapes_kernel_specialization_strategy,
             dynamic_inputs=self.has_dynamic_inputs,
-            stream_capturable=stream_capturable,
+            data_dependent_outputs=self.info.requires_output_allocator,
         )
 
     @property
@@ -249,13 +312,36 @@ class TRTEngine:
             self._check_input(i, tensor)
         self._ensure_device()
         decision = self.capture_decision(inputs)
+        self.last_capture_decision = decision
         if decision.path == NOT_CAPTURABLE:
             raise RuntimeError(f"engine {self.name!r} cannot be captured in a CUDA graph: {decision.reason}")
-        self.last_capture_decision = decision
         context = self.context(decision)
-        if decision.path == TORCH_SUBGRAPH_CAPTURE and self.device.type == "cuda":
+        if decision.path in (TORCH_SUBGRAPH_CAPTURE, RTX_NATIVE_CAPTURE):
+            self._check_stream_capturable(context)
+        if decision.path == TORCH_SUBGRAPH_CAPTURE:
             return self._run_captured(context, inputs)
         return self._run(context, inputs)
+
+    def _check_stream_capturable(self, context: ExecutionContextHandle) -> None:
+        """Report a context that cannot be captured on the stream it will run on, before any capture.
+
+        Asked only of backends whose contexts can tell (TensorRT-RTX's
+        IExecutionContext::isStreamCapturable, e.g. data-dependent shapes or on-device control flow).
+        """
+        probe = getattr(context, "is_stream_capturable", None)
+        if probe is None:
+            return
+        stream = None
+        if self.device.type == "cuda":
+            stream = torch.cuda.current_stream(self.device)
+            if stream == torch.cuda.default_stream(self.device):  # _run moves off the legacy stream
+                if self._side_stream is None:
+                    self._side_stream = torch.cuda.Stream(self.device)
+                stream = self._side_stream
+        if not probe(stream):
+            decision = CaptureDecision(NOT_CAPTURABLE, "TensorRT reports that this context cannot be captured on its stream")
+            self.last_capture_decision = decision
+            raise RuntimeError(f"engine {self.name!r} cannot be captured in a CUDA graph: {decision.reason}")
 
     def _ensure_device(self) -> None:
         if self.device.type == "cuda" and get_multi_device_safe_mode():
@@ -298,6 +384,8 @@ class TRTEngine:
 
     def _run_captured(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """Replay a torch CUDA graph of this engine, recording one per input-shape signature."""
+        if self.device.type != "cuda":
+            return self._run(context, inputs)  # emulated on CPU: same decision, no graph to record
         key = tuple(tuple(t.shape) for t in inputs)
         entry = self._graphs.get(key)
         if entry is None:

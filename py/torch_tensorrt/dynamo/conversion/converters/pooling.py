@@ -20,7 +20,6 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
     axes_mask,
-    concat_shape,
     create_constant,
     dtype_of,
     has_dynamic_dims,
@@ -86,38 +85,20 @@ def _add_pooling(
 def _drop_padding_only_windows(
     ctx: ConversionContext, x: TRTTensor, y: TRTTensor, stride: Sequence[int], padding: Sequence[int], name: str
 ) -> TRTTensor:
-    """Crop EXPLICIT_ROUND_UP's output to torch's ceil_mode size.
+    """Crop EXPLICIT_ROUND_UP's output to torch's ceil_mode size (spatial dims are static here).
 
     Both round (n + 2p - k) / s up, but torch also drops a last window that starts in the right
-    padding: at most ceil((n + p) / s) windows start before the padding's end.
+    padding: only ceil((n + p) / s) windows start before the padding's end.
     """
     k = len(stride)
     rank = len(y.shape)
-    if not has_dynamic_dims(x):
-        spatial = x.shape[rank - k :]
-        limit = [min(o, -(-(n + p) // s)) for o, n, s, p in zip(y.shape[rank - k :], spatial, stride, padding)]
-        if limit == list(y.shape[rank - k :]):
-            return y
-        layer = ctx.net.add_slice(y, (0,) * rank, (*y.shape[: rank - k], *limit), (1,) * rank)
-    else:
-        index = create_constant(ctx, torch.arange(rank - k, rank, dtype=torch.int64), f"{name}_spatial_index")
-        n = ctx.net.add_gather(shape_of(ctx, x, f"{name}_in"), index, 0).get_output(0)
-
-        def const(values: Sequence[int], tag: str) -> TRTTensor:
-            return create_constant(ctx, torch.tensor(values, dtype=torch.int64), f"{name}_{tag}")
-
-        op = trt.ElementWiseOperation
-        # ceil((n + p) / s) == floor((n + p + s - 1) / s)
-        limit = add_binary(ctx, op.SUM, n, const([p + s - 1 for p, s in zip(padding, stride)], "bias"), f"{name}_np")
-        limit = add_binary(ctx, op.FLOOR_DIV, limit, const(list(stride), "stride"), f"{name}_starts")
-        out_shape = shape_of(ctx, y, f"{name}_out")
-        lead = ctx.net.add_slice(out_shape, (0,), (rank - k,), (1,)).get_output(0)
-        tail = ctx.net.add_slice(out_shape, (rank - k,), (k,), (1,)).get_output(0)
-        size = concat_shape(ctx, [lead, add_binary(ctx, op.MIN, tail, limit, f"{name}_limit")], name)
-        layer = ctx.net.add_slice(y, (0,) * rank, (1,) * rank, (1,) * rank)
-        layer.set_input(2, size)
-    set_layer_name(layer, ctx.unique_name(f"{name}_ceil_crop"))
-    return layer.get_output(0)
+    for i in range(k):
+        axis = rank - k + i
+        n = int(x.shape[len(x.shape) - k + i])
+        limit = -(-(n + padding[i]) // stride[i])
+        if limit < y.shape[axis]:
+            y = _slice_axis(ctx, y, axis, 0, limit, f"{name}_ceil_crop")
+    return y
 
 
 def _pool(
@@ -131,6 +112,8 @@ def _pool(
     name: str,
     exclude_padding: bool = False,
 ) -> TRTTensor:
+    # With stride 1 no window can start in the right padding (p <= k / 2): ceil_mode changes nothing.
+    ceil_mode = ceil_mode and any(st > 1 for st in stride)
     # TensorRT pools need a batch dim (rank >= k + 2); unbatched inputs get a leading 1.
     lifted = len(x.shape) < len(kernel) + 2
     if lifted:
@@ -160,11 +143,23 @@ def _pool_input_ok(val: torch.Tensor | None, k: int) -> bool:
     return val is not None and val.dtype in FLOATS and val.dim() in (k + 1, k + 2)
 
 
+def _ceil_mode_ok(node: torch.fx.Node, k: int, ceil_mode: bool) -> bool:
+    # torch's ceil_mode output size depends on the parity of the length, so export specializes
+    # dynamic spatial dims anyway except for stride 1 (where ceil_mode is a no-op).
+    stride = _window_params(node.args, k)[1]
+    return not ceil_mode or all(st == 1 for st in stride) or _static_spatial(_input_val(node), k)
+
+
 def _max_pool_supported(node: torch.fx.Node, settings: object) -> bool:
     k = 2 if node.target is aten.max_pool2d_with_indices.default else 3
     dilation = expand_param(_arg(node.args, 4, 1), k)
     # TensorRT pooling has no dilation.
-    return _pool_input_ok(_input_val(node), k) and all(d == 1 for d in dilation) and _only_values_used(node)
+    return (
+        _pool_input_ok(_input_val(node), k)
+        and all(d == 1 for d in dilation)
+        and _only_values_used(node)
+        and _ceil_mode_ok(node, k, bool(_arg(node.args, 5, False)))
+    )
 
 
 @dynamo_tensorrt_converter(
@@ -186,7 +181,11 @@ def _avg_pool_supported(node: torch.fx.Node, settings: object) -> bool:
     divisor = _arg(node.args, 6, None)
     # A divisor override turns the average into sum / divisor, which equals TensorRT's average times
     # volume / divisor only while every window has the full volume, i.e. without ceil_mode.
-    return _pool_input_ok(_input_val(node), k) and not (divisor is not None and ceil_mode)
+    return (
+        _pool_input_ok(_input_val(node), k)
+        and not (divisor is not None and ceil_mode)
+        and _ceil_mode_ok(node, k, ceil_mode)
+    )
 
 
 @dynamo_tensorrt_converter(

@@ -1,0 +1,130 @@
+"""Slicing: slice.Tensor (start/end/step, negative, None, out of range, dynamic bounds), select.int
+and narrow, static and dynamic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+from _shape_testing import FLOATS, check, check_dynamic, dyn, randn
+
+aten = torch.ops.aten
+Case = tuple[str, Callable[..., Any], tuple[int, ...]]
+
+SLICE_CASES: list[Case] = [
+    ("start", lambda x: x[1:], (5,)),
+    ("stop", lambda x: x[:, :2], (3, 4)),
+    ("start_stop", lambda x: x[:, 1:3], (2, 5)),
+    ("step", lambda x: x[:, ::2], (2, 5)),
+    ("step3_offset", lambda x: x[..., 1::3], (2, 3, 8)),
+    ("negative_start", lambda x: x[:, -2:], (2, 5)),
+    ("negative_stop", lambda x: x[:, 1:-1], (2, 5, 3)),
+    ("negative_both", lambda x: x[-3:-1], (5, 2)),
+    ("end_beyond", lambda x: x[:, 2:100], (2, 5)),
+    ("start_beyond", lambda x: x[:, 7:], (2, 5)),
+    ("start_below", lambda x: x[:, -9:2], (2, 5)),
+    ("empty", lambda x: x[:, 3:1], (2, 5)),
+    ("full", lambda x: x[:, :] + 1, (2, 5)),
+    ("multi_dims", lambda x: x[1:, :-1, ::2], (3, 4, 5)),
+    ("4d", lambda x: x[:, :, 1:3, ::2], (2, 3, 4, 5)),
+    ("5d", lambda x: x[:, 1:, :, :, -1:], (1, 2, 3, 2, 2)),
+    ("slice_op_kwargs", lambda x: aten.slice.Tensor(x, dim=1, start=1, end=None, step=2), (2, 6)),
+    ("slice_op_defaults", lambda x: aten.slice.Tensor(x) + 1, (3, 2)),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("case", SLICE_CASES, ids=[c[0] for c in SLICE_CASES])
+def test_slice(case: Case, dtype: torch.dtype) -> None:
+    _, fn, shape = case
+    check(fn, randn(*shape, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.bool], ids=str)
+def test_slice_int_bool(dtype: torch.dtype) -> None:
+    check(lambda x: x[1:, ::2], randn(3, 5).mul(5).to(dtype))
+
+
+# (id, fn, spec, input shapes at min / opt / max)
+DynCase = tuple[str, Callable[..., Any], Any, list[tuple[int, ...]]]
+SEQ = dyn((2, 3, 4), (2, 5, 4), (2, 9, 4))
+SEQ_SHAPES = [(2, 3, 4), (2, 5, 4), (2, 9, 4)]
+
+DYN_SLICE_CASES: list[DynCase] = [
+    ("end_is_size_minus_1", lambda x: x[:, : x.shape[1] - 1], SEQ, SEQ_SHAPES),
+    ("start", lambda x: x[:, 1:], SEQ, SEQ_SHAPES),
+    ("stop", lambda x: x[:, :2], SEQ, SEQ_SHAPES),
+    ("negative_start", lambda x: x[:, -2:], SEQ, SEQ_SHAPES),
+    ("negative_stop", lambda x: x[:, :-1], SEQ, SEQ_SHAPES),
+    ("both_negative", lambda x: x[:, -3:-1], SEQ, SEQ_SHAPES),
+    ("step", lambda x: x[:, ::2], SEQ, SEQ_SHAPES),
+    ("step_offset", lambda x: x[:, 1::3], SEQ, SEQ_SHAPES),
+    ("end_beyond", lambda x: x[:, :100], SEQ, SEQ_SHAPES),
+    ("start_from_size", lambda x: x[:, x.shape[1] - 2 :], SEQ, SEQ_SHAPES),
+    ("static_dim_of_dynamic", lambda x: x[:, :, 1:3], SEQ, SEQ_SHAPES),
+    ("size_of_other_dim", lambda x: x[:, :, : x.shape[0]], dyn((1, 3, 4), (2, 3, 4), (4, 3, 4)), [(1, 3, 4), (4, 3, 4)]),
+    ("batch_and_seq", lambda x: x[1:, 1:-1], dyn((2, 3, 4), (3, 5, 4), (5, 9, 4)), [(2, 3, 4), (3, 5, 4), (5, 9, 4)]),
+]
+
+
+@pytest.mark.parametrize("case", DYN_SLICE_CASES, ids=[c[0] for c in DYN_SLICE_CASES])
+def test_slice_dynamic(case: DynCase) -> None:
+    _, fn, spec, shapes = case
+    check_dynamic(fn, [spec], *[[torch.randn(s)] for s in shapes])
+
+
+SELECT_CASES: list[Case] = [
+    ("1d", lambda x: x[2], (5,)),
+    ("first_dim", lambda x: x[0], (2, 3)),
+    ("mid_dim", lambda x: x[:, 1], (2, 3, 4)),
+    ("negative", lambda x: x[:, -1], (2, 3, 4)),
+    ("last_dim_negative", lambda x: x[..., -2], (2, 3, 4, 5)),
+    ("5d", lambda x: x[:, :, 2, :, 0], (1, 2, 3, 2, 2)),
+    ("chained", lambda x: x[1][0], (2, 3, 4)),
+    ("select_op", lambda x: aten.select.int(x, 1, -3), (2, 3)),
+]
+
+
+@pytest.mark.parametrize("dtype", [*FLOATS, torch.int64, torch.bool], ids=str)
+@pytest.mark.parametrize("case", SELECT_CASES, ids=[c[0] for c in SELECT_CASES])
+def test_select(case: Case, dtype: torch.dtype) -> None:
+    _, fn, shape = case
+    x = randn(*shape)
+    check(fn, x.gt(0) if dtype == torch.bool else x.mul(5).to(dtype))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: x[:, -1], lambda x: x[:, 0], lambda x: x[-1], lambda x: x[:, 1, -1]],
+    ids=["negative_on_dynamic", "zero_on_dynamic", "negative_on_batch", "static_dims"],
+)
+def test_select_dynamic(fn: Callable[..., Any]) -> None:
+    spec = dyn((1, 2, 4), (2, 5, 4), (4, 9, 4))
+    check_dynamic(fn, [spec], [randn(1, 2, 4)], [randn(2, 5, 4)], [randn(4, 9, 4)])
+
+
+NARROW_CASES: list[Case] = [
+    ("start", lambda x: x.narrow(0, 1, 2), (4, 3)),
+    ("last_dim", lambda x: x.narrow(-1, 2, 3), (2, 3, 5)),
+    ("negative_start", lambda x: x.narrow(1, -2, 2), (2, 4)),
+    ("narrow_op", lambda x: aten.narrow.default(x, 1, 1, 2), (2, 4)),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("case", NARROW_CASES, ids=[c[0] for c in NARROW_CASES])
+def test_narrow(case: Case, dtype: torch.dtype) -> None:
+    _, fn, shape = case
+    check(fn, randn(*shape, dtype=dtype))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: x.narrow(1, 1, x.shape[1] - 2), lambda x: aten.narrow.default(x, 1, -2, 2), lambda x: x.narrow(2, 1, 2)],
+    ids=["length_from_size", "negative_start_op", "static_dim"],
+)
+def test_narrow_dynamic(fn: Callable[..., Any]) -> None:
+    spec = dyn((2, 4, 4), (2, 6, 4), (3, 9, 4))
+    check_dynamic(fn, [spec], [randn(2, 4, 4)], [randn(2, 6, 4)], [randn(3, 9, 4)])
