@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+
 from torch_tensorrt.runtime import _runtime_cache as rc
 from torch_tensorrt.runtime._runtime_cache import (
     HEADER_SIZE,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from torch_tensorrt import _trt
 from torch_tensorrt.runtime._runtime_cache import RuntimeCache
 from torch_tensorrt.runtime._settings import (

@@ -113,16 +113,19 @@ else:
     torch.ops.tensorrt._set_python_delegate(1)
 
 _DELEGATE_DEPTH = 0
+_DELEGATE_SAVED = 1
 
 
 @contextlib.contextmanager
 def python_runtime_delegate() -> Iterator[None]:
     """Run every ``tensorrt::execute_engine`` call with the Python runtime while active (no-op without the C++ one)."""
-    global _DELEGATE_DEPTH
-    if _LIB is None or not hasattr(torch.ops.tensorrt, "_set_python_delegate"):
+    global _DELEGATE_DEPTH, _DELEGATE_SAVED
+    if not hasattr(torch.ops.tensorrt, "_set_python_delegate"):
         yield
         return
     with _LOCK:
+        if _DELEGATE_DEPTH == 0:
+            _DELEGATE_SAVED = torch.ops.tensorrt._get_python_delegate()
         _DELEGATE_DEPTH += 1
         torch.ops.tensorrt._set_python_delegate(2)
     try:
@@ -131,7 +134,7 @@ def python_runtime_delegate() -> Iterator[None]:
         with _LOCK:
             _DELEGATE_DEPTH -= 1
             if _DELEGATE_DEPTH == 0:
-                torch.ops.tensorrt._set_python_delegate(1)
+                torch.ops.tensorrt._set_python_delegate(_DELEGATE_SAVED)
 
 
 def check_cpp_runtime_layout() -> None:

@@ -88,9 +88,11 @@ def load_program(file_path: str | os.PathLike[str]) -> Any:
             except Exception:
                 pass
         raise ValueError(f"{path} is not a program saved by torch_tensorrt.save: {exc}") from exc
-    for index, info in enumerate(engine_infos(program)):
+    from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, join_engine_info
+
+    for index, (tensor, info) in enumerate(engine_calls(program.module())):
         try:
-            EngineInfo.from_list(info)
+            EngineInfo.from_list(join_engine_info(tensor, info))
         except ValueError as exc:
             raise ValueError(f"{path}: engine {index} is malformed: {exc}") from exc
     return program
