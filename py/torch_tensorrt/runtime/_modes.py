@@ -6,12 +6,22 @@ import contextvars
 import threading
 from typing import Any
 
+import torch
+
+from torch_tensorrt import _trt
+
 _lock = threading.Lock()
 _cudagraphs_enabled = False
 _multi_device_safe_mode = False
 
 # True while a whole-graph capture of a mixed module is running (engines must not capture inside).
 OUTER_CAPTURE: contextvars.ContextVar[bool] = contextvars.ContextVar("torch_tensorrt_outer_capture", default=False)
+
+
+def _sync_cpp_runtime(op_name: str, enabled: bool) -> None:
+    """Engines run by the C++ runtime (torch_tensorrt._C) read its own copy of each mode."""
+    if _trt.ENABLED_FEATURES.torch_tensorrt_runtime:
+        getattr(torch.ops.tensorrt, op_name)(enabled)
 
 
 def get_cudagraphs_mode() -> bool:
@@ -22,6 +32,7 @@ def _set_cudagraphs(enabled: bool) -> bool:
     global _cudagraphs_enabled
     with _lock:
         previous, _cudagraphs_enabled = _cudagraphs_enabled, bool(enabled)
+        _sync_cpp_runtime("set_cudagraphs_mode", _cudagraphs_enabled)
     return previous
 
 
@@ -33,6 +44,7 @@ def _set_multi_device_safe_mode(enabled: bool) -> bool:
     global _multi_device_safe_mode
     with _lock:
         previous, _multi_device_safe_mode = _multi_device_safe_mode, bool(enabled)
+        _sync_cpp_runtime("set_multi_device_safe_mode", _multi_device_safe_mode)
     return previous
 
 

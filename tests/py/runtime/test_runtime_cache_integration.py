@@ -236,3 +236,35 @@ def test_settings_are_not_serialized(backend: Any, tmp_path: Path) -> None:
         (context,) = loaded.engine().contexts
     assert (context.options.kernel_strategy, context.options.cuda_graph_strategy) == ("lazy", "disabled")
     assert not any(s in value for value in loaded.info.to_list() for s in ("eager", "whole_graph_capture"))
+
+
+def test_refused_default_directory_runs_with_an_in_memory_cache(
+    backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (tmp_path / "link").symlink_to(target)  # could point anywhere another user chose
+    monkeypatch.setenv("TORCH_TENSORRT_CACHE_DIR", str(tmp_path / "link"))
+    module = fresh("linear")
+    with pytest.warns(RuntimeCacheWarning, match="symbolic link.*in memory only"):
+        run(module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(module)  # warned once: the resolution is kept
+    del module
+    gc.collect()
+    assert list(target.iterdir()) == []
+
+
+def test_nested_blocks_keep_their_own_kernels(backend: Any, tmp_path: Path) -> None:
+    module = fresh("dynamic")
+    (engine,) = engines_of(module)
+    with runtime_cache(module, tmp_path / "outer.cache") as outer:
+        run(module, batch=1)
+        with runtime_cache(module, tmp_path / "inner.cache") as inner:
+            run(module, batch=2)
+        assert engine.runtime_cache is outer and inner.save_count == 1
+        run(module, batch=3)
+    assert kernels(decode((tmp_path / "inner.cache").read_bytes())) == ["(2, 8)"]
+    assert kernels(decode((tmp_path / "outer.cache").read_bytes())) == ["(1, 8)", "(3, 8)"]
+    assert engine.contexts_created == 3

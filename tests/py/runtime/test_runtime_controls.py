@@ -204,6 +204,8 @@ def test_mode_plain_call_and_context_manager(setter: Any, getter: Any) -> None:
     try:
         setter(True)  # a plain call sets the mode and keeps it
         assert getter() is True
+        if _trt.ENABLED_FEATURES.torch_tensorrt_runtime:  # the C++ runtime follows
+            assert getattr(torch.ops.tensorrt, getter.__name__)() is True
         with setter(False):
             assert getter() is False
             with setter(True):
@@ -220,6 +222,8 @@ def test_mode_plain_call_and_context_manager(setter: Any, getter: Any) -> None:
     finally:
         setter(False)
     assert getter() is False
+    if _trt.ENABLED_FEATURES.torch_tensorrt_runtime:
+        assert getattr(torch.ops.tensorrt, getter.__name__)() is False
 
 
 def test_enable_cudagraphs_restores_mode_and_strategy(backend: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import logging
+import warnings
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -120,9 +121,18 @@ class TRTEngine:
             return None
         if self.runtime_cache is not None:
             return self.runtime_cache
-        from torch_tensorrt.runtime._runtime_cache import resolve_runtime_cache
+        from torch_tensorrt.runtime._runtime_cache import RuntimeCache, RuntimeCacheWarning, resolve_runtime_cache
 
-        return resolve_runtime_cache(settings.runtime_cache, self.engine_hash)
+        try:
+            return resolve_runtime_cache(settings.runtime_cache, self.engine_hash)
+        except OSError as e:
+            # The default directory was refused (not ours, a symlink, not a directory) or cannot be
+            # created. The cache only saves JIT time, so the engine runs with an in-memory one
+            # rather than failing; nothing is read from or written to the refused place.
+            warnings.warn(
+                f"{e} Engine {self.name!r} keeps its runtime cache in memory only.", RuntimeCacheWarning, stacklevel=2
+            )
+            return RuntimeCache(None)
 
     @property
     def engine_hash(self) -> str:

@@ -42,10 +42,12 @@ class TorchTensorRTModule(torch.nn.Module):
 
     @property
     def engine(self) -> TRTEngine:
+        # Each module owns its engine, so runtime settings applied to one compiled module never
+        # reach another copy of the same engine (loaded programs share engines through the op).
         if self._engine is None:
-            from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_for
+            from torch_tensorrt.dynamo.runtime._execute_engine_op import join_engine_info
 
-            self._engine = engine_for(self.serialized_engine, self.engine_info, owned_by_caller=True)
+            self._engine = TRTEngine(EngineInfo.from_list(join_engine_info(self.serialized_engine, self.engine_info)))
         return self._engine
 
     @property
