@@ -109,6 +109,21 @@ def test_binary(case: tuple, dtype: torch.dtype) -> None:
     check(fn, [make((2, 3, 4), dtype), make((3, 1), dtype, nonzero=nonzero)])
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=str)
+def test_rounding_division_half_precision(dtype: torch.dtype) -> None:
+    # Quotients just below an integer that round onto it in fp16/bf16: torch floors (and takes
+    # remainders) in float32 but truncates the half-precision quotient.
+    a = torch.tensor([5.99609375, -5.99609375, 7.0, 1.0, 3.0]).to(dtype)
+    b = torch.tensor([1.99902344, 1.99902344, 0.1, 0.1, -0.7]).to(dtype)
+    ops = (
+        lambda x, y: torch.div(x, y, rounding_mode="floor"),
+        lambda x, y: torch.div(x, y, rounding_mode="trunc"),
+        torch.remainder,
+        torch.fmod,
+    )
+    check(lambda x, y: tuple(op(x, y) for op in ops), [a, b])
+
+
 BROADCAST_SHAPES = [
     ((5,), (5,)),
     ((5,), ()),

@@ -6,6 +6,7 @@ better native layer for them than for their decomposition.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,12 @@ KEPT_WHOLE: tuple[Any, ...] = (
 
 
 def get_decompositions() -> dict[Any, Callable[..., Any]]:
+    return dict(_decomposition_table())  # a copy: callers may adjust theirs
+
+
+@functools.cache
+def _decomposition_table() -> dict[Any, Callable[..., Any]]:
+    # Building torch's table takes a noticeable fraction of a small compile; it never changes.
     table = dict(torch.export.default_decompositions())
     for op in KEPT_WHOLE:
         table.pop(op, None)

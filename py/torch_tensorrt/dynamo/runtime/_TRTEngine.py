@@ -318,6 +318,9 @@ class TRTEngine:
                 f"({', '.join(self.info.input_names)}), got {len(inputs)}"
             )
         self.engine()  # a machine that cannot run engines says so before any input check
+        if self.info.metadata.settings.truncate_double:
+            # Compiled with truncate_double: the engine takes float32 where the model took float64.
+            inputs = [t.float() if isinstance(t, torch.Tensor) and t.dtype == torch.float64 else t for t in inputs]
         for i, tensor in enumerate(inputs):
             self._check_input(i, tensor)
         self._ensure_device()

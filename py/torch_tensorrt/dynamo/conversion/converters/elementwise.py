@@ -8,7 +8,7 @@ comparisons, so those run in int32; int8/uint8 arithmetic (quantized in TensorRT
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -19,7 +19,6 @@ from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContex
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     add_unary,
-    cast_trt_tensor,
     dtype_of,
     get_trt_tensor,
     is_trt_tensor,
@@ -33,7 +32,6 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
 aten = torch.ops.aten
 EW = trt.ElementWiseOperation
 UN = trt.UnaryOperation
-Validator = Callable[[torch.fx.Node, CompilationSettings], bool]
 
 # dtypes a TensorRT engine computes with (float64 only as float32 under truncate_double).
 ENGINE_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.int32, torch.int64, torch.bool)
@@ -52,7 +50,7 @@ def input_vals(node: torch.fx.Node) -> list[torch.Tensor]:
     return [v for v in (_tensor_val(a) for a in node.all_input_nodes) if v is not None]
 
 
-def dtypes_supported(node: torch.fx.Node, settings: CompilationSettings, allowed: Sequence[torch.dtype] = ENGINE_DTYPES) -> bool:
+def dtypes_supported(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     """Every tensor the node reads or writes has a dtype the engine can compute in.
 
     float64 is computed as float32, which is only what the user asked for with truncate_double; a
@@ -65,13 +63,9 @@ def dtypes_supported(node: torch.fx.Node, settings: CompilationSettings, allowed
         if val.dtype == torch.float64:
             if not (settings.truncate_double or (val is not out and val.dim() == 0)):
                 return False
-        elif val.dtype not in allowed:
+        elif val.dtype not in ENGINE_DTYPES:
             return False
     return True
-
-
-def _engine_dtypes(node: torch.fx.Node, settings: CompilationSettings) -> bool:
-    return dtypes_supported(node, settings)
 
 
 def _numeric_output(node: torch.fx.Node, settings: CompilationSettings) -> bool:
@@ -128,7 +122,8 @@ def unary(ctx: ConversionContext, op: Any, x: Any, name: str) -> Any:
 
 
 def cast(ctx: ConversionContext, x: Any, dtype: torch.dtype, name: str) -> Any:
-    return cast_trt_tensor(ctx, x, dtype, name) if is_trt_tensor(x) else get_trt_tensor(ctx, x, name, dtype)
+    """x (ITensor or graph constant) as an ITensor of ``dtype``; no layer if it already is."""
+    return get_trt_tensor(ctx, x, name, dtype)
 
 
 def as_tensor(ctx: ConversionContext, x: Any, name: str) -> Any:
@@ -167,8 +162,8 @@ def true_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.
 
 
 def _rounding_dtype(dtype: torch.dtype) -> torch.dtype:
-    # A rounded quotient of fp16/bf16 values is formed in float32 (as torch does): rounding a / b
-    # to half precision first could push it across an integer and change floor/trunc by one.
+    # torch forms floor quotients and fmod/remainder of fp16/bf16 values in float32: rounding a / b
+    # to half precision first could push it onto an integer and change the result by one (or b).
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
 
@@ -191,8 +186,9 @@ def _floor_quotient(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: to
 
 
 def trunc_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
-    result = _trunc_quotient(ctx, a, b, f"{name}_q", _rounding_dtype(dtype))
-    return cast(ctx, result, dtype, name)
+    # Unlike floor division, torch truncates the quotient after rounding it to fp16/bf16
+    # (trunc(a / b) in the tensor's own type), so this one is computed in ``dtype``.
+    return _trunc_quotient(ctx, a, b, name, dtype)
 
 
 def floor_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
@@ -239,7 +235,7 @@ def _out(ctx: ConversionContext) -> torch.dtype:
     return dtype
 
 
-@dynamo_tensorrt_converter([aten.add.Tensor, aten.add.Scalar], capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter([aten.add.Tensor, aten.add.Scalar], capability_validator=dtypes_supported)
 def aten_ops_add(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     a, b = _args2(ctx, args)
     dtype = _out(ctx)
@@ -260,7 +256,7 @@ def aten_ops_rsub(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, n
     return elementwise(ctx, EW.SUB, b, _scaled(ctx, a, _alpha(kwargs, args), name, dtype), name, dtype)
 
 
-@dynamo_tensorrt_converter([aten.mul.Tensor, aten.mul.Scalar], capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter([aten.mul.Tensor, aten.mul.Scalar], capability_validator=dtypes_supported)
 def aten_ops_mul(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     a, b = _args2(ctx, args)
     return arithmetic(ctx, EW.PROD, a, b, name, _out(ctx))
@@ -309,12 +305,12 @@ def aten_ops_pow(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, na
     return elementwise(ctx, EW.POW, base, exponent, name, dtype)
 
 
-@dynamo_tensorrt_converter(aten.maximum.default, capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter(aten.maximum.default, capability_validator=dtypes_supported)
 def aten_ops_maximum(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return arithmetic(ctx, EW.MAX, args[0], args[1], name, _out(ctx))
 
 
-@dynamo_tensorrt_converter(aten.minimum.default, capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter(aten.minimum.default, capability_validator=dtypes_supported)
 def aten_ops_minimum(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return arithmetic(ctx, EW.MIN, args[0], args[1], name, _out(ctx))
 
@@ -346,7 +342,7 @@ def _register_comparison(kind: str) -> None:
         return compare(ctx, kind, a, b, name)
 
     convert.__name__ = f"aten_ops_{kind}"
-    dynamo_tensorrt_converter([packet.Tensor, packet.Scalar], capability_validator=_engine_dtypes)(convert)
+    dynamo_tensorrt_converter([packet.Tensor, packet.Scalar], capability_validator=dtypes_supported)(convert)
 
 
 for _kind in ("eq", "ne", "lt", "le", "gt", "ge"):
@@ -361,17 +357,17 @@ def logical(ctx: ConversionContext, op: Any, lhs: Any, rhs: Any, name: str) -> A
     return elementwise(ctx, op, lhs, rhs, name, torch.bool)
 
 
-@dynamo_tensorrt_converter(aten.logical_and.default, capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter(aten.logical_and.default, capability_validator=dtypes_supported)
 def aten_ops_logical_and(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return logical(ctx, EW.AND, args[0], args[1], name)
 
 
-@dynamo_tensorrt_converter(aten.logical_or.default, capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter(aten.logical_or.default, capability_validator=dtypes_supported)
 def aten_ops_logical_or(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return logical(ctx, EW.OR, args[0], args[1], name)
 
 
-@dynamo_tensorrt_converter(aten.logical_xor.default, capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter(aten.logical_xor.default, capability_validator=dtypes_supported)
 def aten_ops_logical_xor(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return logical(ctx, EW.XOR, args[0], args[1], name)
 
@@ -396,14 +392,14 @@ def aten_ops_bitwise_xor(ctx: ConversionContext, target: Any, args: Any, kwargs:
 
 @dynamo_tensorrt_converter(
     [aten.where.self, aten.where.ScalarSelf, aten.where.ScalarOther, aten.where.Scalar],
-    capability_validator=_engine_dtypes,
+    capability_validator=dtypes_supported,
 )
 def aten_ops_where(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     cond, a, b = args[0], operand(ctx, args[1], 1), operand(ctx, args[2], 2)
     return select(ctx, cond, a, b, _out(ctx), name)
 
 
-@dynamo_tensorrt_converter([aten.masked_fill.Scalar, aten.masked_fill.Tensor], capability_validator=_engine_dtypes)
+@dynamo_tensorrt_converter([aten.masked_fill.Scalar, aten.masked_fill.Tensor], capability_validator=dtypes_supported)
 def aten_ops_masked_fill(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x, mask, value = args[0], args[1], operand(ctx, args[2], 2)
     return select(ctx, mask, value, x, _out(ctx), name)
