@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from torch_tensorrt._version import __version__
 from torch_tensorrt import _trt
-from torch_tensorrt._trt import ENABLED_FEATURES
 from torch_tensorrt._Device import Device
 from torch_tensorrt._Input import Input
+from torch_tensorrt._trt import ENABLED_FEATURES
+from torch_tensorrt._version import __version__
 
 logging.getLogger("torch_tensorrt").addHandler(logging.NullHandler())
 
@@ -28,8 +28,8 @@ ENABLED_FEATURES.torch_tensorrt_runtime = _load_cpp_runtime()
 
 from torch_tensorrt import dynamo, runtime  # noqa: E402
 from torch_tensorrt._compile import compile, load, save  # noqa: E402
-from torch_tensorrt.dynamo.runtime import _execute_engine_op  # noqa: E402,F401  (registers the op)
 from torch_tensorrt.dynamo import backend as _backend  # noqa: E402,F401  (torch.compile backends)
+from torch_tensorrt.dynamo.runtime import _execute_engine_op  # noqa: E402,F401  (registers the op)
 
 if ENABLED_FEATURES.torch_tensorrt_runtime:
     # A torch_tensorrt._C built from other sources than this package would misread saved engines.

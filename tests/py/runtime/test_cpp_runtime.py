@@ -25,13 +25,15 @@ import torch
 import torch_tensorrt
 from torch_tensorrt.dynamo.runtime import _engine_info as layout
 from torch_tensorrt.dynamo.runtime import _execute_engine_op, _shape_expr
-from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec
+from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
 
 if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
     pytest.skip(
         "the C++ runtime torch_tensorrt._C is not built (pip install --no-build-isolation -e . builds it)",
         allow_module_level=True,
     )
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.:FutureWarning")
 
 REPO = Path(__file__).resolve().parents[3]
 OPS = torch.ops.tensorrt
@@ -105,7 +107,14 @@ def fake_engine(op: str, inputs: dict[str, str], outputs: list[str], dtype: str 
     return ("\n".join(lines) + "\n").encode()
 
 
+ADD_METADATA = EngineMetadata(
+    inputs=tuple(InputSpec(n, "float32", ("s0", 3), (0, 3), (2, 3), (64, 3)) for n in ("x", "y")),
+    outputs=(OutputSpec("z", "float32", ("s0", 3)),),
+)
+
+
 def add_info(name: str = "adder", **kw) -> EngineInfo:
+    kw.setdefault("metadata", ADD_METADATA)
     return EngineInfo(
         name=name,
         engine=fake_engine("add", {"x": "-1,3", "y": "-1,3"}, ["z"]),
@@ -222,7 +231,7 @@ def test_process_wide_modes_round_trip():
 
 
 def test_engine_pickle_round_trip(tmp_path):
-    info = add_info(metadata=EngineMetadata(flags={"x": True})).to_list()
+    info = add_info(metadata=EngineMetadata(flags={"x": True}, inputs=ADD_METADATA.inputs)).to_list()
     engine = torch.classes.tensorrt.Engine(info)
     assert list(engine.serialize()) == info
     assert engine.name() == "adder"
@@ -555,8 +564,7 @@ def test_program_saved_with_python_runtime_runs_on_cpp_runtime(cpp_fake, tmp_pat
         from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
         from torch_tensorrt.dynamo.runtime import _execute_engine_op
         {textwrap.indent(_PROGRAM_SRC, "        ").strip()}
-        info = EngineInfo(name="adder", engine={fake_engine("add", {"x": "-1,3", "y": "-1,3"}, ["z"])!r},
-                          input_names=("x", "y"), output_names=("z",))
+        info = EngineInfo.from_list({add_info().to_list()!r})
         x = torch.ones(2, 3)
         ep = torch.export.export(Program(info), (x, x))
         torch.export.save(ep, {str(path)!r})
@@ -567,9 +575,7 @@ def test_program_saved_with_python_runtime_runs_on_cpp_runtime(cpp_fake, tmp_pat
     x = torch.arange(6.0).reshape(2, 3)
     assert torch.equal(program(x, x), x * 2)
     # It really ran on the C++ runtime (fake backend).
-    (engine, short), = _execute_engine_op.engine_calls(program) and [
-        (t, i) for t, i in _execute_engine_op.engine_calls(program)
-    ]
+    ((engine, short),) = _execute_engine_op.engine_calls(program)
     assert OPS.get_engine(engine, short).stats()["executions"] == 1
 
 

@@ -277,8 +277,9 @@ class TRTEngine:
                 if spec is None:
                     checks.append((name, None, (), ()))
                     continue
-                lo = spec.min_shape if spec.min_shape is not None else spec.shape
-                hi = spec.max_shape if spec.max_shape is not None else spec.shape
+                # Without a profile, a symbolic dim has no recorded bounds: only its rank is checked.
+                lo = spec.min_shape if spec.min_shape is not None else tuple(d if isinstance(d, int) else 0 for d in spec.shape)
+                hi = spec.max_shape if spec.max_shape is not None else tuple(d if isinstance(d, int) else 2**63 - 1 for d in spec.shape)
                 checks.append((name, torch_dtype(spec.dtype), tuple(lo), tuple(hi)))
             self._input_checks = checks
         return self._input_checks

@@ -1,0 +1,75 @@
+#include "core/runtime/backend/TensorRTEngine.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/runtime/backend/TensorRTExecutionContext.h"
+#include "core/runtime/backend/TensorRTRuntimeConfig.h"
+
+namespace torch_tensorrt {
+namespace core {
+namespace runtime {
+
+bool TensorRTEngine::to_data_type(nvinfer1::DataType t, DataType* out) {
+  switch (t) {
+    case nvinfer1::DataType::kFLOAT:
+      *out = DataType::kFLOAT32;
+      return true;
+    case nvinfer1::DataType::kHALF:
+      *out = DataType::kFLOAT16;
+      return true;
+    case nvinfer1::DataType::kBF16:
+      *out = DataType::kBFLOAT16;
+      return true;
+    case nvinfer1::DataType::kINT8:
+      *out = DataType::kINT8;
+      return true;
+    case nvinfer1::DataType::kUINT8:
+      *out = DataType::kUINT8;
+      return true;
+    case nvinfer1::DataType::kINT32:
+      *out = DataType::kINT32;
+      return true;
+    case nvinfer1::DataType::kINT64:
+      *out = DataType::kINT64;
+      return true;
+    case nvinfer1::DataType::kBOOL:
+      *out = DataType::kBOOL;
+      return true;
+    default:
+      return false;
+  }
+}
+
+TensorRTEngine::TensorRTEngine(
+    std::shared_ptr<nvinfer1::IRuntime> runtime,
+    nvinfer1::ICudaEngine* engine,
+    const std::string& name)
+    : runtime_(std::move(runtime)), engine_(engine) {
+  for (int32_t i = 0; i < engine_->getNbIOTensors(); ++i) {
+    const char* tensor = engine_->getIOTensorName(i);
+    IOTensorInfo info;
+    info.name = tensor;
+    info.is_input = engine_->getTensorIOMode(tensor) == nvinfer1::TensorIOMode::kINPUT;
+    if (!to_data_type(engine_->getTensorDataType(tensor), &info.dtype)) {
+      throw std::runtime_error(
+          "engine '" + name + "': tensor '" + info.name + "' has a data type the runtime cannot bind");
+    }
+    if (engine_->getTensorLocation(tensor) != nvinfer1::TensorLocation::kDEVICE) {
+      throw std::runtime_error("engine '" + name + "': tensor '" + info.name + "' is a host tensor (not supported)");
+    }
+    nvinfer1::Dims dims = engine_->getTensorShape(tensor);
+    info.shape.assign(dims.d, dims.d + std::max<int32_t>(dims.nbDims, 0));
+    io_.push_back(std::move(info));
+  }
+}
+
+TensorRTEngine::~TensorRTEngine() = default;
+
+std::unique_ptr<BackendExecutionContext> TensorRTEngine::create_execution_context(const ContextOptions& options) {
+  return std::make_unique<TensorRTExecutionContext>(TensorRTRuntimeConfig::create_execution_context(*engine_, options));
+}
+
+} // namespace runtime
+} // namespace core
+} // namespace torch_tensorrt
