@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from torch_tensorrt.dynamo.conversion import NETWORK_BUILD_OBSERVERS, NetworkBuilt
+from torch_tensorrt.dynamo.runtime._execute_engine_op import python_runtime_delegate
 from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, ShapeRange, use_backend
 from torch_tensorrt.testing._reference import NetworkRecord, capture_network, execute_record
 from torch_tensorrt.testing._reference._dtypes import torch_dtype
@@ -170,7 +171,8 @@ def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist
 
     NETWORK_BUILD_OBSERVERS.append(observe)
     try:
-        with use_backend(backend):
+        # With the C++ runtime loaded, its op must hand every call to the (emulated) Python runtime.
+        with use_backend(backend), python_runtime_delegate():
             yield backend
     finally:
         NETWORK_BUILD_OBSERVERS.remove(observe)
