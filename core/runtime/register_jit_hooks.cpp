@@ -1,11 +1,15 @@
 // Registers torch.classes.tensorrt.Engine and the tensorrt:: ops.  The class is registered before
 // TORCH_LIBRARY in this file, so the execute_engine.engine schema can name it.
+#include <ATen/ops/empty.h>
 #include <torch/custom_class.h>
 #include <torch/library.h>
 
+#include <cstring>
 #include <stdexcept>
 
+#include "core/runtime/Base64.h"
 #include "core/runtime/BackendRegistry.h"
+#include "core/runtime/Sha256.h"
 #include "core/runtime/EngineInfo.h"
 #include "core/runtime/ShapeExpr.h"
 #include "core/runtime/TRTEngine.h"
@@ -83,6 +87,21 @@ std::vector<at::Tensor> execute_engine_from_info(
   return execute_engine(std::move(inputs), TRTEngine::get_or_create(serialized_engine, info));
 }
 
+// The TorchScript overload delegates like the info overload does: the Python runtime takes the engine
+// as (bytes tensor, info list with the engine slot replaced by its digest), so rebuild that form.
+std::vector<at::Tensor> execute_engine_object(std::vector<at::Tensor> inputs, EnginePtr engine) {
+  if (!should_delegate_to_python()) {
+    return execute_engine(std::move(inputs), engine);
+  }
+  std::vector<std::string> info = engine->serialize();
+  const auto slot = static_cast<size_t>(SERIALIZED_ENGINE_IDX);
+  const std::string bytes = Base64::decode(info.at(slot));
+  at::Tensor serialized_engine = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
+  std::memcpy(serialized_engine.data_ptr(), bytes.data(), bytes.size());
+  info[slot] = "sha256:" + Sha256::hex(bytes);
+  return execute_engine_from_info(std::move(inputs), std::move(serialized_engine), std::move(info));
+}
+
 int64_t idx(SerializedInfoIndex i) {
   return static_cast<int64_t>(i);
 }
@@ -95,7 +114,9 @@ TORCH_LIBRARY(tensorrt, m) {
   m.impl("execute_engine", torch::dispatch(c10::DispatchKey::CompositeExplicitAutograd, TORCH_FN(execute_engine_from_info)));
   m.def(
       "execute_engine.engine(Tensor[] input_tensors, __torch__.torch.classes.tensorrt.Engine engine) -> Tensor[]");
-  m.impl("execute_engine.engine", torch::dispatch(c10::DispatchKey::CompositeExplicitAutograd, TORCH_FN(execute_engine)));
+  m.impl(
+      "execute_engine.engine",
+      torch::dispatch(c10::DispatchKey::CompositeExplicitAutograd, TORCH_FN(execute_engine_object)));
   // Implemented in Python (torch_tensorrt.dynamo.runtime._execute_engine_op); see execute_engine.h.
   m.def("execute_engine_python(Tensor[] input_tensors, Tensor serialized_engine, str[] engine_info) -> Tensor[]");
   m.def("_set_python_delegate(int mode) -> ()", [](int64_t mode) { set_python_delegate_mode(mode); });

@@ -133,3 +133,27 @@ def test_engine_that_does_not_deserialize_names_the_engine(saved: tuple[Path, Pa
     with pytest.raises(RuntimeError, match="_run_on_acc_0"):
         TensorRTBackend().load_engine(b"\x00garbage engine bytes\x00" * 10, "_run_on_acc_0")
     assert program is not None
+
+
+def test_torchscript_round_trip_uses_the_cpp_engine(tmp_path: Path) -> None:
+    if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
+        pytest.skip("the C++ runtime (torch_tensorrt._C) is not built; torchscript output needs it")
+    model = _Small().eval()
+    x = torch.randn(2, 3)
+    with emulated_runtime(tmp_path / "store"), torch.no_grad():
+        compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[x], min_block_size=1)
+        torch_tensorrt.save(compiled, tmp_path / "small.ts", output_format="torchscript", inputs=[x])
+        loaded = torch_tensorrt.load(tmp_path / "small.ts")
+        assert isinstance(loaded, torch.jit.ScriptModule)
+        engines = [m for m in loaded.modules() if m.original_name == "ScriptedEngineModule"]
+        assert len(engines) == 1, "the engine is a torch.classes.tensorrt.Engine inside the script"
+        torch.testing.assert_close(loaded(x), model(x), rtol=1e-4, atol=1e-4)
+
+
+def test_torchscript_without_cpp_runtime_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from torch_tensorrt import _trt
+
+    with emulated_runtime(persist=False):
+        compiled = torch_tensorrt.compile(_Small().eval(), ir="dynamo", inputs=[torch.randn(2, 3)], min_block_size=1)
+    with _trt.override_features(torch_tensorrt_runtime=False), pytest.raises(RuntimeError, match="C\\+\\+ runtime"):
+        torch_tensorrt.save(compiled, tmp_path / "x.ts", output_format="torchscript")

@@ -79,14 +79,16 @@ def load_program(file_path: str | os.PathLike[str]) -> Any:
     path = os.fspath(file_path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no compiled program at {path}")
+    if _is_torchscript_archive(path):
+        if not ENABLED_FEATURES.torch_tensorrt_runtime:
+            raise RuntimeError(
+                f"{path} is a TorchScript program; loading it needs the C++ runtime (torch_tensorrt._C), "
+                "which is not loaded"
+            )
+        return torch.jit.load(path)  # engine info is validated by the C++ engine's unpickler
     try:
         program = torch.export.load(path)
     except Exception as exc:
-        if ENABLED_FEATURES.torch_tensorrt_runtime:
-            try:
-                return torch.jit.load(path)
-            except Exception:
-                pass
         raise ValueError(f"{path} is not a program saved by torch_tensorrt.save: {exc}") from exc
     from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, join_engine_info
 
@@ -96,3 +98,16 @@ def load_program(file_path: str | os.PathLike[str]) -> Any:
         except ValueError as exc:
             raise ValueError(f"{path}: engine {index} is malformed: {exc}") from exc
     return program
+
+
+def _is_torchscript_archive(path: str) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names) and not any(
+        n.endswith("/archive_format") for n in names
+    )
