@@ -446,6 +446,12 @@ SYM_CASES: list[tuple[str, Callable[..., Any]]] = [
     ("mod", lambda x: torch.arange(x.shape[1] % 3 + 2)),
     ("max", lambda x: torch.arange(torch.sym_max(x.shape[1], 6))),
     ("min", lambda x: torch.arange(torch.sym_min(x.shape[1], 6) + 2)),
+    ("neg", lambda x: torch.arange(-x.shape[1], 1)),
+    # SymFloats: float32 scalars computed from sizes.
+    ("float_pow", lambda x: x * (x.shape[1] ** -0.5)),
+    ("float_truediv", lambda x: x * (x.shape[1] / x.shape[2] - 0.25)),
+    ("float_mul_add", lambda x: x * (x.shape[1] * 0.5 + 1.0)),
+    ("float_neg", lambda x: x * -(x.shape[1] / 3)),
 ]
 
 
@@ -454,3 +460,10 @@ def test_symint_arithmetic(case: tuple[str, Callable[..., Any]]) -> None:
     _, fn = case
     spec = dyn((2, 4, 4), (2, 6, 4), (2, 12, 4))
     check_dynamic(fn, [spec], [randn(2, 4, 4)], [randn(2, 7, 4)], [randn(2, 12, 4)])
+
+
+def test_symfloat_half_input() -> None:
+    # The float32 scalar meets a float16 tensor: the elementwise op computes in float16, as eager does.
+    spec = dyn((2, 4, 4), (2, 6, 4), (2, 12, 4), torch.float16)
+    fn = lambda x: x * (x.shape[1] ** -0.5)  # noqa: E731
+    check_dynamic(fn, [spec], [randn(2, 4, 4, dtype=torch.float16)], [randn(2, 12, 4, dtype=torch.float16)])

@@ -76,12 +76,8 @@ def test_slice_dynamic(case: DynCase) -> None:
     check_dynamic(fn, [spec], *[[torch.randn(s)] for s in shapes])
 
 
-# The reference executor's gather cannot yet produce a 0-D result (it calls reshape() with no
-# sizes); the converter's network is valid, so this one case is an expected failure until then.
-_REFERENCE_0D_GATHER = pytest.mark.xfail(raises=TypeError, strict=False, reason="reference gather to 0-D")
-
 SELECT_CASES: list[Any] = [
-    pytest.param(("1d", lambda x: x[2], (5,)), marks=_REFERENCE_0D_GATHER, id="1d"),
+    ("1d", lambda x: x[2], (5,)),
     ("first_dim", lambda x: x[0], (2, 3)),
     ("mid_dim", lambda x: x[:, 1], (2, 3, 4)),
     ("negative", lambda x: x[:, -1], (2, 3, 4)),

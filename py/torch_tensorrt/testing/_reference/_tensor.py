@@ -189,7 +189,8 @@ def _gather_axis(data: Tensor, axis: int, indices: Tensor) -> Tensor:
         if n
         else data.new_zeros([*data.shape[:axis], indices.numel(), *data.shape[axis + 1 :]])
     )
-    taken = taken.reshape(*data.shape[:axis], *indices.shape, *data.shape[axis + 1 :])
+    # A list, not *args: the result may be 0-D (a scalar index into a 1-D tensor).
+    taken = taken.reshape([*data.shape[:axis], *indices.shape, *data.shape[axis + 1 :]])
     mask = valid.reshape([1] * axis + list(indices.shape) + [1] * (data.dim() - axis - 1))
     return torch.where(mask, taken, torch.zeros((), dtype=data.dtype))
 

@@ -181,12 +181,37 @@ def aten_ops_sym_size(ctx: ConversionContext, target: Any, args: Any, kwargs: An
     return dim_size(ctx, args[0], get_positive_dim(args[1], len(args[0].shape)), name)
 
 
-def _symint_result(node: torch.fx.Node, settings: CompilationSettings) -> bool:
-    # Only integer size arithmetic: SymFloat/SymBool results have no shape-tensor form here.
+def _sym_value(node: torch.fx.Node) -> Any:
     val = node.meta.get("val")
-    return isinstance(val, (int, torch.SymInt)) and not isinstance(val, bool)
+    return None if isinstance(val, (bool, torch.SymBool)) else val
 
 
+def _symint_result(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    return isinstance(_sym_value(node), (int, torch.SymInt))
+
+
+def _symfloat_result(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    return isinstance(_sym_value(node), (float, torch.SymFloat))
+
+
+def _sym_number_result(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    return _symint_result(node, settings) or _symfloat_result(node, settings)
+
+
+def float_scalar(ctx: ConversionContext, value: Any, name: str) -> Any:
+    """A SymFloat operand as a 1-element float32 tensor (TensorRT has no float64)."""
+    if not is_trt_tensor(value):
+        return create_constant(ctx, torch.tensor([float(value)], dtype=torch.float32), name)
+    return cast_trt_tensor(ctx, int_tensor(ctx, value, name) if len(value.shape) != 1 else value, torch.float32, name)
+
+
+def _float_math(ctx: ConversionContext, op: Any, a: Any, b: Any, name: str) -> Any:
+    layer = ctx.net.add_elementwise(float_scalar(ctx, a, f"{name}_a"), float_scalar(ctx, b, f"{name}_b"), op)
+    set_layer_name(layer, ctx.unique_name(f"{name}_{str(op).split('.')[-1].lower()}"))
+    return layer.get_output(0)
+
+
+# Sizes stay int64 shape tensors; SymFloats (e.g. ``x.shape[1] ** -0.5``) are float32 scalars.
 _SYM_OPS = {
     operator.add: EW.SUM,
     operator.sub: EW.SUB,
@@ -195,11 +220,22 @@ _SYM_OPS = {
     torch.sym_max: EW.MAX,
     torch.sym_min: EW.MIN,
 }
+_SYMFLOAT_OPS = {operator.add: EW.SUM, operator.sub: EW.SUB, operator.mul: EW.PROD, operator.truediv: EW.DIV, operator.pow: EW.POW}
 
 
 @dynamo_tensorrt_converter(list(_SYM_OPS), capability_validator=_symint_result)
 def sym_binary(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return int_tensor(ctx, shape_math(ctx, _SYM_OPS[target], args[0], args[1], name), f"{name}_out")
+
+
+@dynamo_tensorrt_converter(list(_SYMFLOAT_OPS), capability_validator=_symfloat_result)
+def symfloat_binary(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    return _float_math(ctx, _SYMFLOAT_OPS[target], args[0], args[1], name)
+
+
+@dynamo_tensorrt_converter(torch.sym_float, capability_validator=_symfloat_result)
+def sym_float(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    return float_scalar(ctx, args[0], name)
 
 
 @dynamo_tensorrt_converter(operator.mod, capability_validator=_symint_result)
@@ -210,8 +246,10 @@ def sym_mod(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: s
     return int_tensor(ctx, shape_math(ctx, EW.SUB, args[0], product, name), f"{name}_out")
 
 
-@dynamo_tensorrt_converter(operator.neg, capability_validator=_symint_result)
+@dynamo_tensorrt_converter(operator.neg, capability_validator=_sym_number_result)
 def sym_neg(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    if _symfloat_result(ctx.current_node, ctx.compilation_settings):
+        return _float_math(ctx, EW.SUB, 0.0, args[0], name)
     return int_tensor(ctx, shape_math(ctx, EW.SUB, 0, args[0], name), f"{name}_out")
 
 
