@@ -116,3 +116,28 @@ def test_compile_summary_object() -> None:
     assert summary.num_fallback_ops == 0 and summary.num_converted_ops >= 3
     assert {"trace", "lower", "partition", "build"} <= set(summary.stage_seconds)
     assert "TensorRT engines: 1" in str(summary)
+
+
+def test_dynamic_dims_tied_by_the_model_are_refined() -> None:
+    """Two inputs with their own ranges whose batch dims the model ties together still compile."""
+
+    class Concat(torch.nn.Module):
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return torch.cat([x, y], 1) * 2
+
+    spec = torch_tensorrt.Input(min_shape=(1, 3), opt_shape=(4, 3), max_shape=(8, 3))
+    for batch in (1, 8):
+        inputs = [torch.randn(batch, 3), torch.randn(batch, 3)]
+        torch_tensorrt.testing.assert_close_to_eager(Concat(), inputs, input_specs=[spec, spec])
+
+
+def test_range_rejected_by_export_reports_export_reason() -> None:
+    class PinsTheBatch(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.reshape(4, 3) * 2  # only batch 4 works: the range 2..8 cannot be honoured
+
+    spec = torch_tensorrt.Input(min_shape=(2, 3), opt_shape=(4, 3), max_shape=(8, 3))
+    with pytest.raises(ValueError) as err:
+        torch_tensorrt.compile(PinsTheBatch(), inputs=[spec], min_block_size=1)
+    message = str(err.value)
+    assert "torch.export rejected the dynamic input ranges" in message and "input0_dim0" in message

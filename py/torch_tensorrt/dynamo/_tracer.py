@@ -65,16 +65,44 @@ def trace(
     dynamic_shapes: Any = _dynamic_shapes(arg_inputs)
     if dynamic_shapes is not None and _takes_only_varargs(module):
         dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
+    def export(shapes: Any) -> torch.export.ExportedProgram:
+        return torch.export.export(module, args, kwargs=kwarg_inputs or None, dynamic_shapes=shapes, strict=False)
+
     try:
-        return torch.export.export(
-            module, args, kwargs=kwarg_inputs or None, dynamic_shapes=dynamic_shapes, strict=False
-        )
-    except Exception as exc:  # torch.export's own message says why a range is rejected
-        if dynamic_shapes is not None and ("Constraints violated" in str(exc) or "dynamic" in str(exc).lower()):
-            raise ValueError(f"torch.export rejected the dynamic input ranges: {exc}") from exc
-        raise
+        return export(dynamic_shapes)
+    except Exception as exc:
+        if dynamic_shapes is None or "Suggested fixes" not in str(exc):
+            raise
+        first_error = exc
+    # Each dynamic dim starts out independent; when the model ties dims together (two inputs
+    # sharing a batch size, a dim derived from another) torch.export suggests the relations.
+    # Apply them once; a range that is still rejected is reported with torch.export's reason.
+    from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
+
+    fixes = _suggested_fixes(str(first_error))
+    if any(line.split(" = ", 1)[1].strip().lstrip("-").isdigit() for line in fixes.splitlines()[1:]):
+        # A dim the model pins to one value: the requested range cannot be honoured.
+        raise ValueError(f"torch.export rejected the dynamic input ranges: {first_error}") from first_error
+    try:
+        refined = refine_dynamic_shapes_from_suggested_fixes(fixes, dynamic_shapes)
+        program = export(refined)
+    except Exception as exc:
+        raise ValueError(f"torch.export rejected the dynamic input ranges: {first_error}") from exc
+    logger.info("dynamic dims refined as torch.export suggested: %s", refined)
+    return program
 
 
 def _takes_only_varargs(module: torch.nn.Module) -> bool:
     params = list(inspect.signature(module.forward).parameters.values())
     return len(params) == 1 and params[0].kind is inspect.Parameter.VAR_POSITIONAL
+
+
+def _suggested_fixes(message: str) -> str:
+    """Only the "Suggested fixes:" block: torch's parser fails on the advice printed after it."""
+    block = message[message.index("Suggested fixes:") :].splitlines()
+    fixes = []
+    for line in block[1:]:
+        if not line.strip() or " = " not in line:
+            break
+        fixes.append(line)
+    return "\n".join(["Suggested fixes:", *fixes])
