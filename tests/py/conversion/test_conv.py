@@ -51,7 +51,12 @@ for d in (1, 2, 3):
         (f"deconv{d}d_nobias_outpad", d, lambda d=d: CONV_T[d](4, 6, 3, stride=2, output_padding=1, bias=False), 4),
     ]
 DECONV_CASES += [
-    ("deconv2d_asymmetric", 2, lambda: nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(0, 2)), 4),
+    (
+        "deconv2d_asymmetric",
+        2,
+        lambda: nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(0, 2)),
+        4,
+    ),
     ("deconv2d_outpad_dilation", 2, lambda: nn.ConvTranspose2d(4, 6, 3, dilation=2, padding=3, output_padding=1), 4),
 ]
 
@@ -126,3 +131,22 @@ def test_strided_dilated_deconvolution_is_refused() -> None:
     with pytest.raises(UnsupportedOperatorError, match="convolution"):
         assert_close_to_eager(module, [x])
     assert_close_to_eager(module, [x], require_full_compilation=False)
+
+
+class BiasInput(nn.Module):
+    def __init__(self, transposed: bool) -> None:
+        super().__init__()
+        self.transposed = transposed
+        self.w = nn.Parameter(torch.randn(3, 3, 2, 2))
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        if self.transposed:
+            return nn.functional.conv_transpose2d(x, self.w, bias, stride=2, output_padding=1)
+        return nn.functional.conv2d(x, self.w, bias)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_bias_from_the_graph(transposed: bool) -> None:
+    # A bias that is an activation (not a constant) is added after the layer.
+    torch.manual_seed(0)
+    assert_close_to_eager(BiasInput(transposed).eval(), [torch.randn(1, 3, 4, 4), torch.randn(3)])

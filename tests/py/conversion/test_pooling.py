@@ -64,7 +64,11 @@ AVG_POOL: list[Case] = [
     ("2d_divisor_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, divisor_override=5), (2, 3, 7, 6)),
     ("2d_unbatched", lambda x: F.avg_pool2d(x, 2), (3, 6, 8)),
     ("3d", lambda x: F.avg_pool3d(x, 2), (2, 3, 4, 6, 4)),
-    ("3d_pad_exclude_ceil", lambda x: F.avg_pool3d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), (2, 3, 5, 6, 4)),
+    (
+        "3d_pad_exclude_ceil",
+        lambda x: F.avg_pool3d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        (2, 3, 5, 6, 4),
+    ),
     ("3d_divisor", lambda x: F.avg_pool3d(x, 2, divisor_override=7), (1, 2, 4, 4, 4)),
 ]
 
@@ -171,7 +175,12 @@ def test_dynamic_batch(case: tuple) -> None:
 REFUSED = [
     # The indices output has no TensorRT equivalent.
     ("max_pool_indices", lambda x: F.max_pool2d(x, 2, return_indices=True)[1].float(), (1, 2, 4, 4), "max_pool2d"),
-    ("adaptive_max_indices", lambda x: F.adaptive_max_pool2d(x, 2, return_indices=True)[1].float(), (1, 2, 4, 4), "adaptive_max"),
+    (
+        "adaptive_max_indices",
+        lambda x: F.adaptive_max_pool2d(x, 2, return_indices=True)[1].float(),
+        (1, 2, 4, 4),
+        "adaptive_max",
+    ),
     # TensorRT pooling has no dilation.
     ("max_pool_dilation", lambda x: F.max_pool2d(x, 2, dilation=2), (1, 2, 6, 6), "max_pool2d"),
     # divisor_override with ceil_mode: windows of different volumes.

@@ -116,9 +116,7 @@ def aten_ops_convolution(ctx: ConversionContext, target: Any, args: Any, kwargs:
     if one_d:
         x = _unit_height(ctx, x, name)
         weight = weight.unsqueeze(2)
-        stride, padding, dilation, output_padding = (
-            [1, *stride], [0, *padding], [1, *dilation], [0, *output_padding]
-        )
+        stride, padding, dilation, output_padding = ([1, *stride], [0, *padding], [1, *dilation], [0, *output_padding])
     kernel = tuple(weight.shape[2:])
     w = _weights(ctx, weight, dtype)
     # A transposed convolution whose output_padding exceeds the padding gets zero columns that torch

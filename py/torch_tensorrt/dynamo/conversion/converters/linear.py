@@ -1,3 +1,5 @@
+"""Converters: linear, matmul, mm, bmm, addmm, addmv, baddbmm."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,63 +10,92 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
+    TRTTensor,
+    add_binary,
     broadcast_ranks,
+    create_constant,
     dtype_of,
     get_trt_tensor,
+    is_trt_tensor,
     output_dtype,
+    prepend_ones,
     set_layer_name,
 )
 
 aten = torch.ops.aten
+MatOp = trt.MatrixOperation
+FLOATS = (torch.float32, torch.float16, torch.bfloat16)
 
 
-def matmul(ctx: ConversionContext, a: Any, b: Any, name: str, transpose_b: bool = False) -> Any:
-    dtype = output_dtype(ctx) or dtype_of(a)
+def matmul(
+    ctx: ConversionContext, a: Any, b: Any, name: str, transpose_b: bool = False, dtype: torch.dtype | None = None
+) -> TRTTensor:
+    """torch.matmul semantics (1-D operands, broadcast batch dims) on one MatrixMultiply layer.
+
+    A 1-D operand is a VECTOR; the other operand's batch dims are matched by leading ones, so the
+    vector broadcasts over them and the result drops that operand's matrix dim, as in torch.
+    """
+    dtype = dtype or output_dtype(ctx) or dtype_of(a if is_trt_tensor(a) else b)
     a = get_trt_tensor(ctx, a, f"{name}_a", dtype)
     b = get_trt_tensor(ctx, b, f"{name}_b", dtype)
-    op_a = trt.MatrixOperation.VECTOR if len(a.shape) == 1 else trt.MatrixOperation.NONE
-    op_b = trt.MatrixOperation.VECTOR if len(b.shape) == 1 else (
-        trt.MatrixOperation.TRANSPOSE if transpose_b else trt.MatrixOperation.NONE
-    )
-    if op_a != trt.MatrixOperation.VECTOR and op_b != trt.MatrixOperation.VECTOR:
+    ra, rb = len(a.shape), len(b.shape)
+    op_a = MatOp.VECTOR if ra == 1 else MatOp.NONE
+    op_b = MatOp.VECTOR if rb == 1 else (MatOp.TRANSPOSE if transpose_b else MatOp.NONE)
+    if ra == 1 and rb > 2:
+        a = prepend_ones(ctx, a, rb - 2, f"{name}_a")
+    elif rb == 1 and ra > 2:
+        b = prepend_ones(ctx, b, ra - 2, f"{name}_b")
+    elif ra > 1 and rb > 1:
         a, b = broadcast_ranks(ctx, a, b, name)
     layer = ctx.net.add_matrix_multiply(a, op_a, b, op_b)
-    set_layer_name(layer, name)
+    set_layer_name(layer, ctx.unique_name(name))
     return layer.get_output(0)
 
 
-def add_bias(ctx: ConversionContext, x: Any, bias: Any, name: str) -> Any:
-    if bias is None:
-        return x
-    b = get_trt_tensor(ctx, bias, f"{name}_bias", dtype_of(x))
-    x, b = broadcast_ranks(ctx, x, b, f"{name}_bias")
-    layer = ctx.net.add_elementwise(x, b, trt.ElementWiseOperation.SUM)
-    set_layer_name(layer, name, "bias")
-    return layer.get_output(0)
+def _scaled(ctx: ConversionContext, value: Any, factor: float, dtype: torch.dtype, name: str) -> TRTTensor:
+    if not is_trt_tensor(value):
+        # A constant (or Python scalar) operand: fold the factor in at build time.
+        return create_constant(ctx, torch.as_tensor(value, dtype=torch.float32) * factor, name, dtype)
+    if factor == 1:
+        return value
+    scale = prepend_ones(ctx, create_constant(ctx, torch.tensor(float(factor)), name, dtype), len(value.shape), name)
+    return add_binary(ctx, trt.ElementWiseOperation.PROD, value, scale, f"{name}_scale")
 
 
-@dynamo_tensorrt_converter(aten.linear.default)
+def add_term(ctx: ConversionContext, product: TRTTensor, term: Any, beta: float, name: str) -> TRTTensor:
+    """``product + beta * term``; beta == 0 ignores ``term`` entirely (even NaN/inf), like torch."""
+    if term is None or beta == 0:
+        return product
+    term = _scaled(ctx, get_trt_tensor(ctx, term, f"{name}_term", dtype_of(product)), beta, dtype_of(product), name)
+    return add_binary(ctx, trt.ElementWiseOperation.SUM, product, term, f"{name}_add")
+
+
+def _floats_only(node: torch.fx.Node, settings: object) -> bool:
+    # TensorRT's MatrixMultiply is floating point only; integer matmuls stay in PyTorch.
+    val = node.meta.get("val")
+    return isinstance(val, torch.Tensor) and val.dtype in FLOATS
+
+
+@dynamo_tensorrt_converter(aten.linear.default, capability_validator=_floats_only)
 def aten_ops_linear(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     bias = args[2] if len(args) > 2 else kwargs.get("bias")
-    return add_bias(ctx, matmul(ctx, args[0], args[1], name, transpose_b=True), bias, name)
+    return add_term(ctx, matmul(ctx, args[0], args[1], name, transpose_b=True), bias, 1, name)
 
 
-@dynamo_tensorrt_converter(aten.mm.default)
-def aten_ops_mm(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+@dynamo_tensorrt_converter(
+    [aten.matmul.default, aten.mm.default, aten.bmm.default, aten.mv.default, aten.dot.default],
+    capability_validator=_floats_only,
+)
+def aten_ops_matmul(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return matmul(ctx, args[0], args[1], name)
 
 
-@dynamo_tensorrt_converter(aten.addmm.default)
+@dynamo_tensorrt_converter(
+    [aten.addmm.default, aten.addmv.default, aten.baddbmm.default], capability_validator=_floats_only
+)
 def aten_ops_addmm(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    """``beta * input + alpha * (m1 @ m2)``."""
     beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
-    from torch_tensorrt.dynamo.conversion.converters.elementwise import elementwise
-
     product = matmul(ctx, args[1], args[2], name)
-    if alpha != 1:
-        product = elementwise(ctx, trt.ElementWiseOperation.PROD, product, alpha, f"{name}_alpha")
-    bias = args[0]
-    if beta == 0:
-        return product
-    if beta != 1:
-        bias = elementwise(ctx, trt.ElementWiseOperation.PROD, bias, beta, f"{name}_beta")
-    return elementwise(ctx, trt.ElementWiseOperation.SUM, product, bias, f"{name}_add")
+    product = _scaled(ctx, product, alpha, dtype_of(product), f"{name}_alpha")
+    return add_term(ctx, product, args[0], beta, name)

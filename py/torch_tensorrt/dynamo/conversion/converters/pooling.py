@@ -188,9 +188,7 @@ def _avg_pool_supported(node: torch.fx.Node, settings: object) -> bool:
     )
 
 
-@dynamo_tensorrt_converter(
-    [aten.avg_pool2d.default, aten.avg_pool3d.default], capability_validator=_avg_pool_supported
-)
+@dynamo_tensorrt_converter([aten.avg_pool2d.default, aten.avg_pool3d.default], capability_validator=_avg_pool_supported)
 def aten_ops_avg_pool(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     k = 2 if target is aten.avg_pool2d.default else 3
     kernel, stride, padding = _window_params(args, k)
@@ -255,9 +253,7 @@ def _slice_axis(ctx: ConversionContext, x: TRTTensor, axis: int, start: int, siz
     return layer.get_output(0)
 
 
-def _adaptive_uneven_dim(
-    ctx: ConversionContext, x: TRTTensor, axis: int, out: int, op: Any, name: str
-) -> TRTTensor:
+def _adaptive_uneven_dim(ctx: ConversionContext, x: TRTTensor, axis: int, out: int, op: Any, name: str) -> TRTTensor:
     """Pool one dim to ``out`` positions with torch's overlapping windows: one slice + reduce each.
 
     Box windows are products of per-dim windows, and max/mean over a box can be taken one dim at a time.
@@ -338,4 +334,3 @@ def aten_ops_adaptive_avg_pool(ctx: ConversionContext, target: Any, args: Any, k
 def aten_ops_adaptive_max_pool(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     # Only the values; the validator guarantees nobody reads the indices.
     return (_adaptive(ctx, args[0], [int(o) for o in args[1]], True, name), None)
-

@@ -34,6 +34,8 @@ FLOATS = (torch.float32, torch.float16, torch.bfloat16)
 
 def reduce_dims(dim: Any, rank: int) -> list[int]:
     """torch's ``dim`` argument as sorted positive axes; None and [] both mean every dim."""
+    if rank == 0:
+        return []  # dim 0 / -1 of a 0-d tensor name the tensor itself
     if dim is None:
         dims: list[int] = []
     elif isinstance(dim, int):
@@ -207,16 +209,12 @@ def _bool_result(node: torch.fx.Node, settings: object) -> bool:
     return isinstance(val, torch.Tensor) and val.dtype == torch.bool
 
 
-@dynamo_tensorrt_converter(
-    [aten.any.default, aten.any.dim, aten.any.dims], capability_validator=_bool_result
-)
+@dynamo_tensorrt_converter([aten.any.default, aten.any.dim, aten.any.dims], capability_validator=_bool_result)
 def aten_ops_any(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return _any_all(ctx, target, args, kwargs, name, R.MAX)
 
 
-@dynamo_tensorrt_converter(
-    [aten.all.default, aten.all.dim, aten.all.dims], capability_validator=_bool_result
-)
+@dynamo_tensorrt_converter([aten.all.default, aten.all.dim, aten.all.dims], capability_validator=_bool_result)
 def aten_ops_all(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return _any_all(ctx, target, args, kwargs, name, R.MIN)
 
@@ -224,7 +222,7 @@ def aten_ops_all(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, na
 # ---- argmax / argmin / max.dim / min.dim -----------------------------------------------------
 
 
-def _iota(ctx: ConversionContext, x: TRTTensor, axis: int, name: str) -> TRTTensor:
+def iota(ctx: ConversionContext, x: TRTTensor, axis: int, name: str) -> TRTTensor:
     """0, 1, ..., n-1 (int32) along ``axis`` of ``x``, shaped [1, .., n, .., 1]."""
     rank = len(x.shape)
     n = x.shape[axis]
@@ -257,10 +255,10 @@ def arg_extreme(
     op = R.MAX if largest else R.MIN
     extreme = reduce(ctx, x, op, [axis], True, f"{name}_extreme")
     hit = add_binary(ctx, Op.EQUAL, x, extreme, f"{name}_hit")
-    iota = _iota(ctx, x, axis, name)
+    positions = iota(ctx, x, axis, name)
     beyond = create_constant(ctx, torch.tensor(2**31 - 1, dtype=torch.int32), f"{name}_beyond")
     beyond = prepend_ones(ctx, beyond, len(x.shape), f"{name}_beyond")
-    layer = ctx.net.add_select(hit, iota, beyond)
+    layer = ctx.net.add_select(hit, positions, beyond)
     set_layer_name(layer, ctx.unique_name(f"{name}_positions"))
     index = reduce(ctx, layer.get_output(0), R.MIN, [axis], keepdim, f"{name}_first")
     values = extreme if keepdim else reduce(ctx, x, op, [axis], False, f"{name}_values")
@@ -314,4 +312,3 @@ def aten_ops_max_dim(ctx: ConversionContext, target: Any, args: Any, kwargs: Any
 @dynamo_tensorrt_converter(aten.min.dim, capability_validator=_arg_supported)
 def aten_ops_min_dim(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return _max_dim(ctx, args, kwargs, name, False)
-
