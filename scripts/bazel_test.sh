@@ -44,7 +44,7 @@ PY_EXE=$("$PY" -c 'import sys; print(sys.executable)') || { log "no Python '$PY'
 
 # shellcheck disable=SC2206
 EXTRA=(${BAZEL_ARGS:-})
-COMMON=(--repo_env=PYTHON_BIN_PATH="$PY_EXE" --color=no --curses=no --show_progress_rate_limit=30 "${EXTRA[@]}")
+COMMON=(--keep_going --repo_env=PYTHON_BIN_PATH="$PY_EXE" --color=no --curses=no --show_progress_rate_limit=30 "${EXTRA[@]}")
 
 passed=0
 failed=0
@@ -59,15 +59,15 @@ count() {
   f=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|INCOMPLETE|FAILED TO BUILD|REMOTE FAILURE)' "$out")
   s=$(grep -cE '^//[^ ]+ +SKIPPED' "$out")
   if [ -n "$label" ]; then
-    sed -nE "s|^(//[^ ]+) +(.*)$|  \1 [$label] \2|p" "$out" | grep -E 'PASSED|FAILED|SKIPPED|TIMEOUT|NO STATUS|INCOMPLETE|FLAKY' 
+    sed -nE "s|^(//[^ ]+) +(.*)$|  \1 [$label] \2|p" "$out" | grep -E 'PASSED|FAILED|SKIPPED|TIMEOUT|NO STATUS|INCOMPLETE|FLAKY'
   else
-    grep -E '^//[^ ]+ +' "$out" | sed 's/^/  /' 
+    grep -E '^//[^ ]+ +' "$out" | sed 's/^/  /'
   fi
   # Bazel exits 0 (all passed), 3 (some test failed), 4 (no test to run); anything else is a build
   # or command failure, which counts as a failure even when no per-target line says so.
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
     log "bazel exited $rc${label:+ ($label)}:"
-    grep -E '^(ERROR|FAILED):' "$out" | head -20 
+    grep -E '^(ERROR|FAILED):' "$out" | head -20
     f=1
   fi
   if [ "$rc" -eq 4 ] && [ "$p" -eq 0 ] && [ "$s" -eq 0 ]; then
@@ -91,7 +91,7 @@ bazel test //tests/... "${COMMON[@]}" >"$OUT/all.log" 2>&1
 rc=$?
 count "$OUT/all.log" "$rc"
 if [ "$rc" -ne 0 ]; then
-  grep -vE '^(Loading|Analyzing|INFO: From|\[[0-9,]+ / [0-9,]+\])' "$OUT/all.log" | tail -60 
+  grep -vE '^(Loading|Analyzing|INFO: From|\[[0-9,]+ / [0-9,]+\])' "$OUT/all.log" | tail -60
 fi
 
 for cfg in default rtx_x86_64 rtx_win jetpack; do
@@ -101,7 +101,7 @@ for cfg in default rtx_x86_64 rtx_win jetpack; do
   rc=$?
   count "$OUT/matrix_$cfg.log" "$rc" "$cfg"
   if [ "$rc" -ne 0 ]; then
-    tail -40 "$OUT/matrix_$cfg.log" 
+    grep -vE '^(Loading|Analyzing|INFO: |Target |\[[0-9,]+ / [0-9,]+\])' "$OUT/matrix_$cfg.log" | tail -30
   fi
 done
 

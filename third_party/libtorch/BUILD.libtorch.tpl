@@ -21,9 +21,10 @@ _INCLUDES = [
     "include/torch/csrc/api/include",
 ]
 
-# The shared libraries are linked from the wheel's own directory (not copied into Bazel's _solib):
-# their RUNPATH ($ORIGIN/../../nvidia/...) then keeps resolving the CUDA libraries torch needs.
-_LINK = [
+# Linux: the shared libraries are linked from the wheel's own directory (not copied into Bazel's
+# _solib), so their RUNPATH ($ORIGIN/../../nvidia/...) keeps resolving the CUDA libraries torch needs.
+# Windows: the import libraries (lib/*.lib) go through srcs.
+_LINUX_LINK = [
     "-L%{lib_dir}",
     "-Wl,-rpath,%{lib_dir}",
     "-Wl,--no-as-needed",
@@ -41,12 +42,14 @@ cc_library(
 # libtorch (CPU): c10, torch_cpu, torch.
 cc_library(
     name = "libtorch",
-    linkopts = _LINK + [
-        "-lc10",
-        "-ltorch_cpu",
-        "-ltorch",
-        "-Wl,--as-needed",
-    ],
+    srcs = select({
+        "@platforms//os:windows": ["lib/c10.lib", "lib/torch_cpu.lib", "lib/torch.lib"],
+        "//conditions:default": [],
+    }),
+    linkopts = select({
+        "@platforms//os:windows": [],
+        "//conditions:default": _LINUX_LINK + ["-lc10", "-ltorch_cpu", "-ltorch", "-Wl,--as-needed"],
+    }),
     target_compatible_with = _COMPAT,
     deps = [":headers"],
 )
@@ -54,11 +57,14 @@ cc_library(
 # libtorch with its CUDA libraries (c10_cuda, torch_cuda) and the CUDA headers they include.
 cc_library(
     name = "libtorch_cuda",
-    linkopts = _LINK + [
-        "-lc10_cuda",
-        "-ltorch_cuda",
-        "-Wl,--as-needed",
-    ],
+    srcs = select({
+        "@platforms//os:windows": ["lib/c10_cuda.lib", "lib/torch_cuda.lib"],
+        "//conditions:default": [],
+    }),
+    linkopts = select({
+        "@platforms//os:windows": [],
+        "//conditions:default": _LINUX_LINK + ["-lc10_cuda", "-ltorch_cuda", "-Wl,--as-needed"],
+    }),
     target_compatible_with = _COMPAT,
     deps = [
         ":libtorch",

@@ -207,13 +207,18 @@ def compile(  # noqa: A001 - Torch-TensorRT's name
     elif kwargs:
         raise TypeError("pass either settings= or keyword settings, not both")
     specs = _specs_from_program(exported_program, arg_inputs if arg_inputs is not None else inputs)
-    summary = CompileSummary()
-    watch = _Stopwatch(summary)
-    with watch.stage("lower"):
-        lowered = lower_exported_program(exported_program, settings)
+    return _compile_program(exported_program, specs, settings, CompileSummary())
+
+
+def _compile_program(
+    program: torch.export.ExportedProgram, specs: Sequence[Input], settings: CompilationSettings, summary: CompileSummary
+) -> torch.fx.GraphModule:
+    """Lower, partition, convert and build; the summary and Inputs are attached to the result."""
+    with _Stopwatch(summary).stage("lower"):
+        lowered = lower_exported_program(program, settings)
     gm = compile_module(lowered, specs, settings, summary)
     gm._compile_summary = summary  # type: ignore[assignment]
-    gm._torch_tensorrt_inputs = specs  # type: ignore[assignment]  (used by save when no inputs are given)
+    gm._torch_tensorrt_inputs = list(specs)  # type: ignore[assignment]  (used by save when no inputs are given)
     logger.info("compile summary:\n%s", summary)
     return gm
 
@@ -238,11 +243,28 @@ def _specs_from_program(program: torch.export.ExportedProgram, inputs: Sequence[
             else:
                 vr = program.range_constraints.get(size.node.expr)
                 hint = size.node.hint
-                lo.append(int(vr.lower) if vr is not None else hint)
-                hi.append(int(vr.upper) if vr is not None and vr.upper.is_finite else hint)
+                lo.append(_bound(vr.lower if vr is not None else None, hint))
+                hi.append(_bound(vr.upper if vr is not None else None, hint))
+                if hi[-1] == hint and lo[-1] != hint:
+                    logger.warning(
+                        "input %s dim %d has no upper bound in the ExportedProgram; the engine is built for "
+                        "sizes up to %d. Pass arg_inputs=[torch_tensorrt.Input(min_shape=..., max_shape=...)] "
+                        "to choose the range.",
+                        name,
+                        len(hi) - 1,
+                        hint,
+                    )
                 opt.append(hint)
         specs.append(Input(min_shape=lo, opt_shape=opt, max_shape=hi, dtype=val.dtype))
     return specs
+
+
+def _bound(value: Any, fallback: int) -> int:
+    """A finite range bound as an int; torch.export's infinities fall back to the traced size."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return fallback
 
 
 def trace_and_compile(
@@ -253,13 +275,6 @@ def trace_and_compile(
 ) -> torch.fx.GraphModule:
     specs = as_inputs(arg_inputs)
     summary = CompileSummary()
-    watch = _Stopwatch(summary)
-    with watch.stage("trace"):
+    with _Stopwatch(summary).stage("trace"):
         program = trace(module, specs, kwarg_inputs)
-    with watch.stage("lower"):
-        lowered = lower_exported_program(program, settings)
-    gm = compile_module(lowered, specs, settings, summary)
-    gm._compile_summary = summary  # type: ignore[assignment]
-    gm._torch_tensorrt_inputs = specs  # type: ignore[assignment]  (used by save when no inputs are given)
-    logger.info("compile summary:\n%s", summary)
-    return gm
+    return _compile_program(program, specs, settings, summary)
