@@ -9,7 +9,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ ! -d /usr/src/g
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq googletest >/dev/null
 fi
 $PY -m pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
-$PY -m pip install --quiet "tensorrt-rtx==1.7.1.116" "numpy" "tqdm" "pytest" "hypothesis" "ruff" "transformers==5.23.0"
+$PY -m pip install --quiet "tensorrt-rtx==1.7.1.116" "numpy" "tqdm" "pytest" "hypothesis" "ruff" "pytest-xdist" "transformers==5.23.0"
 # The package itself, against the installed torch (build isolation would fetch another torch);
 # this also compiles the C++ runtime extension torch_tensorrt._C in place.
 USE_TRT_RTX=1 $PY -m pip install --quiet --no-build-isolation --no-deps -e .
