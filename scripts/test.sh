@@ -15,7 +15,7 @@ bash scripts/bazel_test.sh || status=1
 workers=${TEST_WORKERS:-2}
 xdist=()
 if [ "$workers" != "0" ] && $PY -c "import xdist" 2>/dev/null; then
-  xdist=(-n "$workers" --dist loadfile)
+  xdist=(-n "$workers" --dist load)
 fi
 $PY -m pytest tests/py -q -p no:cacheprovider "${xdist[@]}" --durations=15 "$@"
 pytest_status=$?
