@@ -21,6 +21,7 @@ from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_back
 
 def engines_of(target: Any) -> list[Any]:
     """Every engine object inside ``target``: a module, a list of modules, or an ExportedProgram."""
+    from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_engine_for, cpp_runs_engines
     from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, engine_for
     from torch_tensorrt.dynamo.runtime._TorchTensorRTModule import TorchTensorRTModule
     from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
@@ -32,6 +33,11 @@ def engines_of(target: Any) -> list[Any]:
             found[id(obj)] = obj
         elif isinstance(obj, torch.export.ExportedProgram):
             visit(obj.module())
+        elif isinstance(obj, torch.nn.Module) and cpp_runs_engines():
+            # The C++ runtime runs these engines: its engine objects get the settings.
+            calls = [(sub.serialized_engine, sub.engine_info) for sub in obj.modules() if isinstance(sub, TorchTensorRTModule)]
+            for tensor, info in calls + engine_calls(obj):
+                found.setdefault(hash(tuple(info)), cpp_engine_for(tensor, info))
         elif isinstance(obj, torch.nn.Module):
             for sub in obj.modules():
                 if isinstance(sub, TorchTensorRTModule):

@@ -622,3 +622,28 @@ def test_saved_program_holds_no_pickled_engine(cpp_fake, tmp_path):
     torch.export.save(ep, buffer)
     digest = hashlib.sha256(add_info().engine).hexdigest()
     assert f"sha256:{digest}".encode() in buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------
+# Compiled modules use the C++ engine when it runs engines, and the runtime controls reach it
+# --------------------------------------------------------------------------------------------------
+
+
+def test_module_runs_on_cpp_engine_and_controls_reach_it(cpp_fake):
+    from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
+    from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_runs_engines
+
+    assert cpp_runs_engines()
+    module = TorchTensorRTModule(add_info())
+    x = torch.ones(2, 3)
+    assert torch.equal(module(x, x), x * 2)
+    assert module._engine is None, "the Python engine was never created: C++ ran the forward"
+    (controls,) = torch_tensorrt.runtime.engines_of(module)
+    assert controls.runtime_settings.dynamic_shapes_kernel_specialization_strategy == "lazy"
+    with torch_tensorrt.runtime.runtime_config(module, dynamic_shapes_kernel_specialization_strategy="eager"):
+        assert tuple(controls.engine.get_runtime_settings())[0] == 1
+        assert torch.equal(module(x, x), x * 2)
+    assert tuple(controls.engine.get_runtime_settings())[0] == 0, "restored on exit"
+    with pytest.raises(ValueError, match="eager"):
+        with torch_tensorrt.runtime.runtime_config(module, dynamic_shapes_kernel_specialization_strategy="eagr"):
+            pass

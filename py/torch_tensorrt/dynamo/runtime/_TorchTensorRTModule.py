@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_runs_engines
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
@@ -59,7 +60,7 @@ class TorchTensorRTModule(torch.nn.Module):
         return list(self.engine.info.output_names)
 
     def forward(self, *inputs: torch.Tensor) -> Any:
-        if _tracing(inputs):
+        if _tracing(inputs) or cpp_runs_engines():
             outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
         else:
             outputs = self.engine.execute(inputs)
