@@ -1,7 +1,9 @@
 """Compile-time benchmark: one JSON line per model with each stage's wall time and peak RSS.
 
-    python benchmarks/compile_time.py [--models resnet18 resnet50 mobilenet_v2] [--dynamic]
+    python benchmarks/compile_time.py [--models resnet18 ... bert gpt2] [--dynamic | --both]
 
+Models: torchvision CNNs and ViT-B/16 (224x224; dynamic = batch 1..8), and the transformers in
+benchmarks_models.py, BERT-base and GPT-2 small (sequence 128; dynamic = batch 1..8, sequence 16..128).
 Each model compiles in a fresh subprocess so that peak RSS belongs to that model alone.
 Stages: trace (torch.export), lower, partition, convert (network construction), build (TensorRT).
 """
@@ -16,6 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+MODELS = ["resnet18", "resnet50", "mobilenet_v2", "vit_b_16", "bert", "gpt2"]
 
 CHILD = r"""
 import json, resource, sys, time
@@ -32,7 +35,7 @@ if name in ("resnet18", "resnet50", "mobilenet_v2", "vit_b_16"):
     else:
         inputs = [torch.randn(1, 3, size, size)]
 else:
-    from benchmarks_models import transformer  # noqa: F401  (transformer models come with their issue)
+    from benchmarks_models import transformer
     model, inputs = transformer(name, dynamic)
 start = time.perf_counter()
 compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
@@ -55,19 +58,23 @@ print(json.dumps(record))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["resnet18", "resnet50", "mobilenet_v2"])
-    parser.add_argument("--dynamic", action="store_true", help="dynamic batch 1..8 instead of batch 1")
+    parser.add_argument("--models", nargs="+", default=MODELS)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--dynamic", action="store_true", help="dynamic ranges (see above) instead of static shapes")
+    mode.add_argument("--both", action="store_true", help="each model static, then dynamic")
     args = parser.parse_args()
+    modes = [False, True] if args.both else [args.dynamic]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "py"), str(ROOT / "benchmarks")]))
     for name in args.models:
-        result = subprocess.run(
-            [sys.executable, "-c", CHILD, name, "1" if args.dynamic else "0"], env=env, capture_output=True, text=True
-        )
-        line = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-        if result.returncode != 0 or not line.startswith("{"):
-            print(json.dumps({"model": name, "error": result.stderr.strip().splitlines()[-1:]}))
-        else:
-            print(line)
+        for dynamic in modes:
+            result = subprocess.run(
+                [sys.executable, "-c", CHILD, name, "1" if dynamic else "0"], env=env, capture_output=True, text=True
+            )
+            line = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+            if result.returncode != 0 or not line.startswith("{"):
+                print(json.dumps({"model": name, "dynamic": dynamic, "error": result.stderr.strip().splitlines()[-1:]}))
+            else:
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,9 @@ DYNAMIC: list[tuple[str, Callable[..., Any], torch.dtype]] = [
     ("gelu_hardswish", lambda x: F.hardswish(F.gelu(x, approximate="tanh")), F16),
     ("elu_leaky", lambda x: F.leaky_relu(F.elu(x, 0.5), 0.1), F32),
     ("hardtanh_int", lambda x: F.hardtanh(x, -2, 3), I32),
+    ("tanh_gelu_f32", lambda x: F.gelu(x, approximate="tanh") + torch.tanh(x), F32),
+    ("gelu_erf_tanh_bf16", lambda x: F.gelu(x) * torch.tanh(x), BF16),
+    ("silu_half", lambda x: F.silu(x), F16),
 ]
 
 

@@ -147,6 +147,37 @@ def test_dynamic_sequence_lengths(is_causal: bool, dtype: torch.dtype) -> None:
         assert_close_to_eager(SelfAndCross(is_causal), inputs, input_specs=specs)
 
 
+DYNAMIC_MASKS = [
+    # (id, mask kind, mask shape as a function of (batch, query length, key length), options)
+    ("bool_4d", "bool", lambda b, lq, lk: (b, 1, lq, lk), {}),
+    ("float_2d_scale", "float", lambda b, lq, lk: (lq, lk), {"scale": 0.3}),
+    ("float_neg_inf_4d", "float_inf", lambda b, lq, lk: (b, 2, lq, lk), {}),
+    ("bool_2d_scale", "bool", lambda b, lq, lk: (lq, lk), {"scale": 1.7}),
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+@pytest.mark.parametrize("case", DYNAMIC_MASKS, ids=[c[0] for c in DYNAMIC_MASKS])
+def test_dynamic_mask_and_scale(case: tuple, dtype: torch.dtype) -> None:
+    # Batch, query and key lengths all dynamic; the mask follows them (the tracer ties its dims to
+    # the queries' and keys').
+    _, kind, mask_shape, options = case
+    lo, hi = (1, 2, 3), (3, 7, 6)
+
+    def shapes(b: int, lq: int, lk: int) -> list[tuple[int, ...]]:
+        return [(b, 2, lq, 8), (b, 2, lk, 8), (b, 2, lk, 8), mask_shape(b, lq, lk)]
+
+    dtypes = [dtype] * 3 + [torch.bool if kind == "bool" else dtype]
+    specs = [
+        torch_tensorrt.Input(min_shape=a, opt_shape=b, max_shape=b, dtype=dt)
+        for a, b, dt in zip(shapes(*lo), shapes(*hi), dtypes)
+    ]
+    for b, lq, lk in (lo, hi, (2, 5, 3)):
+        q, k, v, mask_s = shapes(b, lq, lk)
+        inputs = _qkv(q, k, v, dtype) + [_mask(mask_s, kind, dtype)]
+        assert_close_to_eager(MaskedSDPA(**options), inputs, input_specs=specs)
+
+
 class Fused(nn.Module):
     def __init__(self, op: Any, causal: bool) -> None:
         super().__init__()

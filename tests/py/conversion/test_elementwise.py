@@ -368,6 +368,20 @@ DYNAMIC: list[tuple[str, Callable[..., Any], list[tuple[tuple[int, ...], tuple[i
     # A SymInt operand (x.shape[0]) is a scalar, not a rank-1 tensor.
     ("symint_operand", lambda a: a * a.shape[0] - (a < a.shape[1]).int(), [((1, 3), (4, 6), torch.float32)]),
     ("symint_0dim", lambda a, s: (s * a.shape[0], a - s), [((2,), (5,), torch.float32), ((), (), torch.float32)]),
+    # Integers, so that equal elements occur; the second input broadcasts over the dynamic dim.
+    ("comparisons", lambda a, b: (a == b, a != b, a < b, a <= b, a >= b, a.gt(1), a.le(-2)),
+     [((1, 3), (4, 3), torch.int64), ((3,), (3,), torch.int64)]),
+    ("comparisons_half", lambda a, b: (a == b, a != b, a <= b, a.ge(0.5)), [((2, 1), (2, 6), torch.float16), ((1,), (1,), torch.float16)]),
+    # Attention-mask style bool logic; bool & / | / ^ are bitwise_* in ATen.
+    ("logical", lambda a, b: (torch.logical_and(a, b), torch.logical_or(a, b), torch.logical_xor(a, b), a & b, a | b, a ^ b),
+     [((1, 2, 3), (3, 4, 3), torch.bool), ((1, 3), (1, 3), torch.bool)]),
+    ("logical_of_floats", lambda a: torch.logical_and(a > 0, a < 2) | torch.logical_not(a > -1), [((1, 4), (6, 4), torch.float32)]),
+    ("floor_divide_remainder_fmod", lambda a, b: (torch.floor_divide(a, b), torch.remainder(a, b), torch.fmod(a, b)),
+     [((1, 3), (5, 3), torch.float32), ((3,), (3,), torch.float32)]),
+    ("int_floor_divide_remainder_fmod", lambda a, b: (a // b, a % b, torch.fmod(a, b)), [((2, 1), (2, 7), torch.int32), ((1,), (1,), torch.int32)]),
+    ("where_scalars", lambda c, a: (torch.where(c, a, -1.5), torch.where(c, 2, a), torch.where(c, 1.0, 0.0)),
+     [((1, 4), (5, 4), torch.bool), ((4,), (4,), torch.float16)]),
+    ("clamp_tensor_bounds", lambda x, lo, hi: x.clamp(lo, hi), [((1, 3), (4, 3), torch.float32), ((3,), (3,), torch.float32), ((1, 1), (1, 1), torch.float32)]),
 ]
 
 

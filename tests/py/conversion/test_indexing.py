@@ -60,6 +60,17 @@ def test_index_select_constant_index_dynamic() -> None:
     check_dynamic(lambda x: x.index_select(1, index), [dyn((1, 3, 2), (2, 3, 4), (4, 3, 7))], [randn(1, 3, 2)], [randn(4, 3, 7)])
 
 
+def test_index_select_dynamic_index() -> None:
+    # A run-time number of picked rows from data whose batch is dynamic too.
+    check_dynamic(
+        lambda x, i: x.index_select(1, i),
+        [dyn((1, 5, 3), (2, 5, 3), (4, 5, 3)), dyn((1,), (3,), (7,), torch.int64)],
+        [randn(1, 5, 3), idx(4)],
+        [randn(2, 5, 3), idx(0, 4, 2)],
+        [randn(4, 5, 3), idx(1, 1, 0, 3, 2, 4, 0)],
+    )
+
+
 GATHER_CASES: list[IndexCase] = [
     ("dim0", lambda x, i: x.gather(0, i), (3, 4), torch.tensor([[0, 1, 2, 0], [2, 2, 1, 0]])),
     ("dim1", lambda x, i: x.gather(1, i), (2, 3, 4), torch.randint(0, 3, (2, 5, 4))),

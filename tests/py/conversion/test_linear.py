@@ -184,6 +184,35 @@ def test_dynamic_matmul(case: tuple) -> None:
         assert_close_to_eager(Fn(torch.matmul), [torch.randn(ra[i]), torch.randn(rb[i])], input_specs=specs)
 
 
+# (id, function, (min, max) shape per input, dtype); shared dynamic dims are tied by the tracer.
+DYNAMIC_BATCHED = [
+    ("bmm", torch.bmm, [((1, 2, 4), (5, 6, 4)), ((1, 4, 3), (5, 4, 3))], torch.float32),
+    ("bmm_half", torch.bmm, [((1, 3, 4), (4, 3, 4)), ((1, 4, 2), (4, 4, 2))], torch.float16),
+    # Attention scores: (B, H, S, D) @ (B, H, D, S) with dynamic batch and sequence.
+    ("attention_scores", lambda q, k: q @ k.transpose(-1, -2), [((1, 2, 3, 8), (4, 2, 9, 8))] * 2, torch.float32),
+    ("attention_scores_bf16", lambda q, k: q @ k.transpose(-1, -2), [((1, 2, 3, 8), (4, 2, 9, 8))] * 2, torch.bfloat16),
+    # (B, H, S, S) @ (B, H, S, D): the dynamic sequence is the contracted dim.
+    ("attention_values", torch.matmul, [((1, 2, 3, 3), (4, 2, 9, 9)), ((1, 2, 3, 8), (4, 2, 9, 8))], torch.float32),
+    # A 4-D operand against a 3-D one: the batch broadcasts from the left.
+    ("broadcast_4d_3d", torch.matmul, [((1, 1, 3, 4), (3, 1, 5, 4)), ((2, 4, 3), (2, 4, 3))], torch.float16),
+    ("baddbmm", lambda i, a, b: torch.baddbmm(i, a, b, beta=0.5, alpha=2.0),
+     [((1, 2, 3), (5, 2, 3)), ((1, 2, 4), (5, 2, 4)), ((1, 4, 3), (5, 4, 3))], torch.float32),
+    ("baddbmm_bcast_half", lambda i, a, b: torch.baddbmm(i, a, b),
+     [((1, 3), (1, 3)), ((1, 2, 4), (5, 2, 4)), ((1, 4, 3), (5, 4, 3))], torch.float16),
+    ("addmm_dynamic_rows", lambda i, a, b: torch.addmm(i, a, b, alpha=0.5), [((3,), (3,)), ((1, 4), (6, 4)), ((4, 3), (4, 3))], torch.float32),
+]
+
+
+@pytest.mark.parametrize("case", DYNAMIC_BATCHED, ids=[c[0] for c in DYNAMIC_BATCHED])
+def test_dynamic_batched(case: tuple) -> None:
+    _, fn, ranges, dtype = case
+    torch.manual_seed(0)
+    specs = [torch_tensorrt.Input(min_shape=lo, opt_shape=hi, max_shape=hi, dtype=dtype) for lo, hi in ranges]
+    module = (Fn if len(ranges) == 2 else Fn3)(fn)
+    for i in range(2):
+        assert_close_to_eager(module, [torch.randn(r[i]).to(dtype) for r in ranges], input_specs=specs)
+
+
 def test_integer_matmul_is_refused() -> None:
     # TensorRT's MatrixMultiply has no integer kernels.
     inputs = [torch.randint(-3, 3, (2, 3)), torch.randint(-3, 3, (3, 4))]

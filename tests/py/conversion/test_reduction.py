@@ -133,6 +133,13 @@ DYNAMIC = [
     ("argmin_flat", lambda x: x.argmin(), (1, 2, 3), (4, 5, 6)),
     ("max_dim", lambda x: x.max(-1), (1, 2, 3), (4, 5, 6)),
     ("any", lambda x: (x > 0).any(1), (1, 2, 3), (4, 5, 6)),
+    ("all", lambda x: (x > -1).all(-1), (1, 2, 3), (4, 5, 6)),
+    ("all_dynamic_axis_keepdim", lambda x: (x < 1).all(0, keepdim=True), (1, 2, 3), (4, 5, 6)),
+    ("any_all_dims", lambda x: ((x > 1).any(), (x > -2).all()), (1, 2, 3), (4, 5, 6)),
+    ("min_dim", lambda x: x.min(1), (1, 2, 3), (4, 5, 6)),
+    ("max_dim_keepdim_batch", lambda x: x.max(0, keepdim=True), (1, 2, 3), (4, 5, 6)),
+    ("max_min_all", lambda x: (x.max(), x.min()), (1, 2, 3), (4, 5, 6)),
+    ("argmin_keepdim", lambda x: x.argmin(-1, keepdim=True), (1, 2, 3), (4, 5, 6)),
 ]
 
 

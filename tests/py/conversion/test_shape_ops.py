@@ -423,6 +423,16 @@ def test_split_dynamic_batch() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: x.chunk(3, -1), lambda x: x.chunk(2, 2), lambda x: x.unbind(2), lambda x: aten.unbind.int(x, -1)],
+    ids=["chunk_uneven", "chunk", "unbind", "unbind_last"],
+)
+def test_chunk_unbind_dynamic(fn: Callable[..., Any]) -> None:
+    # Pieces along static dims of an input whose batch and sequence dims are dynamic.
+    check_dynamic(fn, [dyn((1, 2, 2, 4), (2, 5, 2, 4), (6, 9, 2, 4))], [randn(1, 2, 2, 4)], [randn(2, 5, 2, 4)], [randn(6, 9, 2, 4)])
+
+
 def test_split_along_dynamic_dim() -> None:
     # Piece sizes computed from the dynamic dim at run time.
     check_dynamic(

@@ -69,7 +69,7 @@ def test_dynamic_shapes(dtype: torch.dtype, log: bool) -> None:
     fn = F.log_softmax if log else F.softmax
     spec = torch_tensorrt.Input(min_shape=(1, 2, 3), opt_shape=(3, 4, 6), max_shape=(3, 4, 6), dtype=dtype)
     for shape in ((1, 2, 3), (3, 4, 6)):
-        for dim in (1, -1):
+        for dim in (0, 1, -1):  # the dynamic batch dim itself, a dynamic dim, the static last dim
             x = torch.randn(shape).to(dtype)
             assert_close_to_eager(Fn(lambda t, d=dim: fn(t, d)), [x], input_specs=[spec])
 

@@ -165,6 +165,10 @@ DYNAMIC: list[tuple[str, Callable[..., Any], torch.dtype]] = [
     ("trunc_round", lambda x: torch.trunc(x * 3) + torch.round(x, decimals=1), F16),
     ("isnan_sign", lambda x: torch.isnan(x.sqrt()) | (torch.sign(x) > 0), F32),
     ("bitwise_not_abs", lambda x: torch.bitwise_not(x).abs(), I64),
+    ("erf", lambda x: torch.erf(x * 0.5) + torch.exp(-x.abs()), F32),
+    ("erf_half", lambda x: torch.erf(x) * x.neg(), F16),
+    ("erf_bf16", lambda x: torch.erf(x) + 1, BF16),
+    ("logical_not", lambda x: torch.logical_not(x > 0) | torch.logical_not(x), F32),
 ]
 
 
