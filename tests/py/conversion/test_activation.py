@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from _case_tables import check, rank_cycle_table
 from torch import nn
 
 import torch_tensorrt
@@ -21,27 +22,8 @@ FLOATS = [F32, F16, BF16]
 SHAPES = [(9,), (3, 5), (2, 3, 4), (2, 1, 3, 4), (1, 2, 3, 2, 2)]
 
 
-class _Fn1(nn.Module):
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, a: Any) -> Any:
-        return self.fn(a)
-
-
-def check(fn: Callable[..., Any], x: torch.Tensor, **kwargs: Any) -> None:
-    assert_close_to_eager(_Fn1(fn), [x], **kwargs)
-
-
 def table(rows: Sequence[tuple], dtypes_at: int) -> list[Any]:
-    """pytest params: one per (row, dtype, shape), the shape cycling through ranks 1-5."""
-    params = []
-    for row in rows:
-        for dtype in row[dtypes_at]:
-            shape = SHAPES[len(params) % len(SHAPES)]
-            params.append(pytest.param(row, dtype, shape, id=f"{row[0]}-{str(dtype).removeprefix('torch.')}-rank{len(shape)}"))
-    return params
+    return rank_cycle_table(rows, dtypes_at, SHAPES)
 
 
 # (id, fn, dtypes); inputs span [-8, 8] so that every clip and knee is crossed.

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import torch
-from torch import nn
+from _case_tables import Fn1, check, rank_cycle_table
 
 import torch_tensorrt
 from torch_tensorrt.dynamo.partitioning import UnsupportedOperatorError
-from torch_tensorrt.testing import assert_close_to_eager, run_on_reference
+from torch_tensorrt.testing import run_on_reference
 
 F32, F16, BF16 = torch.float32, torch.float16, torch.bfloat16
 I32, I64, BOOL = torch.int32, torch.int64, torch.bool
@@ -21,27 +21,8 @@ I32, I64, BOOL = torch.int32, torch.int64, torch.bool
 SHAPES = [(7,), (3, 4), (2, 3, 4), (2, 1, 3, 2), (1, 2, 3, 1, 2)]
 
 
-class _Fn1(nn.Module):
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, a: Any) -> Any:
-        return self.fn(a)
-
-
-def check(fn: Callable[..., Any], x: torch.Tensor, **kwargs: Any) -> None:
-    assert_close_to_eager(_Fn1(fn), [x], **kwargs)
-
-
 def table(rows: Sequence[tuple], dtypes_at: int) -> list[Any]:
-    """pytest params: one per (row, dtype, shape), the shape cycling through ranks 1-5."""
-    params = []
-    for row in rows:
-        for dtype in row[dtypes_at]:
-            shape = SHAPES[len(params) % len(SHAPES)]
-            params.append(pytest.param(row, dtype, shape, id=f"{row[0]}-{str(dtype).removeprefix('torch.')}-rank{len(shape)}"))
-    return params
+    return rank_cycle_table(rows, dtypes_at, SHAPES)
 
 
 def domain(kind: str, shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
@@ -188,7 +169,7 @@ def test_float64_needs_truncate_double() -> None:
     with pytest.raises(UnsupportedOperatorError, match="sqrt"):
         check(lambda a: torch.sqrt(a.double()), x)
     # With truncate_double the engine computes in float32 (as documented for that setting).
-    out = run_on_reference(_Fn1(lambda a: torch.sqrt(a.double())), [x], truncate_double=True)
+    out = run_on_reference(Fn1(lambda a: torch.sqrt(a.double())), [x], truncate_double=True)
     torch.testing.assert_close(out[0].double(), x.double().sqrt(), rtol=1e-6, atol=1e-6)
 
 
@@ -204,4 +185,4 @@ def test_log_constants() -> None:
     # log2/log10 of exact powers come out as (nearly) whole numbers.
     x = torch.tensor([1.0, 2.0, 8.0, 10.0, 1000.0, 0.125])
     check(lambda a: (torch.log2(a), torch.log10(a)), x)
-    assert math.isclose(float(run_on_reference(_Fn1(torch.log2), [x])[0][2]), 3.0, rel_tol=1e-6)
+    assert math.isclose(float(run_on_reference(Fn1(torch.log2), [x])[0][2]), 3.0, rel_tol=1e-6)
