@@ -1,7 +1,7 @@
 // The runtime's only door to an inference library (DESIGN.md section 2).
 //
 // core/runtime talks to TensorRT exclusively through these abstract classes.  The TensorRT
-// implementation (core/runtime/backend/, the only files that include NvInfer.h) is built only when
+// implementation (core/runtime/backend/, the only files that include the TensorRT SDK header) is built only when
 // a TensorRT SDK is found; tests use a fake implementation (tests/core/fake_backend.*).
 // Header-only, C++17, no torch and no TensorRT headers, so a backend can live in its own library.
 //

@@ -48,7 +48,7 @@ PYTHON_MODULE_SOURCES = [
     "core/runtime/python_module.cpp",
 ]
 
-# The only files that include NvInfer.h (the TensorRT backend target; needs an SDK).
+# The TensorRT backend target (needs an SDK); only TensorRTSdk.h includes the SDK header.
 BACKEND_SOURCES = [
     "core/runtime/backend/TensorRTBackend.cpp",
     "core/runtime/backend/TensorRTEngine.cpp",
@@ -64,6 +64,7 @@ BACKEND_HEADERS = [
     "core/runtime/backend/TensorRTExecutionContext.h",
     "core/runtime/backend/TensorRTRuntimeConfig.h",
     "core/runtime/backend/TensorRTLogger.h",
+    "core/runtime/backend/TensorRTSdk.h",
     "core/runtime/backend/CudaGraphCapture.h",
 ]
 

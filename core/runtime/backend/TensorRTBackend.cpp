@@ -1,6 +1,6 @@
 #include "core/runtime/backend/TensorRTBackend.h"
 
-#include <NvInfer.h>
+#include "core/runtime/backend/TensorRTSdk.h"
 #include <cuda_runtime_api.h>
 
 #include <mutex>

@@ -1,7 +1,7 @@
 // BackendEngine over a deserialized nvinfer1::ICudaEngine.
 #pragma once
 
-#include <NvInfer.h>
+#include "core/runtime/backend/TensorRTSdk.h"
 
 #include <memory>
 #include <string>

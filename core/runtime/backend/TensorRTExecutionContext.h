@@ -1,7 +1,7 @@
 // BackendExecutionContext over nvinfer1::IExecutionContext.
 #pragma once
 
-#include <NvInfer.h>
+#include "core/runtime/backend/TensorRTSdk.h"
 
 #include <map>
 #include <memory>

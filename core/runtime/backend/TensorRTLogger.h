@@ -1,7 +1,7 @@
 // nvinfer1::ILogger forwarding TensorRT's messages to the runtime's log (runtime.h levels).
 #pragma once
 
-#include <NvInfer.h>
+#include "core/runtime/backend/TensorRTSdk.h"
 
 #include <atomic>
 #include <cstdint>

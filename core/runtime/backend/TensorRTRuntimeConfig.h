@@ -6,7 +6,7 @@
 //   otherwise (JetPack): ICudaEngine::createExecutionContext(ExecutionContextAllocationStrategy).
 #pragma once
 
-#include <NvInfer.h>
+#include "core/runtime/backend/TensorRTSdk.h"
 
 #include <memory>
 #include <string>
