@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-import weakref
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -25,10 +24,9 @@ from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
 ENGINE_REF_PREFIX = "sha256:"
 
-# Engines owned by TorchTensorRTModules live as long as their module (teardown saves the runtime
-# cache); engines the op creates itself (a loaded program calling the op directly) live for the process.
-_ENGINES: weakref.WeakValueDictionary[tuple[int, tuple[str, ...]], TRTEngine] = weakref.WeakValueDictionary()
-_OP_OWNED: dict[tuple[int, tuple[str, ...]], TRTEngine] = {}
+# Engines the op runs (a loaded program calls the op directly) live for the process; compiled
+# TorchTensorRTModules own their engines and never come through here in eager mode.
+_ENGINES: dict[tuple[int, tuple[str, ...]], TRTEngine] = {}
 _LOCK = threading.Lock()
 
 
@@ -65,10 +63,8 @@ def _key(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> tuple[i
     return id(current_backend()), tuple(engine_info)
 
 
-def engine_for(
-    serialized_engine: torch.Tensor, engine_info: Sequence[str], *, owned_by_caller: bool = False
-) -> TRTEngine:
-    """The engine for this info, created once; the op keeps the engines it creates alive itself."""
+def engine_for(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> TRTEngine:
+    """The engine for this info (per backend), created once and kept for the process."""
     key = _key(serialized_engine, engine_info)
     engine = _ENGINES.get(key)
     if engine is None:
@@ -77,8 +73,6 @@ def engine_for(
             if engine is None:
                 engine = TRTEngine(EngineInfo.from_list(join_engine_info(serialized_engine, engine_info)))
                 _ENGINES[key] = engine
-                if not owned_by_caller:
-                    _OP_OWNED[key] = engine
     return engine
 
 
