@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "core/runtime/text.h"
+
 namespace torch_tensorrt {
 namespace core {
 namespace runtime {
@@ -218,37 +220,8 @@ class JsonParser {
 
   // Copies one raw (unescaped) UTF-8 sequence, refusing malformed bytes.
   void copy_utf8_sequence(std::string& out) {
-    auto byte = [&](size_t i) { return static_cast<unsigned char>(text_[i]); };
-    unsigned char lead = byte(pos_);
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (lead < 0x80) {
-      len = 1;
-      cp = lead;
-    } else if ((lead & 0xE0) == 0xC0) {
-      len = 2;
-      cp = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      len = 3;
-      cp = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      len = 4;
-      cp = lead & 0x07;
-    } else {
-      fail("invalid UTF-8 in JSON text");
-    }
-    if (pos_ + len > text_.size()) {
-      fail("invalid UTF-8 in JSON text");
-    }
-    for (size_t i = 1; i < len; ++i) {
-      unsigned char b = byte(pos_ + i);
-      if ((b & 0xC0) != 0x80) {
-        fail("invalid UTF-8 in JSON text");
-      }
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    const size_t len = utf8_sequence_length(text_, pos_);
+    if (len == 0) {
       fail("invalid UTF-8 in JSON text");
     }
     out.append(text_, pos_, len);

@@ -10,8 +10,6 @@ namespace torch_tensorrt {
 namespace core {
 namespace runtime {
 
-namespace {
-
 // Length of the valid UTF-8 sequence starting at text[i], or 0.
 size_t utf8_sequence_length(const std::string& text, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
@@ -48,8 +46,6 @@ size_t utf8_sequence_length(const std::string& text, size_t i) {
   }
   return len;
 }
-
-} // namespace
 
 std::string quote(const std::string& text, size_t limit) {
   std::string out = "'";

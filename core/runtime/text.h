@@ -15,6 +15,8 @@ std::string quote(const std::string& text, size_t limit = 60);
 
 // Strict UTF-8 (no surrogates, no overlong forms).
 bool is_valid_utf8(const std::string& text);
+// Length of the valid UTF-8 sequence (strict: no surrogates, no overlong forms) at text[i], or 0.
+size_t utf8_sequence_length(const std::string& text, size_t i);
 // Number of code points, counting each byte of invalid sequences as one.
 size_t utf8_length(const std::string& text);
 
