@@ -3,6 +3,7 @@ from __future__ import annotations
 import torch
 
 from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.lowering._core_aten import lower_to_core_aten
 from torch_tensorrt.dynamo.lowering._decompositions import get_decompositions
 from torch_tensorrt.dynamo.lowering.passes import LOWERING_PASSES
 
@@ -10,9 +11,10 @@ from torch_tensorrt.dynamo.lowering.passes import LOWERING_PASSES
 def lower_exported_program(
     program: torch.export.ExportedProgram, settings: CompilationSettings
 ) -> torch.fx.GraphModule:
-    """Decompose, unlift parameters into attributes and run the lowering passes in order."""
-    decomposed = program.run_decompositions(get_decompositions())
-    module = decomposed.module()
+    """Reach core ATen, unlift parameters into attributes and run the lowering passes in order."""
+    module = lower_to_core_aten(program)
+    if module is None:
+        module = decompose_by_retrace(program)
     # torch.export's own input-range check would pre-empt the engines' profile checks, whose
     # errors name the input, its shape and the allowed range; the engines enforce the same ranges.
     for key, hook in list(module._forward_pre_hooks.items()):
@@ -23,3 +25,8 @@ def lower_exported_program(
     module.graph.lint()
     module.recompile()
     return module
+
+
+def decompose_by_retrace(program: torch.export.ExportedProgram) -> torch.fx.GraphModule:
+    """torch.export's own route to core ATen: trace the whole program again with the decompositions."""
+    return program.run_decompositions(get_decompositions()).module()

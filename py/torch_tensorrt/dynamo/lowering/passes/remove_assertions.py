@@ -19,5 +19,4 @@ def remove_assertions(module: torch.fx.GraphModule, settings: object = None) -> 
         if node.op == "call_function" and node.target in ASSERTION_OPS and not node.users:
             module.graph.erase_node(node)
     module.graph.eliminate_dead_code()
-    module.recompile()
     return module

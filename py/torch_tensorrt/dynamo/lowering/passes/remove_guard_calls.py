@@ -14,5 +14,4 @@ def remove_guard_calls(module: torch.fx.GraphModule, settings: object = None) ->
             module.graph.erase_node(node)
             if hasattr(module, str(node.target)):
                 delattr(module, str(node.target))
-    module.recompile()
     return module

@@ -13,5 +13,4 @@ def remove_noop_ops(module: torch.fx.GraphModule, settings: object = None) -> to
         if node.op == "call_function" and node.target in NOOP_OPS:
             node.replace_all_uses_with(node.args[0])
             module.graph.erase_node(node)
-    module.recompile()
     return module

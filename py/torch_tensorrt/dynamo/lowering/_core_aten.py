@@ -1,0 +1,257 @@
+"""Reach core ATen without a second trace, when the exported graph allows it.
+
+torch.export hands us its training IR: ATen ops, but with in-place ops (``relu_``, ``add_``) and a
+few composite ops (``conv2d``, ``batch_norm``, ``max_pool2d``, ``flatten``, ``dropout``) still in it.
+``ExportedProgram.run_decompositions`` turns that into core ATen by tracing the whole model a second
+time, which costs more than TensorRT's engine build on CNNs. For graphs made only of ops that the
+retrace would keep, plus the handful of ops rewritten here, we edit the graph in place instead.
+
+The rewrites produce exactly what the retrace produces (tests compare both paths); any other op, an
+in-place op whose target might alias other tensors, or an unusual argument makes
+``lower_to_core_aten`` return None and the caller retraces.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch._export.utils import _check_valid_to_preserve, _is_cia_op
+from torch.fx import Graph, GraphModule, Node
+
+from torch_tensorrt.dynamo.lowering._decompositions import get_decompositions
+
+logger = logging.getLogger("torch_tensorrt")
+
+aten = torch.ops.aten
+
+
+class _NeedsRetrace(Exception):
+    """This graph holds something the in-place rewrites do not cover."""
+
+
+Rewrite = Callable[["_Rewriter", Node], Node]
+REWRITES: dict[Any, Rewrite] = {}
+
+
+def _rewrites(*ops: Any) -> Callable[[Rewrite], Rewrite]:
+    def register(fn: Rewrite) -> Rewrite:
+        for op in ops:
+            REWRITES[op] = fn
+        return fn
+
+    return register
+
+
+def lower_to_core_aten(program: torch.export.ExportedProgram) -> GraphModule | None:
+    """The program as an unlifted GraphModule in core ATen, or None if it needs the retrace."""
+    table = get_decompositions()
+    if not all(_kept_by_retrace(n, table) or _has_rewrite(n) for n in program.graph.nodes):
+        return None
+    module = program.module()  # a copy: the program itself stays untouched for a retrace
+    try:
+        _Rewriter(module.graph, table).run()
+    except _NeedsRetrace as reason:
+        logger.debug("lowering retraces the program: %s", reason)
+        return None
+    return module
+
+
+_SIZE_QUERIES = (aten.sym_size.int, aten.sym_stride.int, aten.sym_numel.default, aten.sym_storage_offset.default)
+
+
+def _kept_by_retrace(node: Node, table: dict[Any, Any]) -> bool:
+    """Would run_decompositions leave this node as it is?"""
+    if node.op != "call_function":
+        return True
+    target = node.target
+    if target in _SIZE_QUERIES:
+        return True  # the retrace records size queries as nodes again, it never dispatches them
+    if isinstance(target, torch._ops.OpOverload):
+        if target._schema.is_mutable or target in table:
+            return False
+        # Composite-implicit ops are kept only when export may preserve them (functional, not
+        # aliasing) and our table does not ask for their decomposition.
+        return not _is_cia_op(target) or _check_valid_to_preserve(target)
+    # Symbolic size arithmetic is traced again as the same Python calls.
+    return getattr(target, "__module__", None) in ("_operator", "math") or target in (operator.getitem, math.floor)
+
+
+def _has_rewrite(node: Node) -> bool:
+    return node.op == "call_function" and (node.target in REWRITES or _functional_twin(node.target) is not None)
+
+
+class _Rewriter:
+    def __init__(self, graph: Graph, table: dict[Any, Any]) -> None:
+        self.graph, self.table = graph, table
+        self.fake_mode = torch._guards.detect_fake_mode(
+            [n.meta.get("val") for n in graph.nodes if n.op in ("placeholder", "get_attr")]
+        )
+        if self.fake_mode is None:
+            raise _NeedsRetrace("no fake tensors on the graph inputs")
+
+    def run(self) -> None:
+        for node in list(self.graph.nodes):
+            if _kept_by_retrace(node, self.table):
+                continue
+            if node.target in REWRITES:
+                with self.graph.inserting_before(node):
+                    replacement = REWRITES[node.target](self, node)
+            elif _functional_twin(node.target) is not None:
+                replacement = self.functionalize(node)
+            else:
+                raise _NeedsRetrace(f"no rewrite for {node.target}")
+            node.replace_all_uses_with(replacement)
+            self.graph.erase_node(node)
+
+    def call(self, like: Node, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None = None) -> Node:
+        """A new node computing ``target``, with its fake value and ``like``'s source information."""
+        node = self.graph.call_function(target, args, kwargs or {})
+        node.meta = {k: v for k, v in like.meta.items() if k != "val"}
+        fake_args, fake_kwargs = torch.fx.node.map_arg((args, kwargs or {}), lambda n: n.meta["val"])
+        with self.fake_mode:
+            node.meta["val"] = target(*fake_args, **fake_kwargs)
+        if target is not operator.getitem and not _kept_by_retrace(node, self.table):
+            raise _NeedsRetrace(f"{target} would itself be decomposed")
+        return node
+
+    def functionalize(self, node: Node) -> Node:
+        """``x.op_(...)`` becomes ``y = op(x, ...)``, and every later use of ``x`` reads ``y``."""
+        target = node.args[0]
+        if not isinstance(target, Node) or not _is_fresh(target):
+            raise _NeedsRetrace(f"{node.target} writes into an input, a weight or a view")
+        if any(_returns_alias(u.target) and _functional_twin(u.target) is None for u in target.users):
+            raise _NeedsRetrace(f"{node.target} writes into a tensor that has views")
+        with self.graph.inserting_before(node):
+            result = self.call(node, _functional_twin(node.target), node.args, node.kwargs)
+        before, after = target.meta["val"], result.meta["val"]
+        # An in-place op keeps its target's dtype and shape; the functional one may promote or broadcast.
+        if before.dtype != after.dtype or _shape_key(before) != _shape_key(after):
+            raise _NeedsRetrace(f"{node.target} would change its target's dtype or shape")
+        for user in list(target.users):
+            if user is not node and user is not result and user > node:
+                user.replace_input_with(target, result)
+        return result
+
+
+def _functional_twin(op: Any) -> Any:
+    """``aten.relu_.default`` -> ``aten.relu.default`` (same arguments), else None."""
+    if not isinstance(op, torch._ops.OpOverload) or not op._schema.is_mutable:
+        return None
+    base = op._schema.name.split("::", 1)[1]
+    if not base.endswith("_") or base.endswith("__"):
+        return None
+    packet = getattr(aten, base[:-1], None)
+    twin = getattr(packet, op._overloadname, None) if packet is not None else None
+    if not isinstance(twin, torch._ops.OpOverload) or twin._schema.is_mutable:
+        return None
+    if [a.name for a in twin._schema.arguments] != [a.name for a in op._schema.arguments]:
+        return None
+    return twin
+
+
+def _returns_alias(target: Any) -> bool:
+    if target is operator.getitem:
+        return False
+    if not isinstance(target, torch._ops.OpOverload):
+        return True  # unknown: assume it may alias
+    return any(r.alias_info is not None for r in target._schema.returns)
+
+
+def _is_fresh(node: Node) -> bool:
+    """Does this node produce a new tensor that nothing else aliases?"""
+    if node.op != "call_function":
+        return False
+    if node.target is operator.getitem:
+        return isinstance(node.args[0], Node) and _is_fresh(node.args[0])
+    target = node.target
+    return isinstance(target, torch._ops.OpOverload) and not target._schema.is_mutable and not _returns_alias(target)
+
+
+def _shape_key(value: torch.Tensor) -> tuple[str, ...]:
+    return tuple(str(d.node.expr) if isinstance(d, torch.SymInt) else str(d) for d in value.shape)
+
+
+def _arg(node: Node, index: int, name: str, default: Any) -> Any:
+    if len(node.args) > index:
+        return node.args[index]
+    return node.kwargs.get(name, default)
+
+
+def _as_list(value: Any, rank: int) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return list(value) * rank if len(value) == 1 else list(value)
+    return [value] * rank
+
+
+@_rewrites(aten.conv1d.default, aten.conv2d.default, aten.conv3d.default)
+def _conv(rewriter: _Rewriter, node: Node) -> Node:
+    spatial = {aten.conv1d.default: 1, aten.conv2d.default: 2, aten.conv3d.default: 3}[node.target]
+    x, weight = node.args[0], node.args[1]
+    if x.meta["val"].dim() != spatial + 2:
+        raise _NeedsRetrace(f"{node.target} on an unbatched input")
+    args = (
+        x,
+        weight,
+        _arg(node, 2, "bias", None),
+        _as_list(_arg(node, 3, "stride", 1), spatial),
+        _as_list(_arg(node, 4, "padding", 0), spatial),
+        _as_list(_arg(node, 5, "dilation", 1), spatial),
+        False,
+        [0] * spatial,
+        _arg(node, 6, "groups", 1),
+    )
+    return rewriter.call(node, aten.convolution.default, args)
+
+
+@_rewrites(aten.batch_norm.default)
+def _batch_norm(rewriter: _Rewriter, node: Node) -> Node:
+    x, weight, bias, mean, var, training, momentum, eps = (_arg(node, i, n, None) for i, n in enumerate(_BN_ARGS))
+    if training or mean is None or var is None:
+        raise _NeedsRetrace("batch_norm in training mode or without running statistics")
+    norm = rewriter.call(
+        node, aten._native_batch_norm_legit_no_training.default, (x, weight, bias, mean, var, momentum, eps)
+    )
+    return rewriter.call(node, operator.getitem, (norm, 0))
+
+
+_BN_ARGS = ("input", "weight", "bias", "running_mean", "running_var", "training", "momentum", "eps")
+
+
+@_rewrites(aten.max_pool2d.default, aten.max_pool3d.default)
+def _max_pool(rewriter: _Rewriter, node: Node) -> Node:
+    spatial = 2 if node.target is aten.max_pool2d.default else 3
+    if node.args[0].meta["val"].dim() != spatial + 2:
+        raise _NeedsRetrace(f"{node.target} on an unbatched input")
+    with_indices = aten.max_pool2d_with_indices.default if spatial == 2 else aten.max_pool3d_with_indices.default
+    pooled = rewriter.call(node, with_indices, node.args, node.kwargs)
+    return rewriter.call(node, operator.getitem, (pooled, 0))
+
+
+@_rewrites(aten.dropout.default, aten.dropout_.default)
+def _dropout(rewriter: _Rewriter, node: Node) -> Node:
+    if _arg(node, 2, "train", None) is not False:
+        raise _NeedsRetrace("dropout in training mode")
+    return node.args[0]  # inference dropout returns its input itself
+
+
+@_rewrites(aten.flatten.using_ints)
+def _flatten(rewriter: _Rewriter, node: Node) -> Node:
+    x = node.args[0]
+    before, after = x.meta["val"], node.meta["val"]
+    if _shape_key(before) == _shape_key(after) or not before.is_contiguous():
+        raise _NeedsRetrace("flatten that returns its input or needs a copy")
+    input_dims = {_shape_key(before)[d]: d for d in range(before.dim()) if isinstance(before.shape[d], torch.SymInt)}
+    sizes: list[Any] = []
+    for size in after.shape:
+        if not isinstance(size, torch.SymInt):
+            sizes.append(size)
+        elif str(size.node.expr) in input_dims:
+            sizes.append(rewriter.call(node, aten.sym_size.int, (x, input_dims[str(size.node.expr)])))
+        else:
+            raise _NeedsRetrace("flatten merges dynamic dims")
+    return rewriter.call(node, aten.view.default, (x, sizes))
