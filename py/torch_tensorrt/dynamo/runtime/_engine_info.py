@@ -1011,8 +1011,12 @@ class EngineInfo:
             resource_allocation_strategy=strategy,
         )
 
-    def to_list(self) -> list[str]:
-        """Serialize; validated with the reader's rules (ValueError naming the slot)."""
+    def to_list(self, engine_slot: str | None = None) -> list[str]:
+        """Serialize; validated with the reader's rules (ValueError naming the slot).
+
+        ``engine_slot`` replaces the base64 engine (the op's lists carry a digest instead), which
+        spares encoding a large engine nobody will read from this list.
+        """
         slots: list[object] = [""] * SERIALIZATION_LEN
 
         def put(idx: int, make: Callable[[], object]) -> None:
@@ -1024,7 +1028,7 @@ class EngineInfo:
         put(ABI_TARGET_IDX, lambda: self.abi_version)
         put(NAME_IDX, lambda: self.name)
         put(DEVICE_IDX, lambda: _format_device(self.gpu_id, self.compute_capabilities))
-        put(SERIALIZED_ENGINE_IDX, lambda: encode_engine(self.engine))
+        put(SERIALIZED_ENGINE_IDX, lambda: encode_engine(self.engine) if engine_slot is None else engine_slot)
         put(INPUT_BINDING_NAMES_IDX, lambda: _format_names(self.input_names, "input"))
         put(OUTPUT_BINDING_NAMES_IDX, lambda: _format_names(self.output_names, "output"))
         put(HW_COMPATIBLE_IDX, lambda: _format_flag(self.hardware_compatible))

@@ -33,9 +33,7 @@ _LOCK = threading.Lock()
 def split_engine_info(info: EngineInfo) -> tuple[torch.Tensor, list[str]]:
     """(engine bytes as a uint8 tensor, info list with the engine slot replaced by its digest)."""
     engine = torch.frombuffer(bytearray(info.engine), dtype=torch.uint8)
-    short = info.to_list()
-    short[SERIALIZED_ENGINE_IDX] = ENGINE_REF_PREFIX + hashlib.sha256(info.engine).hexdigest()
-    return engine, short
+    return engine, info.to_list(engine_slot=ENGINE_REF_PREFIX + hashlib.sha256(info.engine).hexdigest())
 
 
 def join_engine_info(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> list[str]:
