@@ -70,6 +70,26 @@ SUPPORTED: dict[str, tuple[torch.nn.Module, list[tuple[int, ...]]]] = {
         [(2, 3, 4)],
     ),
     "later_reads_see_the_update": (_Lambda(lambda m, x: _update_then_read(x)), [(2, 3)]),
+    "transpose_contiguous_reshape": (
+        _Lambda(lambda m, x: (x * 2).transpose(1, -1).contiguous().reshape(x.shape[0], -1) + 1),
+        [(2, 3, 4)],
+    ),
+    "reshape_copies_when_no_view_fits": (_Lambda(lambda m, x: (x * 2).transpose(1, 2).reshape(x.shape[0], -1)), [(2, 3, 4)]),
+    "reshape_views_strided_input": (
+        _Lambda(lambda m, x: (x * 2).transpose(1, 2).reshape(x.shape[0], 2, 2, 3) + 1),
+        [(2, 3, 4)],
+    ),
+    "contiguous_of_contiguous": (_Lambda(lambda m, x: (x * 2).contiguous() + 1), [(2, 3)]),
+    "unflatten_squeeze": (_Lambda(lambda m, x: (x * 2).unflatten(2, (2, 3))[:, :1].squeeze(1)), [(2, 3, 6)]),
+    "to_dtype_and_back": (_Lambda(lambda m, x: x.to(torch.float16).to(torch.float32).to(x.dtype) * 2), [(2, 3)]),
+    "arange_new_ones_new_zeros": (
+        _Lambda(lambda m, x: x + torch.arange(x.shape[1]) + x.new_ones(x.shape) * 2 + x.new_zeros(x.shape)),
+        [(2, 5)],
+    ),
+    "and_or": (_Lambda(lambda m, x: ((x > 0) & (x < 1)) | (x < -1)), [(2, 5)]),
+    "split_chunk": (_Lambda(lambda m, x: sum(p.sum(dim=2) for p in (*x.split(3, dim=2), *x.chunk(3, dim=2)))), [(2, 3, 8)]),
+    "diff": (_Lambda(lambda m, x: torch.diff(x, dim=-1)), [(2, 6)]),
+    "diff_bool_prepend": (_Lambda(lambda m, x: torch.diff(x > 0, dim=1, prepend=x[:, :1] > 0)), [(2, 6)]),
     "cnn_block": (
         _Lambda(
             lambda m, x: torch.flatten(F.max_pool2d(torch.relu_(m.bn(m.c(x)).add_(1)), 2), 1),
@@ -153,7 +173,7 @@ REFUSED: dict[str, tuple[torch.nn.Module, list[tuple[int, ...]]]] = {
     "writes_a_buffer": (_WithBuffer(), [(2, 3)]),
     "unbatched_conv": (_Lambda(lambda m, x: m.c(x[0]), c=torch.nn.Conv2d(3, 4, 3)), [(2, 3, 6, 6)]),
     "flatten_merges_dynamic_dims": (_Lambda(lambda m, x: torch.flatten(x * 2)), [(2, 3)]),
-    "no_rewrite_for_op": (_Lambda(lambda m, x: torch.transpose(x, 0, 1) * 2), [(2, 3)]),
+    "no_rewrite_for_op": (_Lambda(lambda m, x: x.narrow(1, 0, 2) * 2), [(2, 3)]),
 }
 
 

@@ -58,6 +58,10 @@ def lower_to_core_aten(program: torch.export.ExportedProgram) -> GraphModule | N
     except _NeedsRetrace as reason:
         logger.debug("lowering retraces the program: %s", reason)
         return None
+    except Exception as exc:  # a rewrite bug must not cost the user the compile: retrace instead
+        logger.warning("lowering rewrites failed (%s: %s); retracing the program instead", type(exc).__name__, exc)
+        return None
+    module.graph.eliminate_dead_code()  # the retrace records only what the outputs need
     return module
 
 
@@ -93,6 +97,12 @@ class _Rewriter:
         )
         if self.fake_mode is None:
             raise _NeedsRetrace("no fake tensors on the graph inputs")
+        # One size query per symbol, shared by every rewrite that needs it (as the retrace does).
+        self.size_nodes: dict[str, Node] = {
+            str(n.meta["val"].node.expr): n
+            for n in graph.nodes
+            if n.target is aten.sym_size.int and isinstance(n.meta.get("val"), torch.SymInt)
+        }
 
     def run(self) -> None:
         for node in list(self.graph.nodes):
@@ -118,6 +128,34 @@ class _Rewriter:
         if target is not operator.getitem and not _kept_by_retrace(node, self.table):
             raise _NeedsRetrace(f"{target} would itself be decomposed")
         return node
+
+    def sizes_of(self, node: Node, source: Node) -> list[Any]:
+        """``node``'s output shape as view() arguments: ints, and size queries on ``source``'s dims."""
+        known = source.meta["val"].shape
+        sizes: list[Any] = []
+        for size in node.meta["val"].shape:
+            if not isinstance(size, torch.SymInt):
+                sizes.append(size)
+                continue
+            key = str(size.node.expr)
+            if key not in self.size_nodes or not self.size_nodes[key] < node:
+                dims = [d for d, s in enumerate(known) if isinstance(s, torch.SymInt) and str(s.node.expr) == key]
+                if not dims:
+                    raise _NeedsRetrace(f"{node.target} makes a dynamic size out of several input dims")
+                self.size_nodes[key] = self.call(node, aten.sym_size.int, (source, dims[0]))
+            sizes.append(self.size_nodes[key])
+        return sizes
+
+    def viewable(self, source: Node, node: Node) -> bool:
+        """Can ``source`` be viewed with ``node``'s output shape (the test reshape makes)?"""
+        with self.fake_mode:
+            try:
+                source.meta["val"].view(node.meta["val"].shape)
+            except (RuntimeError, ValueError) as exc:
+                if not any(text in str(exc) for text in ("view size is not compatible", "Cannot view a tensor")):
+                    raise _NeedsRetrace(f"cannot decide whether {node.target} copies: {exc}") from exc
+                return False
+        return True
 
     def functionalize(self, node: Node) -> Node:
         """``x.op_(...)`` becomes ``y = op(x, ...)``, and every later use of ``x`` reads ``y``."""
@@ -180,6 +218,19 @@ def _arg(node: Node, index: int, name: str, default: Any) -> Any:
     if len(node.args) > index:
         return node.args[index]
     return node.kwargs.get(name, default)
+
+
+def _named_args(node: Node) -> dict[str, Any]:
+    """Every schema argument of ``node`` by name, defaults filled in."""
+    named = {}
+    for i, arg in enumerate(node.target._schema.arguments):
+        if i < len(node.args):
+            named[arg.name] = node.args[i]
+        elif arg.name in node.kwargs:
+            named[arg.name] = node.kwargs[arg.name]
+        else:
+            named[arg.name] = arg.default_value if arg.has_default_value() else None
+    return named
 
 
 def _as_list(value: Any, rank: int) -> list[Any]:
@@ -245,13 +296,120 @@ def _flatten(rewriter: _Rewriter, node: Node) -> Node:
     before, after = x.meta["val"], node.meta["val"]
     if _shape_key(before) == _shape_key(after) or not before.is_contiguous():
         raise _NeedsRetrace("flatten that returns its input or needs a copy")
-    input_dims = {_shape_key(before)[d]: d for d in range(before.dim()) if isinstance(before.shape[d], torch.SymInt)}
-    sizes: list[Any] = []
-    for size in after.shape:
-        if not isinstance(size, torch.SymInt):
-            sizes.append(size)
-        elif str(size.node.expr) in input_dims:
-            sizes.append(rewriter.call(node, aten.sym_size.int, (x, input_dims[str(size.node.expr)])))
-        else:
-            raise _NeedsRetrace("flatten merges dynamic dims")
-    return rewriter.call(node, aten.view.default, (x, sizes))
+    return rewriter.call(node, aten.view.default, (x, rewriter.sizes_of(node, x)))
+
+
+@_rewrites(aten.transpose.int)
+def _transpose(rewriter: _Rewriter, node: Node) -> Node:
+    x, dim0, dim1 = node.args
+    rank = x.meta["val"].dim()
+    perm = list(range(rank))
+    a, b = dim0 % rank, dim1 % rank
+    perm[a], perm[b] = perm[b], perm[a]
+    return rewriter.call(node, aten.permute.default, (x, perm))
+
+
+@_rewrites(aten.contiguous.default)
+def _contiguous(rewriter: _Rewriter, node: Node) -> Node:
+    x = node.args[0]
+    if _arg(node, 1, "memory_format", torch.contiguous_format) is not torch.contiguous_format:
+        raise _NeedsRetrace("contiguous to a non-default memory format")
+    if x.meta["val"].is_contiguous():
+        return x  # contiguous() returns the tensor itself
+    return rewriter.call(node, aten.clone.default, (x,), {"memory_format": torch.contiguous_format})
+
+
+@_rewrites(aten.reshape.default)
+def _reshape(rewriter: _Rewriter, node: Node) -> Node:
+    x = node.args[0]
+    if x.meta["val"].is_contiguous() or rewriter.viewable(x, node):
+        return rewriter.call(node, aten.view.default, (x, node.args[1]))
+    # Strides that no view can express: reshape copies into a contiguous tensor first.
+    copy = rewriter.call(node, aten.clone.default, (x,), {"memory_format": torch.contiguous_format})
+    return rewriter.call(node, aten.view.default, (copy, rewriter.sizes_of(node, x)))
+
+
+@_rewrites(aten.unflatten.int)
+def _unflatten(rewriter: _Rewriter, node: Node) -> Node:
+    x = node.args[0]
+    if not x.meta["val"].is_contiguous():
+        raise _NeedsRetrace("unflatten of a non-contiguous tensor")
+    return rewriter.call(node, aten.view.default, (x, rewriter.sizes_of(node, x)))
+
+
+@_rewrites(aten.squeeze.dim)
+def _squeeze_dim(rewriter: _Rewriter, node: Node) -> Node:
+    return rewriter.call(node, aten.squeeze.dims, (node.args[0], [node.args[1]]))
+
+
+@_rewrites(aten.to.dtype, aten.to.dtype_layout, aten.to.device)
+def _to(rewriter: _Rewriter, node: Node) -> Node:
+    x = node.args[0]
+    named = _named_args(node)
+    if named["copy"] or named["memory_format"] not in (None, torch.preserve_format) or named.get("layout") not in (None, torch.strided):
+        raise _NeedsRetrace(f"{node.target} with copy, layout or memory format arguments")
+    before, after = x.meta["val"], node.meta["val"]
+    if after.device != before.device:
+        raise _NeedsRetrace(f"{node.target} moves the tensor to another device")
+    if after.dtype == before.dtype:
+        return x  # to() without a change returns the tensor itself
+    return rewriter.call(node, aten._to_copy.default, (x,), {"dtype": after.dtype})
+
+
+@_rewrites(aten.arange.default)
+def _arange(rewriter: _Rewriter, node: Node) -> Node:
+    kwargs = dict(node.kwargs)
+    if kwargs.get("layout") is None:
+        kwargs["layout"] = torch.strided
+    return rewriter.call(node, aten.arange.start_step, (0, node.args[0]), kwargs)
+
+
+@_rewrites(aten.new_ones.default, aten.new_zeros.default)
+def _new_filled(rewriter: _Rewriter, node: Node) -> Node:
+    size, val = node.args[1], node.meta["val"]
+    kwargs = {"dtype": val.dtype, "layout": torch.strided, "device": val.device}
+    if "pin_memory" in node.kwargs:
+        kwargs["pin_memory"] = node.kwargs["pin_memory"]
+    fill = 1 if node.target is aten.new_ones.default else 0
+    return rewriter.call(node, aten.full.default, (size, fill), kwargs)
+
+
+_OPERATOR_TWINS = {aten.__and__.Tensor: aten.bitwise_and.Tensor, aten.__or__.Tensor: aten.bitwise_or.Tensor}
+
+
+@_rewrites(*_OPERATOR_TWINS)
+def _bitwise(rewriter: _Rewriter, node: Node) -> Node:
+    return rewriter.call(node, _OPERATOR_TWINS[node.target], node.args, node.kwargs)
+
+
+@_rewrites(aten.split.Tensor, aten.chunk.default)
+def _split(rewriter: _Rewriter, node: Node) -> Node:
+    x, count = node.args[0], node.args[1]
+    dim = _arg(node, 2, "dim", 0)
+    length = x.meta["val"].shape[dim]
+    if not isinstance(length, int) or not isinstance(count, int) or count <= 0:
+        raise _NeedsRetrace(f"{node.target} of a dynamic dimension")
+    # chunk(n) is split(ceil(length / n)); both end with one shorter piece when it does not divide.
+    size = -(-length // count) if node.target is aten.chunk.default else count
+    if size == 0:
+        raise _NeedsRetrace(f"{node.target} of an empty dimension")
+    sizes = [size] * (length // size) + ([length % size] if length % size else [])
+    return rewriter.call(node, aten.split_with_sizes.default, (x, sizes, dim))
+
+
+@_rewrites(aten.diff.default)
+def _diff(rewriter: _Rewriter, node: Node) -> Node:
+    named = _named_args(node)
+    if named["n"] != 1:
+        raise _NeedsRetrace("diff of a higher order")
+    dim = named["dim"]
+    parts = [p for p in (named["prepend"], named["self"], named["append"]) if p is not None]
+    base = parts[0] if len(parts) == 1 else rewriter.call(node, aten.cat.default, (parts, dim))
+    length = base.meta["val"].shape[dim]
+    if not isinstance(length, int):
+        raise _NeedsRetrace("diff along a dynamic dimension")
+    before = rewriter.call(node, aten.slice.Tensor, (base, dim, 0, length - 1))
+    after = rewriter.call(node, aten.slice.Tensor, (base, dim, 1, length))
+    # Booleans differ by exclusive or, as torch.diff defines it.
+    op = aten.logical_xor.default if base.meta["val"].dtype == torch.bool else aten.sub.Tensor
+    return rewriter.call(node, op, (after, before))
