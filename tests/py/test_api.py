@@ -118,6 +118,21 @@ def test_compile_summary_object() -> None:
     assert "TensorRT engines: 1" in str(summary)
 
 
+def test_deep_copy_keeps_summary_and_inputs(tmp_path) -> None:
+    """A deep copy can still be saved without inputs= (the compile-time Inputs travel with it)."""
+    import copy
+
+    x = torch.randn(2, 3)
+    with torch_tensorrt.testing.emulated_runtime(persist=False):
+        compiled = torch_tensorrt.compile(_Small().eval(), inputs=[x], min_block_size=1)
+        duplicate = copy.deepcopy(compiled)
+        assert duplicate._compile_summary.num_engines == 1
+        assert [i.shape for i in duplicate._torch_tensorrt_inputs] == [i.shape for i in compiled._torch_tensorrt_inputs]
+        torch_tensorrt.save(duplicate, str(tmp_path / "copy.ep"))
+        loaded = torch_tensorrt.load(str(tmp_path / "copy.ep"))
+        torch.testing.assert_close(loaded.module()(x), _Small()(x), rtol=1e-4, atol=1e-4)
+
+
 def test_dynamic_dims_tied_by_the_model_are_refined() -> None:
     """Two inputs with their own ranges whose batch dims the model ties together still compile."""
 

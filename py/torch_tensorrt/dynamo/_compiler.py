@@ -22,6 +22,8 @@ from torch_tensorrt.dynamo.runtime._segment_info import engine_info_for_segment
 
 logger = logging.getLogger("torch_tensorrt")
 
+_PRESERVED_ATTRIBUTES = "_user_preserved_attributes"  # torch.fx.graph_module._USER_PRESERVED_ATTRIBUTES_KEY
+
 ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 
@@ -219,6 +221,10 @@ def _compile_program(
     gm = compile_module(lowered, specs, settings, summary)
     gm._compile_summary = summary  # type: ignore[assignment]
     gm._torch_tensorrt_inputs = list(specs)  # type: ignore[assignment]  (used by save when no inputs are given)
+    # copy.deepcopy of a GraphModule keeps only the attributes listed under this meta key.
+    gm.meta.setdefault(_PRESERVED_ATTRIBUTES, {}).update(
+        _compile_summary=summary, _torch_tensorrt_inputs=gm._torch_tensorrt_inputs
+    )
     logger.info("compile summary:\n%s", summary)
     return gm
 
