@@ -14,7 +14,6 @@ in-place op whose target might alias other tensors, or an unusual argument makes
 from __future__ import annotations
 
 import logging
-import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -82,7 +81,7 @@ def _kept_by_retrace(node: Node, table: dict[Any, Any]) -> bool:
         # aliasing) and our table does not ask for their decomposition.
         return not _is_cia_op(target) or _check_valid_to_preserve(target)
     # Symbolic size arithmetic is traced again as the same Python calls.
-    return getattr(target, "__module__", None) in ("_operator", "math") or target in (operator.getitem, math.floor)
+    return getattr(target, "__module__", None) in ("_operator", "math")  # operator.getitem included
 
 
 def _has_rewrite(node: Node) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -98,20 +99,26 @@ def _kernel_and_bias(layer: LayerRecord, inputs: Inputs) -> tuple[Tensor, Tensor
     return kernel, bias
 
 
+def _window_params(
+    layer: LayerRecord, kernels: dict[int, Any], kind: str
+) -> tuple[list[int], int, Any, list[int], list[int], int, int]:
+    """Parameters (de)convolution layers share: kernel size, rank, padding mode, stride, dilation, groups, K."""
+    p = layer.params
+    ks = [int(v) for v in p["kernel_size"]]
+    k = len(ks)
+    if k not in kernels:
+        raise layer_error(layer, f"{k}-D {kind}")
+    mode = enum_param(layer, "padding_mode", "PaddingMode", _PADDING_MODES)
+    stride = _spatial_params(layer, "stride", k, 1)
+    dilation = _spatial_params(layer, "dilation", k, 1)
+    return ks, k, mode, stride, dilation, int(p["num_groups"]), int(p["num_output_maps"])
+
+
 @register("CONVOLUTION")
 def _convolution(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     x = need(layer, inputs, 0)
     require_dtype(layer, x, FLOATING, "Convolution")
-    p = layer.params
-    ks = [int(v) for v in p["kernel_size"]]
-    k = len(ks)
-    if k not in _CONV:
-        raise layer_error(layer, f"{k}-D convolution")
-    mode = enum_param(layer, "padding_mode", "PaddingMode", _PADDING_MODES)
-    stride = _spatial_params(layer, "stride", k, 1)
-    dilation = _spatial_params(layer, "dilation", k, 1)
-    groups = int(p["num_groups"])
-    kout = int(p["num_output_maps"])
+    ks, k, mode, stride, dilation, groups, kout = _window_params(layer, _CONV, "convolution")
     lead, xb = _split(layer, x, k)
     kernel, bias = _kernel_and_bias(layer, inputs)
     # Kernel layout is GKCRS, i.e. [K, C/G, *kernel] like torch's conv weight.
@@ -141,16 +148,7 @@ def _convolution(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
 def _deconvolution(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     x = need(layer, inputs, 0)
     require_dtype(layer, x, FLOATING, "Deconvolution")
-    p = layer.params
-    ks = [int(v) for v in p["kernel_size"]]
-    k = len(ks)
-    if k not in _CONV_T:
-        raise layer_error(layer, f"{k}-D deconvolution")
-    mode = enum_param(layer, "padding_mode", "PaddingMode", _PADDING_MODES)
-    stride = _spatial_params(layer, "stride", k, 1)
-    dilation = _spatial_params(layer, "dilation", k, 1)
-    groups = int(p["num_groups"])
-    kout = int(p["num_output_maps"])
+    ks, k, mode, stride, dilation, groups, kout = _window_params(layer, _CONV_T, "deconvolution")
     if kout % groups:
         raise layer_error(layer, f"{kout} output maps are not divisible into {groups} groups")
     lead, xb = _split(layer, x, k)
