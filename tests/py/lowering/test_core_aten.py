@@ -50,6 +50,19 @@ def _ops(module: torch.fx.GraphModule) -> Counter[str]:
     return Counter(str(n.target) for n in module.graph.nodes if n.op == "call_function")
 
 
+def _describe(value: object) -> object:
+    if isinstance(value, torch.Tensor):
+        return (tuple(str(d) for d in value.shape), value.dtype)
+    if isinstance(value, (list, tuple)):
+        return tuple(_describe(v) for v in value)
+    return str(value)
+
+
+def _values(module: torch.fx.GraphModule) -> Counter[tuple[str, object]]:
+    """Each op with the shapes and dtypes of its fake value: what the converters read."""
+    return Counter((str(n.target), _describe(n.meta.get("val"))) for n in module.graph.nodes if n.op == "call_function")
+
+
 SUPPORTED: dict[str, tuple[torch.nn.Module, list[tuple[int, ...]]]] = {
     "conv1d": (_Lambda(lambda m, x: m.c(x), c=torch.nn.Conv1d(3, 4, 3, stride=2, padding=1)), [(2, 3, 9)]),
     "conv2d_groups_dilation": (
@@ -127,6 +140,8 @@ def test_rewrites_match_the_retrace(name: str, dynamic_batch: bool) -> None:
     assert direct is not None, f"{name} should not need the retrace"
     retraced = decompose_by_retrace(program)
     assert _ops(direct) == _ops(retraced)
+    # Rewritten nodes reuse the values they replace instead of running on fake tensors.
+    assert _values(direct) == _values(retraced)
     inputs = [torch.randn(3 if dynamic_batch else s[0], *s[1:]) for s in shapes]
     with torch.no_grad():
         expected = module(*[x.clone() for x in inputs])

@@ -86,6 +86,21 @@ class _TensorRTSupport(OperatorSupportBase):
         return True
 
 
+class _Partitioner(CapabilityBasedPartitioner):
+    """torch's capability partitioner, asking about each node with one submodule table.
+
+    torch rebuilds ``dict(named_modules())`` for every node it asks about; an unlifted ResNet-50 has
+    hundreds of submodules, which made that rebuild 40% of partitioning.
+    """
+
+    def __init__(self, module: torch.fx.GraphModule, support: OperatorSupportBase, **kwargs: Any) -> None:
+        super().__init__(module, support, **kwargs)
+        self._submodules = dict(module.named_modules())
+
+    def _is_node_supported(self, node: torch.fx.Node) -> bool:
+        return self.operator_support.is_node_supported(self._submodules, node)
+
+
 def _is_tensor_valued(node: torch.fx.Node) -> bool:
     val = node.meta.get("val")
     if isinstance(val, torch.Tensor):
@@ -102,7 +117,7 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
     ``require_full_compilation`` any op left to PyTorch is an error listing all of them.
     """
     support = _TensorRTSupport(settings)
-    partitioner = CapabilityBasedPartitioner(
+    partitioner = _Partitioner(
         module, support, allows_single_node_partition=True, non_compute_ops=[str(t) for t in NON_COMPUTE_TARGETS]
     )
     proposed = partitioner.propose_partitions()
