@@ -118,6 +118,36 @@ def test_compile_summary_object() -> None:
     assert "TensorRT engines: 1" in str(summary)
 
 
+def test_compile_freezes_the_existing_heap_only_while_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collections during a compile skip the objects that existed before it; afterwards all is as before."""
+    import gc
+
+    from torch_tensorrt.dynamo import _compiler
+
+    seen: list[int] = []
+    lower = _compiler.lower_exported_program
+    monkeypatch.setattr(
+        _compiler, "lower_exported_program", lambda *a: (seen.append(gc.get_freeze_count()), lower(*a))[1]
+    )
+    x = torch.randn(2, 3)
+    assert gc.get_freeze_count() == 0
+    torch_tensorrt.compile(_Small().eval(), inputs=[x], min_block_size=1)
+    torch_tensorrt.dynamo.compile(torch.export.export(_Small().eval(), (x,)), arg_inputs=[x], min_block_size=1)
+    assert len(seen) == 2 and all(count > 0 for count in seen)
+    assert gc.get_freeze_count() == 0
+    # A process that froze objects itself owns its frozen set: the compile neither adds nor releases.
+    calls: list[str] = []
+    gc.freeze()
+    try:
+        monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+        monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+        torch_tensorrt.compile(_Small().eval(), inputs=[x], min_block_size=1)
+        assert calls == [] and gc.get_freeze_count() > 0
+    finally:
+        monkeypatch.undo()
+        gc.unfreeze()
+
+
 def test_deep_copy_keeps_summary_and_inputs(tmp_path) -> None:
     """A deep copy can still be saved without inputs= (the compile-time Inputs travel with it)."""
     import copy

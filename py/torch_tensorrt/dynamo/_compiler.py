@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sympy
@@ -25,6 +27,25 @@ logger = logging.getLogger("torch_tensorrt")
 _PRESERVED_ATTRIBUTES = "_user_preserved_attributes"  # torch.fx.graph_module._USER_PRESERVED_ATTRIBUTES_KEY
 
 ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+@contextlib.contextmanager
+def _collect_only_new_objects() -> Iterator[None]:
+    """Keep Python's garbage collector to the objects a compile creates.
+
+    A compile allocates enough objects to set off a full collection, which also walks every object
+    torch and the model already hold: 0.15 s on ResNet-50, close to a tenth of its compile.
+    Freezing the heap that exists before the compile leaves collections only the compile's own
+    objects. A process that froze objects itself owns the frozen set; it is left alone.
+    """
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class _Stopwatch:
@@ -191,6 +212,7 @@ def _record_engine(summary: CompileSummary, converted: ConvertedSegment) -> None
     )
 
 
+@_collect_only_new_objects()
 def compile(  # noqa: A001 - Torch-TensorRT's name
     exported_program: torch.export.ExportedProgram,
     inputs: Sequence[Any] | None = None,
@@ -273,6 +295,7 @@ def _bound(value: Any, fallback: int) -> int:
         return fallback
 
 
+@_collect_only_new_objects()
 def trace_and_compile(
     module: torch.nn.Module,
     arg_inputs: Sequence[Any],
