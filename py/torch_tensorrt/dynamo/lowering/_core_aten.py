@@ -166,20 +166,28 @@ class _Rewriter:
 
     def sizes_of(self, node: Node, source: Node) -> list[Any]:
         """``node``'s output shape as view() arguments: ints, and size queries on ``source``'s dims."""
-        known = source.meta["val"].shape
-        sizes: list[Any] = []
-        for size in node.meta["val"].shape:
-            if not isinstance(size, torch.SymInt):
-                sizes.append(size)
-                continue
-            key = str(size.node.expr)
-            if key not in self.size_nodes or not self.size_nodes[key] < node:
-                dims = [d for d, s in enumerate(known) if isinstance(s, torch.SymInt) and str(s.node.expr) == key]
-                if not dims:
-                    raise _NeedsRetrace(f"{node.target} makes a dynamic size out of several input dims")
-                self.size_nodes[key] = self.call(node, aten.sym_size.int, (source, dims[0]))
-            sizes.append(self.size_nodes[key])
-        return sizes
+        return [self.size(node, source, size) if isinstance(size, torch.SymInt) else size for size in node.meta["val"].shape]
+
+    def size(self, node: Node, source: Node, size: torch.SymInt) -> Node:
+        """A node giving the dynamic ``size`` for ``node``: a size query on the dim of ``source`` that has it."""
+        key = str(size.node.expr)
+        if key not in self.size_nodes or not self.size_nodes[key] < node:
+            known = source.meta["val"].shape
+            dims = [d for d, s in enumerate(known) if isinstance(s, torch.SymInt) and str(s.node.expr) == key]
+            if not dims:
+                raise _NeedsRetrace(f"{node.target} makes a dynamic size out of several input dims")
+            self.size_nodes[key] = self.call(node, aten.sym_size.int, (source, dims[0]))
+        return self.size_nodes[key]
+
+    def arithmetic(self, node: Node, op: Callable[[Any, Any], Any], a: Node | int, b: Node | int) -> Node | int:
+        """``op(a, b)`` on sizes for ``node``; like the retrace, a result some node already holds is reused."""
+        value = op(*(v.meta["val"] if isinstance(v, Node) else v for v in (a, b)))
+        if not isinstance(value, torch.SymInt):
+            return value
+        key = str(value.node.expr)
+        if key not in self.size_nodes or not self.size_nodes[key] < node:
+            self.size_nodes[key] = self.call(node, op, (a, b))
+        return self.size_nodes[key]
 
     def viewable(self, source: Node, node: Node) -> bool:
         """Can ``source`` be viewed with ``node``'s output shape (the test reshape makes)?"""
@@ -455,10 +463,15 @@ def _diff(rewriter: _Rewriter, node: Node) -> Node:
     dim = named["dim"]
     parts = [p for p in (named["prepend"], named["self"], named["append"]) if p is not None]
     base = parts[0] if len(parts) == 1 else rewriter.call(node, aten.cat.default, (parts, dim))
-    length = base.meta["val"].shape[dim]
-    if not isinstance(length, int):
-        raise _NeedsRetrace("diff along a dynamic dimension")
-    before = rewriter.call(node, aten.slice.Tensor, (base, dim, 0, length - 1))
+    # The length of what is differenced, summed over its parts left to right as the retrace does:
+    # along a dynamic dim that records size queries and the arithmetic on them as nodes.
+    length: Node | int = 0
+    for i, part in enumerate(parts):
+        size = part.meta["val"].shape[dim]
+        term = rewriter.size(node, part, size) if isinstance(size, torch.SymInt) else size
+        length = term if i == 0 else rewriter.arithmetic(node, operator.add, length, term)
+    last = rewriter.arithmetic(node, operator.sub, length, 1)
+    before = rewriter.call(node, aten.slice.Tensor, (base, dim, 0, last))
     after = rewriter.call(node, aten.slice.Tensor, (base, dim, 1, length))
     # Booleans differ by exclusive or, as torch.diff defines it.
     op = aten.logical_xor.default if base.meta["val"].dtype == torch.bool else aten.sub.Tensor
