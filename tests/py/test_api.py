@@ -148,6 +148,25 @@ def test_compile_freezes_the_existing_heap_only_while_it_runs(monkeypatch: pytes
         gc.unfreeze()
 
 
+def test_segment_whose_build_fails_runs_in_pytorch(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    """Without pass_through_build_failures a failed segment stays in PyTorch, weights included."""
+    from torch_tensorrt.dynamo import _compiler
+
+    def fail(name: str, *args: object) -> None:
+        raise RuntimeError(f"no engine for {name}")
+
+    monkeypatch.setattr(_compiler, "convert_segment", fail)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
+    x = torch.randn(5, 3)
+    with caplog.at_level("WARNING", logger="torch_tensorrt"):
+        compiled = torch_tensorrt.compile(model, inputs=[x], min_block_size=1)
+    assert "stays in PyTorch: no engine for _run_on_acc_0" in caplog.text
+    assert compiled._compile_summary.num_engines == 0
+    torch.testing.assert_close(compiled(x), model(x), rtol=1e-6, atol=1e-6)
+    with pytest.raises(RuntimeError, match="no engine"):
+        torch_tensorrt.compile(model, inputs=[x], min_block_size=1, pass_through_build_failures=True)
+
+
 def test_deep_copy_keeps_summary_and_inputs(tmp_path) -> None:
     """A deep copy can still be saved without inputs= (the compile-time Inputs travel with it)."""
     import copy

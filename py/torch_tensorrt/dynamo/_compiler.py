@@ -116,7 +116,9 @@ def _segment_input_ranges(
 def inline_constant_inputs(parent: torch.fx.GraphModule, call: torch.fx.Node) -> None:
     """Weights reach a fused segment as inputs; make them attributes of the segment instead.
 
-    TensorRT then bakes them into the engine as constants rather than taking them as inputs.
+    TensorRT then bakes them into the engine as constants rather than taking them as inputs. The
+    segment's code is not regenerated here: conversion reads its graph, and the parent's final
+    recompile regenerates every segment that stays in PyTorch.
     """
     segment: torch.fx.GraphModule = getattr(parent, call.target)
     placeholders = [n for n in segment.graph.nodes if n.op == "placeholder"]
@@ -134,7 +136,6 @@ def inline_constant_inputs(parent: torch.fx.GraphModule, call: torch.fx.Node) ->
         else:
             new_args.append(arg)
     call.args = tuple(new_args)
-    segment.recompile()
 
 
 def _fetch_attr(module: torch.nn.Module, target: str) -> torch.Tensor:
