@@ -23,6 +23,7 @@ from torch._export.utils import _check_valid_to_preserve, _is_cia_op
 from torch.fx import Graph, GraphModule, Node
 
 from torch_tensorrt.dynamo.lowering._decompositions import decomposed_aten_ops
+from torch_tensorrt.dynamo.lowering._unlift import unlift
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -50,9 +51,7 @@ def lower_to_core_aten(program: torch.export.ExportedProgram) -> GraphModule | N
     """The program as an unlifted GraphModule in core ATen, or None if it needs the retrace."""
     if not all(_kept_by_retrace(n) or _has_rewrite(n) for n in program.graph.nodes):
         return None
-    # A copy: the program itself stays untouched for a retrace. Without guards: the engines check
-    # their input ranges themselves, and the guard call would only be removed again.
-    module = program.module(check_guards=False)
+    module = unlift(program)  # a copy: the program itself stays untouched for a retrace
     try:
         _Rewriter(module.graph).run()
     except _NeedsRetrace as reason:

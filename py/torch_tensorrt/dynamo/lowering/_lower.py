@@ -5,6 +5,7 @@ import torch
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.lowering._core_aten import lower_to_core_aten
 from torch_tensorrt.dynamo.lowering._decompositions import get_decompositions
+from torch_tensorrt.dynamo.lowering._unlift import unlift
 from torch_tensorrt.dynamo.lowering.passes import LOWERING_PASSES
 
 
@@ -29,4 +30,4 @@ def lower_exported_program(
 
 def decompose_by_retrace(program: torch.export.ExportedProgram) -> torch.fx.GraphModule:
     """torch.export's own route to core ATen: trace the whole program again with the decompositions."""
-    return program.run_decompositions(get_decompositions()).module(check_guards=False)
+    return unlift(program.run_decompositions(get_decompositions()))
