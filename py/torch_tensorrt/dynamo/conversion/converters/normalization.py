@@ -197,12 +197,18 @@ def _layer_norm(
     return cast_trt_tensor(ctx, layer.get_output(0), dtype, name)
 
 
-@dynamo_tensorrt_converter(aten.layer_norm.default, capability_validator=_layer_norm_ok)
-def aten_ops_layer_norm(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    # (input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True)
+def _affine_args(args: Any, kwargs: Any) -> tuple[Any, Any, float]:
+    """weight, bias and eps of layer_norm / group_norm, which both take them third to fifth."""
     weight = args[2] if len(args) > 2 else kwargs.get("weight")
     bias = args[3] if len(args) > 3 else kwargs.get("bias")
     eps = args[4] if len(args) > 4 else kwargs.get("eps", 1e-5)
+    return weight, bias, eps
+
+
+@dynamo_tensorrt_converter(aten.layer_norm.default, capability_validator=_layer_norm_ok)
+def aten_ops_layer_norm(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    # (input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True)
+    weight, bias, eps = _affine_args(args, kwargs)
     return _layer_norm(ctx, args[0], list(args[1]), weight, bias, eps, name)
 
 
@@ -288,9 +294,7 @@ def _batch(ctx: ConversionContext, x: TRTTensor, name: str) -> Any:
 @dynamo_tensorrt_converter(aten.group_norm.default, capability_validator=_group_norm_ok)
 def aten_ops_group_norm(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     # (input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True)
-    weight = args[2] if len(args) > 2 else kwargs.get("weight")
-    bias = args[3] if len(args) > 3 else kwargs.get("bias")
-    eps = args[4] if len(args) > 4 else kwargs.get("eps", 1e-5)
+    weight, bias, eps = _affine_args(args, kwargs)
     return _group_norm(ctx, args[0], int(args[1]), weight, bias, eps, name)
 
 
