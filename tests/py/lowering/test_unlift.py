@@ -54,7 +54,7 @@ def test_unlift_matches_module() -> None:
     assert dict(ours.named_buffers()).keys() == dict(theirs.named_buffers()).keys()
     assert ours.state_dict().keys() == theirs.state_dict().keys()  # the non-persistent buffer stays out
     assert _ops(ours) == _ops(theirs)
-    x, bias = torch.randn(3, 4), torch.randn(4)  # module() checks the exported shapes
+    x, bias = torch.randn(3, 4), torch.randn(4)  # module() checks the exported batch size
     with torch.no_grad():
         torch.testing.assert_close(ours(x, bias=bias), theirs(x, bias=bias), rtol=0, atol=0)
         torch.testing.assert_close(ours(x, bias=bias), model(x, bias=bias), rtol=1e-6, atol=1e-6)

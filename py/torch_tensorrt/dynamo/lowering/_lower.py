@@ -16,11 +16,6 @@ def lower_exported_program(
     module = lower_to_core_aten(program)
     if module is None:
         module = decompose_by_retrace(program)
-    # torch.export's own input-range check would pre-empt the engines' profile checks, whose
-    # errors name the input, its shape and the allowed range; the engines enforce the same ranges.
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if getattr(hook, "__name__", "") == "_check_input_constraints_pre_hook":
-            del module._forward_pre_hooks[key]
     for graph_pass in LOWERING_PASSES:
         module = graph_pass(module, settings)
     module.graph.lint()
