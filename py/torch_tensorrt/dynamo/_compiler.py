@@ -113,38 +113,6 @@ def _segment_input_ranges(
     return result
 
 
-def inline_constant_inputs(parent: torch.fx.GraphModule, call: torch.fx.Node) -> None:
-    """Weights reach a fused segment as inputs; make them attributes of the segment instead.
-
-    TensorRT then bakes them into the engine as constants rather than taking them as inputs. The
-    segment's code is not regenerated here: conversion reads its graph, and the parent's final
-    recompile regenerates every segment that stays in PyTorch.
-    """
-    segment: torch.fx.GraphModule = getattr(parent, call.target)
-    placeholders = [n for n in segment.graph.nodes if n.op == "placeholder"]
-    new_args = []
-    for arg, placeholder in zip(call.args, placeholders):
-        if isinstance(arg, torch.fx.Node) and arg.op == "get_attr":
-            value = _fetch_attr(parent, arg.target)
-            attr = f"_const_{placeholder.name}"
-            segment.register_buffer(attr, value.detach(), persistent=False)
-            with segment.graph.inserting_before(placeholder):
-                const = segment.graph.get_attr(attr)
-                const.meta = dict(arg.meta)
-            placeholder.replace_all_uses_with(const)
-            segment.graph.erase_node(placeholder)
-        else:
-            new_args.append(arg)
-    call.args = tuple(new_args)
-
-
-def _fetch_attr(module: torch.nn.Module, target: str) -> torch.Tensor:
-    value: Any = module
-    for part in target.split("."):
-        value = getattr(value, part)
-    return value
-
-
 def compile_module(
     module: torch.fx.GraphModule,
     specs: Sequence[Input],
@@ -164,7 +132,6 @@ def compile_module(
     if settings.dryrun:
         return gm
     for call in [n for n in gm.graph.nodes if n.op == "call_module" and n.target in result.trt_segments]:
-        inline_constant_inputs(gm, call)
         segment_module = getattr(gm, call.target)
         input_ranges = _segment_input_ranges(gm, call, ranges)
         with watch.stage("convert+build"):
@@ -183,21 +150,7 @@ def compile_module(
         info = engine_info_for_segment(converted, settings)
         setattr(gm, call.target, TorchTensorRTModule(info, name=call.target, output_is_tuple=output_is_tuple))
     summary.stage_seconds.pop("convert+build", None)
-    _drop_unused_attributes(gm)
-    gm.recompile()
-    return gm
-
-
-def _drop_unused_attributes(gm: torch.fx.GraphModule) -> None:
-    """Weights now baked into engines would otherwise stay in memory (and in saved files) twice."""
-    for node in list(gm.graph.nodes):
-        if node.op == "get_attr" and not node.users:
-            gm.graph.erase_node(node)
-            owner_path, _, attr = str(node.target).rpartition(".")
-            owner = gm.get_submodule(owner_path) if owner_path else gm
-            if hasattr(owner, attr) and not isinstance(getattr(owner, attr), torch.nn.Module):
-                delattr(owner, attr)
-    gm.delete_all_unused_submodules()
+    return gm  # its code is current: only submodules were swapped since partitioning generated it
 
 
 def _record_engine(summary: CompileSummary, converted: ConvertedSegment) -> None:

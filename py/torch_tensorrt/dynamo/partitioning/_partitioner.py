@@ -12,6 +12,7 @@ from torch.fx.passes.operator_support import OperatorSupportBase
 
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
+from torch_tensorrt.dynamo.partitioning._fuse import fuse_partitions
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -149,9 +150,7 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
             "require_full_compilation=True but these ops cannot run in TensorRT:\n"
             f"{listing}\nRemove require_full_compilation to run them in PyTorch."
         )
-    fused = partitioner.fuse_partitions(kept, prefix=TRT_SEGMENT_PREFIX)
-    result.module = fused
-    result.trt_segments = [n.target for n in fused.graph.nodes if n.op == "call_module" and str(n.target).startswith(TRT_SEGMENT_PREFIX)]
+    result.trt_segments = fuse_partitions(module, [part.nodes for part in kept], TRT_SEGMENT_PREFIX)
     return result
 
 
