@@ -205,3 +205,25 @@ def test_range_rejected_by_export_reports_export_reason() -> None:
         torch_tensorrt.compile(PinsTheBatch(), inputs=[spec], min_block_size=1)
     message = str(err.value)
     assert "torch.export rejected the dynamic input ranges" in message and "input0_dim0" in message
+
+
+def test_trace_records_source_locations_unless_told_not_to() -> None:
+    class Model(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.relu(x) + 1
+
+    specs = [torch_tensorrt.Input(shape=(2, 3))]
+    with_locations = torch_tensorrt.dynamo.trace(Model(), specs)
+    without = torch_tensorrt.dynamo.trace(Model(), specs, source_locations=False)
+    ops = lambda program: [n for n in program.graph.nodes if n.op == "call_function"]  # noqa: E731
+    assert all("test_api.py" in n.meta["stack_trace"] for n in ops(with_locations))
+    assert ops(without) and all("stack_trace" not in n.meta for n in ops(without))
+    assert not torch.fx.config.do_not_emit_stack_traces
+
+    class Broken(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError("model bug")
+
+    with pytest.raises(RuntimeError, match="model bug"):
+        torch_tensorrt.dynamo.trace(Broken(), specs, source_locations=False)
+    assert not torch.fx.config.do_not_emit_stack_traces, "restored after a failed trace too"

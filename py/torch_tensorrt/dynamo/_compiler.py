@@ -48,6 +48,18 @@ def _collect_only_new_objects() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextlib.contextmanager
+def _debug_logging(enabled: bool) -> Iterator[None]:
+    """``debug=True``: the ``torch_tensorrt`` logger reports at DEBUG level for this compile."""
+    previous = logger.level
+    if enabled:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 class _Stopwatch:
     def __init__(self, summary: CompileSummary) -> None:
         self.summary = summary
@@ -185,7 +197,8 @@ def compile(  # noqa: A001 - Torch-TensorRT's name
     elif kwargs:
         raise TypeError("pass either settings= or keyword settings, not both")
     specs = _specs_from_program(exported_program, arg_inputs if arg_inputs is not None else inputs)
-    return _compile_program(exported_program, specs, settings, CompileSummary())
+    with _debug_logging(settings.debug):
+        return _compile_program(exported_program, specs, settings, CompileSummary())
 
 
 def _compile_program(
@@ -258,6 +271,10 @@ def trace_and_compile(
 ) -> torch.fx.GraphModule:
     specs = as_inputs(arg_inputs)
     summary = CompileSummary()
-    with _Stopwatch(summary).stage("trace"):
-        program = trace(module, specs, kwarg_inputs)
-    return _compile_program(program, specs, settings, summary)
+    with _debug_logging(settings.debug):
+        with _Stopwatch(summary).stage("trace"):
+            # Node source locations reach the user only in require_full_compilation's error and in
+            # debug logging; recording them is about a tenth of the trace.
+            locations = settings.require_full_compilation or settings.debug
+            program = trace(module, specs, kwarg_inputs, source_locations=locations)
+        return _compile_program(program, specs, settings, summary)

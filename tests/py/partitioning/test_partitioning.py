@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import torch
 
@@ -90,3 +92,31 @@ def test_min_block_size_keeps_small_segments_in_pytorch() -> None:
 def test_dryrun_builds_nothing() -> None:
     gm = _compile(_Mixed(), torch.randn(4, 5), min_block_size=1, dryrun=True)
     assert gm._compile_summary.num_engines == 0
+
+
+def _bessel_node(gm: torch.fx.GraphModule) -> torch.fx.Node:
+    return next(n for n in gm.graph.nodes if n.target == torch.ops.aten.special_bessel_j0.default)
+
+
+def test_source_locations_are_recorded_only_when_something_prints_them() -> None:
+    x = torch.randn(4, 5)
+    quiet = _compile(_Mixed(), x, min_block_size=1, dryrun=True)
+    assert "stack_trace" not in _bessel_node(quiet).meta, "recording them costs a tenth of the trace"
+    verbose = _compile(_Mixed(), x, min_block_size=1, dryrun=True, debug=True)
+    assert "test_partitioning.py" in _bessel_node(verbose).meta["stack_trace"]
+    assert not torch.fx.config.do_not_emit_stack_traces, "torch's setting is restored"
+
+
+def test_debug_logs_each_fallback_op_with_its_location(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("torch_tensorrt")
+    level = logger.level
+    with caplog.at_level(logging.DEBUG, logger="torch_tensorrt"):
+        logger.setLevel(logging.INFO)
+        _compile(_Mixed(), torch.randn(4, 5), min_block_size=1, dryrun=True)
+        assert "stays in PyTorch" not in caplog.text, "INFO level: no per-op lines"
+        _compile(_Mixed(), torch.randn(4, 5), min_block_size=1, dryrun=True, debug=True)
+        assert logger.level == logging.INFO, "debug=True lasts for its compile only"
+    logger.setLevel(level)
+    lines = [r.getMessage() for r in caplog.records if "stays in PyTorch" in r.getMessage()]
+    assert len(lines) == 1 and "special_bessel_j0" in lines[0] and "no converter" in lines[0]
+    assert "test_partitioning.py" in lines[0], "the line names the model source location"

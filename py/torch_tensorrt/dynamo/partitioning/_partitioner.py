@@ -144,6 +144,8 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
             reason = support.unsupported.get(node, "not placed in a TensorRT segment")
             result.fallback_ops[op_name(node.target)] += 1
             result.unsupported.append(UnsupportedNode(node.name, op_name(node.target), reason, _source_location(node)))
+    for u in result.unsupported:
+        logger.debug("%s (node %s) stays in PyTorch: %s; at %s", u.op, u.name, u.reason, u.location)
     if settings.require_full_compilation and result.unsupported:
         listing = "\n".join(f"  {u.op} (node {u.name}): {u.reason}; at {u.location}" for u in result.unsupported)
         raise UnsupportedOperatorError(
