@@ -14,7 +14,7 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
-from torch_tensorrt.dynamo.conversion.converter_utils import dtype_of, output_dtype, set_layer_name
+from torch_tensorrt.dynamo.conversion.converter_utils import arg, dtype_of, output_dtype, set_layer_name
 from torch_tensorrt.dynamo.conversion.converters.elementwise import (
     FLOAT_DTYPES,
     as_tensor,
@@ -75,8 +75,8 @@ def aten_ops_relu6(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, 
 
 @dynamo_tensorrt_converter(aten.hardtanh.default, capability_validator=_numeric)
 def aten_ops_hardtanh(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    lo = kwargs.get("min_val", args[1] if len(args) > 1 else -1.0)
-    hi = kwargs.get("max_val", args[2] if len(args) > 2 else 1.0)
+    lo = arg(args, kwargs, 1, "min_val", -1.0)
+    hi = arg(args, kwargs, 2, "max_val", 1.0)
     return _clip(ctx, as_tensor(ctx, args[0], name), lo, hi, name)
 
 
@@ -124,7 +124,7 @@ def aten_ops_hardswish(ctx: ConversionContext, target: Any, args: Any, kwargs: A
 
 @dynamo_tensorrt_converter(aten.leaky_relu.default, capability_validator=_float_input)
 def aten_ops_leaky_relu(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
+    slope = arg(args, kwargs, 1, "negative_slope", 0.01)
     return add_activation(ctx, as_tensor(ctx, args[0], name), ACT.LEAKY_RELU, name, alpha=slope)
 
 

@@ -18,6 +18,7 @@ from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
+    arg,
     broadcast_ranks,
     cast_trt_tensor,
     create_constant,
@@ -122,9 +123,9 @@ def _attention_ok(q: Any, k: Any, mask: Any, dropout_p: float, scale: Any, gqa: 
 
 
 def _sdpa_args(args: Any, kwargs: Any) -> tuple[Any, float, bool, Any, bool]:
-    mask = args[3] if len(args) > 3 else kwargs.get("attn_mask")
-    dropout_p = args[4] if len(args) > 4 else kwargs.get("dropout_p", 0.0)
-    is_causal = args[5] if len(args) > 5 else kwargs.get("is_causal", False)
+    mask = arg(args, kwargs, 3, "attn_mask")
+    dropout_p = arg(args, kwargs, 4, "dropout_p", 0.0)
+    is_causal = arg(args, kwargs, 5, "is_causal", False)
     return mask, dropout_p, bool(is_causal), kwargs.get("scale"), bool(kwargs.get("enable_gqa", False))
 
 
@@ -152,10 +153,10 @@ _FUSED = {
 def _fused_args(target: Any, args: Any, kwargs: Any) -> tuple[Any, float, bool, Any]:
     bias_i, drop_i, causal_i = _FUSED[target]
 
-    def arg(i: int | None, default: Any) -> Any:
+    def positional(i: int | None, default: Any) -> Any:
         return args[i] if i is not None and len(args) > i else default
 
-    return arg(bias_i, None), arg(drop_i, 0.0), bool(arg(causal_i, False)), kwargs.get("scale")
+    return positional(bias_i, None), positional(drop_i, 0.0), bool(positional(causal_i, False)), kwargs.get("scale")
 
 
 def _fused_ok(node: torch.fx.Node, settings: object) -> bool:

@@ -17,6 +17,7 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
+    arg,
     cast_trt_tensor,
     create_constant,
     is_trt_tensor,
@@ -112,7 +113,7 @@ def _arange_args(node: torch.fx.Node) -> tuple[Any, Any, Any]:
     args = node.args
     if node.target == aten.arange.default:
         return 0, args[0], 1
-    step = args[2] if len(args) > 2 else node.kwargs.get("step", 1)
+    step = arg(args, node.kwargs, 2, "step", 1)
     return args[0], args[1], step
 
 
@@ -156,7 +157,7 @@ def aten_ops_arange(ctx: ConversionContext, target: Any, args: Any, kwargs: Any,
         start, end, step = 0, args[0], 1
     else:
         start, end = args[0], args[1]
-        step = args[2] if len(args) > 2 else kwargs.get("step", 1)
+        step = arg(args, kwargs, 2, "step", 1)
     dtype = _traced_dtype(ctx)
     if not is_trt_tensor(start) and not is_trt_tensor(end):
         # Known bounds: exactly eager's values, computed by torch in the traced dtype.

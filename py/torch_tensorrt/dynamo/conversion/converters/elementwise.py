@@ -19,6 +19,7 @@ from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContex
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     add_unary,
+    arg,
     dtype_of,
     get_trt_tensor,
     is_trt_tensor,
@@ -216,7 +217,7 @@ def modulo(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype
 
 
 def _alpha(kwargs: Any, args: Any) -> Any:
-    return kwargs.get("alpha", args[2] if len(args) > 2 else 1)
+    return arg(args, kwargs, 2, "alpha", 1)
 
 
 def _scaled(ctx: ConversionContext, value: Any, alpha: Any, name: str, dtype: torch.dtype) -> Any:
@@ -416,8 +417,8 @@ def clamp(ctx: ConversionContext, x: Any, lo: Any, hi: Any, name: str, dtype: to
 
 
 def _clamp_bounds(args: Any, kwargs: Any) -> tuple[Any, Any]:
-    lo = kwargs.get("min", args[1] if len(args) > 1 else None)
-    hi = kwargs.get("max", args[2] if len(args) > 2 else None)
+    lo = arg(args, kwargs, 1, "min")
+    hi = arg(args, kwargs, 2, "max")
     return lo, hi
 
 

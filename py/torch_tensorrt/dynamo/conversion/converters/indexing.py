@@ -17,6 +17,7 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
+    arg,
     broadcast_ranks,
     cast_trt_tensor,
     create_constant,
@@ -238,7 +239,7 @@ def _topk_dim_ok(shape: Sequence[Any] | None, dim: int, k: Any) -> bool:
 
 def _topk_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     args = node.args
-    dim = args[2] if len(args) > 2 else node.kwargs.get("dim", -1)
+    dim = arg(args, node.kwargs, 2, "dim", -1)
     return _topk_dim_ok(meta_shape(args[0]), dim, args[1])
 
 
@@ -264,8 +265,8 @@ def topk(ctx: ConversionContext, x: Any, k: Dim, dim: int, largest: bool, name: 
 def aten_ops_topk(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     # sorted=False leaves the order to the implementation; sorted output is one valid answer.
     x = get_trt_tensor(ctx, args[0], name)
-    dim = get_positive_dim(args[2] if len(args) > 2 else kwargs.get("dim", -1), len(x.shape))
-    largest = args[3] if len(args) > 3 else kwargs.get("largest", True)
+    dim = get_positive_dim(arg(args, kwargs, 2, "dim", -1), len(x.shape))
+    largest = arg(args, kwargs, 3, "largest", True)
     return topk(ctx, x, args[1], dim, largest, name)
 
 
@@ -273,9 +274,7 @@ def _sort_args(node: torch.fx.Node) -> tuple[int, bool, bool]:
     args, kwargs = node.args, node.kwargs
     if node.target == aten.sort.stable:
         return kwargs.get("dim", -1), kwargs.get("descending", False), bool(kwargs.get("stable", False))
-    return (args[1] if len(args) > 1 else kwargs.get("dim", -1)), (
-        args[2] if len(args) > 2 else kwargs.get("descending", False)
-    ), False
+    return arg(args, kwargs, 1, "dim", -1), arg(args, kwargs, 2, "descending", False), False
 
 
 def _sort_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:

@@ -12,6 +12,7 @@ from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
+    arg,
     broadcast_ranks,
     create_constant,
     dtype_of,
@@ -78,7 +79,7 @@ def _floats_only(node: torch.fx.Node, settings: object) -> bool:
 
 @dynamo_tensorrt_converter(aten.linear.default, capability_validator=_floats_only)
 def aten_ops_linear(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    bias = args[2] if len(args) > 2 else kwargs.get("bias")
+    bias = arg(args, kwargs, 2, "bias")
     return add_term(ctx, matmul(ctx, args[0], args[1], name, transpose_b=True), bias, 1, name)
 
 

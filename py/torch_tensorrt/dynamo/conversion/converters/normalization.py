@@ -19,6 +19,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
     add_unary,
+    arg,
     axes_mask,
     cast_trt_tensor,
     create_constant,
@@ -199,9 +200,9 @@ def _layer_norm(
 
 def _affine_args(args: Any, kwargs: Any) -> tuple[Any, Any, float]:
     """weight, bias and eps of layer_norm / group_norm, which both take them third to fifth."""
-    weight = args[2] if len(args) > 2 else kwargs.get("weight")
-    bias = args[3] if len(args) > 3 else kwargs.get("bias")
-    eps = args[4] if len(args) > 4 else kwargs.get("eps", 1e-5)
+    weight = arg(args, kwargs, 2, "weight")
+    bias = arg(args, kwargs, 3, "bias")
+    eps = arg(args, kwargs, 4, "eps", 1e-5)
     return weight, bias, eps
 
 
@@ -234,8 +235,8 @@ def _rms_norm_ok(node: torch.fx.Node, settings: object) -> bool:
 def aten_ops_rms_norm(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     """x / sqrt(mean(x^2) + eps) * weight; eps=None is fp32's epsilon (torch's opmath type)."""
     x, shape = args[0], list(args[1])
-    weight = args[2] if len(args) > 2 else kwargs.get("weight")
-    eps = args[3] if len(args) > 3 else kwargs.get("eps")
+    weight = arg(args, kwargs, 2, "weight")
+    eps = arg(args, kwargs, 3, "eps")
     eps = torch.finfo(torch.float32).eps if eps is None else float(eps)
     rank = len(x.shape)
     dtype = dtype_of(x)

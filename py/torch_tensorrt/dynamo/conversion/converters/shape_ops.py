@@ -18,6 +18,7 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
+    arg,
     cast_trt_tensor,
     create_constant,
     dim_size,
@@ -372,7 +373,7 @@ def _is_legacy_empty(t: Any) -> bool:
 def aten_ops_cat(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     dtype = output_dtype(ctx)
     tensors = [get_trt_tensor(ctx, t, f"{name}_in{i}", dtype) for i, t in enumerate(args[0])]
-    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    dim = arg(args, kwargs, 1, "dim", 0)
     kept = [t for t in tensors if not _is_legacy_empty(t)] or tensors[:1]
     axis = get_positive_dim(dim, len(kept[0].shape))
     # Inputs that are statically empty along the axis contribute nothing.
@@ -384,7 +385,7 @@ def aten_ops_cat(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, na
 def aten_ops_stack(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     dtype = output_dtype(ctx)
     tensors = [get_trt_tensor(ctx, t, f"{name}_in{i}", dtype) for i, t in enumerate(args[0])]
-    dim = get_positive_dim(args[1] if len(args) > 1 else kwargs.get("dim", 0), len(tensors[0].shape) + 1)
+    dim = get_positive_dim(arg(args, kwargs, 1, "dim", 0), len(tensors[0].shape) + 1)
     return concat(ctx, [unsqueeze(ctx, t, dim, f"{name}_{i}") for i, t in enumerate(tensors)], dim, name)
 
 
@@ -427,11 +428,11 @@ _PAD_MODES = {
 def _pad_args(node: torch.fx.Node) -> tuple[Any, list[int], str, Any]:
     target, args = node.target, node.args
     if target == aten.pad.default:
-        mode = args[2] if len(args) > 2 else node.kwargs.get("mode", "constant")
-        value = args[3] if len(args) > 3 else node.kwargs.get("value", None)
+        mode = arg(args, node.kwargs, 2, "mode", "constant")
+        value = arg(args, node.kwargs, 3, "value")
         return args[0], list(args[1]), mode, value
     if target == aten.constant_pad_nd.default:
-        return args[0], list(args[1]), "constant", args[2] if len(args) > 2 else node.kwargs.get("value", 0)
+        return args[0], list(args[1]), "constant", arg(args, node.kwargs, 2, "value", 0)
     mode = "reflect" if "reflection" in str(target) else "replicate"
     return args[0], list(args[1]), mode, None
 
@@ -504,14 +505,14 @@ def _split_pieces(ctx: ConversionContext, x: Any, sizes: Sequence[Dim], dim: int
 @dynamo_tensorrt_converter(aten.split_with_sizes.default)
 def aten_ops_split_with_sizes(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x = get_trt_tensor(ctx, args[0], name)
-    dim = get_positive_dim(args[2] if len(args) > 2 else kwargs.get("dim", 0), len(x.shape))
+    dim = get_positive_dim(arg(args, kwargs, 2, "dim", 0), len(x.shape))
     return _split_pieces(ctx, x, list(args[1]), dim, name)
 
 
 @dynamo_tensorrt_converter(aten.split.Tensor)
 def aten_ops_split(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x = get_trt_tensor(ctx, args[0], name)
-    dim = get_positive_dim(args[2] if len(args) > 2 else kwargs.get("dim", 0), len(x.shape))
+    dim = get_positive_dim(arg(args, kwargs, 2, "dim", 0), len(x.shape))
     step = args[1]
     # The traced output tells how many pieces there are; the last one takes what is left.
     count = len(ctx.output_meta())
@@ -523,14 +524,14 @@ def aten_ops_split(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, 
 
 def _unbind_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     shape = meta_shape(node.args[0])
-    dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+    dim = arg(node.args, node.kwargs, 1, "dim", 0)
     return shape is not None and is_static_int(shape[get_positive_dim(dim, len(shape))])
 
 
 @dynamo_tensorrt_converter(aten.unbind.int, capability_validator=_unbind_ok)
 def aten_ops_unbind(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x = get_trt_tensor(ctx, args[0], name)
-    dim = get_positive_dim(args[1] if len(args) > 1 else kwargs.get("dim", 0), len(x.shape))
+    dim = get_positive_dim(arg(args, kwargs, 1, "dim", 0), len(x.shape))
     pieces = _split_pieces(ctx, x, [1] * x.shape[dim], dim, name)
     return tuple(squeeze(ctx, p, [dim], f"{name}_{i}") for i, p in enumerate(pieces))
 

@@ -16,6 +16,7 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
+    arg,
     get_positive_dim,
     get_trt_tensor,
     is_trt_tensor,
@@ -33,10 +34,6 @@ from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
 
 aten = torch.ops.aten
 EW = trt.ElementWiseOperation
-
-
-def _arg(args: Any, kwargs: Any, index: int, key: str, default: Any) -> Any:
-    return args[index] if len(args) > index else kwargs.get(key, default)
 
 
 def _wrap_index(ctx: ConversionContext, value: Dim, size: Dim, name: str) -> Dim:
@@ -78,7 +75,7 @@ def slice_bounds(
 
 
 def _slice_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
-    step = _arg(node.args, node.kwargs, 4, "step", 1)
+    step = arg(node.args, node.kwargs, 4, "step", 1)
     return is_static_int(step) and step > 0
 
 
@@ -86,11 +83,11 @@ def _slice_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
 def aten_ops_slice(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x = get_trt_tensor(ctx, args[0], name)
     rank = len(x.shape)
-    dim = get_positive_dim(_arg(args, kwargs, 1, "dim", 0), rank)
-    step = _arg(args, kwargs, 4, "step", 1)
+    dim = get_positive_dim(arg(args, kwargs, 1, "dim", 0), rank)
+    step = arg(args, kwargs, 4, "step", 1)
     dims = dims_of(ctx, x, name)
     start, count = slice_bounds(
-        ctx, _arg(args, kwargs, 2, "start", None), _arg(args, kwargs, 3, "end", None), step, dims[dim], name
+        ctx, arg(args, kwargs, 2, "start"), arg(args, kwargs, 3, "end"), step, dims[dim], name
     )
     if is_static_int(start) and start == 0 and step == 1 and (count is dims[dim] or (is_static_int(count) and count == x.shape[dim])):
         return x

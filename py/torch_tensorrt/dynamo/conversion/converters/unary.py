@@ -18,7 +18,7 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
-from torch_tensorrt.dynamo.conversion.converter_utils import dtype_of, output_dtype
+from torch_tensorrt.dynamo.conversion.converter_utils import arg, dtype_of, output_dtype
 from torch_tensorrt.dynamo.conversion.converters.elementwise import (
     FLOAT_DTYPES,
     as_tensor,
@@ -198,7 +198,7 @@ for _target, _op in (
 
 @dynamo_tensorrt_converter(aten.round.decimals, capability_validator=_float_input)
 def aten_ops_round_decimals(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    decimals = int(kwargs.get("decimals", args[1] if len(args) > 1 else 0))
+    decimals = int(arg(args, kwargs, 1, "decimals", 0))
     scale = 10.0 ** abs(decimals)
     # torch: round(x * 10^d) / 10^d, or round(x / 10^-d) * 10^-d for negative d, in float32.
     first, second = (EW.PROD, EW.DIV) if decimals >= 0 else (EW.DIV, EW.PROD)
