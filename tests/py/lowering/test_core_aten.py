@@ -270,3 +270,59 @@ def test_gpt2_with_dynamic_batch_and_sequence_lowers_without_retrace() -> None:
             ids = torch.randint(0, 64, (batch, seq))
             torch.testing.assert_close(direct(ids), retraced(ids), rtol=0, atol=0)
             torch.testing.assert_close(direct(ids), model(ids), rtol=1e-5, atol=1e-5)
+
+
+def _conv_relu() -> tuple[torch.nn.Module, torch.export.ExportedProgram]:
+    module = _Lambda(lambda m, x: F.relu(m.conv(x)), conv=torch.nn.Conv2d(3, 4, 3)).eval()
+    return module, _program(module, [(1, 3, 8, 8)], dynamic_batch=False)
+
+
+def test_a_failing_rewrite_is_reported_and_the_program_retraced(monkeypatch, caplog) -> None:
+    from torch_tensorrt.dynamo.lowering import _core_aten
+
+    def broken(rewriter: object, node: torch.fx.Node) -> torch.fx.Node:
+        raise IndexError("rewrite bug")
+
+    monkeypatch.setitem(_core_aten.REWRITES, torch.ops.aten.conv2d.default, broken)
+    module, program = _conv_relu()
+    assert lower_to_core_aten(program) is None
+    assert "lowering rewrites failed (IndexError: rewrite bug)" in caplog.text
+    lowered = lower_exported_program(program, CompilationSettings())
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(lowered(x), module(x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_failing_lowering_pass_is_not_mistaken_for_a_rewrite_bug(monkeypatch) -> None:
+    from torch_tensorrt.dynamo.lowering import _lower
+
+    def broken_pass(graph: torch.fx.Graph, settings: object) -> None:
+        raise RuntimeError("pass bug")
+
+    monkeypatch.setattr(_lower, "LOWERING_PASSES", [broken_pass])
+    _, program = _conv_relu()
+    with pytest.raises(RuntimeError, match="pass bug"):
+        lower_exported_program(program, CompilationSettings())
+
+
+@pytest.mark.parametrize("retrace", [False, True], ids=["rewritten", "retraced"])
+def test_lowered_code_is_generated_after_the_passes(retrace: bool) -> None:
+    # aten.alias is removed by a lowering pass: code generated before the passes would still call it.
+    module = _Lambda(lambda m, x: torch.ops.aten.alias(F.relu(m.conv(x))) + 1, conv=torch.nn.Conv2d(3, 4, 3)).eval()
+    program = _program(module, [(1, 3, 8, 8)], dynamic_batch=False)
+    assert any(n.target is torch.ops.aten.alias.default for n in program.graph.nodes)
+    if retrace:
+        lowered = decompose_by_retrace(program, _lower_passes)
+    else:
+        lowered = lower_exported_program(program, CompilationSettings())
+    assert "alias" not in lowered.code
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(lowered(x), module(x), rtol=1e-5, atol=1e-5)
+
+
+def _lower_passes(graph: torch.fx.Graph) -> None:
+    from torch_tensorrt.dynamo.lowering import LOWERING_PASSES
+
+    for graph_pass in LOWERING_PASSES:
+        graph_pass(graph, CompilationSettings())

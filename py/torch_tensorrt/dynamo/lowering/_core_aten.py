@@ -34,6 +34,10 @@ class _NeedsRetrace(Exception):
     """This graph holds something the in-place rewrites do not cover."""
 
 
+class _RewriteFailed(Exception):
+    """A rewrite raised: a bug in it, reported, and the program is retraced instead."""
+
+
 Rewrite = Callable[["_Rewriter", Node], Node]
 REWRITES: dict[Any, Rewrite] = {}
 
@@ -47,21 +51,34 @@ def _rewrites(*ops: Any) -> Callable[[Rewrite], Rewrite]:
     return register
 
 
-def lower_to_core_aten(program: torch.export.ExportedProgram) -> GraphModule | None:
-    """The program as an unlifted GraphModule in core ATen, or None if it needs the retrace."""
+def lower_to_core_aten(
+    program: torch.export.ExportedProgram, edit: Callable[[Graph], None] | None = None
+) -> GraphModule | None:
+    """The program as an unlifted GraphModule in core ATen, or None if it needs the retrace.
+
+    ``edit`` runs on the rewritten graph before the module's code is generated.
+    """
     if not all(_kept_by_retrace(n) or _has_rewrite(n) for n in program.graph.nodes):
         return None
-    module = unlift(program)  # a copy: the program itself stays untouched for a retrace
+
+    def rewrite(graph: Graph) -> None:
+        try:
+            _Rewriter(graph).run()
+        except _NeedsRetrace:
+            raise
+        except Exception as exc:
+            raise _RewriteFailed(f"{type(exc).__name__}: {exc}") from exc
+        graph.eliminate_dead_code()  # the retrace records only what the outputs need
+        if edit is not None:
+            edit(graph)
+
     try:
-        _Rewriter(module.graph).run()
+        return unlift(program, rewrite)  # a copy: the program itself stays untouched for a retrace
     except _NeedsRetrace as reason:
         logger.debug("lowering retraces the program: %s", reason)
-        return None
-    except Exception as exc:  # a rewrite bug must not cost the user the compile: retrace instead
-        logger.warning("lowering rewrites failed (%s: %s); retracing the program instead", type(exc).__name__, exc)
-        return None
-    module.graph.eliminate_dead_code()  # the retrace records only what the outputs need
-    return module
+    except _RewriteFailed as failure:  # a rewrite bug must not cost the user the compile: retrace instead
+        logger.warning("lowering rewrites failed (%s); retracing the program instead", failure)
+    return None
 
 
 _SIZE_QUERIES = (aten.sym_size.int, aten.sym_stride.int, aten.sym_numel.default, aten.sym_storage_offset.default)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+from torch.fx import Graph
 
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.lowering._core_aten import lower_to_core_aten
@@ -12,17 +15,24 @@ from torch_tensorrt.dynamo.lowering.passes import LOWERING_PASSES
 def lower_exported_program(
     program: torch.export.ExportedProgram, settings: CompilationSettings
 ) -> torch.fx.GraphModule:
-    """Reach core ATen, unlift parameters into attributes and run the lowering passes in order."""
-    module = lower_to_core_aten(program)
+    """Reach core ATen, unlift parameters into attributes and run the lowering passes in order.
+
+    The module's code is generated once, after every pass.
+    """
+
+    def run_passes(graph: Graph) -> None:
+        for graph_pass in LOWERING_PASSES:
+            graph_pass(graph, settings)
+
+    module = lower_to_core_aten(program, run_passes)
     if module is None:
-        module = decompose_by_retrace(program)
-    for graph_pass in LOWERING_PASSES:
-        module = graph_pass(module, settings)
-    module.graph.lint()
-    module.recompile()
+        module = decompose_by_retrace(program, run_passes)
+    module.graph.lint()  # with its module: get_attr targets are checked too
     return module
 
 
-def decompose_by_retrace(program: torch.export.ExportedProgram) -> torch.fx.GraphModule:
+def decompose_by_retrace(
+    program: torch.export.ExportedProgram, edit: Callable[[Graph], None] | None = None
+) -> torch.fx.GraphModule:
     """torch.export's own route to core ATen: trace the whole program again with the decompositions."""
-    return unlift(program.run_decompositions(get_decompositions()))
+    return unlift(program.run_decompositions(get_decompositions()), edit)

@@ -9,7 +9,9 @@ import torch
 from torch_tensorrt.dynamo.lowering.passes.remove_assertions import remove_assertions
 from torch_tensorrt.dynamo.lowering.passes.remove_noop_ops import remove_noop_ops
 
-LoweringPass = Callable[[torch.fx.GraphModule, object], torch.fx.GraphModule]
+# A pass edits the graph in place. Passes run before the module's code is generated (once, after
+# all of them), so they see a Graph, not a GraphModule.
+LoweringPass = Callable[[torch.fx.Graph, object], None]
 
 LOWERING_PASSES: list[LoweringPass] = [remove_assertions, remove_noop_ops]
 

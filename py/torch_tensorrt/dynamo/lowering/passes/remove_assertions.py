@@ -14,9 +14,8 @@ ASSERTION_OPS = {
 }
 
 
-def remove_assertions(module: torch.fx.GraphModule, settings: object = None) -> torch.fx.GraphModule:
-    for node in list(module.graph.nodes):
+def remove_assertions(graph: torch.fx.Graph, settings: object = None) -> None:
+    for node in list(graph.nodes):
         if node.op == "call_function" and node.target in ASSERTION_OPS and not node.users:
-            module.graph.erase_node(node)
-    module.graph.eliminate_dead_code()
-    return module
+            graph.erase_node(node)
+    graph.eliminate_dead_code()

@@ -8,9 +8,8 @@ aten = torch.ops.aten
 NOOP_OPS = {aten.alias.default, aten.detach.default, aten.lift_fresh_copy.default}
 
 
-def remove_noop_ops(module: torch.fx.GraphModule, settings: object = None) -> torch.fx.GraphModule:
-    for node in list(module.graph.nodes):
+def remove_noop_ops(graph: torch.fx.Graph, settings: object = None) -> None:
+    for node in list(graph.nodes):
         if node.op == "call_function" and node.target in NOOP_OPS:
             node.replace_all_uses_with(node.args[0])
-            module.graph.erase_node(node)
-    return module
+            graph.erase_node(node)
