@@ -22,7 +22,7 @@ import torch
 from torch._export.utils import _check_valid_to_preserve, _is_cia_op
 from torch.fx import Graph, GraphModule, Node
 
-from torch_tensorrt.dynamo.lowering._decompositions import decomposed_aten_ops
+from torch_tensorrt.dynamo.lowering._decompositions import decomposes_aten_op
 from torch_tensorrt.dynamo.lowering._unlift import unlift
 
 logger = logging.getLogger("torch_tensorrt")
@@ -98,7 +98,7 @@ def _kept_by_retrace(node: Node) -> bool:
             # Another namespace's composite op is decomposed unless the user's table keeps it;
             # telling which needs torch's full table, so such graphs take the retrace.
             return not _is_cia_op(target)
-        if target in decomposed_aten_ops():
+        if decomposes_aten_op(target):
             return False
         # Composite-implicit ops are kept only when export may preserve them (functional, not
         # aliasing) and our table does not ask for their decomposition.
