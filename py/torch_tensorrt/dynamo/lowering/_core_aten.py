@@ -22,6 +22,7 @@ import torch
 from torch._export.utils import _check_valid_to_preserve, _is_cia_op
 from torch.fx import Graph, GraphModule, Node
 
+from torch_tensorrt.dynamo.conversion.converter_utils import arg
 from torch_tensorrt.dynamo.lowering._decompositions import decomposes_aten_op
 from torch_tensorrt.dynamo.lowering._unlift import unlift
 
@@ -278,22 +279,16 @@ def _shape_key(value: torch.Tensor) -> tuple[str, ...]:
     return tuple(str(d.node.expr) if isinstance(d, torch.SymInt) else str(d) for d in value.shape)
 
 
-def _arg(node: Node, index: int, name: str, default: Any) -> Any:
-    if len(node.args) > index:
-        return node.args[index]
-    return node.kwargs.get(name, default)
-
-
 def _named_args(node: Node) -> dict[str, Any]:
     """Every schema argument of ``node`` by name, defaults filled in."""
     named = {}
-    for i, arg in enumerate(node.target._schema.arguments):
+    for i, schema_arg in enumerate(node.target._schema.arguments):
         if i < len(node.args):
-            named[arg.name] = node.args[i]
-        elif arg.name in node.kwargs:
-            named[arg.name] = node.kwargs[arg.name]
+            named[schema_arg.name] = node.args[i]
+        elif schema_arg.name in node.kwargs:
+            named[schema_arg.name] = node.kwargs[schema_arg.name]
         else:
-            named[arg.name] = arg.default_value if arg.has_default_value() else None
+            named[schema_arg.name] = schema_arg.default_value if schema_arg.has_default_value() else None
     return named
 
 
@@ -312,20 +307,20 @@ def _conv(rewriter: _Rewriter, node: Node) -> Node:
     args = (
         x,
         weight,
-        _arg(node, 2, "bias", None),
-        _as_list(_arg(node, 3, "stride", 1), spatial),
-        _as_list(_arg(node, 4, "padding", 0), spatial),
-        _as_list(_arg(node, 5, "dilation", 1), spatial),
+        arg(node.args, node.kwargs, 2, "bias"),
+        _as_list(arg(node.args, node.kwargs, 3, "stride", 1), spatial),
+        _as_list(arg(node.args, node.kwargs, 4, "padding", 0), spatial),
+        _as_list(arg(node.args, node.kwargs, 5, "dilation", 1), spatial),
         False,
         [0] * spatial,
-        _arg(node, 6, "groups", 1),
+        arg(node.args, node.kwargs, 6, "groups", 1),
     )
     return rewriter.same(node, aten.convolution.default, args)
 
 
 @_rewrites(aten.batch_norm.default)
 def _batch_norm(rewriter: _Rewriter, node: Node) -> Node:
-    x, weight, bias, mean, var, training, momentum, eps = (_arg(node, i, n, None) for i, n in enumerate(_BN_ARGS))
+    x, weight, bias, mean, var, training, momentum, eps = (arg(node.args, node.kwargs, i, n) for i, n in enumerate(_BN_ARGS))
     if training or mean is None or var is None:
         raise _NeedsRetrace("batch_norm in training mode or without running statistics")
     value = None
@@ -359,7 +354,7 @@ def _max_pool(rewriter: _Rewriter, node: Node) -> Node:
 
 @_rewrites(aten.dropout.default, aten.dropout_.default)
 def _dropout(rewriter: _Rewriter, node: Node) -> Node:
-    if _arg(node, 2, "train", None) is not False:
+    if arg(node.args, node.kwargs, 2, "train") is not False:
         raise _NeedsRetrace("dropout in training mode")
     return node.args[0]  # inference dropout returns its input itself
 
@@ -386,7 +381,7 @@ def _transpose(rewriter: _Rewriter, node: Node) -> Node:
 @_rewrites(aten.contiguous.default)
 def _contiguous(rewriter: _Rewriter, node: Node) -> Node:
     x = node.args[0]
-    if _arg(node, 1, "memory_format", torch.contiguous_format) is not torch.contiguous_format:
+    if arg(node.args, node.kwargs, 1, "memory_format", torch.contiguous_format) is not torch.contiguous_format:
         raise _NeedsRetrace("contiguous to a non-default memory format")
     if x.meta["val"].is_contiguous():
         return x  # contiguous() returns the tensor itself
@@ -459,7 +454,7 @@ def _bitwise(rewriter: _Rewriter, node: Node) -> Node:
 @_rewrites(aten.split.Tensor, aten.chunk.default)
 def _split(rewriter: _Rewriter, node: Node) -> Node:
     x, count = node.args[0], node.args[1]
-    dim = _arg(node, 2, "dim", 0)
+    dim = arg(node.args, node.kwargs, 2, "dim", 0)
     length = x.meta["val"].shape[dim]
     if not isinstance(length, int) or not isinstance(count, int) or count <= 0:
         raise _NeedsRetrace(f"{node.target} of a dynamic dimension")

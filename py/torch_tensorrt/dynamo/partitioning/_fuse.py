@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Collection, Sequence
-from typing import Any
 
 import torch
 from torch.fx import Graph, GraphModule, Node
@@ -57,7 +56,7 @@ def _fuse_one(module: GraphModule, inside: set[Node], name: str) -> GraphModule:
     for value in reads:
         if value.op == "get_attr":
             attribute = f"_const_{value.name}"
-            segment.register_buffer(attribute, _fetch_attr(module, str(value.target)).detach(), persistent=False)
+            segment.register_buffer(attribute, operator.attrgetter(str(value.target))(module).detach(), persistent=False)
             copies[value] = body.get_attr(attribute)
         copies[value].meta = dict(value.meta)
     for node in members:
@@ -102,13 +101,6 @@ def _drop_unused_attributes(module: GraphModule) -> None:
         if hasattr(owner, attr) and not isinstance(getattr(owner, attr), torch.nn.Module):
             delattr(owner, attr)
     module.delete_all_unused_submodules()
-
-
-def _fetch_attr(module: torch.nn.Module, target: str) -> torch.Tensor:
-    value: Any = module
-    for part in target.split("."):
-        value = getattr(value, part)
-    return value
 
 
 def _span(graph: Graph, inside: set[Node]) -> tuple[list[Node], list[Node], dict[Node, int]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import operator
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -193,8 +194,5 @@ def engine_calls(module: torch.nn.Module) -> list[tuple[torch.Tensor, list[str]]
                 source = node.args[1]
                 if not (isinstance(source, torch.fx.Node) and source.op == "get_attr"):
                     raise ValueError(f"execute_engine call {node.name} does not take its engine from a module attribute")
-                tensor = sub
-                for part in str(source.target).split("."):
-                    tensor = getattr(tensor, part)
-                calls.append((tensor, list(node.args[2])))
+                calls.append((operator.attrgetter(str(source.target))(sub), list(node.args[2])))
     return calls
