@@ -5,6 +5,11 @@
 #   2. the define matrix             //tests/bazel:define_matrix_test with --config=X for X in
 #                                    default, rtx_x86_64, rtx_win, jetpack (rtx_win on Linux: only the
 #                                    define/SDK selection is checked)
+#   3. SDK discovery, jetpack        a stand-in JetPack SDK (stub headers, empty libnvinfer.so) laid out
+#                                    in the multiarch folders under $TENSORRT_SYSROOT
+#                                    (tests/py/packaging/_sdk_standin.py): local_tensorrt must find it,
+#                                    read its version, and --config=jetpack must select it and link it
+#                                    (//tests/bazel:sdk_discovery_test; SKIPPED counts as failed here)
 # and prints one plain `N passed, N failed, N skipped` line for all of it. Targets that need something
 # this machine lacks (a TensorRT C++ SDK, torch) are SKIPPED by Bazel and counted as skipped.
 # Exits non-zero on any failure, including a build failure.
@@ -104,6 +109,35 @@ for cfg in default rtx_x86_64 rtx_win jetpack; do
     grep -vE '^(Loading|Analyzing|INFO: |Target |\[[0-9,]+ / [0-9,]+\])' "$OUT/matrix_$cfg.log" | tail -30
   fi
 done
+
+# Last, since it re-configures @tensorrt for the stand-in (the next plain run re-discovers).
+log "SDK discovery: stand-in JetPack SDK, --config=jetpack"
+standin_env=()
+# The variables come from the SDK description; every one but the sysroot (the last) is cleared, so an
+# SDK named by this machine's environment cannot shadow the stand-in.
+mapfile -t sdk_vars < <("$PY_EXE" tools/packaging/tensorrt_sdk.py --variables)
+if [ ${#sdk_vars[@]} -gt 0 ] && "$PY_EXE" tests/py/packaging/_sdk_standin.py "$OUT/jetpack_sysroot" >"$OUT/standin.log" 2>&1; then
+  for v in "${sdk_vars[@]:0:${#sdk_vars[@]}-1}"; do standin_env+=(--repo_env="$v="); done
+  standin_env+=(--repo_env="${sdk_vars[-1]}=$OUT/jetpack_sysroot")
+  bazel test //tests/bazel:sdk_discovery_test --config=jetpack "${standin_env[@]}" \
+    --test_arg=--expect-version=10.3.0.30 --test_arg=--expect-origin=multiarch:aarch64-linux-gnu \
+    --test_arg=--expect-platform=jetpack "${COMMON[@]}" >"$OUT/standin_bazel.log" 2>&1
+  rc=$?
+  if ! grep -qE '^//tests/bazel:sdk_discovery_test +(\(cached\) )?PASSED' "$OUT/standin_bazel.log"; then
+    log "the stand-in JetPack SDK was not found, or not as expected:"
+    grep -vE '^(Loading|Analyzing|INFO: |Target |\[[0-9,]+ / [0-9,]+\])' "$OUT/standin_bazel.log" | tail -30
+    [ "$rc" -eq 0 ] && rc=1
+    failed=$((failed + 1))
+    status=1
+  else
+    count "$OUT/standin_bazel.log" "$rc" "jetpack stand-in SDK"
+  fi
+else
+  log "could not lay out the stand-in SDK:"
+  tail -20 "$OUT/standin.log"
+  failed=$((failed + 1))
+  status=1
+fi
 
 if [ "${BAZEL_KEEP_SERVER:-0}" != "1" ]; then
   bazel shutdown >/dev/null 2>&1 || true

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 status=0
 
-$PY -m ruff check py tests benchmarks examples || status=1
+$PY -m ruff check py tests benchmarks examples setup.py tools || status=1
 
 bash scripts/bazel_test.sh || status=1
 

@@ -240,87 +240,193 @@ local_cuda = repository_rule(
 
 # ---------------------------------------------------------------------------------------------------
 # local_tensorrt
+#
+# Where an SDK may live is described once, in //third_party/tensorrt:sdk_locations.json, which
+# setup.py reads too (tools/packaging/tensorrt_sdk.py). The functions below apply the rules written in
+# that file; tools/packaging/tensorrt_sdk.py applies the same ones in Python, and
+# tests/py/packaging/test_sdk_discovery.py plus the stand-in step of scripts/bazel_test.sh check both
+# on the same stand-in SDK.
 
-_TRT_ENV = ["TENSORRT_HOME", "TENSORRT_ROOT", "TRT_HOME"]
-_TRT_RTX_ENV = ["TENSORRT_RTX_HOME", "TENSORRT_RTX_ROOT", "TRT_RTX_HOME"]
+# Every variable sdk_locations.json names (`variables` of each SDK, `sysroot_variable`). Bazel needs
+# them when the rule is defined, before the file can be read; the rule fails if the file names one
+# that is missing here (and test_sdk_discovery.py checks the two agree).
+_TRT_WATCHED_ENV = [
+    "TENSORRT_HOME",
+    "TENSORRT_ROOT",
+    "TRT_HOME",
+    "TENSORRT_RTX_HOME",
+    "TENSORRT_RTX_ROOT",
+    "TRT_RTX_HOME",
+    "TENSORRT_SYSROOT",
+]
 
-_TRT_DEFAULTS = ["/usr/local/TensorRT", "/usr/local/tensorrt", "/opt/tensorrt"]
-_TRT_RTX_DEFAULTS = ["/usr/local/TensorRT-RTX", "/usr/local/tensorrt_rtx", "/opt/tensorrt_rtx"]
-
-# Debian/Ubuntu/JetPack packages of standard TensorRT: headers and libs under the multiarch triple.
-_MULTIARCH = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
-
-def _is_trt_lib(name, rtx):
-    """libnvinfer.so* / nvinfer*.lib (standard) or libtensorrt_rtx.so* / tensorrt_rtx*.lib (RTX)."""
-    stem = "tensorrt_rtx" if rtx else "nvinfer"
-    if name.startswith("lib" + stem + ".so"):
-        return True
-    return name.startswith(stem) and name.endswith(".lib") and not name.startswith("nvinfer_plugin")
-
-def _has_lib(rctx, libdir, rtx):
-    p = rctx.path(libdir)
-    if not p.exists:
+def _matches(name, pattern):
+    """`pattern` with at most one `*`, which matches a run of digits, dots and underscores."""
+    if "*" not in pattern:
+        return name == pattern
+    head, tail = pattern.split("*", 1)
+    if len(name) < len(head) + len(tail) or not name.startswith(head) or not name.endswith(tail):
         return False
-    for entry in p.readdir():
-        if _is_trt_lib(entry.basename, rtx):
-            return True
-    return False
+    for c in name[len(head):len(name) - len(tail)].elems():
+        if not (c.isdigit() or c in "._"):
+            return False
+    return True
 
-def _find_sdk(rctx, rtx):
-    """(include_dir, lib_dir, origin) of the SDK, or None."""
-    roots = []
-    for var in (_TRT_RTX_ENV if rtx else _TRT_ENV):
-        d = rctx.os.environ.get(var, "").strip()
-        if d:
-            roots.append((d, "$" + var))
-    for d in (_TRT_RTX_DEFAULTS if rtx else _TRT_DEFAULTS):
-        roots.append((d, d))
-    for root, origin in roots:
-        inc = root + "/include"
-        if not rctx.path(inc + "/NvInfer.h").exists:
+def _pick_library(names, patterns):
+    """The shortest matching file name (libnvinfer.so before libnvinfer.so.10), ties by name."""
+    best = None
+    for n in names:
+        if not [p for p in patterns if _matches(n, p)]:
             continue
-        for lib in [root + "/lib", root + "/lib64", root + "/targets/x86_64-linux/lib"]:
-            if _has_lib(rctx, lib, rtx):
-                return (inc, lib, origin)
-    if not rtx:
-        for triple in _MULTIARCH:
-            inc = "/usr/include/" + triple
-            lib = "/usr/lib/" + triple
-            if rctx.path(inc + "/NvInfer.h").exists and _has_lib(rctx, lib, rtx):
-                return (inc, lib, "the system TensorRT packages (" + triple + ")")
+        if best == None or len(n) < len(best) or (len(n) == len(best) and n < best):
+            best = n
+    return best
+
+def _read_version(text, macro_sets):
+    """MAJOR.MINOR.PATCH.BUILD from the first macro set whose major resolves to a number."""
+    defines = {}
+    for line in text.splitlines():
+        parts = [p for p in line.replace("\t", " ").split(" ") if p]
+        if len(parts) >= 3 and parts[0] == "#define":
+            defines[parts[1]] = parts[2]
+    for names in macro_sets:
+        numbers = []
+        for name in names:
+            value = defines.get(name, "")
+            for _ in range(4):  # NV_TENSORRT_MAJOR -> TRT_MAJOR_ENTERPRISE -> 10
+                if value not in defines:
+                    break
+                value = defines[value]
+            if not value.isdigit():
+                break
+            numbers.append(value)
+        if numbers:
+            return ".".join(numbers)
     return None
 
-def _local_tensorrt_impl(rctx):
-    rtx = rctx.attr.rtx
-    sdk = _find_sdk(rctx, rtx)
-    flavour = "tensorrt_rtx" if rtx else "tensorrt"
-    found = sdk != None
-    origin, lib_dir, win_libs = "", "", []
-    if found:
-        inc, lib_dir, origin = sdk
+def _host_triple(rctx):
+    res = rctx.execute(["uname", "-m"], quiet = True)
+    arch = res.stdout.strip().lower() if res.return_code == 0 else ""
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch) + "-linux-gnu"
 
+def _sdk_root(loc, root, osk, origin, variable = ""):
+    return struct(
+        include = root + "/" + loc["include_dir"],
+        libs = [root + "/" + d for d in loc["lib_dirs"][osk]],
+        origin = origin,
+        system = False,
+        variable = variable,
+    )
+
+def _roots(rctx, loc, sdk, osk):
+    """Candidate roots in search order; an explicit variable is the only candidate when set."""
+    for var in sdk["variables"]:
+        value = rctx.os.environ.get(var, "").strip()
+        if value:
+            return [_sdk_root(loc, value.rstrip("/\\"), osk, "env:" + var, var)]
+
+    # Re-rooting only makes sense for POSIX paths: a JetPack rootfs mounted on a build host.
+    prefix = rctx.os.environ.get(loc["sysroot_variable"], "").strip().rstrip("/") if osk == "linux" else ""
+    roots = [_sdk_root(loc, prefix + d, osk, "install:" + prefix + d) for d in sdk["install_dirs"].get(osk, [])]
+    if sdk["multiarch"] and osk == "linux":
+        host = _host_triple(rctx)
+
+        # A native build links the host's packages, not a cross-arch copy.
+        triples = [t for t in loc["multiarch"]["triples"] if t == host] + [t for t in loc["multiarch"]["triples"] if t != host]
+        for triple in triples:
+            roots.append(struct(
+                include = prefix + loc["multiarch"]["include_dir"].replace("{triple}", triple),
+                libs = [prefix + loc["multiarch"]["lib_dir"].replace("{triple}", triple)],
+                origin = "multiarch:" + triple,
+                system = True,
+                variable = "",
+            ))
+    return roots
+
+def _sdk_at(rctx, loc, sdk, root, osk):
+    if not rctx.path(root.include + "/" + loc["header"]).exists:
+        return None
+    for lib_dir in root.libs:
+        p = rctx.path(lib_dir)
+        if not p.exists:
+            continue
+        library = _pick_library([e.basename for e in p.readdir()], sdk["libraries"][osk])
+        if library == None:
+            continue
+        version = None
+        version_header = rctx.path(root.include + "/" + loc["version_header"])
+        if version_header.exists:
+            version = _read_version(rctx.read(version_header), sdk["version_macros"])
+        return struct(include = root.include, lib_dir = lib_dir, library = library, version = version, origin = root.origin, system = root.system)
+    return None
+
+def _find_sdk(rctx, loc, kind, osk):
+    """The SDK (struct: include, lib_dir, library, version, origin, system) or None."""
+    sdk = loc["sdks"][kind]
+    for root in _roots(rctx, loc, sdk, osk):
+        found = _sdk_at(rctx, loc, sdk, root, osk)
+        if found != None:
+            return found
+        if root.variable:
+            # setup.py refuses such a variable; a Bazel build still goes on and skips the SDK targets.
+            print("torch_tensorrt: %s=%s is not a %s SDK (no %s/%s with %s in %s)" % (
+                root.variable,
+                rctx.os.environ.get(root.variable),
+                sdk["name"],
+                loc["include_dir"],
+                loc["header"],
+                " or ".join(sdk["libraries"][osk]),
+                ", ".join(loc["lib_dirs"][osk]),
+            ))  # buildifier: disable=print
+    return None
+
+def _load_locations(rctx):
+    loc = json.decode(rctx.read(rctx.path(rctx.attr.locations)))
+    for kind in loc["sdks"]:
+        for var in loc["sdks"][kind]["variables"] + [loc["sysroot_variable"]]:
+            if var not in _TRT_WATCHED_ENV:
+                fail("%s names %s: add it to _TRT_WATCHED_ENV in tools/bazel/local_repos.bzl" % (rctx.attr.locations, var))
+    return loc
+
+def _linkopts(sdk, windows):
+    """Linux: link from the SDK's own directory, so its SONAME and RUNPATH keep working."""
+    if windows:
+        return []
+    lib = sdk.library
+    flag = "-l" + lib[3:-3] if lib.startswith("lib") and lib.endswith(".so") else "-l:" + lib
+    return ["-L" + sdk.lib_dir, "-Wl,-rpath," + sdk.lib_dir, flag]
+
+def _local_tensorrt_impl(rctx):
+    kind = "tensorrt_rtx" if rctx.attr.rtx else "tensorrt"
+    windows = "windows" in rctx.os.name.lower()
+    loc = _load_locations(rctx)
+    sdk = _find_sdk(rctx, loc, kind, "windows" if windows else "linux")
+    win_libs = []
+    if sdk != None:
         # Headers: only TensorRT's own (a multiarch include dir holds the whole system's).
-        for entry in rctx.path(inc).readdir():
+        for entry in rctx.path(sdk.include).readdir():
             if entry.basename.startswith("Nv") and entry.basename.endswith(".h"):
                 rctx.symlink(entry, "include/" + entry.basename)
 
-        # Windows import libraries go through srcs; Linux shared libraries are linked from their
-        # real directory (linkopts in the BUILD template) so their SONAME and RUNPATH keep working.
-        for entry in rctx.path(lib_dir).readdir():
-            if entry.basename.endswith(".lib") and _is_trt_lib(entry.basename, rtx):
-                rctx.symlink(entry, "lib/" + entry.basename)
-                win_libs.append("lib/" + entry.basename)
+        # Windows: the import library goes through srcs.
+        if windows:
+            rctx.symlink(sdk.lib_dir + "/" + sdk.library, "lib/" + sdk.library)
+            win_libs.append("lib/" + sdk.library)
     else:
-        print(("torch_tensorrt: no %s C++ SDK found (set %s); targets that need it are SKIPPED") %
-              ("TensorRT-RTX" if rtx else "TensorRT", "/".join(_TRT_RTX_ENV if rtx else _TRT_ENV)))  # buildifier: disable=print
+        print("torch_tensorrt: no %s C++ SDK found (set %s); targets that need it are SKIPPED" %
+              (loc["sdks"][kind]["name"], "/".join(loc["sdks"][kind]["variables"])))  # buildifier: disable=print
+    found = sdk != None
     rctx.template("BUILD.bazel", rctx.attr.build_file_template, {
-        "%{flavour}": flavour,
+        "%{flavour}": kind,
         "%{found}": "True" if found else "False",
         "%{found_int}": "1" if found else "0",
-        "%{lib_dir}": lib_dir,
-        "%{link_name}": "tensorrt_rtx" if rtx else "nvinfer",
-        "%{origin}": origin,
+        "%{lib_dir}": sdk.lib_dir if found else "",
+        "%{library}": sdk.library if found else "",
+        "%{linkopts}": repr(_linkopts(sdk, windows) if found else []),
+        # Shown in a C string define: no spaces (Bazel splits defines like a shell) and no `$` (make variables).
+        "%{origin}": sdk.origin.replace(" ", "_").replace("$", "") if found else "",
         "%{target_compatible_with}": _compat(found),
+        "%{version}": (sdk.version or "") if found else "",
         "%{win_libs}": repr(win_libs),
     }, executable = False)
 
@@ -329,8 +435,9 @@ local_tensorrt = repository_rule(
     attrs = {
         "rtx": attr.bool(mandatory = True),
         "build_file_template": attr.label(default = "//third_party/tensorrt:BUILD.tensorrt.tpl"),
+        "locations": attr.label(default = "//third_party/tensorrt:sdk_locations.json"),
     },
-    environ = _TRT_ENV + _TRT_RTX_ENV,
+    environ = _TRT_WATCHED_ENV,
     local = True,
     configure = True,
 )

@@ -1,8 +1,10 @@
 """The wheels setup.py builds: names, metadata, contents, and the RTX wheel working from a fresh venv.
 
-Builds from a copy of the source tree (setup.py, pyproject.toml, py/, core/) in a temporary directory,
-never in the checkout, against the installed torch (no build isolation), with the TensorRT SDK
-variables cleared (the wheels here are TRT_NO_SDK builds; an SDK would only add the backend sources):
+Builds from a copy of the source tree (setup.py, pyproject.toml, py/, core/, the SDK finder) in a
+temporary directory, never in the checkout, against the installed torch (no build isolation), with the
+TensorRT SDK variables cleared and the SDK search re-rooted at an empty folder (the wheels here are
+TRT_NO_SDK builds whatever this machine has installed; an SDK would only add the backend sources, which
+test_sdk_discovery.py checks for the jetpack flavour on a stand-in JetPack SDK):
 
   1. ``python setup.py bdist_wheel --use-rtx``          torch_tensorrt_rtx, with the C++ extension
   2. ``pip wheel --no-build-isolation .``                torch_tensorrt, with the C++ extension: same
@@ -37,7 +39,9 @@ VERSION_FILE = REPO / "py" / "torch_tensorrt" / "_version.py"
 pytestmark = pytest.mark.slow
 
 # Environment variables that change what setup.py builds; cleared so every build says what it builds.
-_BUILD_ENV = ("USE_TRT_RTX", "JETPACK", "PY_ONLY", "TENSORRT_HOME", "TENSORRT_RTX_HOME")
+_SDK_LOCATIONS = json.loads((REPO / "third_party" / "tensorrt" / "sdk_locations.json").read_text())
+_SDK_VARIABLES = [v for sdk in _SDK_LOCATIONS["sdks"].values() for v in sdk["variables"]]
+_BUILD_ENV = ("USE_TRT_RTX", "JETPACK", "PY_ONLY", *_SDK_VARIABLES, _SDK_LOCATIONS["sysroot_variable"])
 
 # Anything of this shape inside a wheel is test code or build junk.
 _JUNK = [
@@ -67,8 +71,10 @@ def _version() -> str:
     return scope["__version__"]
 
 
-def _env(**changes: str) -> dict[str, str]:
+def _env(no_sdk_root: Path | None = None, **changes: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _BUILD_ENV}
+    if no_sdk_root is not None:  # an empty sysroot: /usr/local/TensorRT, /usr/include/<triple> are not seen
+        env[_SDK_LOCATIONS["sysroot_variable"]] = str(no_sdk_root)
     env.update(changes)
     env["PIP_NO_INPUT"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
@@ -91,7 +97,7 @@ def _copy_sources(dst: Path) -> None:
         if (REPO / name).is_file() and not name.startswith("."):
             shutil.copy2(REPO / name, dst / name)
     junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", "*.egg-info", "BUILD.bazel")
-    for sub in ("py", "core"):
+    for sub in ("py", "core", "tools/packaging", "third_party/tensorrt"):
         shutil.copytree(REPO / sub, dst / sub, ignore=junk, symlinks=False)
 
 
@@ -130,23 +136,26 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Wheel]:
     root = tmp_path_factory.mktemp("wheels")
     src = root / "src"
     _copy_sources(src)
+    no_sdk = root / "empty_sysroot"
+    no_sdk.mkdir()
     py = sys.executable
     built: dict[str, Wheel] = {}
 
-    _run([py, "setup.py", "-q", "bdist_wheel", "--use-rtx", "-d", str(root / "rtx")], src, _env())
+    _run([py, "setup.py", "-q", "bdist_wheel", "--use-rtx", "-d", str(root / "rtx")], src, _env(no_sdk))
     built["rtx"] = Wheel(_only_wheel(root / "rtx"))
 
     _run(
         [py, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-q", ".", "-w", str(root / "standard")],
         src,
-        _env(),
+        _env(no_sdk),
     )
     built["standard"] = Wheel(_only_wheel(root / "standard"))
 
-    _run([py, "setup.py", "-q", "bdist_wheel", "-d", str(root / "py_only")], src, _env(PY_ONLY="1"))
+    _run([py, "setup.py", "-q", "bdist_wheel", "-d", str(root / "py_only")], src, _env(no_sdk, PY_ONLY="1"))
     built["py_only"] = Wheel(_only_wheel(root / "py_only"))
 
-    _run([py, "setup.py", "-q", "bdist_wheel", "--jetpack", "--py-only", "-d", str(root / "jetpack")], src, _env())
+    jetpack_args = [py, "setup.py", "-q", "bdist_wheel", "--jetpack", "--py-only", "-d", str(root / "jetpack")]
+    _run(jetpack_args, src, _env(no_sdk))
     built["jetpack"] = Wheel(_only_wheel(root / "jetpack"))
     return built
 
@@ -196,6 +205,10 @@ def test_same_import_name_and_build_info(wheels: dict[str, Wheel]) -> None:
         got = tuple(w.build_value(k) for k in ("DISTRIBUTION", "FLAVOUR", "TENSORRT_REQUIREMENT", "CPP_RUNTIME"))
         assert got == (dist, flavour, requirement, cpp), key
         assert w.build_value("TENSORRT_SDK") is False  # SDK variables cleared for these builds
+        assert w.build_value("TENSORRT_SDK_VERSION") is None and w.build_value("TENSORRT_SDK_INCLUDE_DIR") is None
+        # The C++ runtime's defines: IRuntimeConfig (not jetpack), no SDK; none without the extension.
+        expected_defines = ("TRT_HAS_IRUNTIME_CONFIG", "TRT_NO_SDK") if cpp else ()
+        assert w.build_value("DEFINES") == expected_defines, key
 
 
 def test_no_tests_or_build_junk(wheels: dict[str, Wheel]) -> None:
