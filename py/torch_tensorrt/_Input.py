@@ -2,13 +2,57 @@
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
 import torch
 
+from torch_tensorrt._logging import warn_once
 from torch_tensorrt._types import dtype_from_any
+
+# Memory formats Input accepts; the engines' bindings are always linear (contiguous).
+_CONTIGUOUS_FORMATS = (None, torch.contiguous_format)
+_CHANNELS_LAST_FORMATS = (torch.channels_last, torch.channels_last_3d)
+
+
+def _machine_memory_bytes() -> int:
+    """Physical memory: an example tensor larger than this cannot be allocated (1 TiB if unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 2**40
+
+
+def check_example_size(spec: Input, shape: Sequence[int]) -> None:
+    """Refuse, before allocating, an example tensor no machine here could hold (e.g. shape 2**40)."""
+    nbytes = math.prod(shape) * spec.dtype.itemsize
+    limit = _machine_memory_bytes()
+    if nbytes > limit:
+        raise ValueError(
+            f"{spec!r}: an example tensor of shape {tuple(shape)} would need {nbytes:,} bytes, more than this "
+            f"machine's {limit:,} bytes of memory, and no engine could run on it either. Check the shape; for a "
+            "dynamic dim, the example uses opt_shape, so a smaller opt_shape keeps a large max_shape."
+        )
+
+
+def _check_format(value: Any) -> None:
+    if value in _CONTIGUOUS_FORMATS:
+        return
+    if value in _CHANNELS_LAST_FORMATS:
+        warn_once(
+            "Input.format",
+            f"Input(format={value}) has no effect: TensorRT engines here take contiguous inputs, and a "
+            f"{value} tensor given at run time is copied to contiguous first. Drop format= (and pass "
+            "contiguous tensors to avoid the copy). (reported once per process)",
+            stacklevel=3,
+        )
+        return
+    raise TypeError(
+        f"Input format must be None, torch.contiguous_format or torch.channels_last(_3d), got {value!r}"
+    )
 
 
 def _as_shape(value: Any, what: str) -> tuple[int, ...]:
@@ -43,7 +87,7 @@ class Input:
         max_shape: Any = None,
         dtype: Any = torch.float32,
         name: str | None = None,
-        format: Any = None,  # noqa: A002 - Torch-TensorRT's keyword; memory formats are contiguous here
+        format: Any = None,  # noqa: A002 - Torch-TensorRT's keyword; channels_last is reported as unused
         torch_tensor: torch.Tensor | None = None,
         **unexpected: Any,
     ) -> None:
@@ -58,6 +102,7 @@ class Input:
                 raise TypeError("Input takes a shape or (min_shape, opt_shape, max_shape) positionally")
         self.dtype: torch.dtype = dtype_from_any(dtype)
         self.name = name
+        _check_format(format)
         self.format = format
         self.torch_tensor = torch_tensor
         if shape is not None:
@@ -110,6 +155,7 @@ class Input:
         if self.torch_tensor is not None and self.shape_mode is Input._ShapeMode.STATIC:
             return self.torch_tensor
         shape = getattr(self, optimization_profile_field)
+        check_example_size(self, shape)
         if self.dtype.is_floating_point:
             return torch.randn(shape, dtype=self.dtype)
         if self.dtype == torch.bool:

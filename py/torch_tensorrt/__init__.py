@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 from torch_tensorrt import _trt
 from torch_tensorrt._Device import Device
 from torch_tensorrt._Input import Input
+from torch_tensorrt._logging import install_default_handler
 from torch_tensorrt._trt import ENABLED_FEATURES
 from torch_tensorrt._version import __version__
 
-logging.getLogger("torch_tensorrt").addHandler(logging.NullHandler())
+# WARNING+ reaches stderr until the application configures logging (see _logging).
+install_default_handler()
 
 
 def _load_cpp_runtime() -> bool:

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,11 +15,12 @@ import torch
 
 from torch_tensorrt._Input import Input
 from torch_tensorrt.dynamo._settings import CompilationSettings
-from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary
+from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
 from torch_tensorrt.dynamo._tracer import as_inputs, trace
 from torch_tensorrt.dynamo.conversion import ConvertedSegment, convert_segment
 from torch_tensorrt.dynamo.lowering import lower_exported_program
 from torch_tensorrt.dynamo.partitioning import partition
+from torch_tensorrt.dynamo.partitioning._partitioner import NON_COMPUTE_TARGETS, op_name
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
 from torch_tensorrt.dynamo.runtime._segment_info import engine_info_for_segment
 
@@ -27,6 +29,8 @@ logger = logging.getLogger("torch_tensorrt")
 _PRESERVED_ATTRIBUTES = "_user_preserved_attributes"  # torch.fx.graph_module._USER_PRESERVED_ATTRIBUTES_KEY
 
 ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+_NON_COMPUTE_NAMES = frozenset(op_name(t) for t in NON_COMPUTE_TARGETS)
 
 
 @contextlib.contextmanager
@@ -152,7 +156,7 @@ def compile_module(
             except Exception as exc:
                 if settings.pass_through_build_failures or settings.require_full_compilation:
                     raise
-                logger.warning("segment %s stays in PyTorch: %s", call.target, exc)
+                _record_failed_segment(summary, call.target, segment_module, exc)
                 continue
         summary.stage_seconds["convert"] = summary.stage_seconds.get("convert", 0.0) + converted.convert_seconds
         summary.stage_seconds["build"] = summary.stage_seconds.get("build", 0.0) + converted.build_seconds
@@ -163,6 +167,27 @@ def compile_module(
         setattr(gm, call.target, TorchTensorRTModule(info, name=call.target, output_is_tuple=output_is_tuple))
     summary.stage_seconds.pop("convert+build", None)
     return gm  # its code is current: only submodules were swapped since partitioning generated it
+
+
+def _record_failed_segment(
+    summary: CompileSummary, name: str, segment: torch.fx.GraphModule, exc: Exception
+) -> None:
+    """A segment that could not become an engine runs in PyTorch: say so, and count its ops there."""
+    ops = Counter(op_name(n.target) for n in segment.graph.nodes if n.op == "call_function")
+    compute = Counter({op: k for op, k in ops.items() if op not in _NON_COMPUTE_NAMES})
+    reason = f"{type(exc).__name__}: {exc}"
+    summary.converted_ops -= ops  # the partitioner counted every node placed in the segment
+    summary.fallback_ops.update(compute)  # ... and leaves routing nodes out of the fallback count
+    for op in compute:
+        summary.fallback_reasons.setdefault(op, f"TensorRT segment {name} failed to convert or build")
+    summary.failed_segments.append(FailedSegment(name, reason, sum(compute.values())))
+    logger.warning(
+        "TensorRT segment %s (%d ops) failed and runs in PyTorch instead: %s. "
+        "Pass pass_through_build_failures=True to raise this error instead.",
+        name,
+        sum(compute.values()),
+        reason,
+    )
 
 
 def _record_engine(summary: CompileSummary, converted: ConvertedSegment) -> None:

@@ -10,10 +10,16 @@ from typing import Any
 import torch
 
 from torch_tensorrt._Device import Device
+from torch_tensorrt._logging import warn_once
 from torch_tensorrt._types import dtype_from_any
+from torch_tensorrt.dynamo._op_targets import resolve_op
 
-# Compute capabilities TensorRT-RTX can target; the builder's own default covers them all portably.
-KNOWN_COMPUTE_CAPABILITIES = ("7.5", "8.0", "8.6", "8.9", "12.0", "12.1")
+# Compute capabilities TensorRT-RTX 1.7 builds working engines for (its default, empty, covers them
+# all). trt.ComputeCapability still names SM75 (Turing), but the builder cannot compile an FP32 GEMM
+# for it ("FP32 GEMM is not supported"), so a Turing target only turns into a failed build; running
+# needs 8.0, 8.6, 8.9 or 12.x (see README). tests/py/test_settings_validation.py checks every value
+# here against the builder.
+KNOWN_COMPUTE_CAPABILITIES = ("8.0", "8.6", "8.9", "12.0", "12.1")
 
 
 @dataclass
@@ -21,18 +27,19 @@ class CompilationSettings:
     """Options of ``torch_tensorrt.compile`` (field names follow Torch-TensorRT).
 
     Attributes:
-        enabled_precisions: dtypes TensorRT may use; the network is strongly typed, so this only
-            widens what the model's own dtypes allow (kept for API compatibility).
+        enabled_precisions: kept for API compatibility; the network is strongly typed, so layers run
+            in the model's own dtypes and anything beyond float32 here is reported as having no effect.
         min_block_size: fewest TensorRT-convertible ops a segment needs to become an engine.
-        torch_executed_ops: ops (overloads, packets or names like "torch.ops.aten.add.Tensor")
-            that always run in PyTorch.
+        torch_executed_ops: ops (overloads, packets or names like "torch.ops.aten.add.Tensor",
+            "aten.add", "aten::add") that always run in PyTorch; a name that resolves to no op is an error.
         require_full_compilation: refuse to leave any op to PyTorch; the error lists them all.
         pass_through_build_failures: raise on a converter/engine failure instead of falling back.
         optimization_level: TensorRT builder optimization level (0-5), None = TensorRT's default.
         workspace_size: builder workspace limit in bytes (0 = TensorRT's default).
         truncate_double: compile float64 inputs and constants as float32.
         hardware_compatible: build for every supported GPU architecture (Ampere+).
-        compute_capabilities: TensorRT-RTX targets, e.g. ("8.6", "8.9"); empty = portable default.
+        compute_capabilities: TensorRT-RTX targets, some of KNOWN_COMPUTE_CAPABILITIES, e.g.
+            ("8.6", "8.9"); empty = portable default.
         device: the GPU the engines will run on (no GPU is needed to compile).
         use_python_runtime: run engines with the Python runtime even if the C++ one is loaded.
         max_aux_streams: limit on auxiliary streams TensorRT may use (None = default).
@@ -63,6 +70,8 @@ class CompilationSettings:
     def __post_init__(self) -> None:
         self.enabled_precisions = frozenset(dtype_from_any(p) for p in _as_collection(self.enabled_precisions, "enabled_precisions"))
         self.torch_executed_ops = frozenset(_as_collection(self.torch_executed_ops, "torch_executed_ops"))
+        for entry in self.torch_executed_ops:
+            resolve_op(entry)  # an entry naming no operator would silently match nothing
         self.compute_capabilities = tuple(str(c) for c in _as_collection(self.compute_capabilities, "compute_capabilities"))
         self.device = Device._from(self.device)
         for name, kind in (
@@ -93,9 +102,10 @@ class CompilationSettings:
         unknown = [c for c in self.compute_capabilities if c not in KNOWN_COMPUTE_CAPABILITIES]
         if unknown:
             raise ValueError(
-                f"compute_capabilities {unknown} are not TensorRT-RTX targets; "
-                f"use some of {list(KNOWN_COMPUTE_CAPABILITIES)}"
+                f"compute_capabilities {unknown} are not targets TensorRT-RTX can build for; valid values "
+                f"are {list(KNOWN_COMPUTE_CAPABILITIES)} (or leave it empty to build for all of them)"
             )
+        _warn_ignored_precision_settings(self)
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -111,6 +121,27 @@ class CompilationSettings:
                 f"unknown compilation setting(s) {unknown}; valid settings are: {', '.join(valid)}"
             )
         return cls(**kwargs)
+
+
+def _warn_ignored_precision_settings(settings: CompilationSettings) -> None:
+    """Settings kept for Torch-TensorRT compatibility that cannot act on a strongly typed network."""
+    extra = sorted(str(p).removeprefix("torch.") for p in settings.enabled_precisions - {torch.float32})
+    if extra:
+        warn_once(
+            "enabled_precisions",
+            f"enabled_precisions containing {extra} has no effect: TensorRT-RTX networks are strongly typed, "
+            "so every layer runs in the dtype the model computes in. To run in reduced precision, convert "
+            "the model and its example inputs before compiling (e.g. model.half() and x.half()). "
+            "(reported once per process)",
+            stacklevel=4,
+        )
+    if not settings.use_explicit_typing:
+        warn_once(
+            "use_explicit_typing",
+            "use_explicit_typing=False has no effect: TensorRT-RTX networks are always strongly typed; "
+            "convert the model and inputs to the dtype you want instead. (reported once per process)",
+            stacklevel=4,
+        )
 
 
 def _as_collection(value: Any, name: str) -> Collection[Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from torch_tensorrt._Input import Input
+from torch_tensorrt._Input import Input, check_example_size
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -38,6 +38,7 @@ def _example_for(spec: Input) -> torch.Tensor:
         opt if lo == hi else max(opt, min(2, hi))
         for lo, opt, hi in zip(spec.min_shape, spec.opt_shape, spec.max_shape)
     ]
+    check_example_size(spec, shape)
     if spec.dtype.is_floating_point:
         return torch.randn(shape, dtype=spec.dtype)
     return torch.ones(shape, dtype=spec.dtype)
@@ -85,7 +86,7 @@ def trace(
         dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
 
     def export(shapes: Any) -> torch.export.ExportedProgram:
-        with _stack_traces(source_locations):
+        with _stack_traces(source_locations), _explain_data_dependent_control_flow():
             return torch.export.export(module, args, kwargs=kwarg_inputs or None, dynamic_shapes=shapes, strict=False)
 
     try:
@@ -110,6 +111,36 @@ def trace(
         raise ValueError(f"torch.export rejected the dynamic input ranges: {first_error}") from exc
     logger.info("dynamic dims refined as torch.export suggested: %s", refined)
     return program
+
+
+class DataDependentControlFlowError(RuntimeError):
+    """The model branches (or sizes a tensor) on values only known at run time; export cannot trace it."""
+
+
+@contextlib.contextmanager
+def _explain_data_dependent_control_flow() -> Iterator[None]:
+    """Turn torch's GuardOnDataDependentSymNode into an error that says what to change."""
+    from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
+
+    try:
+        yield
+    except GuardOnDataDependentSymNode as exc:
+        raise DataDependentControlFlowError(
+            "the model's control flow depends on tensor values (like `if x.sum() > 0:`), which "
+            f"torch.export cannot trace{_user_frame(str(exc))}. Rewrite the branch with torch.cond(pred, "
+            "true_fn, false_fn, operands) or torch.where, or compile with torch.compile(model, "
+            "backend='tensorrt'), which runs such code in Python between TensorRT graphs. torch's "
+            "explanation is attached as the cause."
+        ) from exc
+
+
+def _user_frame(message: str) -> str:
+    """The model line torch names after "The following call raised this error:", as ' (File ...: `code`)'."""
+    marker = "The following call raised this error:"
+    if marker not in message:
+        return ""
+    lines = [ln.strip() for ln in message[message.index(marker) + len(marker) :].splitlines() if ln.strip()]
+    return f" ({lines[0]}: `{lines[1]}`)" if len(lines) >= 2 else ""
 
 
 def _takes_only_varargs(module: torch.nn.Module) -> bool:

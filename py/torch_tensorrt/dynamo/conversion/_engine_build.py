@@ -10,6 +10,7 @@ from typing import Any
 
 from torch_tensorrt._trt import ENABLED_FEATURES, trt
 from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.conversion._logger import collect_errors
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -84,12 +85,10 @@ def build_engine(
     if monitor is not None:
         config.progress_monitor = monitor
     start = time.perf_counter()
-    serialized = builder.build_serialized_network(network, config)
+    with collect_errors() as errors:
+        serialized = builder.build_serialized_network(network, config)
     if serialized is None:
-        raise EngineBuildError(
-            "TensorRT failed to build the engine; the TensorRT log above (logger "
-            "'torch_tensorrt.tensorrt') says why. Set pass_through_build_failures=False to run "
-            "the segment in PyTorch instead."
-        )
+        reason = "; ".join(errors) or "TensorRT gave no reason (see logger 'torch_tensorrt.tensorrt' at DEBUG)"
+        raise EngineBuildError(f"TensorRT could not build the engine: {reason}")
     logger.debug("engine built in %.3f s (%d bytes)", time.perf_counter() - start, serialized.nbytes)
     return bytes(serialized)

@@ -1,10 +1,29 @@
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 
 from torch_tensorrt._trt import trt
 
 _py_logger = logging.getLogger("torch_tensorrt.tensorrt")
+_collecting = threading.local()
+
+
+@contextlib.contextmanager
+def collect_errors() -> Iterator[list[str]]:
+    """TensorRT's error messages on this thread go into the yielded list instead of the log.
+
+    A failed build is reported once, by the exception that carries these messages, rather than as
+    log lines apart from the error that explains what happens next.
+    """
+    previous = getattr(_collecting, "errors", None)
+    _collecting.errors = errors = []
+    try:
+        yield errors
+    finally:
+        _collecting.errors = previous
 
 
 class _TRTLogger(trt.ILogger):  # type: ignore[misc,name-defined]
@@ -21,6 +40,10 @@ class _TRTLogger(trt.ILogger):  # type: ignore[misc,name-defined]
             trt.ILogger.Severity.INFO: logging.DEBUG,
             trt.ILogger.Severity.VERBOSE: logging.DEBUG,
         }.get(severity, logging.INFO)
+        errors = getattr(_collecting, "errors", None)
+        if errors is not None and level >= logging.ERROR:
+            errors.append(msg)
+            level = logging.DEBUG
         _py_logger.log(level, "[TRT] %s", msg)
 
 

@@ -10,6 +10,7 @@ import torch
 from torch.fx.passes.infra.partitioner import CapabilityBasedPartitioner
 from torch.fx.passes.operator_support import OperatorSupportBase
 
+from torch_tensorrt.dynamo._op_targets import matches, resolve_op
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 from torch_tensorrt.dynamo.partitioning._fuse import fuse_partitions
@@ -30,16 +31,6 @@ def op_name(target: Any) -> str:
     if isinstance(target, torch._ops.OpOverload):
         return f"torch.ops.{target}"  # str() of an overload is "aten.relu.default"
     return getattr(target, "__name__", str(target))
-
-
-def _matches_executed_op(target: Any, executed: frozenset[Any]) -> bool:
-    if target in executed:
-        return True
-    if isinstance(target, torch._ops.OpOverload):
-        names = {op_name(target), target.name(), str(target)}
-        packet = target.overloadpacket
-        return packet in executed or bool(names & {str(e) for e in executed}) or f"torch.ops.aten.{packet.__name__}" in executed
-    return False
 
 
 def _source_location(node: torch.fx.Node) -> str:
@@ -71,13 +62,15 @@ class _TensorRTSupport(OperatorSupportBase):
     def __init__(self, settings: CompilationSettings) -> None:
         self.settings = settings
         self.unsupported: dict[torch.fx.Node, str] = {}
+        # Settings validated every entry; resolving once keeps the per-node check a set lookup.
+        self.executed = frozenset(resolve_op(e) for e in settings.torch_executed_ops)
 
     def is_node_supported(self, submodules: Any, node: torch.fx.Node) -> bool:
         if node.op != "call_function":
             return False
         if node.target is operator.getitem:
             return True  # follows its producer; partitioning keeps them together
-        if _matches_executed_op(node.target, self.settings.torch_executed_ops):
+        if matches(node.target, self.executed):
             self.unsupported[node] = "listed in torch_executed_ops"
             return False
         entry, reason = DYNAMO_CONVERTERS.find(node, self.settings)

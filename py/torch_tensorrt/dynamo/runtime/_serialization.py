@@ -15,22 +15,16 @@ from typing import Any
 import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES
-from torch_tensorrt.dynamo._tracer import _dynamic_shapes, _example_for, as_inputs
+from torch_tensorrt.dynamo._tracer import _dynamic_shapes
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
+from torch_tensorrt.dynamo.runtime._input_ranges import specs_for_save, trace_example, with_input_checks
 
 OUTPUT_FORMATS = ("exported_program", "torchscript")
 
 
 def _specs_for(module: torch.nn.Module, inputs: Sequence[Any] | None) -> list[Any]:
-    if inputs is not None:
-        return as_inputs(inputs)
-    recorded = getattr(module, "_torch_tensorrt_inputs", None)
-    if recorded is None:
-        raise ValueError(
-            "save needs the inputs to re-trace the compiled module: pass inputs=[...] (example "
-            "tensors or torch_tensorrt.Input ranges, as given to compile)"
-        )
-    return list(recorded)
+    # Example tensors keep the dynamic ranges the module was compiled for (see _input_ranges).
+    return specs_for_save(module, inputs)
 
 
 def export_compiled(
@@ -38,7 +32,7 @@ def export_compiled(
 ) -> torch.export.ExportedProgram:
     """The compiled module as an ExportedProgram whose engines are execute_engine calls."""
     specs = _specs_for(module, inputs)
-    args = tuple(_example_for(s) for s in specs)
+    args = tuple(trace_example(s) for s in specs)
     return torch.export.export(
         module, args, kwargs=kwarg_inputs or None, dynamic_shapes=_dynamic_shapes(specs), strict=False
     )
@@ -97,6 +91,7 @@ def load_program(file_path: str | os.PathLike[str]) -> Any:
             EngineInfo.from_list(join_engine_info(tensor, info))
         except ValueError as exc:
             raise ValueError(f"{path}: engine {index} is malformed: {exc}") from exc
+    program = with_input_checks(program)  # out-of-range calls: the same ValueError as before saving
     return program
 
 
