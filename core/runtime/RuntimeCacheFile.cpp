@@ -1,10 +1,14 @@
 #include "core/runtime/RuntimeCacheFile.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -14,6 +18,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#else
+#include <filesystem>
 #endif
 
 #include "core/runtime/Sha256.h"
@@ -49,15 +55,184 @@ uint64_t get_le(const std::string& data, size_t offset, int bytes) {
   return v;
 }
 
-bool read_file(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    return false;
+// What a bounded read found.  kOk: `data` holds the header (and, when the header is valid, the rest
+// of the file) for decode() to judge; kRefused / kFailed: `reason` says why nothing was read.
+enum class ReadStatus { kOk, kMissing, kRefused, kFailed };
+
+struct ReadOutcome {
+  ReadStatus status = ReadStatus::kOk;
+  std::string data;
+  std::string reason;
+};
+
+ReadOutcome outcome(ReadStatus status, std::string reason = "") {
+  ReadOutcome out;
+  out.status = status;
+  out.reason = std::move(reason);
+  return out;
+}
+
+std::string too_large_reason(uint64_t size, uint64_t limit) {
+  return "is " + std::to_string(size) + " bytes, over the " + std::to_string(limit) +
+      "-byte limit for runtime cache files (raise it with " + RuntimeCacheFile::kMaxBytesEnv + ")";
+}
+
+// Reads go in chunks so that memory follows the bytes actually present, never a size someone claimed.
+constexpr size_t kReadChunk = size_t{1} << 20;
+
+#if !defined(_WIN32)
+
+// Why a file of this mode is refused, or "" for a regular file (the Python runtime's words).
+std::string not_regular_reason(mode_t mode) {
+  if (S_ISREG(mode)) {
+    return "";
   }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
+  const char* kind = S_ISFIFO(mode) ? "a FIFO"
+      : S_ISCHR(mode)               ? "a character device"
+      : S_ISBLK(mode)               ? "a block device"
+      : S_ISSOCK(mode)              ? "a socket"
+      : S_ISDIR(mode)               ? "a directory"
+                                    : nullptr;
+  return kind == nullptr ? "is not a regular file" : std::string("is ") + kind + ", not a regular file";
+}
+
+// The path's kind, without opening it: opening a device can have side effects, a FIFO blocks.
+ReadOutcome probe(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return outcome(errno == ENOENT ? ReadStatus::kMissing : ReadStatus::kFailed, std::strerror(errno));
+  }
+  std::string reason = not_regular_reason(st.st_mode);
+  return reason.empty() ? outcome(ReadStatus::kOk) : outcome(ReadStatus::kRefused, reason);
+}
+
+// Appends up to `limit` bytes (fewer at end of file) from `fd` to `out`.
+bool read_up_to(int fd, uint64_t limit, std::string* out) {
+  std::vector<char> chunk(static_cast<size_t>(std::min<uint64_t>(limit, kReadChunk)));
+  while (limit > 0) {
+    ssize_t n = ::read(fd, chunk.data(), static_cast<size_t>(std::min<uint64_t>(limit, chunk.size())));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return false;
+    }
+    if (n == 0) {
+      break;
+    }
+    out->append(chunk.data(), static_cast<size_t>(n));
+    limit -= static_cast<uint64_t>(n);
+  }
   return true;
+}
+
+ReadOutcome read_bounded(const std::string& path, uint64_t limit) {
+  ReadOutcome pre = probe(path);
+  if (pre.status != ReadStatus::kOk) {
+    return pre;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return outcome(errno == ENOENT ? ReadStatus::kMissing : ReadStatus::kFailed, std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() {
+      ::close(fd);
+    }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    return outcome(ReadStatus::kFailed, std::strerror(errno));
+  }
+  std::string reason = not_regular_reason(st.st_mode); // the path may have been swapped since probe()
+  if (!reason.empty()) {
+    return outcome(ReadStatus::kRefused, reason);
+  }
+  ReadOutcome out;
+  if (!read_up_to(fd, RuntimeCacheFile::kHeaderSize, &out.data)) {
+    return outcome(ReadStatus::kFailed, std::strerror(errno));
+  }
+  try {
+    RuntimeCacheFile::check_header(out.data);
+  } catch (const std::invalid_argument&) {
+    return out; // decode() reports the same problem; the payload is never read
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > limit) {
+    return outcome(ReadStatus::kRefused, too_large_reason(size, limit));
+  }
+  // Sized by the file, not by the length its header claims; one byte more, so that a file that grew
+  // since fstat is caught by decode() (trailing bytes) instead of being read without bound.
+  uint64_t rest = size > RuntimeCacheFile::kHeaderSize ? size - RuntimeCacheFile::kHeaderSize : 0;
+  if (!read_up_to(fd, rest + 1, &out.data)) {
+    return outcome(ReadStatus::kFailed, std::strerror(errno));
+  }
+  return out;
+}
+
+#else // _WIN32: no FIFOs or device nodes to open by accident; the size and kind checks still apply.
+
+ReadOutcome probe(const std::string& path) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    return outcome(ReadStatus::kMissing);
+  }
+  if (ec) {
+    return outcome(ReadStatus::kFailed, ec.message());
+  }
+  if (status.type() == std::filesystem::file_type::directory) {
+    return outcome(ReadStatus::kRefused, "is a directory, not a regular file");
+  }
+  return std::filesystem::is_regular_file(status) ? outcome(ReadStatus::kOk)
+                                                  : outcome(ReadStatus::kRefused, "is not a regular file");
+}
+
+ReadOutcome read_bounded(const std::string& path, uint64_t limit) {
+  ReadOutcome pre = probe(path);
+  if (pre.status != ReadStatus::kOk) {
+    return pre;
+  }
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(path, ec);
+  std::ifstream f(path, std::ios::binary);
+  if (ec || !f) {
+    return outcome(ReadStatus::kFailed, ec ? ec.message() : "cannot open");
+  }
+  ReadOutcome out;
+  std::vector<char> chunk(kReadChunk);
+  auto read_up_to = [&](uint64_t want) {
+    while (want > 0 && f) {
+      f.read(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(want, chunk.size())));
+      out.data.append(chunk.data(), static_cast<size_t>(f.gcount()));
+      want -= static_cast<uint64_t>(f.gcount());
+    }
+  };
+  read_up_to(RuntimeCacheFile::kHeaderSize);
+  try {
+    RuntimeCacheFile::check_header(out.data);
+  } catch (const std::invalid_argument&) {
+    return out;
+  }
+  if (size > limit) {
+    return outcome(ReadStatus::kRefused, too_large_reason(size, limit));
+  }
+  read_up_to((size > RuntimeCacheFile::kHeaderSize ? size - RuntimeCacheFile::kHeaderSize : 0) + 1);
+  return out;
+}
+
+#endif
+
+// Logs why nothing was read (nothing for a missing file) and returns the empty payload.
+std::string report(const std::string& path, const ReadOutcome& read) {
+  if (read.status == ReadStatus::kRefused) {
+    log(LogLevel::kWARNING,
+        "runtime cache " + path + " " + read.reason + "; not reading it, starting with a fresh cache");
+  } else if (read.status == ReadStatus::kFailed) {
+    log(LogLevel::kWARNING, "could not read runtime cache " + path + ": " + read.reason + "; continuing without it");
+  }
+  return "";
 }
 
 std::string directory_of(const std::string& path) {
@@ -138,7 +313,7 @@ std::string RuntimeCacheFile::encode(const std::string& payload) {
   return out;
 }
 
-std::string RuntimeCacheFile::decode(const std::string& data) {
+uint64_t RuntimeCacheFile::check_header(const std::string& data) {
   if (data.size() < kHeaderSize) {
     throw std::invalid_argument(
         "file is " + std::to_string(data.size()) + " bytes, shorter than the " + std::to_string(kHeaderSize) +
@@ -155,7 +330,44 @@ std::string RuntimeCacheFile::decode(const std::string& data) {
   if (get_le(data, 12, 4) != 0) {
     throw std::invalid_argument("unknown header flags");
   }
-  uint64_t length = get_le(data, 16, 8);
+  return get_le(data, 16, 8);
+}
+
+uint64_t RuntimeCacheFile::max_bytes() {
+  const char* raw = std::getenv(kMaxBytesEnv);
+  std::string text = raw == nullptr ? "" : raw;
+  const char* space = " \t\n\r\f\v";
+  text.erase(0, text.find_first_not_of(space));
+  text.erase(text.find_last_not_of(space) + 1);
+  if (text.empty()) {
+    return kDefaultMaxBytes;
+  }
+  // Decimal digits only, as in Python; a value beyond 64 bits means "no practical limit".
+  bool digits = std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  uint64_t value = 0;
+  for (char c : digits ? text : std::string()) {
+    uint64_t digit = static_cast<uint64_t>(c - '0');
+    value = value > (kMax - digit) / 10 ? kMax : value * 10 + digit;
+  }
+  if (digits && value >= kHeaderSize) {
+    return value;
+  }
+  // Once per distinct value: this runs on every load.
+  static std::mutex mutex;
+  static std::string warned;
+  std::lock_guard<std::mutex> guard(mutex);
+  if (warned != raw) {
+    warned = raw;
+    log(LogLevel::kWARNING,
+        std::string(kMaxBytesEnv) + "='" + raw + "' is not a whole number of bytes >= " + std::to_string(kHeaderSize) +
+            "; using the default limit of " + std::to_string(kDefaultMaxBytes) + " bytes");
+  }
+  return kDefaultMaxBytes;
+}
+
+std::string RuntimeCacheFile::decode(const std::string& data) {
+  uint64_t length = check_header(data);
   uint64_t actual = data.size() - kHeaderSize;
   if (actual < length) {
     throw std::invalid_argument(
@@ -174,13 +386,18 @@ std::string RuntimeCacheFile::decode(const std::string& data) {
 }
 
 std::string RuntimeCacheFile::load() {
+  // Checked before taking the lock, which would create "<path>.lock" next to a device node.
+  ReadOutcome pre = probe(path_);
+  if (pre.status != ReadStatus::kOk) {
+    return report(path_, pre);
+  }
   ScopedFileLock lock(path_ + ".lock");
-  std::string data;
-  if (!read_file(path_, &data)) {
-    return "";
+  ReadOutcome read = read_bounded(path_, max_bytes());
+  if (read.status != ReadStatus::kOk) {
+    return report(path_, read);
   }
   try {
-    return decode(data);
+    return decode(read.data);
   } catch (const std::invalid_argument& e) {
     // Only under the lock is it certain that what is moved aside is the bad file just read.
     std::string aside = lock.locked() ? move_aside(path_) : "";
@@ -192,6 +409,9 @@ std::string RuntimeCacheFile::load() {
 }
 
 std::string RuntimeCacheFile::quarantine(const std::string& reason) {
+  if (probe(path_).status != ReadStatus::kOk) {
+    return ""; // gone, or no longer the regular file that was loaded: never move a device node
+  }
   ScopedFileLock lock(path_ + ".lock");
   std::string aside = move_aside(path_);
   log(LogLevel::kWARNING,
@@ -202,6 +422,19 @@ std::string RuntimeCacheFile::quarantine(const std::string& reason) {
 bool RuntimeCacheFile::save(const std::string& payload) {
   if (payload.empty()) {
     log(LogLevel::kINFO, "not saving an empty runtime cache to " + path_ + "; keeping what is there");
+    return false;
+  }
+  uint64_t limit = max_bytes();
+  if (kHeaderSize + payload.size() > limit) {
+    log(LogLevel::kWARNING,
+        "not saving runtime cache " + path_ + ": the cache " + too_large_reason(kHeaderSize + payload.size(), limit) +
+            ", so it could not be read back");
+    return false;
+  }
+  // rename() would swap a FIFO or device node (e.g. /dev/null) for a regular file.
+  ReadOutcome existing = probe(path_);
+  if (existing.status == ReadStatus::kRefused) {
+    log(LogLevel::kWARNING, "not saving runtime cache " + path_ + ": the path " + existing.reason);
     return false;
   }
   std::string data = encode(payload);

@@ -7,8 +7,16 @@
 // Reads and writes hold an exclusive flock on "<path>.lock"; writes go to ".<name>.XXXXXX.tmp" in
 // the same directory, then rename over the file.  A bad file is reported, moved aside to
 // "<name>.corrupt-<time_ns>" and treated as missing; nothing here ever throws for I/O problems.
+//
+// Reads are bounded, as in Python: only regular files are read (symlinks followed; a FIFO, device,
+// socket or directory is refused before it is opened, and checked again on the opened descriptor, so
+// a read never blocks), the header is checked before the payload is read, and a file larger than
+// max_bytes() is not read.  A refused path is logged as a warning naming it and the reason and left
+// in place; the engine starts with a fresh cache.  Saving refuses the same paths and payloads over
+// the limit.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace torch_tensorrt {
@@ -18,6 +26,16 @@ namespace runtime {
 class RuntimeCacheFile {
  public:
   static constexpr size_t kHeaderSize = 56;
+  // The default size limit of a cache file, header included (Python: DEFAULT_MAX_BYTES).
+  static constexpr uint64_t kDefaultMaxBytes = uint64_t{1} << 30;
+  static constexpr const char* kMaxBytesEnv = "TORCH_TENSORRT_RUNTIME_CACHE_MAX_BYTES";
+
+  // The limit in force: $TORCH_TENSORRT_RUNTIME_CACHE_MAX_BYTES (decimal digits, at least kHeaderSize)
+  // or kDefaultMaxBytes; an unusable value is logged as a warning and the default applies.
+  static uint64_t max_bytes();
+  // Checks a header (the first kHeaderSize bytes) and returns the payload length it declares; throws
+  // std::invalid_argument describing what is wrong.
+  static uint64_t check_header(const std::string& header);
 
   explicit RuntimeCacheFile(std::string path);
 

@@ -81,6 +81,7 @@ TEST_SOURCES = [
     "tests/core/test_shape_expr.cpp",
     "tests/core/test_engine_info.cpp",
     "tests/core/test_runtime_config.cpp",
+    "tests/core/test_runtime_cache_file.cpp",
     "tests/core/test_cuda_graph_policy.cpp",
     "tests/core/test_execute_engine.cpp",
 ]

@@ -20,6 +20,15 @@ newer format, bit rot) is reported with a :class:`RuntimeCacheWarning`, moved as
 ``<name>.corrupt-<time_ns>`` and treated as missing, so TensorRT never sees bytes we cannot vouch for
 and a broken file never stops a model from running.
 
+Reading is bounded: only regular files are read (a symlink is followed, but a FIFO, device, socket or
+directory at the cache path is refused before it is opened, and the opened file is checked again, so
+reading never blocks); the 56-byte header is read and checked before the payload; and a file larger
+than :func:`max_cache_bytes` (``$TORCH_TENSORRT_RUNTIME_CACHE_MAX_BYTES``, default 1 GiB, header
+included) is not read at all. A refused path is reported with a :class:`RuntimeCacheWarning` naming it
+and the reason, left in place, and the engine starts from a fresh cache. Saving refuses the same paths
+(replacing a device node such as ``/dev/null`` would be worse than losing the kernels) and payloads
+over the limit, which could never be read back.
+
 Writing: under an exclusive lock on ``<name>.lock``, the new file is written to a temporary file in
 the same directory, fsynced, then ``os.replace``d over the old one; readers see either the old or the
 new file, never a mix, and a writer killed at any point leaves the old file intact (its temporary file
@@ -60,9 +69,11 @@ from ._file_lock import file_lock
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "FORMAT_VERSION",
     "HEADER_SIZE",
     "MAGIC",
+    "MAX_BYTES_ENV",
     "RuntimeCache",
     "RuntimeCacheFormatError",
     "RuntimeCacheWarning",
@@ -70,6 +81,7 @@ __all__ = [
     "default_cache_dir",
     "default_cache_path",
     "encode",
+    "max_cache_bytes",
     "resolve_runtime_cache",
     "save_all_pending",
 ]
@@ -81,6 +93,13 @@ HEADER_SIZE = _HEADER.size  # 56
 CACHE_SUFFIX = ".trtcache"
 CACHE_DIR_ENV = "TORCH_TENSORRT_CACHE_DIR"
 DEFAULT_LOCK_TIMEOUT_S = 10.0
+# Largest cache file (header included) that is read or written. TensorRT-RTX caches are kernels for
+# one engine, typically kilobytes to tens of megabytes; the limit exists so that a wrong path (a huge
+# file, a device) can never exhaust memory. Override with the environment variable (a byte count).
+DEFAULT_MAX_BYTES = 1 << 30
+MAX_BYTES_ENV = "TORCH_TENSORRT_RUNTIME_CACHE_MAX_BYTES"
+# Reads go in chunks so that memory follows the bytes actually present, never a size someone claimed.
+_READ_CHUNK = 1 << 20
 
 # Test-only hook: called with the temporary file's path after it is written and fsynced, right before
 # it replaces the cache. Lets a test kill a writer at the worst moment without slowing real saves.
@@ -142,6 +161,115 @@ def decode(data: bytes) -> bytes:
             "payload SHA-256 does not match the header (corrupted)"
         )
     return payload
+
+
+def max_cache_bytes() -> int:
+    """The largest runtime cache file, header included, that is read or saved.
+
+    ``$TORCH_TENSORRT_RUNTIME_CACHE_MAX_BYTES`` (a whole number of bytes, at least the header size) if
+    set, else :data:`DEFAULT_MAX_BYTES` (1 GiB). Read on every use, so it can change at run time; an
+    unusable value is reported with a :class:`RuntimeCacheWarning` and the default applies.
+    """
+    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_BYTES
+    # Decimal digits only (no sign, "_" or suffix), exactly what the C++ runtime accepts.
+    value = int(raw) if raw.isascii() and raw.isdigit() else -1
+    if value < HEADER_SIZE:
+        warnings.warn(
+            f"{MAX_BYTES_ENV}={raw!r} is not a whole number of bytes >= {HEADER_SIZE}; "
+            f"using the default limit of {DEFAULT_MAX_BYTES} bytes",
+            RuntimeCacheWarning,
+            stacklevel=2,
+        )
+        return DEFAULT_MAX_BYTES
+    return value
+
+
+class _RefusedFile(Exception):
+    """A cache path that is not read at all (not a regular file, or over the size limit).
+
+    ``digest`` is the payload digest from a valid header when there was one, so that a later save
+    knows which file it replaces.
+    """
+
+    def __init__(self, reason: str, digest: bytes | None = None) -> None:
+        super().__init__(reason)
+        self.digest = digest
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def _not_regular_reason(mode: int) -> str | None:
+    """Why a file of this mode is refused, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), None)
+    return "is not a regular file" if kind is None else f"is {kind}, not a regular file"
+
+
+def _open_regular(path: Path) -> tuple[BinaryIO, os.stat_result]:
+    """Open ``path`` for reading if it is a regular file (symlinks followed); raises _RefusedFile.
+
+    The path is checked before opening, because opening a device can have side effects and opening a
+    FIFO blocks until a writer appears; it is opened non-blocking and checked again through the
+    descriptor, because the path may have been swapped in between.
+    """
+    reason = _not_regular_reason(os.stat(path).st_mode)
+    if reason is not None:
+        raise _RefusedFile(reason)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        reason = _not_regular_reason(st.st_mode)
+        if reason is not None:
+            raise _RefusedFile(reason)
+        return os.fdopen(fd, "rb"), st
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_at_most(f: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes (fewer at end of file), read in chunks so memory follows what is there."""
+    chunks = []
+    remaining = limit
+    while remaining > 0:
+        chunk = f.read(min(remaining, _READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_cache_file(path: Path, limit: int) -> bytes:
+    """The bytes of the cache file at ``path``, bounded by ``limit``; its header is checked first.
+
+    Raises FileNotFoundError, _RefusedFile (not regular, over the limit) or RuntimeCacheFormatError
+    (bad header). The payload is not checked here: :func:`decode` does that on the result.
+    """
+    f, st = _open_regular(path)
+    with f:
+        header = _read_at_most(f, HEADER_SIZE)
+        _, digest = _parse_header(header)
+        if st.st_size > limit:
+            raise _RefusedFile(
+                f"is {st.st_size} bytes, over the {limit}-byte limit for runtime cache files "
+                f"(raise it with {MAX_BYTES_ENV})",
+                digest,
+            )
+        # Sized by the file, not by the length its header claims; one byte more, so that a file that
+        # grew since fstat is caught by decode() (trailing bytes) instead of being read without bound.
+        return header + _read_at_most(f, max(st.st_size - HEADER_SIZE, 0) + 1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -360,10 +488,15 @@ class RuntimeCache:
         assert self._stream is not None
         if self._stream.seekable():
             self._stream.seek(0)
-        data = self._stream.read()
+        limit = max_cache_bytes()
+        data = _read_at_most(self._stream, limit + 1)
         if not data:
             return None
         try:
+            if len(data) > limit:
+                raise RuntimeCacheFormatError(
+                    f"more than the {limit}-byte limit for runtime cache files (raise it with {MAX_BYTES_ENV})"
+                )
             return decode(data)
         except RuntimeCacheFormatError as e:
             warnings.warn(
@@ -374,10 +507,16 @@ class RuntimeCache:
             return None
 
     def _load_file(self, path: Path) -> bytes | None:
-        if not path.exists():
-            self._seen_digest = None
-            return None
         try:
+            # Checked before taking the lock, which would create "<path>.lock" next to a device node.
+            try:
+                reason = _not_regular_reason(os.stat(path).st_mode)
+            except FileNotFoundError:  # also a dangling symlink
+                self._seen_digest = None
+                return None
+            if reason is not None:
+                self._refuse(path, _RefusedFile(reason))
+                return None
             with contextlib.ExitStack() as stack:
                 try:
                     locked = stack.enter_context(
@@ -400,14 +539,25 @@ class RuntimeCache:
             )
             return None
 
+    def _refuse(self, path: Path, e: _RefusedFile) -> None:
+        # Not a bad cache but the wrong kind of file (or a cache above the limit): it is left in
+        # place, since moving a device node or someone's large file is not ours to do.
+        warnings.warn(
+            f"runtime cache {path} {e}; not reading it, starting with a fresh cache",
+            RuntimeCacheWarning,
+            stacklevel=5,
+        )
+        self._seen_digest = e.digest
+
     def _read_and_check(self, path: Path, locked: bool) -> bytes | None:
         try:
-            data = path.read_bytes()
+            payload = decode(_read_cache_file(path, max_cache_bytes()))
         except FileNotFoundError:
             self._seen_digest = None
             return None
-        try:
-            payload = decode(data)
+        except _RefusedFile as e:
+            self._refuse(path, e)
+            return None
         except RuntimeCacheFormatError as e:
             # Under the lock no writer can have replaced the file since we read it, so what is moved
             # aside is exactly the bad file, never a good cache another process just saved.
@@ -506,6 +656,15 @@ class RuntimeCache:
                 )
                 self._clear_pending(payload)
                 return False
+            refusal = self._save_refusal(len(payload))
+            if refusal is not None:
+                warnings.warn(
+                    f"not saving runtime cache {self._where()}: {refusal}",
+                    RuntimeCacheWarning,
+                    stacklevel=3,
+                )
+                self._clear_pending(payload)  # retrying the same payload would be refused again
+                return False
             if self._stream is not None:
                 ok = self._save_stream(payload)
             elif self.path is None:
@@ -517,6 +676,25 @@ class RuntimeCache:
                 self.save_count += 1
                 self._clear_pending(payload)
             return ok
+
+    def _save_refusal(self, payload_size: int) -> str | None:
+        """Why a payload of this size cannot be saved where this handle writes, or None."""
+        if self.in_memory:
+            return None
+        limit = max_cache_bytes()
+        if HEADER_SIZE + payload_size > limit:
+            return (
+                f"the cache is {HEADER_SIZE + payload_size} bytes, over the {limit}-byte limit for "
+                f"runtime cache files (raise it with {MAX_BYTES_ENV}), so it could not be read back"
+            )
+        if self.path is None:
+            return None
+        try:
+            reason = _not_regular_reason(os.stat(self.path).st_mode)
+        except OSError:
+            return None  # missing (the usual case) or unreadable: _save_file reports real failures
+        # os.replace would swap a FIFO or device node (e.g. /dev/null) for a regular file.
+        return None if reason is None else f"the path {reason}"
 
     def _where(self) -> str:
         return (
@@ -595,9 +773,10 @@ class RuntimeCache:
 def _digest_on_disk(path: Path) -> bytes | None:
     """The payload digest claimed by the file's header; None when there is no valid header."""
     try:
-        with open(path, "rb") as f:
-            header = f.read(HEADER_SIZE)
-    except FileNotFoundError:
+        f, _ = _open_regular(path)  # a FIFO at the path would block a plain open()
+        with f:
+            header = _read_at_most(f, HEADER_SIZE)
+    except (FileNotFoundError, _RefusedFile):
         return None
     try:
         return _parse_header(header)[1]

@@ -158,6 +158,11 @@ class EmulatedBackend:
 def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist: bool = True) -> Iterator[EmulatedBackend]:
     """Within this scope engines run on CPU through the reference executor.
 
+    The scope is the calls made inside it, not the engines: each call runs on the backend active for
+    it, so a module run here runs on the real runtime after the block, and a module whose earlier
+    run failed (no GPU) runs here. Each block is a new backend; an engine recreates its execution
+    context on the first call of each block.
+
     Engines built here record their networks in ``store_dir`` (default: a per-user temp
     directory, or ``$TORCH_TENSORRT_EMULATION_DIR``) so that programs saved here can be loaded and
     run under emulation in another process. ``persist=False`` keeps records in memory only.

@@ -67,6 +67,9 @@ class TRTEngine:
                 f"{current_platform()}. Recompile the program on (or for) this platform."
             )
         self.info = info
+        # An explicit backend pins the engine to it; otherwise each call runs on the backend active
+        # for that call (see _follow_active_backend), starting from the one active now.
+        self._pinned_backend = backend
         self._backend = backend or current_backend()
         self._engine: EngineHandle | None = None
         self._context: ExecutionContextHandle | None = None
@@ -103,6 +106,27 @@ class TRTEngine:
             cuda = self._backend.device_type == "cuda"
             self._device = torch.device("cuda", self.info.gpu_id) if cuda else torch.device(self._backend.device_type)
         return self._device
+
+    def _follow_active_backend(self) -> None:
+        """Bind this call to the backend active for it, dropping what was made on another backend.
+
+        ``emulated_runtime()`` selects a backend for the calls made inside it, and engines outlive such
+        blocks, so the choice is made per call rather than fixed when the engine was first used: a
+        module run inside the block runs on the real backend after it, and one that failed outside
+        (no GPU) runs inside. Runtime settings and an attached runtime cache belong to the module and
+        carry over; the deserialized engine, its context, device and streams belong to the backend.
+        """
+        if self._pinned_backend is not None:
+            return
+        backend = current_backend()
+        if backend is self._backend:
+            return
+        self.close()  # keeps the old context's JIT kernels (stashed, and saved if this engine owns the cache)
+        self._backend = backend
+        self._engine = None
+        self._device = None
+        self._outputs = None
+        self._side_stream = None
 
     def engine(self) -> EngineHandle:
         if self._engine is None:
@@ -318,6 +342,7 @@ class TRTEngine:
                 f"engine {self.name!r} takes {len(self.info.input_names)} inputs "
                 f"({', '.join(self.info.input_names)}), got {len(inputs)}"
             )
+        self._follow_active_backend()
         self.engine()  # a machine that cannot run engines says so before any input check
         if self.info.metadata.settings.truncate_double:
             # Compiled with truncate_double: the engine takes float32 where the model took float64.

@@ -6,7 +6,8 @@ The engine bytes travel as a uint8 tensor (passed by reference, saved in the pro
 archive) and ``engine_info`` is the serialized engine-info list whose engine slot holds
 ``"sha256:<hex>"`` of those bytes instead of their base64. Strings passed to an op are copied on
 every call, so the (large) engine must never be one. A saved program holds no pickled objects.
-Engines are created once per backend and distinct info, and cached.
+Engines are created once per distinct info and cached; each call runs on the backend active for it
+(real or ``emulated_runtime()``), so one engine serves both.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from torch_tensorrt.dynamo.runtime._engine_info import SERIALIZED_ENGINE_IDX, EngineInfo, encode_engine
-from torch_tensorrt.dynamo.runtime._runtime_backend import current_backend
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
 ENGINE_REF_PREFIX = "sha256:"
 
 # Engines the op runs (a loaded program calls the op directly) live for the process; compiled
 # TorchTensorRTModules own their engines and never come through here in eager mode.
-_ENGINES: dict[tuple[int, tuple[str, ...]], TRTEngine] = {}
+_ENGINES: dict[tuple[str, ...], TRTEngine] = {}
 _LOCK = threading.Lock()
 
 
@@ -56,14 +56,15 @@ def join_engine_info(serialized_engine: torch.Tensor, engine_info: Sequence[str]
     return info
 
 
-def _key(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> tuple[int, tuple[str, ...]]:
-    # The info list carries the engine's digest, so it identifies the engine; engines are also
-    # separate per backend (real or emulated).
-    return id(current_backend()), tuple(engine_info)
+def _key(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> tuple[str, ...]:
+    # The info list carries the engine's digest, so it identifies the engine. The backend is not part
+    # of the key: the engine follows the backend of each call, and keying by backend would keep one
+    # engine (and its backend) alive for every emulated_runtime() block ever entered.
+    return tuple(engine_info)
 
 
 def engine_for(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> TRTEngine:
-    """The engine for this info (per backend), created once and kept for the process."""
+    """The engine for this info, created once and kept for the process."""
     key = _key(serialized_engine, engine_info)
     engine = _ENGINES.get(key)
     if engine is None:
