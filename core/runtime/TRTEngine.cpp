@@ -1,6 +1,9 @@
 #include "core/runtime/TRTEngine.h"
 
+#include <ATen/ops/empty.h>
+
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <sstream>
 #include <stdexcept>
@@ -10,6 +13,7 @@
 #include "core/runtime/Sha256.h"
 
 #include "core/runtime/BackendRegistry.h"
+#include "core/runtime/RuntimeDefaults.h"
 #include "core/runtime/runtime.h"
 
 namespace torch_tensorrt {
@@ -27,10 +31,6 @@ EngineInfo parse_info(const std::vector<std::string>& info) {
 }
 
 constexpr const char* kEngineRefPrefix = "sha256:";
-
-std::mutex g_cache_mutex;
-// Keyed by the op's info list, which names the engine by digest (so the key stays small).
-std::map<std::vector<std::string>, c10::intrusive_ptr<TRTEngine>> g_cache;
 
 } // namespace
 
@@ -59,7 +59,8 @@ TRTEngine::TRTEngine(std::vector<std::string> serialized_info)
       info_(parse_info(serialized_info_)),
       runtime_config_(TRTRuntimeConfig::allocation_from_name(info_.resource_allocation_strategy)) {
   const std::string host = current_platform();
-  TORCH_CHECK(
+  // A ValueError with the Python runtime's text (require_host_platform): both runtimes give one verdict.
+  TORCH_CHECK_VALUE(
       info_.target_platform == host,
       "engine '",
       info_.name,
@@ -119,28 +120,6 @@ std::vector<std::string> TRTEngine::join_engine_info(
   return info;
 }
 
-c10::intrusive_ptr<TRTEngine> TRTEngine::get_or_create(
-    const at::Tensor& serialized_engine,
-    const std::vector<std::string>& engine_info) {
-  {
-    std::lock_guard<std::mutex> lock(g_cache_mutex);
-    auto it = g_cache.find(engine_info);
-    if (it != g_cache.end()) {
-      return it->second;
-    }
-  }
-  // Verification and parsing happen outside the lock; a concurrent creator of the same engine loses.
-  auto engine = c10::make_intrusive<TRTEngine>(join_engine_info(serialized_engine, engine_info));
-  std::lock_guard<std::mutex> lock(g_cache_mutex);
-  auto inserted = g_cache.emplace(engine_info, engine);
-  return inserted.first->second;
-}
-
-void TRTEngine::clear_cache() {
-  std::lock_guard<std::mutex> lock(g_cache_mutex);
-  g_cache.clear();
-}
-
 EngineBackend& TRTEngine::backend() {
   if (!backend_) {
     backend_ = BackendRegistry::instance().current();
@@ -196,10 +175,26 @@ const IOTensorInfo& TRTEngine::io_tensor(const std::string& name) {
   TORCH_CHECK(false, "engine '", info_.name, "' has no tensor named '", name, "'");
 }
 
-BackendExecutionContext& TRTEngine::context() {
+BackendExecutionContext& TRTEngine::context(CudaGraphStrategy cuda_graph_strategy) {
+  if (context_ && cuda_graph_strategy != context_cuda_graph_strategy_) {
+    drop_context_locked();
+  }
+  // The process-wide defaults changed since the context was made: recreate it if they change what
+  // this engine runs with (one integer compare per run otherwise).
+  const uint64_t generation = RuntimeDefaults::generation();
+  if (context_ && generation != context_generation_) {
+    context_generation_ = generation;
+    if (runtime_config_.effective() != context_settings_) {
+      drop_context_locked();
+    }
+  }
   if (!context_) {
+    context_generation_ = generation;
+    context_settings_ = runtime_config_.effective();
     BackendEngine& engine = backend_engine();
     ContextOptions options = runtime_config_.context_options(backend().features());
+    options.cuda_graph_strategy = cuda_graph_strategy;
+    context_cuda_graph_strategy_ = cuda_graph_strategy;
     try {
       try {
         context_ = engine.create_execution_context(options);
@@ -258,20 +253,59 @@ std::vector<int64_t> TRTEngine::get_runtime_settings() {
       static_cast<int64_t>(runtime_config_.cuda_graph_strategy())};
 }
 
+void TRTEngine::clear_runtime_settings() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (runtime_config_.clear_strategies()) {
+    drop_context_locked();
+  }
+}
+
+bool TRTEngine::has_runtime_settings() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return runtime_config_.has_strategies();
+}
+
 void TRTEngine::set_runtime_cache_path(const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (path == runtime_config_.runtime_cache_path()) {
-    return;
+  // Kernels compiled so far are stashed; the file in use until now is saved when the next context
+  // switches files (or when the engine is released).
+  if (runtime_config_.set_runtime_cache_path(path)) {
+    drop_context_locked();
   }
-  // Kernels compiled so far belong to the old file.
-  drop_context_locked();
-  runtime_config_.save_runtime_cache();
-  runtime_config_.set_runtime_cache_path(path);
+}
+
+void TRTEngine::clear_runtime_cache_path() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (runtime_config_.clear_runtime_cache_path()) {
+    drop_context_locked();
+  }
 }
 
 std::string TRTEngine::get_runtime_cache_path() {
   std::lock_guard<std::mutex> lock(mutex_);
   return runtime_config_.runtime_cache_path();
+}
+
+at::Tensor TRTEngine::get_runtime_cache_payload() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (context_) {
+    runtime_config_.stash_runtime_cache(context_->serialize_runtime_cache());
+  }
+  const std::string& payload = runtime_config_.runtime_cache_payload();
+  at::Tensor out = at::empty({static_cast<int64_t>(payload.size())}, at::kByte);
+  if (!payload.empty()) {
+    std::memcpy(out.data_ptr(), payload.data(), payload.size());
+  }
+  return out;
+}
+
+void TRTEngine::set_runtime_cache_payload(const at::Tensor& payload) {
+  TORCH_CHECK_VALUE(payload.scalar_type() == at::kByte && payload.dim() == 1, "a runtime cache payload is a 1-D uint8 tensor");
+  at::Tensor bytes = payload.contiguous().cpu();
+  std::lock_guard<std::mutex> lock(mutex_);
+  drop_context_locked(); // the next context starts from these bytes
+  runtime_config_.set_runtime_cache_payload(
+      std::string(static_cast<const char*>(bytes.data_ptr()), static_cast<size_t>(bytes.numel())));
 }
 
 bool TRTEngine::save_runtime_cache() {

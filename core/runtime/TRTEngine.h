@@ -37,7 +37,7 @@ struct SubgraphCapture {
 
 class TRTEngine : public torch::CustomClassHolder {
  public:
-  // Throws c10::ValueError for a malformed info list and c10::Error for another platform.
+  // Throws c10::ValueError for a malformed info list or an engine built for another platform.
   explicit TRTEngine(std::vector<std::string> serialized_info);
   ~TRTEngine() override;
 
@@ -47,11 +47,6 @@ class TRTEngine : public torch::CustomClassHolder {
   static std::vector<std::string> join_engine_info(
       const at::Tensor& serialized_engine,
       const std::vector<std::string>& engine_info);
-  // One engine per distinct (short) info list, shared by every call of the op.
-  static c10::intrusive_ptr<TRTEngine> get_or_create(
-      const at::Tensor& serialized_engine,
-      const std::vector<std::string>& engine_info);
-  static void clear_cache();
 
   // --- methods exposed to Python / TorchScript -------------------------------------------------
   const std::vector<std::string>& serialize() const {
@@ -69,8 +64,17 @@ class TRTEngine : public torch::CustomClassHolder {
   // Ints as in runtime/_settings.py; the context is recreated (once, lazily) when they change.
   void set_runtime_settings(int64_t kernel_strategy, int64_t cuda_graph_strategy);
   std::vector<int64_t> get_runtime_settings();
+  // Back to the process-wide default strategies (RuntimeDefaults); has_... says whether it has its own.
+  void clear_runtime_settings();
+  bool has_runtime_settings();
   void set_runtime_cache_path(const std::string& path);
+  // Back to the process-wide default cache.
+  void clear_runtime_cache_path();
   std::string get_runtime_cache_path();
+  // The cache bytes (the live context's kernels included), and starting the next context from given
+  // bytes: how a cache handle owned by Python (runtime_cache() blocks, streams) is served.
+  at::Tensor get_runtime_cache_payload();
+  void set_runtime_cache_payload(const at::Tensor& payload);
   // Stashes the live context's cache and writes it to the cache file; false if nothing was written.
   bool save_runtime_cache();
   void reset_context();
@@ -90,7 +94,10 @@ class TRTEngine : public torch::CustomClassHolder {
   EngineBackend& backend();
   BackendEngine& backend_engine();
   const IOTensorInfo& io_tensor(const std::string& name);
-  BackendExecutionContext& context();
+  // Created with `cuda_graph_strategy` (the capture decision's native strategy, not the setting:
+  // CudaGraphPolicy::Decision::native_strategy): TensorRT-RTX applies the strategy when a context is
+  // created, so asking for another one recreates the context.
+  BackendExecutionContext& context(CudaGraphStrategy cuda_graph_strategy);
   c10::Device device();
   TRTRuntimeConfig& runtime_config() {
     return runtime_config_;
@@ -111,6 +118,9 @@ class TRTEngine : public torch::CustomClassHolder {
   std::unique_ptr<BackendExecutionContext> context_;
   TRTRuntimeConfig runtime_config_;
   SubgraphCapture subgraph_;
+  TRTRuntimeConfig::Effective context_settings_{};
+  CudaGraphStrategy context_cuda_graph_strategy_ = CudaGraphStrategy::kDISABLED;
+  uint64_t context_generation_ = 0;
   std::string last_decision_ = "not run";
   int64_t contexts_created_ = 0;
   int64_t executions_ = 0;

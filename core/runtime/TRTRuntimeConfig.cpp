@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/runtime/RuntimeDefaults.h"
 #include "core/runtime/runtime.h"
 
 namespace torch_tensorrt {
@@ -95,29 +96,77 @@ const char* TRTRuntimeConfig::to_string(ResourceAllocationStrategy s) {
 
 TRTRuntimeConfig::TRTRuntimeConfig(ResourceAllocationStrategy allocation) : allocation_(allocation) {}
 
+TRTRuntimeConfig::Effective TRTRuntimeConfig::effective() const {
+  Effective out{KernelSpecializationStrategy::kLAZY, CudaGraphStrategy::kDISABLED, default_cache_path_};
+  if (kernel_override_ && cuda_graph_override_ && cache_path_override_) {
+    out.kernel_strategy = *kernel_override_;
+    out.cuda_graph_strategy = *cuda_graph_override_;
+    out.runtime_cache_path = *cache_path_override_;
+    return out; // nothing to read from the process-wide defaults
+  }
+  const RuntimeDefaults::Values defaults = RuntimeDefaults::get();
+  out.kernel_strategy = kernel_override_.value_or(defaults.kernel_strategy);
+  out.cuda_graph_strategy = cuda_graph_override_.value_or(defaults.cuda_graph_strategy);
+  if (cache_path_override_) {
+    out.runtime_cache_path = *cache_path_override_;
+  } else if (defaults.has_runtime_cache_path) {
+    out.runtime_cache_path = defaults.runtime_cache_path;
+  }
+  return out;
+}
+
 bool TRTRuntimeConfig::set_strategies(KernelSpecializationStrategy kernel, CudaGraphStrategy cuda_graph) {
-  bool changed = kernel != kernel_strategy_ || cuda_graph != cuda_graph_strategy_;
-  kernel_strategy_ = kernel;
-  cuda_graph_strategy_ = cuda_graph;
-  return changed;
+  const Effective before = effective();
+  kernel_override_ = kernel;
+  cuda_graph_override_ = cuda_graph;
+  return effective() != before;
+}
+
+bool TRTRuntimeConfig::clear_strategies() {
+  const Effective before = effective();
+  kernel_override_.reset();
+  cuda_graph_override_.reset();
+  return effective() != before;
 }
 
 bool TRTRuntimeConfig::set_runtime_cache_path(const std::string& path) {
-  if (path == runtime_cache_path_) {
-    return false;
+  const Effective before = effective();
+  cache_path_override_ = path;
+  return effective() != before;
+}
+
+bool TRTRuntimeConfig::clear_runtime_cache_path() {
+  const Effective before = effective();
+  cache_path_override_.reset();
+  return effective() != before;
+}
+
+void TRTRuntimeConfig::set_runtime_cache_payload(const std::string& payload) {
+  cache_payload_ = payload;
+  cache_dirty_ = false; // the bytes came from their owner, who saves them
+  cache_loaded_ = true; // and replace what the file would have given
+}
+
+void TRTRuntimeConfig::follow_cache_path(const std::string& path) {
+  if (path == cache_file_path_ && (cache_file_ != nullptr) == !path.empty()) {
+    return;
   }
-  runtime_cache_path_ = path;
+  save_runtime_cache(); // the previous file gets the kernels compiled while it was in use
+  cache_file_path_ = path;
   cache_file_ = path.empty() ? nullptr : std::make_unique<RuntimeCacheFile>(path);
   // Kernels compiled so far stay in memory; the new file (if any) is read at the next context.
   cache_loaded_ = false;
-  return true;
 }
 
 bool TRTRuntimeConfig::native_capture_active(const BackendFeatures& features) const {
-  return features.native_cuda_graphs && cuda_graph_strategy_ == CudaGraphStrategy::kWHOLE_GRAPH_CAPTURE;
+  return features.native_cuda_graphs && cuda_graph_strategy() == CudaGraphStrategy::kWHOLE_GRAPH_CAPTURE;
 }
 
 ContextOptions TRTRuntimeConfig::context_options(const BackendFeatures& features) {
+  const Effective settings = effective();
+  follow_cache_path(settings.runtime_cache_path);
+  const KernelSpecializationStrategy kernel_strategy_ = settings.kernel_strategy;
+  const CudaGraphStrategy cuda_graph_strategy_ = settings.cuda_graph_strategy;
   ContextOptions options;
   options.allocation = allocation_;
   options.kernel_strategy = kernel_strategy_;
@@ -140,7 +189,7 @@ ContextOptions TRTRuntimeConfig::context_options(const BackendFeatures& features
     if (cache_file_) {
       warn_once(
           "runtime_cache",
-          "runtime_cache='" + runtime_cache_path_ +
+          "runtime_cache='" + cache_file_path_ +
               "' is a TensorRT-RTX feature and has no effect on this TensorRT (reported once)");
     }
     return options;
@@ -187,10 +236,12 @@ void TRTRuntimeConfig::reject_runtime_cache(const std::string& reason) {
 }
 
 std::string TRTRuntimeConfig::describe() const {
-  return std::string("RuntimeSettings(dynamic_shapes_kernel_specialization_strategy='") + to_string(kernel_strategy_) +
-      "', cuda_graph_strategy='" + to_string(cuda_graph_strategy_) + "', runtime_cache=" +
-      (runtime_cache_path_.empty() ? "<memory>" : "'" + runtime_cache_path_ + "'") + ", resource_allocation_strategy='" +
-      to_string(allocation_) + "')";
+  const Effective settings = effective();
+  return std::string("RuntimeSettings(dynamic_shapes_kernel_specialization_strategy='") +
+      to_string(settings.kernel_strategy) + "', cuda_graph_strategy='" + to_string(settings.cuda_graph_strategy) +
+      "', runtime_cache=" +
+      (settings.runtime_cache_path.empty() ? "<memory>" : "'" + settings.runtime_cache_path + "'") +
+      ", resource_allocation_strategy='" + to_string(allocation_) + "')";
 }
 
 } // namespace runtime

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/runtime/EngineBackend.h"
@@ -32,23 +33,56 @@ class TRTRuntimeConfig {
 
   explicit TRTRuntimeConfig(ResourceAllocationStrategy allocation = ResourceAllocationStrategy::kSTATIC);
 
-  // Each setter returns true when the value changed, i.e. the execution context must be recreated.
+  // The settings a new execution context gets: the engine's own (set_*), else the process-wide
+  // defaults (RuntimeDefaults).
+  struct Effective {
+    KernelSpecializationStrategy kernel_strategy;
+    CudaGraphStrategy cuda_graph_strategy;
+    std::string runtime_cache_path; // "" = memory only
+    bool operator==(const Effective& other) const {
+      return kernel_strategy == other.kernel_strategy && cuda_graph_strategy == other.cuda_graph_strategy &&
+          runtime_cache_path == other.runtime_cache_path;
+    }
+    bool operator!=(const Effective& other) const {
+      return !(*this == other);
+    }
+  };
+  Effective effective() const;
+
+  // Setters return true when the effective settings changed (the execution context must be recreated).
   bool set_strategies(KernelSpecializationStrategy kernel, CudaGraphStrategy cuda_graph);
+  // Back to the process-wide default strategies.
+  bool clear_strategies();
+  bool has_strategies() const {
+    return kernel_override_.has_value();
+  }
   // "" = keep the runtime cache in memory only (kernels survive context recreation, not the process).
   bool set_runtime_cache_path(const std::string& path);
+  // Back to the process-wide default cache (or the engine's own default file, see set_default_cache_path).
+  bool clear_runtime_cache_path();
+  // The engine's own file when neither it nor the process names one ("" = memory only).
+  void set_default_cache_path(const std::string& path) {
+    default_cache_path_ = path;
+  }
 
   KernelSpecializationStrategy kernel_strategy() const {
-    return kernel_strategy_;
+    return effective().kernel_strategy;
   }
   CudaGraphStrategy cuda_graph_strategy() const {
-    return cuda_graph_strategy_;
+    return effective().cuda_graph_strategy;
   }
   ResourceAllocationStrategy allocation() const {
     return allocation_;
   }
-  const std::string& runtime_cache_path() const {
-    return runtime_cache_path_;
+  std::string runtime_cache_path() const {
+    return effective().runtime_cache_path;
   }
+  // The latest known cache bytes (stashed from contexts or loaded), and replacing them (a cache handle
+  // attached from Python hands its bytes over this way).
+  const std::string& runtime_cache_payload() const {
+    return cache_payload_;
+  }
+  void set_runtime_cache_payload(const std::string& payload);
 
   // The options for a new execution context on a backend with `features`.  Settings the backend
   // does not have (RTX-only features on standard TensorRT) fall back to their defaults with a
@@ -67,10 +101,15 @@ class TRTRuntimeConfig {
   std::string describe() const;
 
  private:
+  // Switches cache_file_ to the effective path, saving what the previous file is owed.
+  void follow_cache_path(const std::string& path);
+
   ResourceAllocationStrategy allocation_;
-  KernelSpecializationStrategy kernel_strategy_ = KernelSpecializationStrategy::kLAZY;
-  CudaGraphStrategy cuda_graph_strategy_ = CudaGraphStrategy::kDISABLED;
-  std::string runtime_cache_path_;
+  std::optional<KernelSpecializationStrategy> kernel_override_;
+  std::optional<CudaGraphStrategy> cuda_graph_override_;
+  std::optional<std::string> cache_path_override_;
+  std::string default_cache_path_;
+  std::string cache_file_path_; // the path cache_file_ was opened for
   std::unique_ptr<RuntimeCacheFile> cache_file_;
   std::string cache_payload_; // latest known cache bytes
   bool cache_loaded_ = false;

@@ -24,7 +24,7 @@ namespace runtime {
 std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine);
 
 // The tensor + str[] overload (register_jit_hooks.cpp) runs the engine from the per-info cache
-// (TRTEngine::get_or_create) unless this says to hand the call to the Python runtime's
+// (EngineRegistry::get_or_create) unless this says to hand the call to the Python runtime's
 // tensorrt::execute_engine_python.
 bool should_delegate_to_python();
 

@@ -4,13 +4,18 @@
 #include <torch/custom_class.h>
 #include <torch/library.h>
 
+#include <cstdint>
 #include <cstring>
+#include <tuple>
 #include <stdexcept>
 
 #include "core/runtime/Base64.h"
 #include "core/runtime/BackendRegistry.h"
 #include "core/runtime/Sha256.h"
 #include "core/runtime/EngineInfo.h"
+#include "core/runtime/EngineRegistry.h"
+#include "core/runtime/RuntimeDefaults.h"
+#include "core/runtime/TRTRuntimeConfig.h"
 #include "core/runtime/ShapeExpr.h"
 #include "core/runtime/TRTEngine.h"
 #include "core/runtime/execute_engine.h"
@@ -55,6 +60,15 @@ static auto engine_class =
             "set_runtime_cache_path",
             [](const EnginePtr& self, const std::string& path) { self->set_runtime_cache_path(path); })
         .def("get_runtime_cache_path", [](const EnginePtr& self) { return self->get_runtime_cache_path(); })
+        .def("clear_runtime_settings", [](const EnginePtr& self) { self->clear_runtime_settings(); })
+        .def("has_runtime_settings", [](const EnginePtr& self) { return self->has_runtime_settings(); })
+        .def("clear_runtime_cache_path", [](const EnginePtr& self) { self->clear_runtime_cache_path(); })
+        .def("get_runtime_cache_payload", [](const EnginePtr& self) { return self->get_runtime_cache_payload(); })
+        .def(
+            "set_runtime_cache_payload",
+            [](const EnginePtr& self, const at::Tensor& payload) { self->set_runtime_cache_payload(payload); })
+        // Identity of the engine object (Python keeps per-engine state, e.g. an attached cache handle).
+        .def("engine_id", [](const EnginePtr& self) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(self.get())); })
         .def("save_runtime_cache", [](const EnginePtr& self) { return self->save_runtime_cache(); })
         .def("reset_context", [](const EnginePtr& self) { self->reset_context(); })
         .def("backend_name", [](const EnginePtr& self) { return self->backend_name(); })
@@ -84,7 +98,7 @@ std::vector<at::Tensor> execute_engine_from_info(
     TORCH_CHECK(stack.size() == 1, "tensorrt::execute_engine_python returned ", stack.size(), " values");
     return stack[0].toTensorVector();
   }
-  return execute_engine(std::move(inputs), TRTEngine::get_or_create(serialized_engine, info));
+  return execute_engine(std::move(inputs), EngineRegistry::instance().get_or_create(serialized_engine, info));
 }
 
 // The TorchScript overload delegates like the info overload does: the Python runtime takes the engine
@@ -125,12 +139,39 @@ TORCH_LIBRARY(tensorrt, m) {
   m.def(
       "get_engine(Tensor serialized_engine, str[] engine_info) -> __torch__.torch.classes.tensorrt.Engine",
       [](at::Tensor serialized_engine, std::vector<std::string> info) {
-        return TRTEngine::get_or_create(serialized_engine, info);
+        return EngineRegistry::instance().get_or_create(serialized_engine, info);
       });
   m.def("join_engine_info(Tensor serialized_engine, str[] engine_info) -> str[]", [](at::Tensor t, std::vector<std::string> info) {
     return TRTEngine::join_engine_info(t, info);
   });
-  m.def("_clear_engine_cache() -> ()", []() { TRTEngine::clear_cache(); });
+  m.def("_clear_engine_cache() -> ()", []() { EngineRegistry::instance().clear(); });
+  // Engines whose tensors are gone are released (runtime cache saved); Python calls this when a module
+  // holding an engine tensor is collected. Returns how many were released.
+  m.def("_release_expired_engines() -> int", []() { return EngineRegistry::instance().release_expired(); });
+  m.def("_engine_registry_size() -> int", []() { return EngineRegistry::instance().size(); });
+  // Process-wide defaults (RuntimeDefaults), kept equal to torch_tensorrt.runtime's by its setters.
+  m.def(
+      "_set_runtime_defaults(int kernel_strategy, int cuda_graph_strategy, bool has_cache_path, str cache_path) -> ()",
+      [](int64_t kernel, int64_t cuda_graph, bool has_cache_path, std::string cache_path) {
+        RuntimeDefaults::Values values;
+        try {
+          values.kernel_strategy = TRTRuntimeConfig::kernel_strategy_from_int(kernel);
+          values.cuda_graph_strategy = TRTRuntimeConfig::cuda_graph_strategy_from_int(cuda_graph);
+        } catch (const std::invalid_argument& e) {
+          TORCH_CHECK_VALUE(false, e.what());
+        }
+        values.has_runtime_cache_path = has_cache_path;
+        values.runtime_cache_path = std::move(cache_path);
+        RuntimeDefaults::set(values);
+      });
+  m.def("_get_runtime_defaults() -> (int, int, bool, str)", []() {
+    const RuntimeDefaults::Values v = RuntimeDefaults::get();
+    return std::make_tuple(
+        static_cast<int64_t>(v.kernel_strategy),
+        static_cast<int64_t>(v.cuda_graph_strategy),
+        v.has_runtime_cache_path,
+        v.runtime_cache_path);
+  });
 
   // --- layout constants, compared with _engine_info.py at import ------------------------------
   m.def("ABI_VERSION() -> str", []() { return std::string(ABI_VERSION); });

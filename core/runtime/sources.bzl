@@ -14,11 +14,13 @@ RUNTIME_SOURCES = [
     "core/runtime/EngineMetadata.cpp",
     "core/runtime/EngineInfo.cpp",
     "core/runtime/RuntimeCacheFile.cpp",
+    "core/runtime/RuntimeDefaults.cpp",
     "core/runtime/TRTRuntimeConfig.cpp",
     "core/runtime/CudaGraphPolicy.cpp",
     "core/runtime/UnavailableBackend.cpp",
     "core/runtime/BackendRegistry.cpp",
     "core/runtime/TRTEngine.cpp",
+    "core/runtime/EngineRegistry.cpp",
     "core/runtime/execute_engine.cpp",
     "core/runtime/register_jit_hooks.cpp",
 ]
@@ -35,11 +37,13 @@ RUNTIME_HEADERS = [
     "core/runtime/EngineInfo.h",
     "core/runtime/EngineBackend.h",
     "core/runtime/RuntimeCacheFile.h",
+    "core/runtime/RuntimeDefaults.h",
     "core/runtime/TRTRuntimeConfig.h",
     "core/runtime/CudaGraphPolicy.h",
     "core/runtime/UnavailableBackend.h",
     "core/runtime/BackendRegistry.h",
     "core/runtime/TRTEngine.h",
+    "core/runtime/EngineRegistry.h",
     "core/runtime/execute_engine.h",
 ]
 

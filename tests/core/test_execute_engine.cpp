@@ -19,6 +19,7 @@
 
 #include "core/runtime/BackendRegistry.h"
 #include "core/runtime/Sha256.h"
+#include "core/runtime/EngineRegistry.h"
 #include "core/runtime/TRTEngine.h"
 #include "core/runtime/execute_engine.h"
 #include "tests/core/test_helpers.h"
@@ -37,12 +38,12 @@ class ExecuteEngineTest : public ::testing::Test {
     rt::BackendRegistry::instance().add(backend);
     rt::BackendRegistry::instance().select("fake");
     rt::set_cudagraphs_mode(false);
-    rt::TRTEngine::clear_cache();
+    rt::EngineRegistry::instance().clear();
   }
   void TearDown() override {
     rt::set_cudagraphs_mode(false);
     rt::BackendRegistry::instance().select("default");
-    rt::TRTEngine::clear_cache();
+    rt::EngineRegistry::instance().clear();
   }
 
   c10::intrusive_ptr<rt::TRTEngine> add_engine(const std::string& metadata = torch_tensorrt::tests::default_metadata()) {
@@ -81,7 +82,7 @@ TEST_F(ExecuteEngineTest, AddsInputs) {
   // Non-contiguous inputs are made contiguous first.
   at::Tensor xt = at::arange(6, at::kFloat).reshape({3, 2}).t();
   EXPECT_TRUE(rt::execute_engine({xt, y}, engine)[0].equal(xt + y));
-  EXPECT_EQ(engine->last_capture_decision(), "none");
+  EXPECT_EQ(engine->last_capture_decision(), "no_capture");
   EXPECT_EQ(stat(engine, "contexts_created"), 1);
   EXPECT_EQ(engine->backend_name(), "fake");
 }
@@ -135,14 +136,32 @@ TEST_F(ExecuteEngineTest, DataDependentOutputsUseTheOutputAllocator) {
   // Without the flag the runtime cannot size the output and says so.
   auto unflagged = c10::make_intrusive<rt::TRTEngine>(make_info(spec, "filter2"));
   EXPECT_CONTAINS(error_of([&] { rt::execute_engine({x}, unflagged); }), "has a data-dependent shape");
-  // Data-dependent shapes never go into a CUDA graph: run uncaptured in subgraph mode ...
+  // Data-dependent shapes never go into a CUDA graph. In subgraph mode on TensorRT-RTX the context
+  // says its stream cannot be captured: the call runs uncaptured and the decision is recorded ...
   rt::set_cudagraphs_mode(true);
   EXPECT_TRUE(rt::execute_engine({x}, engine)[0].equal(at::tensor({1.0f, 3.0f, 5.0f})));
-  EXPECT_EQ(engine->last_capture_decision(), "none");
-  // ... and refuse inside an outer capture.
+  EXPECT_EQ(engine->last_capture_decision(), "not_capturable");
+  EXPECT_EQ(stat(engine, "graph_captures"), 0);
+  // ... and inside an outer capture the call is refused before anything runs.
   backend->simulate_outer_capture = true;
-  EXPECT_CONTAINS(error_of([&] { rt::execute_engine({x}, engine); }), "data-dependent output shapes");
+  const int64_t runs = stat(engine, "context.runs");
+  EXPECT_CONTAINS(
+      error_of([&] { rt::execute_engine({x}, engine); }),
+      "engine 'filter' cannot be captured in a CUDA graph: the engine has data-dependent output shapes");
+  EXPECT_EQ(stat(engine, "context.runs"), runs);
   backend->simulate_outer_capture = false;
+}
+
+TEST_F(ExecuteEngineTest, DataDependentOutputsRunUncapturedOnStandardTensorRT) {
+  auto standard = std::make_shared<FakeBackend>("fake_standard", /*rtx=*/false);
+  rt::BackendRegistry::instance().add(standard);
+  rt::BackendRegistry::instance().select("fake_standard");
+  auto spec = fake_spec("filter_positive", {{"x", {-1}}}, {"y"});
+  auto engine = c10::make_intrusive<rt::TRTEngine>(make_info(spec, "filter", torch_tensorrt::tests::default_metadata(), true));
+  rt::set_cudagraphs_mode(true);
+  EXPECT_TRUE(rt::execute_engine({at::tensor({2.0f, -1.0f})}, engine)[0].equal(at::tensor({2.0f})));
+  EXPECT_EQ(engine->last_capture_decision(), "no_capture"); // a graph cannot replay an unknown size
+  EXPECT_EQ(stat(engine, "graph_captures"), 0);
 }
 
 TEST_F(ExecuteEngineTest, DynamicAllocationHandsScratchMemory) {
@@ -159,12 +178,17 @@ TEST_F(ExecuteEngineTest, DynamicAllocationHandsScratchMemory) {
 }
 
 TEST_F(ExecuteEngineTest, SubgraphCudaGraphsCaptureOnceAndReplay) {
+  // Torch-level capture is for standard TensorRT (TensorRT-RTX captures natively instead).
+  auto standard = std::make_shared<FakeBackend>("fake_standard", /*rtx=*/false);
+  rt::BackendRegistry::instance().add(standard);
+  rt::BackendRegistry::instance().select("fake_standard");
   auto engine = add_engine();
   rt::set_cudagraphs_mode(true);
   at::Tensor x = at::ones({2, 3}, at::kFloat);
   at::Tensor y = at::arange(6, at::kFloat).reshape({2, 3});
   EXPECT_TRUE(rt::execute_engine({x, y}, engine)[0].equal(x + y));
-  EXPECT_EQ(engine->last_capture_decision(), "subgraph");
+  EXPECT_EQ(engine->last_capture_decision(), "torch_subgraph_capture");
+  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 0);
   EXPECT_EQ(stat(engine, "graph_captures"), 1);
   // Replay with new values: the inputs are copied into the captured buffers.
   at::Tensor x2 = x * 10;
@@ -181,7 +205,13 @@ TEST_F(ExecuteEngineTest, SubgraphCudaGraphsCaptureOnceAndReplay) {
   // Mode off: plain runs again.
   rt::set_cudagraphs_mode(false);
   EXPECT_TRUE(rt::execute_engine({x, y}, engine)[0].equal(x + y));
-  EXPECT_EQ(engine->last_capture_decision(), "none");
+  EXPECT_EQ(engine->last_capture_decision(), "no_capture");
+  // A stream TensorRT cannot capture: no capture is attempted, the call runs uncaptured.
+  standard->simulate_not_capturable = true;
+  rt::set_cudagraphs_mode(true);
+  EXPECT_TRUE(rt::execute_engine({z, z}, engine)[0].equal(z * 2));
+  EXPECT_EQ(engine->last_capture_decision(), "not_capturable");
+  EXPECT_EQ(stat(engine, "graph_captures"), 2);
 }
 
 TEST_F(ExecuteEngineTest, NativeCaptureIsNotCapturedTwice) {
@@ -193,24 +223,92 @@ TEST_F(ExecuteEngineTest, NativeCaptureIsNotCapturedTwice) {
   rt::set_cudagraphs_mode(true);
   EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
   // The engine captures itself: no torch-level capture on top.
-  EXPECT_EQ(engine->last_capture_decision(), "native");
+  EXPECT_EQ(engine->last_capture_decision(), "rtx_native_capture");
   EXPECT_EQ(stat(engine, "graph_captures"), 0);
   EXPECT_EQ(stat(engine, "contexts_created"), 2); // recreated once for the new settings
   EXPECT_EQ(stat(engine, "context.kernel_strategy"), 1);
   EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 1);
   EXPECT_EQ(stat(engine, "context.native_capture_runs"), 1);
-  // An outer capture is in progress: native capture is turned off for the call.
+  // An outer capture records the engine: TensorRT-RTX applies the CUDA graph strategy when a
+  // context is created, so the engine runs on a new context created without native capture.
   backend->simulate_outer_capture = true;
   EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
-  EXPECT_EQ(engine->last_capture_decision(), "outer_capture");
-  EXPECT_EQ(stat(engine, "context.native_capture_disabled_runs"), 1);
+  EXPECT_EQ(engine->last_capture_decision(), "outer_whole_graph_capture");
+  EXPECT_EQ(stat(engine, "contexts_created"), 3);
+  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 0);
+  EXPECT_EQ(stat(engine, "context.native_capture_runs"), 0);
+  EXPECT_EQ(stat(engine, "context.kernel_strategy"), 1); // the other settings are kept
   EXPECT_EQ(stat(engine, "graph_captures"), 0);
+  rt::execute_engine({x, x}, engine); // still captured from outside: same context
+  EXPECT_EQ(stat(engine, "contexts_created"), 3);
   backend->simulate_outer_capture = false;
-  // Same settings again: no new context.
+  // Native capture again, on a context created for it; same settings again: no new context.
+  rt::execute_engine({x, x}, engine);
+  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 1);
   engine->set_runtime_settings(1, 1);
   rt::execute_engine({x, x}, engine);
-  EXPECT_EQ(stat(engine, "contexts_created"), 2);
+  EXPECT_EQ(stat(engine, "contexts_created"), 4);
   EXPECT_THROW(engine->set_runtime_settings(7, 0), c10::ValueError);
+}
+
+TEST_F(ExecuteEngineTest, SubgraphModeOnTensorRTRtxCapturesNatively) {
+  // cuda_graph_strategy stays "disabled": subgraph mode alone makes TensorRT-RTX capture the engine
+  // (as in the Python runtime), never a torch capture around it.
+  auto engine = add_engine();
+  at::Tensor x = at::ones({2, 3}, at::kFloat);
+  rt::set_cudagraphs_mode(true);
+  EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
+  EXPECT_EQ(engine->last_capture_decision(), "rtx_native_capture");
+  EXPECT_EQ(engine->get_runtime_settings(), (std::vector<int64_t>{0, 0}));
+  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 1);
+  EXPECT_EQ(stat(engine, "graph_captures"), 0);
+  // Leaving the mode recreates the context once, without native capture.
+  rt::set_cudagraphs_mode(false);
+  rt::execute_engine({x, x}, engine);
+  rt::execute_engine({x, x}, engine);
+  EXPECT_EQ(engine->last_capture_decision(), "no_capture");
+  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 0);
+  EXPECT_EQ(stat(engine, "contexts_created"), 2);
+}
+
+TEST_F(ExecuteEngineTest, StreamThatCannotBeCapturedKeepsItsContext) {
+  auto engine = add_engine();
+  at::Tensor x = at::ones({2, 3}, at::kFloat);
+  backend->simulate_not_capturable = true;
+  rt::set_cudagraphs_mode(true);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
+  }
+  EXPECT_EQ(engine->last_capture_decision(), "not_capturable");
+  EXPECT_EQ(stat(engine, "contexts_created"), 1); // not recreated call after call
+  EXPECT_EQ(stat(engine, "graph_captures"), 0);
+}
+
+TEST_F(ExecuteEngineTest, LazyKernelsWithDynamicInputsAreNotCaptured) {
+  const std::string md =
+      R"({"format":"torch_tensorrt.engine_metadata","version":1,"inputs":[)"
+      R"({"name":"x","dtype":"float32","shape":["s0",3],"min_shape":[1,3],"opt_shape":[2,3],"max_shape":[4,3]},)"
+      R"({"name":"y","dtype":"float32","shape":["s0",3],"min_shape":[1,3],"opt_shape":[2,3],"max_shape":[4,3]}]})";
+  auto engine = add_engine(md);
+  at::Tensor x = at::ones({3, 3}, at::kFloat);
+  rt::set_cudagraphs_mode(true);
+  // Default strategy "lazy": kernels swapped in later would invalidate a graph, so the call runs
+  // uncaptured on a context without native capture.
+  EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
+  EXPECT_EQ(engine->last_capture_decision(), "not_capturable");
+  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 0);
+  // Under an outer capture the same is an error, raised before a context is created.
+  auto fresh = add_engine(md);
+  backend->simulate_outer_capture = true;
+  EXPECT_CONTAINS(
+      error_of([&] { rt::execute_engine({x, x}, fresh); }),
+      "engine 'adder' cannot be captured in a CUDA graph: dynamic_shapes_kernel_specialization_strategy='lazy'");
+  EXPECT_EQ(stat(fresh, "contexts_created"), 0);
+  backend->simulate_outer_capture = false;
+  // "eager": TensorRT-RTX captures natively.
+  engine->set_runtime_settings(/*eager*/ 1, /*disabled*/ 0);
+  EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
+  EXPECT_EQ(engine->last_capture_decision(), "rtx_native_capture");
 }
 
 TEST_F(ExecuteEngineTest, StandardTensorRTIgnoresRtxSettings) {
@@ -221,7 +319,7 @@ TEST_F(ExecuteEngineTest, StandardTensorRTIgnoresRtxSettings) {
   engine->set_runtime_settings(2, 1);
   at::Tensor x = at::ones({2, 3}, at::kFloat);
   rt::execute_engine({x, x}, engine);
-  EXPECT_EQ(engine->last_capture_decision(), "none");
+  EXPECT_EQ(engine->last_capture_decision(), "no_capture");
   EXPECT_EQ(stat(engine, "context.kernel_strategy"), 0);
   EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 0);
   EXPECT_EQ(stat(engine, "context.use_runtime_cache"), 0);
@@ -295,6 +393,7 @@ TEST_F(ExecuteEngineTest, EngineConstructionChecks) {
   info[rt::TARGET_PLATFORM_IDX] = rt::current_platform() == "linux_aarch64" ? "linux_x86_64" : "linux_aarch64";
   EXPECT_CONTAINS(
       error_of([&] { (void)c10::make_intrusive<rt::TRTEngine>(info); }), "was built for platform");
+  EXPECT_THROW(c10::make_intrusive<rt::TRTEngine>(info), c10::ValueError); // Python's verdict too
   info.pop_back();
   EXPECT_THROW(c10::make_intrusive<rt::TRTEngine>(info), c10::ValueError);
   auto good = make_info(fake_spec("add", {{"x", {3}}, {"y", {3}}}, {"z"}));
@@ -327,8 +426,17 @@ TEST_F(ExecuteEngineTest, TheOpJoinsEngineBytesByDigestAndCachesEngines) {
   rt::set_python_delegate_mode(0);
   EXPECT_TRUE(call(short_info)[0].equal(x * 2));
   EXPECT_TRUE(call(info)[0].equal(x * 2)); // the engine inline (base64) works too
-  EXPECT_EQ(rt::TRTEngine::get_or_create(engine_tensor, short_info).get(), rt::TRTEngine::get_or_create(engine_tensor, short_info).get());
-  EXPECT_EQ(backend->engines_loaded, 2); // one per distinct info list
+  auto& registry = rt::EngineRegistry::instance();
+  EXPECT_EQ(registry.get_or_create(engine_tensor, short_info).get(), registry.get_or_create(engine_tensor, short_info).get());
+  EXPECT_EQ(backend->engines_loaded, 2); // the inline form replaced the digest form's engine of this tensor
+  // Another tensor holding the same bytes (another module): an engine of its own.
+  at::Tensor copy = engine_tensor.clone();
+  EXPECT_NE(registry.get_or_create(copy, short_info).get(), registry.get_or_create(engine_tensor, short_info).get());
+  // Released once its tensor is gone.
+  const int64_t before = registry.size();
+  copy = at::Tensor();
+  EXPECT_EQ(registry.release_expired(), 1);
+  EXPECT_EQ(registry.size(), before - 1);
   auto tampered = short_info;
   tampered[rt::SERIALIZED_ENGINE_IDX] = "sha256:" + std::string(64, '0');
   EXPECT_CONTAINS(error_of([&] { call(tampered); }), "does not match the engine the info refers to");

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from torch_tensorrt.runtime._defaults import block_base
 from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, set_cudagraphs_mode
 from torch_tensorrt.runtime._runtime_cache import RuntimeCache
 from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
@@ -33,17 +34,15 @@ def engines_of(target: Any) -> list[Any]:
             found[id(obj)] = obj
         elif isinstance(obj, torch.export.ExportedProgram):
             visit(obj.module())
-        elif isinstance(obj, torch.nn.Module) and cpp_runs_engines():
-            # The C++ runtime runs these engines: its engine objects get the settings.
-            calls = [(sub.serialized_engine, sub.engine_info) for sub in obj.modules() if isinstance(sub, TorchTensorRTModule)]
-            for tensor, info in calls + engine_calls(obj):
-                found.setdefault(hash(tuple(info)), cpp_engine_for(tensor, info))
         elif isinstance(obj, torch.nn.Module):
+            # Each segment's own engine, on the runtime that runs it (use_python_runtime per program).
             for sub in obj.modules():
                 if isinstance(sub, TorchTensorRTModule):
-                    found[id(sub.engine)] = sub.engine
+                    engine = cpp_engine_for(sub.serialized_engine, sub.engine_info) if sub.runs_in_cpp() else sub.engine
+                    found[id(engine)] = engine
+            # Engines a loaded program runs through the op, one per engine tensor.
             for tensor, info in engine_calls(obj):
-                engine = engine_for(tensor, info)
+                engine = cpp_engine_for(tensor, info) if cpp_runs_engines() else engine_for(tensor, info)
                 found[id(engine)] = engine
         elif isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
             for item in obj:
@@ -61,8 +60,9 @@ def engines_of(target: Any) -> list[Any]:
 def runtime_config(module_or_modules: Any, **overrides: Any) -> Iterator[list[Any]]:
     """Override RuntimeSettings fields for every engine in the block; yields the engines."""
     engines = engines_of(module_or_modules)
-    new = {id(e): e.runtime_settings.merge(**overrides) for e in engines}  # validates before changing anything
-    previous = {id(e): e.runtime_settings for e in engines}
+    # Validates before changing anything; starts from the module's own settings (see _defaults).
+    new = {id(e): block_base(e.runtime_settings_override).merge(**overrides) for e in engines}
+    previous = {id(e): e.runtime_settings_override for e in engines}
     for engine in engines:
         engine.set_runtime_settings(new[id(engine)])
     try:

@@ -96,10 +96,11 @@ def test_pickled_metadata_is_refused_and_never_runs(saved: tuple[Path, Path], tm
         (lambda info: ["0", *info[1:]], "ABI"),
         (lambda info: info[:-1], "11"),
         (lambda info: [*info[:8], "solaris_sparc", *info[9:]], "platform"),
+        (lambda info: [*info[:8], "windows_x86_64", *info[9:]], "was built for platform windows_x86_64"),
         (lambda info: [*info[:5], "", *info[6:]], "at least one output"),
         (lambda info: [*info[:3], "sha256:" + "0" * 64, *info[4:]], "does not match"),
     ],
-    ids=["abi", "length", "platform", "no-outputs", "digest"],
+    ids=["abi", "length", "platform", "other-platform", "no-outputs", "digest"],
 )
 def test_malformed_engine_info_is_refused_with_the_slot(saved: tuple[Path, Path], tmp_path: Path, edit, message: str) -> None:
     bad = _rewrite(saved[0], tmp_path / "bad.pt2", edit_info=edit)

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES
-from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, current_platform, torch_dtype
+from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform, torch_dtype
 from torch_tensorrt.dynamo.runtime._runtime_backend import (
     ContextOptions,
     EngineHandle,
@@ -29,6 +29,7 @@ from torch_tensorrt.runtime._cudagraphs import (
     CaptureDecision,
     decide_capture,
 )
+from torch_tensorrt.runtime._defaults import effective_settings
 from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, get_multi_device_safe_mode
 from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
 
@@ -61,11 +62,7 @@ class TRTEngine:
     """
 
     def __init__(self, info: EngineInfo, backend: RuntimeBackend | None = None) -> None:
-        if info.target_platform != current_platform():
-            raise RuntimeError(
-                f"engine {info.name!r} was built for platform {info.target_platform}; this machine is "
-                f"{current_platform()}. Recompile the program on (or for) this platform."
-            )
+        require_host_platform(info)
         self.info = info
         # An explicit backend pins the engine to it; otherwise each call runs on the backend active
         # for that call (see _follow_active_backend), starting from the one active now.
@@ -87,7 +84,8 @@ class TRTEngine:
         self._input_checks: list[tuple[str, torch.dtype | None, tuple[int, ...], tuple[int, ...]]] | None = None
         self._outputs: list[tuple[str, torch.dtype]] | None = None
         self.contexts_created = 0
-        self.runtime_settings = RuntimeSettings()
+        # None: the process-wide defaults (torch_tensorrt.runtime._defaults), read at each context creation.
+        self.runtime_settings_override: RuntimeSettings | None = None
         self.runtime_cache: Any = None  # a RuntimeCache handle, attached by the runtime controls
         self.last_capture_decision: CaptureDecision | None = None
 
@@ -200,11 +198,17 @@ class TRTEngine:
             _LIVE_ENGINES.add(self)
         return self._context
 
-    def set_runtime_settings(self, settings: RuntimeSettings) -> None:
-        """Apply new runtime settings; the context is recreated once, on the next run, if needed."""
-        if not isinstance(settings, RuntimeSettings):
-            raise TypeError(f"expected RuntimeSettings, got {type(settings).__name__}")
-        self.runtime_settings = settings
+    @property
+    def runtime_settings(self) -> RuntimeSettings:
+        """The settings this engine runs with: its own, else the process-wide defaults."""
+        return effective_settings(self.runtime_settings_override)
+
+    def set_runtime_settings(self, settings: RuntimeSettings | None) -> None:
+        """Apply new runtime settings (None: follow the process-wide defaults again); the context is
+        recreated once, on the next run, if the effective settings changed."""
+        if settings is not None and not isinstance(settings, RuntimeSettings):
+            raise TypeError(f"expected RuntimeSettings or None, got {type(settings).__name__}")
+        self.runtime_settings_override = settings
 
     def set_runtime_cache(self, cache: Any) -> None:
         """Attach a cache handle owned by the caller (runtime_cache()), or None to detach."""

@@ -6,8 +6,9 @@ from typing import Any
 
 import torch
 
-from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_runs_engines
+from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_runs_engines, cpp_runtime_loaded
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
+from torch_tensorrt.dynamo.runtime._execute_engine_op import join_engine_info, split_engine_info, watch_engine_tensor
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
 
@@ -28,26 +29,33 @@ class TorchTensorRTModule(torch.nn.Module):
     """
 
     def __init__(
-        self, engine_info: EngineInfo | list[str], name: str | None = None, output_is_tuple: bool | None = None
+        self,
+        engine_info: EngineInfo | list[str],
+        name: str | None = None,
+        output_is_tuple: bool | None = None,
+        use_python_runtime: bool | None = None,
     ) -> None:
         super().__init__()
         info = engine_info if isinstance(engine_info, EngineInfo) else EngineInfo.from_list(list(engine_info))
-        from torch_tensorrt.dynamo.runtime._execute_engine_op import split_engine_info
-
         serialized_engine, self.engine_info = split_engine_info(info)
         self.register_buffer("serialized_engine", serialized_engine)
         self.name = name or info.name
         self._engine: TRTEngine | None = None
         # Mirror the replaced fx submodule: a tuple when it returned several values (or a 1-tuple).
         self.output_is_tuple = len(info.output_names) > 1 if output_is_tuple is None else output_is_tuple
+        # None: the C++ runtime when it can run engines, else the Python one (Torch-TensorRT's default).
+        self.use_python_runtime = use_python_runtime
+        if use_python_runtime is False and not cpp_runtime_loaded():
+            raise ValueError(
+                "use_python_runtime=False needs the C++ runtime (torch_tensorrt._C), which is not loaded; "
+                "use use_python_runtime=None or True, or install a build with the C++ runtime"
+            )
 
     @property
     def engine(self) -> TRTEngine:
         # Each module owns its engine, so runtime settings applied to one compiled module never
         # reach another copy of the same engine (loaded programs share engines through the op).
         if self._engine is None:
-            from torch_tensorrt.dynamo.runtime._execute_engine_op import join_engine_info
-
             self._engine = TRTEngine(EngineInfo.from_list(join_engine_info(self.serialized_engine, self.engine_info)))
         return self._engine
 
@@ -59,8 +67,16 @@ class TorchTensorRTModule(torch.nn.Module):
     def output_names(self) -> list[str]:
         return list(self.engine.info.output_names)
 
+    def runs_in_cpp(self) -> bool:
+        """Whether eager calls run on the C++ runtime (its engine for this module's engine tensor)."""
+        return self.use_python_runtime is not True and cpp_runs_engines()
+
     def forward(self, *inputs: torch.Tensor) -> Any:
-        if _tracing(inputs) or cpp_runs_engines():
+        if _tracing(inputs):
+            outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
+        elif self.runs_in_cpp():
+            # The C++ engine of this module's own buffer (EngineRegistry): per module, released with it.
+            watch_engine_tensor(self.serialized_engine)
             outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
         else:
             outputs = self.engine.execute(inputs)

@@ -9,11 +9,14 @@ controls reach its engines through :class:`CppEngineControls`. Strategy names ar
 from __future__ import annotations
 
 import functools
+import os
+import threading
 from typing import Any
 
 import torch
 
 from torch_tensorrt import _trt
+from torch_tensorrt.runtime._defaults import effective_settings
 from torch_tensorrt.runtime._settings import RuntimeSettings
 
 # Delegate modes of the C++ op (see core/runtime/execute_engine.h).
@@ -25,6 +28,11 @@ def _has_sdk() -> bool:
     return bool(torch.ops.tensorrt.has_tensorrt_backend())
 
 
+def cpp_runtime_loaded() -> bool:
+    """Whether the C++ runtime (torch_tensorrt._C) is loaded, whatever backend it has."""
+    return bool(_trt.ENABLED_FEATURES.torch_tensorrt_runtime)
+
+
 def cpp_runs_engines() -> bool:
     """True when execute_engine calls run in C++ rather than being handed to the Python runtime."""
     if not _trt.ENABLED_FEATURES.torch_tensorrt_runtime:
@@ -34,32 +42,98 @@ def cpp_runs_engines() -> bool:
 
 
 class CppEngineControls:
-    """The slice of the engine interface the runtime controls use, over a C++ engine object."""
+    """The engine interface the runtime controls use, over one C++ engine (torch.classes.tensorrt.Engine).
 
-    def __init__(self, engine: Any) -> None:
+    One object per engine tensor (see :func:`cpp_engine_for`), so what the controls attach (a cache
+    handle, the module's own settings) survives between calls, as on the Python engine. A cache
+    handle is served as on the Python runtime: the C++ engine keeps the kernels in memory, starting
+    from the handle's bytes, and hands them back to the handle, which alone reads and writes its file
+    or stream (so ``autosave=False`` and file-like caches behave the same on both runtimes).
+    """
+
+    def __init__(self, engine: Any, info: tuple[str, ...]) -> None:
         self.engine = engine
+        self.info = info
+        self.runtime_settings_override: RuntimeSettings | None = None
         self.runtime_cache: Any = None
 
     @property
-    def runtime_settings(self) -> RuntimeSettings:
-        kernel, graph = self.engine.get_runtime_settings()
-        return RuntimeSettings.from_enums(int(kernel), int(graph), runtime_cache=self.runtime_cache)
+    def name(self) -> str:
+        return str(self.engine.name())
 
-    def set_runtime_settings(self, settings: RuntimeSettings) -> None:
-        self.engine.set_runtime_settings(*settings.to_enums())
+    @property
+    def runtime_settings(self) -> RuntimeSettings:
+        return effective_settings(self.runtime_settings_override)
+
+    @property
+    def contexts_created(self) -> int:
+        return int(self.engine.stats()["contexts_created"])
+
+    def set_runtime_settings(self, settings: RuntimeSettings | None) -> None:
+        if settings is not None and not isinstance(settings, RuntimeSettings):
+            raise TypeError(f"expected RuntimeSettings or None, got {type(settings).__name__}")
+        self.runtime_settings_override = settings
+        if settings is None:
+            self.engine.clear_runtime_settings()
+        else:
+            self.engine.set_runtime_settings(*settings.to_enums())
+        if self.runtime_cache is None:
+            self._apply_cache_setting(None if settings is None else settings.runtime_cache)
+
+    def _apply_cache_setting(self, value: Any) -> None:
+        from torch_tensorrt.runtime._runtime_cache import RuntimeCache
+
+        if value is None:
+            self.engine.clear_runtime_cache_path()  # the process-wide default (C++ globals)
+        elif isinstance(value, RuntimeCache):
+            self._serve_handle(value)
+        else:
+            self.engine.set_runtime_cache_path(os.fspath(value))
+
+    def _serve_handle(self, cache: Any) -> None:
+        payload = cache.payload if cache.load_count else cache.load()
+        self.engine.set_runtime_cache_path("")
+        self.engine.set_runtime_cache_payload(torch.frombuffer(bytearray(payload or b""), dtype=torch.uint8))
 
     def set_runtime_cache(self, cache: Any) -> None:
+        """Attach a cache handle owned by the caller (runtime_cache()), or None to detach."""
         self.runtime_cache = cache
-        path = getattr(cache, "path", None)
-        self.engine.set_runtime_cache_path(str(path) if path else "")
+        if cache is None:
+            settings = self.runtime_settings_override
+            self._apply_cache_setting(None if settings is None else settings.runtime_cache)
+        else:
+            self._serve_handle(cache)
 
     def detach_runtime_cache(self, cache: Any, previous: Any) -> None:
-        self.engine.save_runtime_cache()
+        if self.runtime_cache is cache:
+            self.stash_runtime_cache()
         self.set_runtime_cache(previous)
 
     def stash_runtime_cache(self) -> None:
-        self.engine.save_runtime_cache()
+        """Hand the kernels to the attached handle (saved by its owner), else save the engine's file."""
+        if self.runtime_cache is None:
+            self.engine.save_runtime_cache()
+            return
+        payload = self.engine.get_runtime_cache_payload()
+        if payload.numel():
+            self.runtime_cache.update(payload.numpy().tobytes())
+
+
+# One controls object per engine tensor, stored on the tensor itself so it goes (and with it the engine
+# reference) when the tensor goes; tensors compare elementwise, so they cannot be dictionary keys.
+_CONTROLS_ATTR = "_torch_tensorrt_cpp_controls"
+_CONTROLS_LOCK = threading.Lock()
 
 
 def cpp_engine_for(serialized_engine: torch.Tensor, engine_info: list[str]) -> CppEngineControls:
-    return CppEngineControls(torch.ops.tensorrt.get_engine(serialized_engine, engine_info))
+    """The C++ engine the op runs for this engine tensor (its module's own), with its controls."""
+    info = tuple(engine_info)
+    with _CONTROLS_LOCK:
+        controls = getattr(serialized_engine, _CONTROLS_ATTR, None)
+        if controls is None or controls.info != info:
+            from torch_tensorrt.dynamo.runtime._execute_engine_op import watch_engine_tensor
+
+            controls = CppEngineControls(torch.ops.tensorrt.get_engine(serialized_engine, list(info)), info)
+            setattr(serialized_engine, _CONTROLS_ATTR, controls)
+            watch_engine_tensor(serialized_engine)
+    return controls

@@ -138,6 +138,7 @@ __all__ = [
     "InputSpec",
     "OutputSpec",
     "current_platform",
+    "require_host_platform",
     "decode_engine",
     "dtype_name",
     "encode_engine",
@@ -219,6 +220,19 @@ def current_platform() -> str:
     machine = platform.machine().lower()
     machine = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
     return f"{system}_{machine}"
+
+
+def require_host_platform(info: EngineInfo) -> None:
+    """Refuse an engine built for another platform (e.g. cross-compiled for Windows) on this host.
+
+    Both runtimes give this verdict, with this text, when an engine is loaded or created.
+    """
+    host = current_platform()
+    if info.target_platform != host:
+        raise ValueError(
+            f"engine {info.name!r} was built for platform {info.target_platform}; this machine is {host}. "
+            "Recompile the program on (or for) this platform."
+        )
 
 
 def _short(value: object, limit: int = 60) -> str:

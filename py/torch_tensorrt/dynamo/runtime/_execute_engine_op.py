@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import operator
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -25,9 +26,9 @@ from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
 ENGINE_REF_PREFIX = "sha256:"
 
-# Engines the op runs (a loaded program calls the op directly) live for the process; compiled
-# TorchTensorRTModules own their engines and never come through here in eager mode.
-_ENGINES: dict[tuple[str, ...], TRTEngine] = {}
+# Engines the op runs (a loaded program calls the op directly), by the storage of their engine tensor;
+# compiled TorchTensorRTModules own their engines and never come through here in eager mode.
+_ENGINES: dict[int, tuple[tuple[str, ...], TRTEngine]] = {}
 _LOCK = threading.Lock()
 
 
@@ -56,24 +57,47 @@ def join_engine_info(serialized_engine: torch.Tensor, engine_info: Sequence[str]
     return info
 
 
-def _key(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> tuple[str, ...]:
-    # The info list carries the engine's digest, so it identifies the engine. The backend is not part
-    # of the key: the engine follows the backend of each call, and keying by backend would keep one
-    # engine (and its backend) alive for every emulated_runtime() block ever entered.
-    return tuple(engine_info)
+def _storage_key(serialized_engine: torch.Tensor) -> int:
+    return serialized_engine.untyped_storage().data_ptr()
+
+
+def _release_engines_of(key: int) -> None:
+    """The engine tensor ``key`` is gone: release its engines on both runtimes (runtime caches saved)."""
+    with _LOCK:
+        entry = _ENGINES.pop(key, None)
+    if entry is not None:
+        entry[1].close()
+    if hasattr(torch.ops.tensorrt, "_release_expired_engines"):
+        torch.ops.tensorrt._release_expired_engines()
+
+
+def watch_engine_tensor(serialized_engine: torch.Tensor) -> None:
+    """Release the engines made for this tensor (on either runtime) as soon as the tensor is collected.
+
+    Engines belong to the tensor holding their bytes, i.e. to the module or loaded program owning it
+    (DESIGN.md section 4): two modules with the same bytes share nothing mutable.
+    """
+    if getattr(serialized_engine, "_torch_tensorrt_watched", False) or type(serialized_engine) is not torch.Tensor:
+        return
+    weakref.finalize(serialized_engine, _release_engines_of, _storage_key(serialized_engine))
+    serialized_engine._torch_tensorrt_watched = True  # type: ignore[attr-defined]
 
 
 def engine_for(serialized_engine: torch.Tensor, engine_info: Sequence[str]) -> TRTEngine:
-    """The engine for this info, created once and kept for the process."""
-    key = _key(serialized_engine, engine_info)
-    engine = _ENGINES.get(key)
-    if engine is None:
+    """The engine of this engine tensor (one per tensor, released with it; see watch_engine_tensor).
+
+    The backend is not part of the key: the engine follows the backend of each call.
+    """
+    key, info = _storage_key(serialized_engine), tuple(engine_info)
+    entry = _ENGINES.get(key)
+    if entry is None or entry[0] != info:
         with _LOCK:
-            engine = _ENGINES.get(key)
-            if engine is None:
+            entry = _ENGINES.get(key)
+            if entry is None or entry[0] != info:
                 engine = TRTEngine(EngineInfo.from_list(join_engine_info(serialized_engine, engine_info)))
-                _ENGINES[key] = engine
-    return engine
+                entry = _ENGINES[key] = (info, engine)
+        watch_engine_tensor(serialized_engine)
+    return entry[1]
 
 
 def execute_engine(

@@ -16,7 +16,8 @@ import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES
 from torch_tensorrt.dynamo._tracer import _dynamic_shapes
-from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
+from torch_tensorrt.dynamo.runtime._archive_check import check_program_file
+from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform
 from torch_tensorrt.dynamo.runtime._input_ranges import specs_for_save, trace_example, with_input_checks
 
 OUTPUT_FORMATS = ("exported_program", "torchscript")
@@ -69,40 +70,40 @@ def engine_infos(program: torch.export.ExportedProgram) -> list[list[str]]:
 
 
 def load_program(file_path: str | os.PathLike[str]) -> Any:
-    """Load an ExportedProgram (or TorchScript) file; every engine's info is validated first."""
+    """Load an ExportedProgram (or TorchScript) file; nothing in it runs before it is validated.
+
+    The archive is inspected first (``_archive_check``): anything torch would unpickle or execute is
+    refused. Then every engine's info is validated, for this host's platform too.
+    """
     path = os.fspath(file_path)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"no compiled program at {path}")
-    if _is_torchscript_archive(path):
-        if not ENABLED_FEATURES.torch_tensorrt_runtime:
-            raise RuntimeError(
-                f"{path} is a TorchScript program; loading it needs the C++ runtime (torch_tensorrt._C), "
-                "which is not loaded"
-            )
-        return torch.jit.load(path)  # engine info is validated by the C++ engine's unpickler
+    kind = check_program_file(path)
+    if kind == "torchscript":
+        return _load_torchscript(path)
     try:
         program = torch.export.load(path)
     except Exception as exc:
         raise ValueError(f"{path} is not a program saved by torch_tensorrt.save: {exc}") from exc
-    from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, join_engine_info
+    from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, join_engine_info, watch_engine_tensor
 
     for index, (tensor, info) in enumerate(engine_calls(program.module())):
         try:
-            EngineInfo.from_list(join_engine_info(tensor, info))
+            require_host_platform(EngineInfo.from_list(join_engine_info(tensor, info)))
         except ValueError as exc:
             raise ValueError(f"{path}: engine {index} is malformed: {exc}") from exc
+        watch_engine_tensor(tensor)  # the program's engines (either runtime) go away with it
     program = with_input_checks(program)  # out-of-range calls: the same ValueError as before saving
     return program
 
 
-def _is_torchscript_archive(path: str) -> bool:
-    import zipfile
-
+def _load_torchscript(path: str) -> Any:
+    if not ENABLED_FEATURES.torch_tensorrt_runtime:
+        raise ValueError(
+            f"{path} is a TorchScript program; loading it needs the C++ runtime (torch_tensorrt._C), which is "
+            "not loaded: install a build with the C++ runtime or save the program as an ExportedProgram"
+        )
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return False
-    return any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names) and not any(
-        n.endswith("/archive_format") for n in names
-    )
+        return torch.jit.load(path)  # each engine's info is validated by the C++ engine's unpickler
+    except Exception as exc:
+        raise ValueError(f"{path}: the TorchScript program could not be loaded: {exc}") from exc
