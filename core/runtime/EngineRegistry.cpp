@@ -72,6 +72,20 @@ int64_t EngineRegistry::release_expired() {
   return static_cast<int64_t>(released.size());
 }
 
+bool EngineRegistry::release(const c10::StorageImpl* storage) {
+  c10::intrusive_ptr<TRTEngine> released;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(storage);
+    if (it == entries_.end()) {
+      return false;
+    }
+    released = std::move(it->second.engine);
+    entries_.erase(it);
+  }
+  return true;
+}
+
 void EngineRegistry::clear() {
   std::unordered_map<const c10::StorageImpl*, Entry> released;
   {

@@ -34,6 +34,10 @@ class EngineRegistry {
       const std::vector<std::string>& engine_info);
   // Releases the engines whose tensors are gone; returns how many.
   int64_t release_expired();
+  // Releases the engine of the storage at `storage` (a StorageImpl address, Python's
+  // untyped_storage()._cdata) even while the storage is still being torn down: Python calls this
+  // from the engine tensor's finalizer, which runs before the storage itself is freed.
+  bool release(const c10::StorageImpl* storage);
   // Releases every engine (tests, interpreter exit).
   void clear();
   int64_t size();

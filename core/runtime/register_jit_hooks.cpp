@@ -149,6 +149,9 @@ TORCH_LIBRARY(tensorrt, m) {
   // holding an engine tensor is collected. Returns how many were released.
   m.def("_release_expired_engines() -> int", []() { return EngineRegistry::instance().release_expired(); });
   m.def("_engine_registry_size() -> int", []() { return EngineRegistry::instance().size(); });
+  m.def("_release_engine(int storage) -> bool", [](int64_t storage) {
+    return EngineRegistry::instance().release(reinterpret_cast<const c10::StorageImpl*>(static_cast<intptr_t>(storage)));
+  });
   // Process-wide defaults (RuntimeDefaults), kept equal to torch_tensorrt.runtime's by its setters.
   m.def(
       "_set_runtime_defaults(int kernel_strategy, int cuda_graph_strategy, bool has_cache_path, str cache_path) -> ()",

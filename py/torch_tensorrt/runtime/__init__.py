@@ -2,6 +2,8 @@
 
 - :class:`RuntimeSettings`: dynamic-shapes kernel specialization strategy ("lazy", "eager",
   "none"), native CUDA-graph strategy ("disabled", "whole_graph_capture"), runtime cache.
+- Process-wide defaults (precedence: runtime/_defaults.py): :func:`dynamic_shapes_kernel_strategy`,
+  :func:`cuda_graph_strategy`, :func:`set_runtime_cache_path` and their getters.
 - Context managers: :func:`runtime_config`, :func:`set_dynamic_shapes_kernel_strategy`,
   :func:`runtime_cache`, :func:`enable_cudagraphs`; modes: :func:`set_cudagraphs_mode`,
   :func:`get_cudagraphs_mode`, :func:`set_multi_device_safe_mode`.
@@ -15,6 +17,15 @@ from torch_tensorrt.runtime._controls import (
     set_dynamic_shapes_kernel_strategy,
 )
 from torch_tensorrt.runtime._cudagraphs import CaptureDecision, decide_capture
+from torch_tensorrt.runtime._defaults import (
+    cuda_graph_strategy,
+    dynamic_shapes_kernel_strategy,
+    get_cuda_graph_strategy,
+    get_dynamic_shapes_kernel_strategy,
+    get_runtime_cache_path,
+    runtime_cache_path,
+    set_runtime_cache_path,
+)
 from torch_tensorrt.runtime._modes import (
     get_cudagraphs_mode,
     get_multi_device_safe_mode,
@@ -26,6 +37,13 @@ from torch_tensorrt.runtime._settings import RuntimeSettings
 
 __all__ = [
     "CaptureDecision",
+    "cuda_graph_strategy",
+    "dynamic_shapes_kernel_strategy",
+    "get_cuda_graph_strategy",
+    "get_dynamic_shapes_kernel_strategy",
+    "get_runtime_cache_path",
+    "runtime_cache_path",
+    "set_runtime_cache_path",
     "RuntimeCache",
     "RuntimeSettings",
     "decide_capture",

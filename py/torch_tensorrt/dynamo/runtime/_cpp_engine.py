@@ -93,10 +93,17 @@ class CppEngineControls:
     def _serve_handle(self, cache: Any) -> None:
         payload = cache.payload if cache.load_count else cache.load()
         self.engine.set_runtime_cache_path("")
-        self.engine.set_runtime_cache_payload(torch.frombuffer(bytearray(payload or b""), dtype=torch.uint8))
+        data = torch.frombuffer(bytearray(payload), dtype=torch.uint8) if payload else torch.empty(0, dtype=torch.uint8)
+        self.engine.set_runtime_cache_payload(data)
 
     def set_runtime_cache(self, cache: Any) -> None:
-        """Attach a cache handle owned by the caller (runtime_cache()), or None to detach."""
+        """Attach a cache handle owned by the caller (runtime_cache()), or None to detach.
+
+        The kernels compiled so far go to the cache in use until now first: the handle it was
+        (which its owner saves), or the engine's own file.
+        """
+        if cache is not self.runtime_cache:
+            self.stash_runtime_cache()
         self.runtime_cache = cache
         if cache is None:
             settings = self.runtime_settings_override
@@ -105,8 +112,6 @@ class CppEngineControls:
             self._serve_handle(cache)
 
     def detach_runtime_cache(self, cache: Any, previous: Any) -> None:
-        if self.runtime_cache is cache:
-            self.stash_runtime_cache()
         self.set_runtime_cache(previous)
 
     def stash_runtime_cache(self) -> None:

@@ -58,17 +58,22 @@ def join_engine_info(serialized_engine: torch.Tensor, engine_info: Sequence[str]
 
 
 def _storage_key(serialized_engine: torch.Tensor) -> int:
-    return serialized_engine.untyped_storage().data_ptr()
+    # The StorageImpl address: the C++ registry's key too (EngineRegistry), so one key releases both.
+    return int(serialized_engine.untyped_storage()._cdata)
 
 
 def _release_engines_of(key: int) -> None:
-    """The engine tensor ``key`` is gone: release its engines on both runtimes (runtime caches saved)."""
+    """The engine tensor ``key`` is going away: release its engines on both runtimes (caches saved).
+
+    Runs from the tensor's finalizer, before torch frees the storage, so the C++ engine is released
+    by key rather than by noticing an expired storage.
+    """
     with _LOCK:
         entry = _ENGINES.pop(key, None)
     if entry is not None:
         entry[1].close()
-    if hasattr(torch.ops.tensorrt, "_release_expired_engines"):
-        torch.ops.tensorrt._release_expired_engines()
+    if hasattr(torch.ops.tensorrt, "_release_engine"):
+        torch.ops.tensorrt._release_engine(key)
 
 
 def watch_engine_tensor(serialized_engine: torch.Tensor) -> None:

@@ -1,0 +1,123 @@
+"""The two runtimes behind one harness, for the shared runtime-contract suite (test_runtime_contract.py).
+
+Both run the same fake engines (the text format of tests/core/fake_backend.cpp): the C++ runtime on the
+C++ fake backend, the Python runtime on ``PyContractBackend`` below, which mirrors it — same ops, same
+runtime-cache payload (``FAKECACHE1`` + one line per kernel, i.e. per op and input shapes), same
+refusal of a foreign cache. So a test can assert the same observable behaviour (outputs, files,
+context settings) on both, and a difference is a failing test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
+from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
+from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor
+from torch_tensorrt.runtime import engines_of
+
+CACHE_MAGIC = b"FAKECACHE1\n"
+KERNEL_STRATEGIES = ("lazy", "eager", "none")
+GRAPH_STRATEGIES = ("disabled", "whole_graph_capture")
+
+_ENGINE = b"FAKE_TRT_ENGINE 1\nop add\ninput x float32 -1,3\ninput y float32 -1,3\noutput z float32\n"
+_METADATA = EngineMetadata(
+    inputs=tuple(InputSpec(n, "float32", ("s0", 3), (0, 3), (2, 3), (64, 3)) for n in ("x", "y")),
+    outputs=(OutputSpec("z", "float32", ("s0", 3)),),
+)
+
+
+def adder_info() -> EngineInfo:
+    return EngineInfo(name="adder", engine=_ENGINE, input_names=("x", "y"), output_names=("z",), metadata=_METADATA)
+
+
+def kernel_line(batch: int) -> str:
+    """The cache line both fake backends write after running the adder on a (batch, 3) pair."""
+    return f"add;x={batch},3;y={batch},3"
+
+
+class _PyContractContext:
+    def __init__(self, engine: _PyContractEngine, options: ContextOptions) -> None:
+        self.engine, self.options, self.shapes, self.bound = engine, options, {}, {}
+        self.kernels: set[str] = set()
+        if options.use_runtime_cache and options.runtime_cache:
+            if not options.runtime_cache.startswith(CACHE_MAGIC):
+                raise ValueError("fake backend: not a runtime cache of this backend")
+            self.kernels = {line for line in options.runtime_cache[len(CACHE_MAGIC) :].decode().splitlines() if line}
+
+    def set_input_shape(self, name: str, shape: Sequence[int]) -> None:
+        self.shapes[name] = tuple(shape)
+
+    def output_shape(self, name: str) -> tuple[int, ...]:
+        return self.shapes["x"]
+
+    def bind(self, name: str, tensor: torch.Tensor) -> None:
+        self.bound[name] = tensor
+
+    def execute(self, stream: object) -> None:
+        self.bound["z"].copy_(self.bound["x"] + self.bound["y"])
+        key = "add" + "".join(f";{n}={','.join(str(d) for d in s)}" for n, s in sorted(self.shapes.items()))
+        self.kernels.add(key)
+
+    def serialize_runtime_cache(self) -> bytes | None:
+        if not self.options.use_runtime_cache:
+            return None
+        return CACHE_MAGIC + b"".join(k.encode() + b"\n" for k in sorted(self.kernels))
+
+
+class _PyContractEngine:
+    io_tensors = [IOTensor("x", True, torch.float32, (-1, 3)), IOTensor("y", True, torch.float32, (-1, 3)),
+                  IOTensor("z", False, torch.float32, (-1, 3))]
+
+    def __init__(self) -> None:
+        self.contexts: list[_PyContractContext] = []
+
+    def profile_shape(self, name: str) -> tuple:
+        return (0, 3), (2, 3), (64, 3)
+
+    def create_context(self, options: ContextOptions) -> _PyContractContext:
+        self.contexts.append(_PyContractContext(self, options))
+        return self.contexts[-1]
+
+
+class PyContractBackend:
+    name = "py_contract"
+    device_type = "cpu"
+
+    def load_engine(self, engine: bytes, name: str) -> _PyContractEngine:
+        assert engine == _ENGINE, "the contract suite runs only the adder engine"
+        return _PyContractEngine()
+
+
+class Runtime:
+    """One runtime as the suite sees it: modules on it, and what its engines' contexts were made with."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def module(self) -> TorchTensorRTModule:
+        return TorchTensorRTModule(adder_info(), use_python_runtime=self.name == "python")
+
+    def engine(self, module: torch.nn.Module) -> Any:
+        (engine,) = engines_of(module)
+        return engine
+
+    def run(self, module: torch.nn.Module, batch: int = 2) -> None:
+        x = torch.full((batch, 3), 1.5)
+        out = module(x, x)
+        assert torch.equal(out, x * 2), out
+
+    def context_settings(self, module: torch.nn.Module) -> tuple[str, str]:
+        """(kernel strategy, CUDA-graph strategy) the engine's current context was created with."""
+        engine = self.engine(module)
+        if self.name == "python":
+            options = engine.engine().contexts[-1].options
+            return options.kernel_strategy, options.cuda_graph_strategy
+        stats = dict(engine.engine.stats())
+        return KERNEL_STRATEGIES[stats["context.kernel_strategy"]], GRAPH_STRATEGIES[stats["context.cuda_graph_strategy"]]
+
+    def contexts_created(self, module: torch.nn.Module) -> int:
+        return int(self.engine(module).contexts_created)
