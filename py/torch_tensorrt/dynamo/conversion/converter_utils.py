@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,14 +10,10 @@ import torch
 
 from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype, trt_to_torch_dtype
+from torch_tensorrt.dynamo._node_args import arg as arg  # converters read their arguments through it
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 
 TRTTensor = Any  # trt.ITensor; an alias keeps signatures readable without importing at type time
-
-
-def arg(args: Sequence[Any], kwargs: Mapping[str, Any], index: int, name: str, default: Any = None) -> Any:
-    """An ATen argument given either by position or by keyword; ``default`` when absent."""
-    return args[index] if len(args) > index else kwargs.get(name, default)
 
 
 def is_trt_tensor(value: Any) -> bool:

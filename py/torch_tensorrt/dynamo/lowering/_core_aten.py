@@ -22,7 +22,7 @@ import torch
 from torch._export.utils import _check_valid_to_preserve, _is_cia_op
 from torch.fx import Graph, GraphModule, Node
 
-from torch_tensorrt.dynamo.conversion.converter_utils import arg
+from torch_tensorrt.dynamo._node_args import arg
 from torch_tensorrt.dynamo.lowering._decompositions import decomposes_aten_op
 from torch_tensorrt.dynamo.lowering._unlift import unlift
 

@@ -152,11 +152,9 @@ _FUSED = {
 
 def _fused_args(target: Any, args: Any, kwargs: Any) -> tuple[Any, float, bool, Any]:
     bias_i, drop_i, causal_i = _FUSED[target]
-
-    def positional(i: int | None, default: Any) -> Any:
-        return args[i] if i is not None and len(args) > i else default
-
-    return positional(bias_i, None), positional(drop_i, 0.0), bool(positional(causal_i, False)), kwargs.get("scale")
+    bias = None if bias_i is None else arg(args, kwargs, bias_i, "attn_bias")
+    dropout_p = arg(args, kwargs, drop_i, "dropout_p", 0.0)
+    return bias, dropout_p, bool(arg(args, kwargs, causal_i, "is_causal", False)), kwargs.get("scale")
 
 
 def _fused_ok(node: torch.fx.Node, settings: object) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -19,6 +19,7 @@ from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
+    arg,
     axes_mask,
     create_constant,
     dtype_of,
@@ -47,15 +48,11 @@ def _only_values_used(node: torch.fx.Node) -> bool:
     return all(u.target is operator.getitem and u.args[1] == 0 for u in node.users)
 
 
-def _arg(args: Sequence[Any], i: int, default: Any) -> Any:
-    return args[i] if len(args) > i and args[i] is not None else default
-
-
-def _window_params(args: Sequence[Any], k: int) -> tuple[list[int], list[int], list[int]]:
+def _window_params(args: Sequence[Any], kwargs: Mapping[str, Any], k: int) -> tuple[list[int], list[int], list[int]]:
     kernel = expand_param(args[1], k)
-    stride = _arg(args, 2, [])
+    stride = arg(args, kwargs, 2, "stride", [])
     stride = expand_param(stride, k) if stride else kernel  # an empty stride means stride = kernel
-    padding = expand_param(_arg(args, 3, 0), k)
+    padding = expand_param(arg(args, kwargs, 3, "padding", 0), k)
     return kernel, stride, padding
 
 
@@ -146,19 +143,19 @@ def _pool_input_ok(val: torch.Tensor | None, k: int) -> bool:
 def _ceil_mode_ok(node: torch.fx.Node, k: int, ceil_mode: bool) -> bool:
     # torch's ceil_mode output size depends on the parity of the length, so export specializes
     # dynamic spatial dims anyway except for stride 1 (where ceil_mode is a no-op).
-    stride = _window_params(node.args, k)[1]
+    stride = _window_params(node.args, node.kwargs, k)[1]
     return not ceil_mode or all(st == 1 for st in stride) or _static_spatial(_input_val(node), k)
 
 
 def _max_pool_supported(node: torch.fx.Node, settings: object) -> bool:
     k = 2 if node.target is aten.max_pool2d_with_indices.default else 3
-    dilation = expand_param(_arg(node.args, 4, 1), k)
+    dilation = expand_param(arg(node.args, node.kwargs, 4, "dilation", 1), k)
     # TensorRT pooling has no dilation.
     return (
         _pool_input_ok(_input_val(node), k)
         and all(d == 1 for d in dilation)
         and _only_values_used(node)
-        and _ceil_mode_ok(node, k, bool(_arg(node.args, 5, False)))
+        and _ceil_mode_ok(node, k, bool(arg(node.args, node.kwargs, 5, "ceil_mode", False)))
     )
 
 
@@ -168,8 +165,8 @@ def _max_pool_supported(node: torch.fx.Node, settings: object) -> bool:
 )
 def aten_ops_max_pool_with_indices(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     k = 2 if target is aten.max_pool2d_with_indices.default else 3
-    kernel, stride, padding = _window_params(args, k)
-    ceil_mode = bool(_arg(args, 5, False))
+    kernel, stride, padding = _window_params(args, kwargs, k)
+    ceil_mode = bool(arg(args, kwargs, 5, "ceil_mode", False))
     y = _pool(ctx, args[0], trt.PoolingType.MAX, kernel, stride, padding, ceil_mode, name)
     # The validator guarantees nobody reads the indices.
     return (y, None)
@@ -177,8 +174,8 @@ def aten_ops_max_pool_with_indices(ctx: ConversionContext, target: Any, args: An
 
 def _avg_pool_supported(node: torch.fx.Node, settings: object) -> bool:
     k = 2 if node.target is aten.avg_pool2d.default else 3
-    ceil_mode = bool(_arg(node.args, 4, False))
-    divisor = _arg(node.args, 6, None)
+    ceil_mode = bool(arg(node.args, node.kwargs, 4, "ceil_mode", False))
+    divisor = arg(node.args, node.kwargs, 6, "divisor_override")
     # A divisor override turns the average into sum / divisor, which equals TensorRT's average times
     # volume / divisor only while every window has the full volume, i.e. without ceil_mode.
     return (
@@ -191,10 +188,10 @@ def _avg_pool_supported(node: torch.fx.Node, settings: object) -> bool:
 @dynamo_tensorrt_converter([aten.avg_pool2d.default, aten.avg_pool3d.default], capability_validator=_avg_pool_supported)
 def aten_ops_avg_pool(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     k = 2 if target is aten.avg_pool2d.default else 3
-    kernel, stride, padding = _window_params(args, k)
-    ceil_mode = bool(_arg(args, 4, False))
-    count_include_pad = bool(_arg(args, 5, True))
-    divisor = _arg(args, 6, None)
+    kernel, stride, padding = _window_params(args, kwargs, k)
+    ceil_mode = bool(arg(args, kwargs, 4, "ceil_mode", False))
+    count_include_pad = bool(arg(args, kwargs, 5, "count_include_pad", True))
+    divisor = arg(args, kwargs, 6, "divisor_override")
     exclude = not count_include_pad and divisor is None
     y = _pool(ctx, args[0], trt.PoolingType.AVERAGE, kernel, stride, padding, ceil_mode, name, exclude)
     if divisor is not None and divisor != math.prod(kernel):

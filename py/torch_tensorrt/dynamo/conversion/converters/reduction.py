@@ -14,6 +14,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
     add_unary,
+    arg,
     axes_mask,
     cast_trt_tensor,
     create_constant,
@@ -65,12 +66,6 @@ def scalar_like(ctx: ConversionContext, value: float | int, like: TRTTensor, nam
     return prepend_ones(ctx, const, len(like.shape), name)
 
 
-def _kw(args: Sequence[Any], kwargs: dict[str, Any], index: int, key: str, default: Any) -> Any:
-    if len(args) > index:
-        return args[index]
-    return kwargs.get(key, default)
-
-
 def _input_dtype(node: torch.fx.Node) -> torch.dtype | None:
     val = node.args[0].meta.get("val")
     return val.dtype if isinstance(val, torch.Tensor) else None
@@ -82,8 +77,8 @@ def _input_dtype(node: torch.fx.Node) -> torch.dtype | None:
 def _simple_reduce(ctx: ConversionContext, args: Any, kwargs: Any, name: str, op: Any, dim_index: int | None) -> Any:
     x = args[0]
     rank = len(x.shape)
-    dim = None if dim_index is None else _kw(args, kwargs, dim_index, "dim", None)
-    keepdim = False if dim_index is None else bool(_kw(args, kwargs, dim_index + 1, "keepdim", False))
+    dim = None if dim_index is None else arg(args, kwargs, dim_index, "dim", None)
+    keepdim = False if dim_index is None else bool(arg(args, kwargs, dim_index + 1, "keepdim", False))
     # The result dtype (dtype=..., or int/bool sums widening to int64) is also the accumulation dtype.
     x = cast_trt_tensor(ctx, x, output_dtype(ctx) or dtype_of(x), name)
     return reduce(ctx, x, op, reduce_dims(dim, rank), keepdim, name)
@@ -154,7 +149,7 @@ def variance(
 
 
 def _var_args(args: Any, kwargs: Any) -> tuple[Any, float, bool]:
-    dim = _kw(args, kwargs, 1, "dim", None)
+    dim = arg(args, kwargs, 1, "dim", None)
     correction = kwargs.get("correction")
     return dim, 1.0 if correction is None else float(correction), bool(kwargs.get("keepdim", False))
 
@@ -196,8 +191,8 @@ def _truth(ctx: ConversionContext, x: TRTTensor, name: str) -> TRTTensor:
 
 def _any_all(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str, op: Any) -> Any:
     x = args[0]
-    dim = _kw(args, kwargs, 1, "dim", None)  # any.default has none: every dim
-    keepdim = bool(_kw(args, kwargs, 2, "keepdim", False))
+    dim = arg(args, kwargs, 1, "dim", None)  # any.default has none: every dim
+    keepdim = bool(arg(args, kwargs, 2, "keepdim", False))
     truth = cast_trt_tensor(ctx, _truth(ctx, x, name), torch.int32, name)
     out = reduce(ctx, truth, op, reduce_dims(dim, len(x.shape)), keepdim, name)
     return cast_trt_tensor(ctx, out, torch.bool, name)
@@ -272,8 +267,8 @@ def _arg_supported(node: torch.fx.Node, settings: object) -> bool:
 
 def _argmax(ctx: ConversionContext, args: Any, kwargs: Any, name: str, largest: bool) -> Any:
     x = args[0]
-    dim = _kw(args, kwargs, 1, "dim", None)
-    keepdim = bool(_kw(args, kwargs, 2, "keepdim", False))
+    dim = arg(args, kwargs, 1, "dim", None)
+    keepdim = bool(arg(args, kwargs, 2, "keepdim", False))
     rank = len(x.shape)
     if rank == 0:
         return create_constant(ctx, torch.tensor(0, dtype=torch.int64), f"{name}_zero")
@@ -298,7 +293,7 @@ def aten_ops_argmin(ctx: ConversionContext, target: Any, args: Any, kwargs: Any,
 def _max_dim(ctx: ConversionContext, args: Any, kwargs: Any, name: str, largest: bool) -> Any:
     x = args[0]
     rank = len(x.shape)
-    keepdim = bool(_kw(args, kwargs, 2, "keepdim", False))
+    keepdim = bool(arg(args, kwargs, 2, "keepdim", False))
     if rank == 0:
         return x, create_constant(ctx, torch.tensor(0, dtype=torch.int64), f"{name}_zero")
     return arg_extreme(ctx, x, get_positive_dim(args[1], rank), keepdim, largest, name)
