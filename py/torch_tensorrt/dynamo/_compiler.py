@@ -22,6 +22,7 @@ from torch_tensorrt.dynamo.lowering import lower_exported_program
 from torch_tensorrt.dynamo.partitioning import partition
 from torch_tensorrt.dynamo.partitioning._partitioner import NON_COMPUTE_TARGETS, op_name
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
+from torch_tensorrt.dynamo.runtime._engine_memory import reclaim_dropped_engines
 from torch_tensorrt.dynamo.runtime._segment_info import engine_info_for_segment
 
 logger = logging.getLogger("torch_tensorrt")
@@ -42,6 +43,9 @@ def _collect_only_new_objects() -> Iterator[None]:
     Freezing the heap that exists before the compile leaves collections only the compile's own
     objects. A process that froze objects itself owns the frozen set; it is left alone.
     """
+    if gc.isenabled():
+        # Before freezing: engines of dropped programs would otherwise be frozen with the heap.
+        reclaim_dropped_engines()
     if gc.get_freeze_count() or not gc.isenabled():
         yield
         return

@@ -8,6 +8,7 @@ import torch
 
 from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_runs_engines, cpp_runtime_loaded
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
+from torch_tensorrt.dynamo.runtime._engine_memory import track_engine_tensor
 from torch_tensorrt.dynamo.runtime._execute_engine_op import join_engine_info, split_engine_info, watch_engine_tensor
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 
@@ -39,6 +40,7 @@ class TorchTensorRTModule(torch.nn.Module):
         info = engine_info if isinstance(engine_info, EngineInfo) else EngineInfo.from_list(list(engine_info))
         serialized_engine, self.engine_info = split_engine_info(info)
         self.register_buffer("serialized_engine", serialized_engine)
+        track_engine_tensor(serialized_engine)
         self.name = name or info.name
         self._engine: TRTEngine | None = None
         # Mirror the replaced fx submodule: a tuple when it returned several values (or a 1-tuple).
