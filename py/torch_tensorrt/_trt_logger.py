@@ -1,3 +1,9 @@
+"""TensorRT's logger, routed into Python logging; shared by the builder and the runtime.
+
+It lives beside ``_trt.py`` rather than in the conversion package so that running a loaded program
+never imports the converters (a stage never imports a later one, DESIGN.md section 7).
+"""
+
 from __future__ import annotations
 
 import contextlib

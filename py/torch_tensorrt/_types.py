@@ -1,10 +1,17 @@
-"""dtype translation between PyTorch and TensorRT, shared by every stage."""
+"""dtype translation between PyTorch and TensorRT, shared by every stage.
+
+TensorRT is imported only by the functions that translate to or from it: settings and lowering read
+dtypes through this module and must not import TensorRT (a stage never imports a later one).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from torch_tensorrt._trt import trt
+if TYPE_CHECKING:
+    from torch_tensorrt._trt import trt
 
 _TORCH_TO_TRT_NAMES: dict[torch.dtype, str] = {
     torch.float32: "FLOAT",
@@ -19,6 +26,8 @@ _TORCH_TO_TRT_NAMES: dict[torch.dtype, str] = {
 
 
 def torch_to_trt_dtype(dtype: torch.dtype) -> trt.DataType:
+    from torch_tensorrt._trt import trt
+
     name = _TORCH_TO_TRT_NAMES.get(dtype)
     if name is None:
         raise TypeError(
@@ -29,6 +38,8 @@ def torch_to_trt_dtype(dtype: torch.dtype) -> trt.DataType:
 
 
 def trt_to_torch_dtype(dtype: trt.DataType) -> torch.dtype:
+    from torch_tensorrt._trt import trt
+
     for torch_dtype, name in _TORCH_TO_TRT_NAMES.items():
         if dtype == getattr(trt.DataType, name):
             return torch_dtype

@@ -55,7 +55,7 @@ class InterpreterResult:
 
 
 def _logger() -> Any:
-    from torch_tensorrt.dynamo.conversion._logger import TRT_LOGGER
+    from torch_tensorrt._trt_logger import TRT_LOGGER
 
     return TRT_LOGGER
 

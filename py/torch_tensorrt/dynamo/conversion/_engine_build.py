@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from torch_tensorrt._trt import ENABLED_FEATURES, trt
+from torch_tensorrt._trt_logger import collect_errors
 from torch_tensorrt.dynamo._settings import CompilationSettings
-from torch_tensorrt.dynamo.conversion._logger import collect_errors
 
 logger = logging.getLogger("torch_tensorrt")
 

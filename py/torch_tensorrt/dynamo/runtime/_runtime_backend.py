@@ -163,7 +163,7 @@ class TensorRTBackend:
                 "it on the CPU."
             )
         if self._runtime is None:
-            from torch_tensorrt.dynamo.conversion._logger import TRT_LOGGER
+            from torch_tensorrt._trt_logger import TRT_LOGGER
 
             self._runtime = trt.Runtime(TRT_LOGGER)
         handle = self._runtime.deserialize_cuda_engine(engine)
