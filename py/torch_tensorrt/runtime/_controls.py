@@ -22,6 +22,8 @@ from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_back
 
 def engines_of(target: Any) -> list[Any]:
     """Every engine object inside ``target``: a module, a list of modules, or an ExportedProgram."""
+    # Imported here, not at the top: dynamo.runtime's engines import this package (settings, modes,
+    # defaults), so a module-level import would be circular.
     from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_engine_for, cpp_runs_engines
     from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, engine_for
     from torch_tensorrt.dynamo.runtime._TorchTensorRTModule import TorchTensorRTModule
