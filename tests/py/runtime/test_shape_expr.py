@@ -202,6 +202,19 @@ def test_to_expr_rejects_non_integer_forms(sym: object) -> None:
         se.to_expr(sym)
 
 
+@pytest.mark.parametrize("scale", [2.0, 3.0])
+def test_to_expr_of_whole_float_scales(scale: float) -> None:
+    # F.interpolate(scale_factor=2.0, mode="bicubic") sizes its output as TruncToInt(2.0*ToFloat(s)).
+    text = se.to_expr(sym_fn.TruncToInt(sympy.Float(scale) * sym_fn.ToFloat(S0) + 1))
+    assert [se.evaluate(text, {"s0": n}) for n in (1, 5, 64)] == [int(scale * n) + 1 for n in (1, 5, 64)]
+
+
+@pytest.mark.parametrize("scale", [1.5, 0.5])
+def test_to_expr_rejects_fractional_float_scales(scale: float) -> None:
+    with pytest.raises(ValueError, match="integer operations"):
+        se.to_expr(sym_fn.TruncToInt(sympy.Float(scale) * sym_fn.ToFloat(S0)))
+
+
 def test_to_expr_from_exported_symint() -> None:
     class Flatten(torch.nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -309,7 +309,28 @@ def _print(e: Any) -> tuple[str, int]:
     if cls in ("Max", "Min"):
         args = ", ".join(_print(a)[0] for a in e.args)
         return (f"{cls.lower()}({args})", _ATOM)
+    if cls in ("TruncToInt", "FloorToInt", "CeilToInt", "RoundToInt"):
+        # Sizes scaled by a float that is a whole number (F.interpolate(scale_factor=2.0) on a
+        # dynamic size): the float expression is an integer already, so every rounding is exact.
+        return _print(_whole_number_expr(e.args[0]))
     raise ValueError(f"{cls} is not supported in shape expressions")
+
+
+def _whole_number_expr(e: Any) -> Any:
+    """A float expression of sizes as the equal integer expression; ValueError if it may not be whole."""
+    import sympy
+
+    if type(e).__name__ == "ToFloat":
+        return e.args[0]
+    if isinstance(e, sympy.Float):
+        if not float(e).is_integer():
+            raise ValueError(f"cannot express {e} with integer operations")
+        return sympy.Integer(int(e))
+    if isinstance(e, (sympy.Integer, sympy.Symbol)):
+        return e
+    if isinstance(e, (sympy.Add, sympy.Mul)):
+        return type(e)(*(_whole_number_expr(a) for a in e.args))
+    raise ValueError(f"cannot express {e} with integer operations")
 
 
 def _print_term(term: Any) -> str:
