@@ -12,6 +12,7 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     normalization,
     pooling,
     reduction,
+    sampling,
     shape_ops,
     slicing,
     softmax,

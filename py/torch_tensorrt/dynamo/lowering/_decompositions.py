@@ -44,6 +44,23 @@ KEPT_WHOLE: tuple[Any, ...] = (
     aten.relu6.default,
     aten.pad.default,
     aten.flatten.using_ints,
+    # F.interpolate: one Resize layer instead of index arithmetic (which dynamic shapes cannot convert).
+    *(
+        getattr(getattr(aten, name), overload)
+        for name in (
+            "upsample_nearest1d",
+            "upsample_nearest2d",
+            "upsample_nearest3d",
+            "_upsample_nearest_exact1d",
+            "_upsample_nearest_exact2d",
+            "_upsample_nearest_exact3d",
+            "upsample_linear1d",
+            "upsample_bilinear2d",
+            "upsample_trilinear3d",
+            "upsample_bicubic2d",
+        )
+        for overload in ("vec", "default")
+    ),
 )
 
 

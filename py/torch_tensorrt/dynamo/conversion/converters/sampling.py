@@ -1,0 +1,223 @@
+"""Converters: resampling — upsample_* (F.interpolate) as a Resize layer.
+
+PyTorch maps output position ``o`` to input coordinate ``o * r`` (nearest), ``(o + 0.5) * r - 0.5``
+(nearest-exact, linear and cubic without align_corners) or ``o * (in - 1) / (out - 1)`` (align_corners),
+where ``r`` is ``1 / scale`` when the caller gave a scale and ``in / out`` otherwise. TensorRT's Resize
+always uses ``in / out``. Where the two ratios differ (scale 1.5 on a length 5), static lengths are
+resampled one axis at a time with torch's own weights, taken by running the op on a basis at build
+time: a gather for nearest modes, a matrix product for linear and cubic ones. Run-time lengths need
+a whole scale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from torch_tensorrt._trt import trt
+from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
+from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
+from torch_tensorrt.dynamo.conversion.converter_utils import (
+    arg,
+    create_constant,
+    dtype_of,
+    get_trt_tensor,
+    set_layer_name,
+    shape_tensor_from_dims,
+)
+from torch_tensorrt.dynamo.conversion.converters.linear import matmul
+from torch_tensorrt.dynamo.conversion.converters.shape_ops import dims_of, is_static_int, permute
+
+aten = torch.ops.aten
+FLOATS = (torch.float32, torch.float16, torch.bfloat16)
+# torch's bicubic kernel (Keys' cubic convolution with a = -0.75).
+TORCH_CUBIC_COEFF = -0.75
+# The per-axis path runs the op on a basis of (length x spatial volume) elements at build time.
+MAX_BASIS_ELEMENTS = 1 << 22
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One upsample overload: TensorRT mode, spatial rank, and where its arguments are."""
+
+    mode: str  # nearest | nearest_exact | linear | cubic
+    spatial: int
+    vec: bool  # .vec: (input, output_size, [align_corners,] scale_factors); else per-dim scales
+
+
+def _kinds() -> dict[Any, _Kind]:
+    table: dict[Any, _Kind] = {}
+    for mode, packets in (
+        ("nearest", ("upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d")),
+        ("nearest_exact", ("_upsample_nearest_exact1d", "_upsample_nearest_exact2d", "_upsample_nearest_exact3d")),
+        ("linear", ("upsample_linear1d", "upsample_bilinear2d", "upsample_trilinear3d")),
+        ("cubic", (None, "upsample_bicubic2d", None)),
+    ):
+        for spatial, packet_name in enumerate(packets, start=1):
+            if packet_name is None:
+                continue
+            packet = getattr(aten, packet_name)
+            table[packet.vec] = _Kind(mode, spatial, True)
+            table[packet.default] = _Kind(mode, spatial, False)
+    return table
+
+
+UPSAMPLE_KINDS = _kinds()
+
+
+@dataclass
+class _Upsample:
+    x: Any
+    out_size: list[Any]  # per spatial dim: int, a size computed in the graph, or None (scaled)
+    scales: list[float] | None  # the caller's scales, which torch uses for the coordinate mapping
+    align_corners: bool
+
+
+def _upsample_args(target: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> _Upsample:
+    kind = UPSAMPLE_KINDS[target]
+    has_align = kind.mode in ("linear", "cubic")
+    align = bool(arg(args, kwargs, 2, "align_corners", False)) if has_align else False
+    first_scale = 3 if has_align else 2
+    x = args[0]
+    if kind.vec:
+        size = arg(args, kwargs, 1, "output_size")
+        factors = arg(args, kwargs, first_scale, "scale_factors")
+        scales = [float(s) for s in factors] if factors is not None else None
+        return _Upsample(x, list(size) if size is not None else [None] * kind.spatial, scales, align)
+    names = {1: ["scales"], 2: ["scales_h", "scales_w"], 3: ["scales_d", "scales_h", "scales_w"]}[kind.spatial]
+    given = [arg(args, kwargs, first_scale + i, n) for i, n in enumerate(names)]
+    scales = [float(s) for s in given] if all(s is not None for s in given) else None
+    if any(s is not None for s in given) and scales is None:
+        scales = [float("nan")]  # some dims scaled by factor, others by size: refused below
+    return _Upsample(x, list(arg(args, kwargs, 1, "output_size")), scales, align)
+
+
+def _ratio_matches(n_in: int, n_out: int, scale: float) -> bool:
+    """Does torch's 1 / scale equal TensorRT's in / out as the float32 the kernels use?"""
+    if not n_in or not n_out or not scale > 0:
+        return False
+    return np.float32(1.0 / scale) == np.float32(n_in / n_out)
+
+
+def _resize_exact(up: _Upsample, in_sizes: Sequence[Any]) -> bool:
+    """Does one Resize layer compute what torch computes for these arguments?"""
+    if up.scales is None or up.align_corners:
+        return True  # the ratio is in / out (or ignores scales) on both sides
+    if len(up.scales) != len(in_sizes):
+        return False
+    if all(is_static_int(n) for n in in_sizes):
+        outs = [o if is_static_int(o) else math.floor(n * s) for n, o, s in zip(in_sizes, up.out_size, up.scales)]
+        return all(_ratio_matches(n, o, s) for n, o, s in zip(in_sizes, outs, up.scales))
+    # Run-time lengths: only whole scales keep in / out == 1 / scale, and TensorRT then sizes the
+    # output as floor(in * scale) itself, exactly as torch does.
+    return all(float(s).is_integer() and s >= 1 for s in up.scales)
+
+
+def _upsample_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    kind = UPSAMPLE_KINDS[node.target]
+    val = node.args[0].meta.get("val")
+    if not isinstance(val, torch.Tensor) or val.dtype not in FLOATS or val.dim() != kind.spatial + 2:
+        return False
+    up = _upsample_args(node.target, node.args, dict(node.kwargs))
+    if up.scales is not None and any(math.isnan(s) for s in up.scales):
+        return False
+    spatial = list(val.shape[2:])
+    if _resize_exact(up, spatial):
+        return True
+    return all(is_static_int(n) for n in spatial) and max(spatial) * math.prod(spatial) <= MAX_BASIS_ELEMENTS
+
+
+_COORDINATES = {
+    "nearest": trt.ResizeCoordinateTransformation.ASYMMETRIC,
+    "nearest_exact": trt.ResizeCoordinateTransformation.HALF_PIXEL,
+    "linear": trt.ResizeCoordinateTransformation.HALF_PIXEL,
+    "cubic": trt.ResizeCoordinateTransformation.HALF_PIXEL,
+}
+
+
+def _configure(layer: Any, mode: str, align_corners: bool) -> None:
+    layer.resize_mode = {
+        "nearest": trt.InterpolationMode.NEAREST,
+        "nearest_exact": trt.InterpolationMode.NEAREST,
+        "linear": trt.InterpolationMode.LINEAR,
+        "cubic": trt.InterpolationMode.CUBIC,
+    }[mode]
+    layer.coordinate_transformation = (
+        trt.ResizeCoordinateTransformation.ALIGN_CORNERS if align_corners else _COORDINATES[mode]
+    )
+    # torch applies its formula to one-pixel outputs too.
+    layer.selector_for_single_pixel = trt.ResizeSelector.FORMULA
+    # nearest: floor(o * r); nearest-exact: floor((o + 0.5) * r), i.e. the half-pixel coordinate rounded half up.
+    layer.nearest_rounding = trt.ResizeRoundMode.FLOOR if mode == "nearest" else trt.ResizeRoundMode.HALF_UP
+    if mode == "cubic":
+        layer.cubic_coeff = TORCH_CUBIC_COEFF
+        layer.exclude_outside = False  # taps past the edge repeat the edge pixel, as in torch
+
+
+def _axis_weights(target: Any, args: Sequence[Any], kwargs: dict[str, Any], spatial: Sequence[int], axis: int) -> torch.Tensor:
+    """torch's (in, out) interpolation weights along spatial ``axis``: the op applied to a basis.
+
+    Basis entry i is one-hot along ``axis`` and constant along the other axes, which every mode
+    resamples to the same constant, so any output position along them shows the weights.
+    """
+    n = spatial[axis]
+    view = [1] * len(spatial)
+    view[axis] = n
+    basis = torch.eye(n).reshape(n, 1, *view).expand(n, 1, *spatial).contiguous()
+    out = target(basis, *args[1:], **kwargs)
+    index = [0] * len(spatial)
+    index[axis] = slice(None)
+    return out[(slice(None), 0, *index)]
+
+
+def _resample_per_axis(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, x: Any, name: str) -> Any:
+    spatial = [int(d) for d in x.shape[2:]]
+    nearest = UPSAMPLE_KINDS[target].mode.startswith("nearest")
+    rank = len(x.shape)
+    for axis in range(len(spatial)):
+        weights = _axis_weights(target, args, kwargs, spatial, axis)
+        if tuple(weights.shape) == (spatial[axis], spatial[axis]) and torch.equal(weights, torch.eye(spatial[axis])):
+            continue
+        dim = 2 + axis
+        if nearest:
+            # One-hot columns: output position o reads input position argmax(column o).
+            index = create_constant(ctx, weights.argmax(0).to(torch.int64), f"{name}_axis{axis}_index")
+            layer = ctx.net.add_gather(x, index, dim)
+            set_layer_name(layer, ctx.unique_name(f"{name}_axis{axis}_gather"))
+            x = layer.get_output(0)
+            continue
+        order = [d for d in range(rank) if d != dim] + [dim]
+        moved = permute(ctx, x, order, f"{name}_axis{axis}")
+        product = matmul(ctx, moved, weights.to(dtype_of(x)), f"{name}_axis{axis}_weights", dtype=dtype_of(x))
+        x = permute(ctx, product, [order.index(d) for d in range(rank)], f"{name}_axis{axis}_back")
+    return x
+
+
+@dynamo_tensorrt_converter(list(UPSAMPLE_KINDS), capability_validator=_upsample_ok)
+def aten_ops_upsample(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    up = _upsample_args(target, args, kwargs)
+    x = get_trt_tensor(ctx, up.x, name)
+    if not _resize_exact(up, list(x.shape[2:])):
+        return _resample_per_axis(ctx, target, args, kwargs, x, name)
+    dims = dims_of(ctx, x, name)
+    lead, spatial = dims[:2], dims[2:]
+    layer = ctx.net.add_resize(x)
+    if up.scales is not None and not all(is_static_int(n) for n in spatial):
+        # Whole scales on run-time lengths (the validator's rule): TensorRT sizes them as torch does.
+        layer.scales = [1.0, 1.0] + [float(s) for s in up.scales]
+    else:
+        out = up.out_size if up.scales is None else [math.floor(n * s) for n, s in zip(spatial, up.scales)]
+        if all(is_static_int(d) for d in lead + out):
+            layer.shape = tuple(int(d) for d in lead + out)
+        else:
+            # A run-time batch or channel count, or sizes computed in the graph (size=y.shape[2:]).
+            layer.set_input(1, shape_tensor_from_dims(ctx, lead + out, f"{name}_shape"))
+    _configure(layer, UPSAMPLE_KINDS[target].mode, up.align_corners)
+    set_layer_name(layer, ctx.unique_name(f"{name}_resize"))
+    return layer.get_output(0)

@@ -1,0 +1,128 @@
+"""F.interpolate (upsample_* .vec and .default) through the real builder and the reference executor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+import torch.nn.functional as F
+from _shape_testing import assert_falls_back, check, check_dynamic, dyn
+
+import torch_tensorrt
+
+aten = torch.ops.aten
+DTYPES = [torch.float32, torch.float16, torch.bfloat16]
+# Interpolation weights are computed in float32 and the result rounded once to the tensor's dtype;
+# torch rounds the same way, so a half-precision ulp (plus bf16's coarser one) bounds the difference.
+TOLERANCES = {torch.float32: (1e-5, 1e-5), torch.float16: (2e-3, 2e-3), torch.bfloat16: (1.6e-2, 1.6e-2)}
+
+Case = tuple[str, Callable[[torch.Tensor], torch.Tensor], tuple[int, ...]]
+
+
+def _interp(**kw: object) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda x: F.interpolate(x, **kw)
+
+
+STATIC: list[Case] = [
+    ("nearest1d_x2", _interp(scale_factor=2.0), (2, 3, 5)),
+    ("nearest2d_x2", _interp(scale_factor=2.0), (2, 3, 4, 5)),
+    ("nearest2d_x3_x2", _interp(scale_factor=(3.0, 2.0)), (1, 2, 3, 4)),
+    ("nearest2d_down", _interp(scale_factor=0.5), (1, 2, 6, 8)),
+    ("nearest2d_size", _interp(size=(7, 3)), (1, 2, 4, 5)),
+    ("nearest3d_x2", _interp(scale_factor=2.0), (1, 2, 2, 3, 4)),
+    ("nearest_exact2d_size", _interp(size=(7, 9), mode="nearest-exact"), (1, 2, 4, 5)),
+    ("nearest_exact1d_x2", _interp(scale_factor=2.0, mode="nearest-exact"), (1, 2, 5)),
+    ("linear1d_x2", _interp(scale_factor=2.0, mode="linear"), (2, 3, 5)),
+    ("linear1d_align", _interp(size=9, mode="linear", align_corners=True), (2, 3, 5)),
+    ("linear1d_to_one", _interp(size=1, mode="linear"), (2, 3, 5)),
+    ("bilinear_x2", _interp(scale_factor=2.0, mode="bilinear"), (2, 3, 4, 5)),
+    ("bilinear_align", _interp(scale_factor=2.0, mode="bilinear", align_corners=True), (1, 2, 4, 5)),
+    ("bilinear_down_size", _interp(size=(3, 2), mode="bilinear"), (1, 2, 7, 5)),
+    ("bicubic_x2", _interp(scale_factor=2.0, mode="bicubic"), (1, 2, 4, 5)),
+    ("bicubic_align_size", _interp(size=(5, 9), mode="bicubic", align_corners=True), (1, 2, 4, 5)),
+    ("trilinear_x2", _interp(scale_factor=2.0, mode="trilinear"), (1, 2, 2, 3, 4)),
+    ("trilinear_align", _interp(size=(3, 5, 2), mode="trilinear", align_corners=True), (1, 2, 2, 3, 4)),
+    # Scales whose 1 / scale is not in / out: torch's own weights, one axis at a time.
+    ("nearest2d_x1_5_odd", _interp(scale_factor=1.5), (1, 2, 5, 3)),
+    ("nearest_exact1d_x1_3", _interp(scale_factor=1.3, mode="nearest-exact"), (1, 2, 5)),
+    ("bilinear_x1_5_odd", _interp(scale_factor=1.5, mode="bilinear"), (1, 2, 5, 3)),
+    ("bicubic_mixed", _interp(scale_factor=(0.5, 1.7), mode="bicubic"), (1, 2, 5, 3)),
+    ("trilinear_x0_7", _interp(scale_factor=0.7, mode="trilinear"), (1, 2, 5, 4, 3)),
+    # Scales with 1 / scale == in / out go to one Resize layer.
+    ("bilinear_x1_5_even", _interp(scale_factor=1.5, mode="bilinear"), (1, 2, 4, 6)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("case", STATIC, ids=[c[0] for c in STATIC])
+def test_interpolate(case: Case, dtype: torch.dtype) -> None:
+    _, fn, shape = case
+    torch.manual_seed(0)
+    rtol, atol = TOLERANCES[dtype]
+    check(fn, torch.randn(shape).to(dtype), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize(
+    ("overload", "args"),
+    [
+        (aten.upsample_nearest2d.default, ([6, 10], 2.0, 2.0)),
+        (aten.upsample_nearest2d.default, ([7, 9], None, None)),
+        (aten.upsample_bilinear2d.default, ([6, 10], False, 2.0, 2.0)),
+        (aten.upsample_bicubic2d.default, ([5, 8], True, None, None)),
+        (aten.upsample_linear1d.default, ([12], False, 2.4)),
+        (aten._upsample_nearest_exact1d.vec, ([9], None)),
+    ],
+    ids=lambda v: str(v).replace("aten.", "") if isinstance(v, torch._ops.OpOverload) else "",
+)
+def test_default_overloads(overload: torch._ops.OpOverload, args: tuple) -> None:
+    torch.manual_seed(0)
+    shape = (1, 2, 3, 5) if "2d" in str(overload) else (1, 2, 5)
+    check(lambda x: overload(x, *args), torch.randn(shape))
+
+
+DYNAMIC = [
+    ("nearest2d_x2", _interp(scale_factor=2.0), (1, 2, 2, 3), (3, 2, 5, 6)),
+    ("bilinear_x2", _interp(scale_factor=2.0, mode="bilinear"), (1, 2, 2, 3), (3, 2, 5, 6)),
+    ("bicubic_x2", _interp(scale_factor=2.0, mode="bicubic"), (1, 2, 2, 3), (3, 2, 5, 6)),
+    ("bilinear_align_size", _interp(size=(4, 7), mode="bilinear", align_corners=True), (1, 2, 2, 3), (3, 2, 5, 6)),
+    ("nearest1d_x3", _interp(scale_factor=3.0), (1, 2, 2), (3, 2, 9)),
+    ("linear1d_x2", _interp(scale_factor=2.0, mode="linear"), (1, 2, 2), (3, 2, 9)),
+    ("trilinear_x2", _interp(scale_factor=2.0, mode="trilinear"), (1, 2, 2, 2, 2), (2, 2, 3, 4, 3)),
+    ("nearest3d_x2", _interp(scale_factor=2.0), (1, 2, 2, 2, 2), (2, 2, 3, 4, 3)),
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+@pytest.mark.parametrize("case", DYNAMIC, ids=[c[0] for c in DYNAMIC])
+def test_interpolate_dynamic(case: tuple, dtype: torch.dtype) -> None:
+    _, fn, lo, hi = case
+    torch.manual_seed(0)
+    mid = tuple((a + b) // 2 for a, b in zip(lo, hi))
+    check_dynamic(fn, [dyn(lo, mid, hi, dtype)], *([torch.randn(s).to(dtype)] for s in (lo, mid, hi)))
+
+
+def test_dynamic_batch_with_per_axis_weights() -> None:
+    # Only the batch varies: the per-axis path (scale 1.5 on an odd length) keeps it dynamic.
+    fn = _interp(scale_factor=1.5, mode="bilinear")
+    check_dynamic(fn, [dyn((1, 2, 5, 3), (2, 2, 5, 3), (4, 2, 5, 3))], [torch.randn(1, 2, 5, 3)], [torch.randn(4, 2, 5, 3)])
+
+
+def test_size_from_another_input() -> None:
+    # The output size is read from a dynamic input: a shape tensor feeds the Resize layer.
+    fn = lambda x, y: F.interpolate(x, size=y.shape[-2:], mode="bilinear")  # noqa: E731
+    specs = [dyn((1, 2, 3, 3), (1, 2, 3, 3), (1, 2, 3, 3)), dyn((1, 1, 2, 2), (1, 1, 4, 5), (1, 1, 8, 9))]
+    x = torch.randn(1, 2, 3, 3)
+    check_dynamic(fn, specs, [x, torch.randn(1, 1, 2, 2)], [x, torch.randn(1, 1, 8, 9)])
+
+
+def test_fractional_scale_on_dynamic_length_falls_back() -> None:
+    # A run-time length with scale 1.5: torch's 1 / 1.5 differs from in / out for odd lengths.
+    spec = torch_tensorrt.Input(min_shape=(1, 2, 2, 4), opt_shape=(1, 2, 5, 4), max_shape=(1, 2, 8, 4))
+    assert_falls_back(
+        _interp(scale_factor=1.5, mode="bilinear"), torch.randn(1, 2, 5, 4), op="upsample_bilinear2d", input_specs=[spec]
+    )
+
+
+def test_integer_input_falls_back() -> None:
+    assert_falls_back(lambda x: F.interpolate(x.to(torch.uint8), scale_factor=2.0).float(), torch.randn(1, 1, 2, 3) * 9, op="upsample_nearest2d")
