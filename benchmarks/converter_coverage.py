@@ -66,6 +66,8 @@ def _bag(fn: Callable[..., Any]) -> Probe:
 
 
 _NCHW = ((1, 2, 3, 4), (4, 2, 6, 8))
+# Running statistics are module constants (statistics computed in forward are issue 18 item 3).
+_STATS = (torch.zeros(2), torch.ones(2))
 
 # The overloads of issue 18, each called the way models call it (F.interpolate makes the .vec forms).
 ISSUE_18: dict[str, Probe] = {
@@ -88,11 +90,11 @@ ISSUE_18: dict[str, Probe] = {
     "aten.atan2.default": Probe(torch.atan2, lambda: [_r(3, 4), _r(3, 4)], [((1, 4), (6, 4)), ((1, 4), (6, 4))]),
     "aten.atan2.out": Probe(lambda a, b: aten.atan2.out(a, b, out=torch.empty(3, 4)), lambda: [_r(3, 4), _r(3, 4)]),
     "aten.avg_pool1d.default": Probe(lambda a: F.avg_pool1d(a, 2), lambda: [_r(1, 2, 6)], [((1, 2, 4), (4, 2, 12))]),
-    "aten.max_pool1d.default": Probe(lambda a: F.max_pool1d(a, 2), lambda: [_r(1, 2, 6)], [((1, 2, 4), (4, 2, 12))]),
-    "aten.max_pool2d.default": Probe(lambda a: F.max_pool2d(a, 2), lambda: [_r(1, 2, 6, 6)], [_NCHW]),
-    "aten.max_pool3d.default": Probe(lambda a: F.max_pool3d(a, 2), lambda: [_r(1, 2, 4, 4, 4)], [((1, 2, 2, 2, 2), (3, 2, 6, 6, 6))]),
+    "aten.max_pool1d.default": Probe(lambda a: F.max_pool1d(a, 3, 2, 1), lambda: [_r(2, 2, 6)], [((1, 2, 6), (4, 2, 6))]),
+    "aten.max_pool2d.default": Probe(lambda a: F.max_pool2d(a, 3, 2, 1), lambda: [_r(1, 2, 6, 6)], [((1, 2, 5, 4), (4, 2, 8, 9))]),
+    "aten.max_pool3d.default": Probe(lambda a: F.max_pool3d(a, 2), lambda: [_r(1, 2, 4, 4, 4)], [((1, 2, 4, 4, 4), (3, 2, 6, 4, 8))]),
     "aten.batch_norm.default": Probe(
-        lambda a: F.batch_norm(a, torch.zeros(2), torch.ones(2)), lambda: [_r(1, 2, 6)], [((1, 2, 2), (4, 2, 9))]
+        lambda a: F.batch_norm(a, _STATS[0], _STATS[1]), lambda: [_r(1, 2, 6)], [((1, 2, 2), (4, 2, 9))]
     ),
     "aten.bitwise_and.Scalar_Tensor": Probe(lambda a: aten.bitwise_and(True, a), lambda: [_r(3) > 0]),
     "aten.bitwise_or.Scalar_Tensor": Probe(lambda a: aten.bitwise_or(False, a), lambda: [_r(3) > 0]),

@@ -427,3 +427,48 @@ def test_unknown_rounding_mode_is_not_claimed() -> None:
     node.meta["val"] = torch.empty(2, 3)
     entry, reason = DYNAMO_CONVERTERS.find(node, CompilationSettings())
     assert entry is None and "arguments" in reason
+
+
+# ---------------------------------------------------------------- atan2, bitwise with a scalar first
+
+# Every quadrant, both axes and the origin (torch: atan2(0, 0) = 0, atan2(y, -0.0) = ±pi/2).
+_ATAN2_Y = torch.tensor([0.0, 1.0, -1.0, 0.0, 1.0, -1.0, 0.0, 1.0, -1.0, 2.0, -3.0, 0.5, 1e-3, -4e3])
+_ATAN2_X = torch.tensor([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -0.5, 0.7, -0.0, -2e3, 1e-2])
+ATAN2_TOLERANCES = {torch.float32: (1e-5, 1e-5), torch.float16: (1e-3, 1e-3), torch.bfloat16: (8e-3, 8e-3)}
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+def test_atan2_quadrants(dtype: torch.dtype) -> None:
+    rtol, atol = ATAN2_TOLERANCES[dtype]
+    check(torch.atan2, [_ATAN2_Y.to(dtype), _ATAN2_X.to(dtype)], rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize(
+    ("case", "dtype"),
+    [
+        (("broadcast", lambda a, b: torch.atan2(a, b), [(2, 3, 4), (4,)]), torch.float32),
+        (("broadcast", lambda a, b: torch.atan2(a, b), [(2, 3, 4), (4,)]), torch.float16),
+        (("ints_give_float", lambda a, b: torch.atan2(a, b), [(3, 4), (3, 4)]), torch.int32),
+        (("out_variant", lambda a, b: torch.ops.aten.atan2.out(a, b, out=torch.empty(3, 4)), [(3, 4), (3, 4)]), torch.float32),
+    ],
+    ids=lambda v: v[0] if isinstance(v, tuple) else str(v),
+)
+def test_atan2(case: tuple, dtype: torch.dtype) -> None:
+    _, fn, shapes = case
+    torch.manual_seed(0)
+    rtol, atol = ATAN2_TOLERANCES.get(dtype, (1e-5, 1e-5))
+    check(fn, [make(s, dtype) for s in shapes], rtol=rtol, atol=atol)
+
+
+def test_atan2_dynamic() -> None:
+    specs = [torch_tensorrt.Input(min_shape=(1, 4), opt_shape=(3, 4), max_shape=(6, 4)) for _ in range(2)]
+    torch.manual_seed(0)
+    for rows in (1, 6):
+        check(torch.atan2, [make((rows, 4), torch.float32), make((rows, 4), torch.float32)], input_specs=specs)
+
+
+@pytest.mark.parametrize("op", ["bitwise_and", "bitwise_or", "bitwise_xor"])
+def test_bitwise_scalar_tensor(op: str) -> None:
+    # aten.bitwise_*.Scalar_Tensor: the Python bool comes first.
+    overload = getattr(torch.ops.aten, op).Scalar_Tensor
+    check(lambda a: (overload(True, a), overload(False, a)), [make((2, 5), torch.bool)])

@@ -373,17 +373,23 @@ def aten_ops_logical_xor(ctx: ConversionContext, target: Any, args: Any, kwargs:
     return logical(ctx, EW.XOR, args[0], args[1], name)
 
 
-@dynamo_tensorrt_converter([aten.bitwise_and.Tensor, aten.bitwise_and.Scalar], capability_validator=_all_bool)
+@dynamo_tensorrt_converter(
+    [aten.bitwise_and.Tensor, aten.bitwise_and.Scalar, aten.bitwise_and.Scalar_Tensor], capability_validator=_all_bool
+)
 def aten_ops_bitwise_and(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return logical(ctx, EW.AND, args[0], args[1], name)
 
 
-@dynamo_tensorrt_converter([aten.bitwise_or.Tensor, aten.bitwise_or.Scalar], capability_validator=_all_bool)
+@dynamo_tensorrt_converter(
+    [aten.bitwise_or.Tensor, aten.bitwise_or.Scalar, aten.bitwise_or.Scalar_Tensor], capability_validator=_all_bool
+)
 def aten_ops_bitwise_or(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return logical(ctx, EW.OR, args[0], args[1], name)
 
 
-@dynamo_tensorrt_converter([aten.bitwise_xor.Tensor, aten.bitwise_xor.Scalar], capability_validator=_all_bool)
+@dynamo_tensorrt_converter(
+    [aten.bitwise_xor.Tensor, aten.bitwise_xor.Scalar, aten.bitwise_xor.Scalar_Tensor], capability_validator=_all_bool
+)
 def aten_ops_bitwise_xor(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return logical(ctx, EW.XOR, args[0], args[1], name)
 
@@ -440,3 +446,38 @@ def aten_ops_clamp_min(ctx: ConversionContext, target: Any, args: Any, kwargs: A
 @dynamo_tensorrt_converter([aten.clamp_max.default, aten.clamp_max.Tensor], capability_validator=_numeric_output)
 def aten_ops_clamp_max(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return clamp(ctx, args[0], None, args[1], name, _out(ctx))
+
+
+# ---------------------------------------------------------------- atan2
+
+
+def _atan2_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    out = _tensor_val(node)
+    return dtypes_supported(node, settings) and out is not None and out.dtype in FLOAT_DTYPES
+
+
+def atan2(ctx: ConversionContext, y: Any, x: Any, name: str, dtype: torch.dtype) -> Any:
+    """atan(y / x) moved into the quadrant of (x, y); TensorRT has ATAN but no two-argument form.
+
+    Half-precision inputs are computed in float32, as torch does. x == 0 is chosen explicitly
+    (y / 0 would give the wrong sign for x = -0.0 and NaN for y = 0, where torch gives 0).
+    """
+    compute = torch.float32
+    y, x = to_trt(ctx, y, compute, f"{name}_y"), to_trt(ctx, x, compute, f"{name}_x")
+    base = unary(ctx, UN.ATAN, elementwise(ctx, EW.DIV, y, x, f"{name}_ratio"), f"{name}_atan")
+    y_negative = elementwise(ctx, EW.LESS, y, 0.0, f"{name}_y_neg", compute)
+    # x < 0 turns the angle by pi towards y's side.
+    turn = select(ctx, y_negative, -torch.pi, torch.pi, compute, f"{name}_turn")
+    turned = elementwise(ctx, EW.SUM, base, turn, f"{name}_turned")
+    x_negative = elementwise(ctx, EW.LESS, x, 0.0, f"{name}_x_neg", compute)
+    result = select(ctx, x_negative, turned, base, compute, f"{name}_quadrant")
+    y_positive = elementwise(ctx, EW.GREATER, y, 0.0, f"{name}_y_pos", compute)
+    on_axis = select(ctx, y_positive, torch.pi / 2, select(ctx, y_negative, -torch.pi / 2, 0.0, compute, f"{name}_down"), compute, f"{name}_axis")
+    x_zero = elementwise(ctx, EW.EQUAL, x, 0.0, f"{name}_x_zero", compute)
+    return cast(ctx, select(ctx, x_zero, on_axis, result, compute, f"{name}_x0"), dtype, name)
+
+
+@dynamo_tensorrt_converter(aten.atan2.default, capability_validator=_atan2_ok)
+def aten_ops_atan2(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    y, x = _args2(ctx, args)
+    return atan2(ctx, y, x, name, _out(ctx))
