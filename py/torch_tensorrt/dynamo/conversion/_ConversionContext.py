@@ -18,6 +18,9 @@ class ConversionContext:
     _name_counts: dict[str, int] = field(default_factory=dict)
     # The fx node being converted, so converters can read its output dtype/shape from node.meta.
     current_node: Any = None
+    # Constant layers by the tensor view they hold (see create_constant): a weight used twice, e.g. a
+    # tied embedding / LM head, becomes one constant instead of two copies in the engine.
+    constants: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def output_meta(self) -> Any:
         return None if self.current_node is None else self.current_node.meta.get("val")

@@ -40,11 +40,42 @@ def _scalar_dtype(value: Any) -> torch.dtype:
 def create_constant(
     ctx: ConversionContext, value: Any, name: str, dtype: torch.dtype | None = None
 ) -> TRTTensor:
-    """A constant layer holding ``value`` (tensor, numpy array or Python scalar/list)."""
+    """A constant layer holding ``value`` (tensor, numpy array or Python scalar/list).
+
+    Tensors of at least ``_SHARED_CONSTANT_MIN_BYTES`` are made once per network: the same view of
+    the same storage (as in the same dtype) yields the same constant, so shared weights are stored once.
+    """
     if isinstance(value, np.ndarray):
         value = torch.from_numpy(value)
     if not isinstance(value, torch.Tensor):
         value = torch.tensor(value, dtype=dtype or _scalar_dtype(value if not isinstance(value, (list, tuple)) else value[0]))
+    key = _constant_key(value, dtype)
+    if key is not None and key in ctx.constants:
+        return ctx.constants[key]
+    out = _add_constant(ctx, value, name, dtype)
+    if key is not None:
+        ctx.constants[key] = out
+    return out
+
+
+# Small constants (shapes, scalars) are cheap and often made from temporaries whose storage is reused.
+_SHARED_CONSTANT_MIN_BYTES = 4096
+
+
+def _constant_key(value: torch.Tensor, dtype: torch.dtype | None) -> tuple[Any, ...] | None:
+    if value.numel() * value.element_size() < _SHARED_CONSTANT_MIN_BYTES or value.device.type == "meta":
+        return None
+    storage = value.untyped_storage()
+    # The dtype the constant will have (as _add_constant makes it): None and the tensor's own dtype
+    # are the same constant.
+    made = dtype or value.dtype
+    made = torch.float32 if made == torch.float64 else made
+    # The storage object keeps the data alive (ctx.keep_alive), so its address cannot be reused.
+    return (storage.data_ptr(), value.storage_offset(), tuple(value.shape), tuple(value.stride()), value.dtype, made)
+
+
+def _add_constant(ctx: ConversionContext, value: torch.Tensor, name: str, dtype: torch.dtype | None) -> TRTTensor:
+    ctx.keep_alive.append(value)
     tensor = value.detach().cpu()
     if dtype is not None:
         tensor = tensor.to(dtype)
