@@ -78,13 +78,15 @@ class BackendExecutionContext {
   // shapes, then the memory itself (valid until the next enqueue returns).
   virtual int64_t device_memory_size_for_shapes() = 0;
   virtual bool set_device_memory(void* memory, int64_t size) = 0;
-  // The engine captures itself into a CUDA graph (TensorRT-RTX kWHOLE_GRAPH_CAPTURE).
+  // The engine captures itself into a CUDA graph: the context was created with
+  // CudaGraphStrategy::kWHOLE_GRAPH_CAPTURE on a backend with native CUDA graphs.
   virtual bool uses_native_capture() const = 0;
-  // Whether the work enqueued by this context may be captured by an outer stream capture.
+  // Whether the work enqueued by this context on `stream` can be captured into a CUDA graph.
   virtual bool is_stream_capturable(void* stream) = 0;
-  // Runs the engine.  `allow_native_capture` false turns the engine's own CUDA-graph capture off
-  // for this call (an outer capture is in progress: two captures of the same work must not nest).
-  virtual bool enqueue(void* stream, bool allow_native_capture) = 0;
+  // Runs the engine.  There is no per-call switch for native capture: TensorRT-RTX applies the
+  // CUDA graph strategy when a context is created, so the runtime creates the context it needs
+  // (kDISABLED while an outer capture records the engine; see CudaGraphPolicy).
+  virtual bool enqueue(void* stream) = 0;
   // The runtime cache after execution (JIT-compiled kernels); empty when there is none.
   virtual std::string serialize_runtime_cache() = 0;
   // Counters for tests and diagnostics (e.g. {"enqueues": 3}); empty unless a backend has some.

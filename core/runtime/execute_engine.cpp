@@ -5,6 +5,7 @@
 #include <c10/core/Event.h>
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <optional>
@@ -320,9 +321,9 @@ at::Tensor bind_device_memory(TRTEngine& engine, BackendExecutionContext& ctx, c
   return workspace;
 }
 
-void enqueue(TRTEngine& engine, BackendExecutionContext& ctx, void* stream, bool allow_native_capture) {
+void enqueue(TRTEngine& engine, BackendExecutionContext& ctx, void* stream) {
   TORCH_CHECK(
-      ctx.enqueue(stream, allow_native_capture),
+      ctx.enqueue(stream),
       "TensorRT failed to execute engine '",
       engine.info().name,
       "' (see the TensorRT log)");
@@ -333,8 +334,7 @@ std::vector<at::Tensor> run_uncaptured(
     BackendExecutionContext& ctx,
     const std::vector<at::Tensor>& inputs,
     c10::Device device,
-    EngineStreams& streams,
-    bool allow_native_capture) {
+    EngineStreams& streams) {
   const EngineInfo& info = engine.info();
   std::vector<at::Tensor> keep_alive;
   set_shapes_and_bind_inputs(engine, ctx, inputs, keep_alive);
@@ -356,7 +356,7 @@ std::vector<at::Tensor> run_uncaptured(
   }
   at::Tensor workspace = bind_device_memory(engine, ctx, device);
   streams.caller_to_engine();
-  enqueue(engine, ctx, streams.engine_handle(), allow_native_capture);
+  enqueue(engine, ctx, streams.engine_handle());
   streams.engine_to_caller();
   if (allocator) {
     for (const auto& name : info.output_names) {
@@ -392,13 +392,13 @@ std::vector<at::Tensor> run_subgraph_captured(
     }
     cap.workspace = bind_device_memory(engine, ctx, device);
     streams.caller_to_engine();
-    enqueue(engine, ctx, streams.engine_handle(), false);
+    enqueue(engine, ctx, streams.engine_handle());
     try {
       std::unique_ptr<GraphCapture> graph = engine.backend().create_graph_capture();
       graph->begin(streams.engine_handle());
       bool ok = false;
       try {
-        ok = ctx.enqueue(streams.engine_handle(), false);
+        ok = ctx.enqueue(streams.engine_handle());
       } catch (...) {
         graph->end(streams.engine_handle());
         throw;
@@ -429,12 +429,65 @@ std::vector<at::Tensor> run_subgraph_captured(
   return outputs;
 }
 
+// --- CUDA-graph capture decision (CudaGraphPolicy: the rule set the Python runtime shares) --------
+
+bool has_dynamic_inputs(const EngineInfo& info) {
+  for (const InputSpec& spec : info.metadata.inputs) {
+    if (spec.has_profile ? spec.min_shape != spec.max_shape
+                         : std::any_of(spec.shape.begin(), spec.shape.end(), [](const auto& d) { return !d.is_static; })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+CudaGraphPolicy::Inputs capture_inputs(TRTEngine& engine, const BackendFeatures& features, bool outer_capture) {
+  const TRTRuntimeConfig::Effective settings = engine.runtime_config().effective();
+  CudaGraphPolicy::Inputs in;
+  in.cudagraphs_mode = get_cudagraphs_mode();
+  in.outer_capture = outer_capture;
+  in.is_rtx = features.native_cuda_graphs;
+  // The settings as they apply on this backend: RTX-only ones are at their defaults elsewhere.
+  in.cuda_graph_strategy = features.native_cuda_graphs ? settings.cuda_graph_strategy : CudaGraphStrategy::kDISABLED;
+  in.kernel_strategy = features.kernel_strategy ? settings.kernel_strategy : KernelSpecializationStrategy::kLAZY;
+  in.dynamic_inputs = has_dynamic_inputs(engine.info());
+  in.data_dependent_outputs = engine.info().requires_output_allocator;
+  return in;
+}
+
+// The decision and the context it runs on. The context is created with the decision's native
+// strategy (TensorRT-RTX applies it at context creation), then asked whether it can be captured
+// on the engine's stream. A context that cannot keeps its strategy (the call runs uncaptured;
+// TensorRT-RTX falls back to running uncaptured itself) rather than being recreated on every call.
+CudaGraphPolicy::Decision decide_capture(
+    TRTEngine& engine,
+    EngineStreams& streams,
+    BackendExecutionContext** ctx) {
+  CudaGraphPolicy::Inputs in = capture_inputs(engine, engine.backend().features(), streams.outer_capture());
+  CudaGraphPolicy::Decision decision = CudaGraphPolicy::decide(in);
+  // Refused under an outer capture: report before creating a context or running anything, as the
+  // Python runtime does (the outer graph would record a run it cannot replay).
+  TORCH_CHECK(
+      !(in.outer_capture && decision.path == CudaGraphPolicy::Path::kNOT_CAPTURABLE),
+      "engine '",
+      engine.info().name,
+      "' cannot be captured in a CUDA graph: ",
+      decision.reason);
+  *ctx = &engine.context(decision.native_strategy());
+  if (decision.captures_engine_stream() && !(*ctx)->is_stream_capturable(streams.engine_handle())) {
+    in.stream_capturable = false;
+    decision = CudaGraphPolicy::decide(in);
+  }
+  // Never two captures of the same work: nothing captures natively inside an outer capture.
+  TORCH_INTERNAL_ASSERT(!(in.outer_capture && (*ctx)->uses_native_capture()));
+  return decision;
+}
+
 } // namespace
 
 std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine) {
   TORCH_CHECK(engine, "execute_engine: no engine");
   std::lock_guard<std::mutex> lock(engine->mutex());
-  const EngineInfo& info = engine->info();
   EngineBackend& backend = engine->backend();
   engine->backend_engine(); // deserialize (or explain why not) before looking at the inputs
   c10::Device device = engine->device();
@@ -450,27 +503,22 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
   }
 
   EngineStreams streams(device, backend);
-  CudaGraphPolicy::Inputs policy_inputs;
-  policy_inputs.subgraph_mode = get_cudagraphs_mode();
-  policy_inputs.native_capture = engine->runtime_config().native_capture_active(backend.features());
-  policy_inputs.outer_capture = streams.outer_capture();
-  policy_inputs.data_dependent_outputs = info.requires_output_allocator;
-  CudaGraphPolicy::Plan plan = CudaGraphPolicy::decide(policy_inputs);
-  TORCH_CHECK(plan.error.empty(), "engine '", info.name, "': ", plan.error);
-  if (plan.decision != CudaGraphPolicy::Decision::kSUBGRAPH) {
+  BackendExecutionContext* ctx = nullptr;
+  const CudaGraphPolicy::Decision decision = decide_capture(*engine, streams, &ctx);
+  const bool torch_capture = decision.path == CudaGraphPolicy::Path::kTORCH_SUBGRAPH_CAPTURE;
+  if (!torch_capture) {
     engine->subgraph_capture().reset();
   }
-
-  BackendExecutionContext& ctx = engine->context();
+  // Every other path runs the engine once: native capture happens inside TensorRT-RTX, an outer
+  // capture records the run, and a call that cannot be captured runs uncaptured (decision recorded).
   std::vector<at::Tensor> outputs;
   bool captured = false;
-  if (plan.decision == CudaGraphPolicy::Decision::kSUBGRAPH) {
-    outputs = run_subgraph_captured(*engine, ctx, contiguous, device, streams, &captured);
+  if (torch_capture) {
+    outputs = run_subgraph_captured(*engine, *ctx, contiguous, device, streams, &captured);
   } else {
-    outputs = run_uncaptured(*engine, ctx, contiguous, device, streams, plan.allow_native_capture);
+    outputs = run_uncaptured(*engine, *ctx, contiguous, device, streams);
   }
-  bool replayed = plan.decision == CudaGraphPolicy::Decision::kSUBGRAPH && !captured;
-  engine->note_execution(CudaGraphPolicy::to_string(plan.decision), captured, replayed);
+  engine->note_execution(CudaGraphPolicy::path_name(decision.path), captured, torch_capture && !captured);
   return outputs;
 }
 

@@ -23,6 +23,7 @@ RUNTIME_SOURCES = [
     "core/runtime/EngineRegistry.cpp",
     "core/runtime/execute_engine.cpp",
     "core/runtime/register_jit_hooks.cpp",
+    "core/runtime/register_policy_ops.cpp",
 ]
 
 RUNTIME_HEADERS = [

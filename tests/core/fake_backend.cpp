@@ -192,17 +192,17 @@ class FakeContext : public rt::BackendExecutionContext {
   }
 
   bool is_stream_capturable(void*) override {
-    return spec_.op != "filter_positive";
+    return spec_.op != "filter_positive" && backend_->stream_capturable();
   }
 
-  bool enqueue(void*, bool allow_native_capture) override {
+  bool enqueue(void*) override {
     if (options_.allocation == rt::ResourceAllocationStrategy::kDYNAMIC &&
         (device_memory_ == nullptr || device_memory_size_ < 256)) {
       return false; // TensorRT fails the same way without scratch memory
     }
     stats_["enqueues"]++;
     if (uses_native_capture()) {
-      stats_[allow_native_capture ? "native_capture_runs" : "native_capture_disabled_runs"]++;
+      stats_["native_capture_runs"]++;
     }
     std::string key = spec_.op;
     for (const auto& kv : shapes_) {
@@ -425,6 +425,11 @@ std::unique_ptr<rt::BackendEngine> FakeBackend::deserialize_engine(const std::st
 bool FakeBackend::is_stream_capturing(void*) {
   const char* env = std::getenv("TORCH_TENSORRT_FAKE_OUTER_CAPTURE");
   return simulate_outer_capture || recording != nullptr || (env != nullptr && std::string(env) == "1");
+}
+
+bool FakeBackend::stream_capturable() const {
+  const char* env = std::getenv("TORCH_TENSORRT_FAKE_NOT_CAPTURABLE");
+  return !simulate_not_capturable && !(env != nullptr && std::string(env) == "1");
 }
 
 std::unique_ptr<rt::GraphCapture> FakeBackend::create_graph_capture() {

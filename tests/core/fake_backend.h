@@ -58,8 +58,11 @@ class FakeBackend : public rt::EngineBackend, public std::enable_shared_from_thi
     log_level = level;
   }
 
-  // Test controls and observations.
+  // Test controls and observations (the Python tests set TORCH_TENSORRT_FAKE_OUTER_CAPTURE=1 and
+  // TORCH_TENSORRT_FAKE_NOT_CAPTURABLE=1 instead).
   bool simulate_outer_capture = false;
+  bool simulate_not_capturable = false; // every context reports its stream not capturable
+  bool stream_capturable() const;
   int64_t log_level = -1;
   int64_t engines_loaded = 0;
   // Set while a FakeGraphCapture is recording: enqueues are appended instead of run.

@@ -1,5 +1,7 @@
 #include "core/runtime/backend/TensorRTEngine.h"
 
+#include <cuda_runtime_api.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -67,7 +69,22 @@ TensorRTEngine::TensorRTEngine(
 TensorRTEngine::~TensorRTEngine() = default;
 
 std::unique_ptr<BackendExecutionContext> TensorRTEngine::create_execution_context(const ContextOptions& options) {
-  return std::make_unique<TensorRTExecutionContext>(TensorRTRuntimeConfig::create_execution_context(*engine_, options));
+  // A context can be created while the caller's stream is being captured: the CUDA graph strategy
+  // is applied at context creation, so the first call inside an outer capture recreates the context
+  // with native capture off. Creating it allocates device memory, which CUDA refuses during a
+  // capture unless this thread is in relaxed capture mode (nothing of it is captured); torch's
+  // caching allocator allocates under a capture the same way.
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+  cudaThreadExchangeStreamCaptureMode(&mode);
+  try {
+    auto context =
+        std::make_unique<TensorRTExecutionContext>(TensorRTRuntimeConfig::create_execution_context(*engine_, options));
+    cudaThreadExchangeStreamCaptureMode(&mode);
+    return context;
+  } catch (...) {
+    cudaThreadExchangeStreamCaptureMode(&mode);
+    throw;
+  }
 }
 
 } // namespace runtime

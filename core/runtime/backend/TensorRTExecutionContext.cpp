@@ -87,24 +87,18 @@ bool TensorRTExecutionContext::uses_native_capture() const {
 }
 
 bool TensorRTExecutionContext::is_stream_capturable(void* stream) {
-#if defined(TRT_MAJOR_RTX)
+#if TORCHTRT_RTX_RUNTIME_ALLOCATION_API
   return config_.context()->isStreamCapturable(static_cast<cudaStream_t>(stream));
 #else
+  // Not declared by this SDK (standard TensorRT, or TensorRT-RTX without the feature gate): report
+  // capturable and let the capture itself fail with CUDA's error, as before the probe existed.
   (void)stream;
   return true;
 #endif
 }
 
-bool TensorRTExecutionContext::enqueue(void* stream, bool allow_native_capture) {
-  const bool toggle = config_.native_capture() && !allow_native_capture;
-  if (toggle) {
-    config_.set_native_capture_enabled(false);
-  }
-  bool ok = config_.context()->enqueueV3(static_cast<cudaStream_t>(stream));
-  if (toggle) {
-    config_.set_native_capture_enabled(true);
-  }
-  return ok;
+bool TensorRTExecutionContext::enqueue(void* stream) {
+  return config_.context()->enqueueV3(static_cast<cudaStream_t>(stream));
 }
 
 std::string TensorRTExecutionContext::serialize_runtime_cache() {

@@ -28,7 +28,7 @@ class TensorRTExecutionContext : public BackendExecutionContext {
   bool set_device_memory(void* memory, int64_t size) override;
   bool uses_native_capture() const override;
   bool is_stream_capturable(void* stream) override;
-  bool enqueue(void* stream, bool allow_native_capture) override;
+  bool enqueue(void* stream) override;
   std::string serialize_runtime_cache() override;
 
  private:

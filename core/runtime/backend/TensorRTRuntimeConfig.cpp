@@ -8,7 +8,9 @@ namespace runtime {
 
 namespace {
 
-#if defined(TRT_MAJOR_RTX)
+// The RTX strategies and cache are set on the IRuntimeConfig a context is created from, so they
+// exist only where both the RTX API and the config path are compiled (as in create_execution_context).
+#if defined(TRT_HAS_IRUNTIME_CONFIG) && defined(TRT_MAJOR_RTX)
 nvinfer1::DynamicShapesKernelSpecializationStrategy kernel_strategy(KernelSpecializationStrategy s) {
   switch (s) {
     case KernelSpecializationStrategy::kLAZY:
@@ -39,7 +41,7 @@ BackendFeatures TensorRTRuntimeConfig::features() {
 #if defined(TRT_HAS_IRUNTIME_CONFIG)
   f.runtime_config = true;
 #endif
-#if defined(TRT_MAJOR_RTX)
+#if defined(TRT_HAS_IRUNTIME_CONFIG) && defined(TRT_MAJOR_RTX)
   f.kernel_strategy = true;
   f.native_cuda_graphs = true;
   f.runtime_cache = true;
@@ -92,22 +94,6 @@ TensorRTRuntimeConfig TensorRTRuntimeConfig::create_execution_context(
     throw std::runtime_error("TensorRT could not create an execution context (see the TensorRT log)");
   }
   return out;
-}
-
-void TensorRTRuntimeConfig::set_native_capture_enabled(bool enabled) {
-#if defined(TRT_MAJOR_RTX)
-  if (!native_capture_) {
-    return;
-  }
-  // The strategy lives in the context's runtime config; TensorRT-RTX reads it at enqueue.
-  nvinfer1::IRuntimeConfig* config = context_->getRuntimeConfig();
-  if (config != nullptr) {
-    config->setCudaGraphStrategy(
-        enabled ? nvinfer1::CudaGraphStrategy::kWHOLE_GRAPH_CAPTURE : nvinfer1::CudaGraphStrategy::kDISABLED);
-  }
-#else
-  (void)enabled;
-#endif
 }
 
 std::string TensorRTRuntimeConfig::serialize_runtime_cache() const {

@@ -30,12 +30,13 @@ class TensorRTRuntimeConfig {
   nvinfer1::IExecutionContext* context() const {
     return context_.get();
   }
+  // Created with CudaGraphStrategy::kWHOLE_GRAPH_CAPTURE: the context captures itself. The strategy
+  // is a property of the runtime config the context is created from ("used during execution context
+  // creation", TensorRT-RTX IRuntimeConfig docs), so it is never changed on a live context: the
+  // runtime creates another context instead (TRTEngine::context).
   bool native_capture() const {
     return native_capture_;
   }
-  // Turns the engine's own CUDA-graph capture off (or back on) for the next enqueues; no-op when
-  // the context does not capture natively.
-  void set_native_capture_enabled(bool enabled);
   std::string serialize_runtime_cache() const;
 
  private:

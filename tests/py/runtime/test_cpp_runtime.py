@@ -428,25 +428,37 @@ def test_data_dependent_outputs_and_dynamic_allocation(cpp_fake):
 
 
 def test_cuda_graph_decisions_through_the_op(cpp_fake, monkeypatch):
+    # The fake backend is TensorRT-RTX-like; the engine has a dynamic batch dimension. Decision
+    # names and rules are the Python runtime's (test_cudagraph_policy_parity.py).
     engine, short = op_args(add_info(name="graphs"))
     cpp_engine = OPS.get_engine(engine, short)
     x = torch.ones(2, 3)
     OPS.set_cudagraphs_mode(True)
-    OPS.execute_engine([x, x], engine, short)
-    assert cpp_engine.last_capture_decision() == "subgraph"
+    # Default kernel strategy "lazy" with dynamic inputs: no graph can follow the kernels, run uncaptured.
     (out,) = OPS.execute_engine([x * 3, x], engine, short)
     assert torch.equal(out, x * 4)
-    assert cpp_engine.stats()["graph_captures"] == 1 and cpp_engine.stats()["graph_replays"] == 1
-    # The engine captures itself (TensorRT-RTX whole_graph_capture): no torch-level capture on top.
-    cpp_engine.set_runtime_settings(0, 1)
+    assert cpp_engine.last_capture_decision() == "not_capturable"
+    assert cpp_engine.stats()["context.cuda_graph_strategy"] == 0
+    # "eager": subgraph mode on TensorRT-RTX is the engine's native capture, never a torch one.
+    cpp_engine.set_runtime_settings(1, 0)
     OPS.execute_engine([x, x], engine, short)
-    assert cpp_engine.last_capture_decision() == "native"
-    # An outer capture is in progress: native capture is disabled for the call.
+    assert cpp_engine.last_capture_decision() == "rtx_native_capture"
+    assert cpp_engine.stats()["context.cuda_graph_strategy"] == 1
+    assert cpp_engine.stats()["context.native_capture_runs"] == 1
+    contexts = cpp_engine.stats()["contexts_created"]
+    # An outer capture records the engine: a new context without native capture (TensorRT-RTX
+    # applies the strategy when a context is created), no torch capture either.
     monkeypatch.setenv("TORCH_TENSORRT_FAKE_OUTER_CAPTURE", "1")
     OPS.execute_engine([x, x], engine, short)
-    assert cpp_engine.last_capture_decision() == "outer_capture"
-    assert cpp_engine.stats()["context.native_capture_disabled_runs"] == 1
-    assert cpp_engine.stats()["graph_captures"] == 1
+    assert cpp_engine.last_capture_decision() == "outer_whole_graph_capture"
+    assert cpp_engine.stats()["contexts_created"] == contexts + 1
+    assert cpp_engine.stats()["context.cuda_graph_strategy"] == 0
+    assert cpp_engine.stats()["graph_captures"] == 0
+    monkeypatch.delenv("TORCH_TENSORRT_FAKE_OUTER_CAPTURE")
+    # A context that cannot capture its stream: run uncaptured, decision recorded.
+    monkeypatch.setenv("TORCH_TENSORRT_FAKE_NOT_CAPTURABLE", "1")
+    assert torch.equal(OPS.execute_engine([x, x], engine, short)[0], x * 2)
+    assert cpp_engine.last_capture_decision() == "not_capturable"
 
 
 def test_runtime_cache_path(cpp_fake, tmp_path):
