@@ -108,6 +108,13 @@ def require_sdk(options: Options, sdk: Any | None) -> None:
         )
 
 
+# Feature gates of the SDK's own headers, set only where the TensorRT backend is compiled (Bazel:
+# local_defines of //core/runtime:tensorrt_backend, from toolchains/backend_defines.bzl). TensorRT-RTX
+# declares part of its API (IExecutionContext::isStreamCapturable among it) only inside
+# `#if ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION`.
+BACKEND_DEFINES = {"standard": [], "rtx": ["ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION"], "jetpack": []}
+
+
 def cpp_defines(flavour: str, sdk_found: bool) -> list[str]:
     """The preprocessor defines of torch_tensorrt._C: the wheel's row of the define matrix."""
     # Bazel's //toolchains:trt_defines sets the same: JetPack's TensorRT has no IRuntimeConfig, so
@@ -115,8 +122,8 @@ def cpp_defines(flavour: str, sdk_found: bool) -> list[str]:
     # defines TRT_MAJOR_RTX, so the wheel does not pass it.
     defines = [] if flavour == "jetpack" else ["TRT_HAS_IRUNTIME_CONFIG"]
     if not sdk_found:
-        defines.append("TRT_NO_SDK")
-    return defines
+        return defines + ["TRT_NO_SDK"]  # no backend, so none of its header gates
+    return defines + BACKEND_DEFINES[flavour]
 
 
 def link_args(sdk: Any, platform: str = sys.platform) -> tuple[list[str], list[str]]:

@@ -6,7 +6,9 @@
 // expectations below are written out by hand, independently of the select()s in
 // toolchains/BUILD.bazel and third_party/tensorrt/BUILD.bazel that produce the defines, and this test
 // depends on the same targets (//toolchains:trt_defines, //third_party/tensorrt:sdk_info) as the
-// runtime's TensorRT backend. Without --expect it checks the config it was compiled under.
+// runtime's TensorRT backend, and takes the backend's local_defines from the same
+// trt_backend_local_defines() (toolchains/backend_defines.bzl). Without --expect it checks the config
+// it was compiled under.
 //
 // rtx_win on a Linux machine: only the define/SDK selection is checked; the compiler is still GCC.
 // No torch, no TensorRT headers: it builds on any machine in a second.
@@ -21,14 +23,15 @@ struct Expected {
   const char* platform;
   bool has_iruntime_config;
   bool rtx;
+  bool runtime_allocation_gate; // backend local_define ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION
   const char* sdk;
 };
 
 constexpr Expected kMatrix[] = {
-    {"default", true, false, "tensorrt"},
-    {"rtx_x86_64", true, true, "tensorrt_rtx"},
-    {"rtx_win", true, true, "tensorrt_rtx"},
-    {"jetpack", false, false, "tensorrt"},
+    {"default", true, false, false, "tensorrt"},
+    {"rtx_x86_64", true, true, true, "tensorrt_rtx"},
+    {"rtx_win", true, true, true, "tensorrt_rtx"},
+    {"jetpack", false, false, false, "tensorrt"},
 };
 
 #ifndef TORCHTRT_PLATFORM
@@ -48,6 +51,14 @@ constexpr bool kHasIRuntimeConfig = false;
 constexpr bool kRtx = true;
 #else
 constexpr bool kRtx = false;
+#endif
+
+// The TensorRT-RTX header tests the value (`#if ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION`), so a
+// define of 0 would not open the gate: count it only when it is non-zero, as the header does.
+#if defined(ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION) && ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION
+constexpr bool kRuntimeAllocationGate = true;
+#else
+constexpr bool kRuntimeAllocationGate = false;
 #endif
 
 int failures = 0;
@@ -86,14 +97,18 @@ int main(int argc, char** argv) {
   }
 
   std::printf("define matrix, expecting --config=%s\n", e->platform);
-  std::printf("  compiled with: TORCHTRT_PLATFORM=%s TRT_HAS_IRUNTIME_CONFIG %s, TRT_MAJOR_RTX %s, SDK %s (found=%d)\n",
-              TORCHTRT_PLATFORM, yes_no(kHasIRuntimeConfig), yes_no(kRtx), TORCHTRT_TRT_SDK,
-              TORCHTRT_TRT_SDK_FOUND);
+  std::printf("  compiled with: TORCHTRT_PLATFORM=%s TRT_HAS_IRUNTIME_CONFIG %s, TRT_MAJOR_RTX %s, "
+              "ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION %s, SDK %s (found=%d)\n",
+              TORCHTRT_PLATFORM, yes_no(kHasIRuntimeConfig), yes_no(kRtx), yes_no(kRuntimeAllocationGate),
+              TORCHTRT_TRT_SDK, TORCHTRT_TRT_SDK_FOUND);
   check(std::string(TORCHTRT_PLATFORM) == e->platform,
         std::string("platform is ") + e->platform + " (got " + TORCHTRT_PLATFORM + ")");
   check(kHasIRuntimeConfig == e->has_iruntime_config,
         std::string("TRT_HAS_IRUNTIME_CONFIG ") + yes_no(e->has_iruntime_config));
   check(kRtx == e->rtx, std::string("TRT_MAJOR_RTX ") + yes_no(e->rtx));
+  check(kRuntimeAllocationGate == e->runtime_allocation_gate,
+        std::string("ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION ") + yes_no(e->runtime_allocation_gate) +
+            " (TensorRT backend local_defines)");
   check(std::string(TORCHTRT_TRT_SDK) == e->sdk,
         std::string("SDK is @") + e->sdk + " (got @" + TORCHTRT_TRT_SDK + ")");
 #if defined(__linux__)

@@ -204,29 +204,40 @@ def test_version_from_header(finder: ModuleType, header: str, expected: str | No
 
 # The wheel's rows of the define matrix, written out by hand like define_matrix_test.cc's kMatrix:
 # flavour -> (defines with an SDK, SDK kind, the Bazel config that must compile the same way).
+GATE = "ENABLE_FEATURE_DISABLE_RUNTIME_ALLOCATION"  # a TensorRT-RTX header gate, backend only
 WHEEL_MATRIX = {
     "standard": (["TRT_HAS_IRUNTIME_CONFIG"], "tensorrt", "default"),
-    "rtx": (["TRT_HAS_IRUNTIME_CONFIG"], "tensorrt_rtx", "rtx_x86_64"),
+    "rtx": (["TRT_HAS_IRUNTIME_CONFIG", GATE], "tensorrt_rtx", "rtx_x86_64"),
     "jetpack": ([], "tensorrt", "jetpack"),
 }
 
 
-def _bazel_matrix() -> dict[str, tuple[bool, str]]:
-    """define_matrix_test.cc's rows: config -> (TRT_HAS_IRUNTIME_CONFIG, SDK)."""
+def _bazel_matrix() -> dict[str, tuple[bool, bool, str]]:
+    """define_matrix_test.cc's rows: config -> (TRT_HAS_IRUNTIME_CONFIG, the backend's GATE, SDK)."""
     text = (REPO / "tests" / "bazel" / "define_matrix_test.cc").read_text()
-    rows = re.findall(r'\{"(\w+)", (true|false), (true|false), "(\w+)"\}', text)
+    rows = re.findall(r'\{"(\w+)", (true|false), (true|false), (true|false), "(\w+)"\}', text)
     assert len(rows) == 4, rows
-    return {config: (irc == "true", sdk) for config, irc, _rtx, sdk in rows}
+    return {config: (irc == "true", gate == "true", sdk) for config, irc, _rtx, gate, sdk in rows}
 
 
 @pytest.mark.parametrize("flavour", sorted(WHEEL_MATRIX))
 def test_wheel_define_matrix(setup_py: ModuleType, flavour: str) -> None:
     defines, kind, config = WHEEL_MATRIX[flavour]
     assert setup_py.cpp_defines(flavour, sdk_found=True) == defines
-    assert setup_py.cpp_defines(flavour, sdk_found=False) == defines + ["TRT_NO_SDK"]
+    # Without an SDK there is no backend, so none of its header gates.
+    assert setup_py.cpp_defines(flavour, sdk_found=False) == [d for d in defines if d != GATE] + ["TRT_NO_SDK"]
     assert setup_py.SDK_KIND[flavour] == kind
     # The Bazel build of the same platform: both build paths compile the backend the same way.
-    assert _bazel_matrix()[config] == ("TRT_HAS_IRUNTIME_CONFIG" in defines, kind)
+    assert _bazel_matrix()[config] == ("TRT_HAS_IRUNTIME_CONFIG" in defines, GATE in defines, kind)
+
+
+def test_the_runtime_allocation_gate_is_set_where_the_backend_tests_it() -> None:
+    # The backend opens the gate with the header's own condition; a rename on either side would
+    # silently compile the fallback (isStreamCapturable never asked) on the rtx configs.
+    sdk_header = (REPO / "core" / "runtime" / "backend" / "TensorRTSdk.h").read_text()
+    assert f"defined({GATE}) && {GATE}" in sdk_header
+    bzl = (REPO / "toolchains" / "backend_defines.bzl").read_text()
+    assert bzl.count(f'["{GATE}"]') == 2 and '"//toolchains:rtx_x86_64"' in bzl and '"//toolchains:rtx_win"' in bzl
 
 
 def test_flavour_options(setup_py: ModuleType) -> None:
