@@ -11,6 +11,7 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     linear,
     normalization,
     pooling,
+    prims,
     reduction,
     sampling,
     shape_ops,
