@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import torch
-from _shape_testing import FLOATS, check, check_dynamic, dyn, randn
+from _shape_testing import FLOATS, assert_falls_back, check, check_dynamic, dyn, randn
 
 aten = torch.ops.aten
 Case = tuple[str, Callable[..., Any], tuple[int, ...]]
@@ -129,3 +129,78 @@ def test_narrow(case: Case, dtype: torch.dtype) -> None:
 def test_narrow_dynamic(fn: Callable[..., Any]) -> None:
     spec = dyn((2, 4, 4), (2, 6, 4), (3, 9, 4))
     check_dynamic(fn, [spec], [randn(2, 4, 4)], [randn(2, 6, 4)], [randn(3, 9, 4)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes into slices: copy, slice_scatter and the ``x[..., a:b] = v`` pattern they come from
+# ---------------------------------------------------------------------------------------------
+
+
+def _assigned(index: Any) -> Callable[..., Any]:
+    """``y = x * 1; y[index] = v``: functionalized into slice + copy + slice_scatter."""
+
+    def fn(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        y = x * 1
+        y[index] = v
+        return y
+
+    return fn
+
+
+# (id, fn, shapes of x and src) — values are copied, so the comparison is exact.
+SCATTER_CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
+    ("middle", lambda x, s: torch.slice_scatter(x, s, 1, 1, 3), [(3, 4), (3, 2)]),
+    ("front_dim0", lambda x, s: torch.slice_scatter(x, s, 0, 0, 2), [(3, 4), (2, 4)]),
+    ("to_end", lambda x, s: torch.slice_scatter(x, s, 1, 2), [(3, 4), (3, 2)]),
+    ("negative_bounds", lambda x, s: torch.slice_scatter(x, s, -1, -3, -1), [(2, 3, 5), (2, 3, 2)]),
+    ("end_past_length", lambda x, s: torch.slice_scatter(x, s, 1, 2, 100), [(3, 4), (3, 2)]),
+    ("whole", lambda x, s: torch.slice_scatter(x, s, 0), [(3, 4), (3, 4)]),
+    ("step2", lambda x, s: torch.slice_scatter(x, s, 1, 0, None, 2), [(3, 4), (3, 2)]),
+    ("step2_offset", lambda x, s: torch.slice_scatter(x, s, 1, 1, None, 2), [(3, 5), (3, 2)]),
+    ("step3_rank3", lambda x, s: torch.slice_scatter(x, s, 2, 1, 8, 3), [(2, 3, 8), (2, 3, 3)]),
+    ("setitem_columns", _assigned((slice(None), slice(1, 3))), [(3, 4), (3, 2)]),
+    ("setitem_strided", _assigned((slice(None), slice(0, None, 2))), [(3, 4), (3, 2)]),
+    ("setitem_broadcast_value", _assigned((Ellipsis, slice(-2, None))), [(2, 3, 4), (2,)]),
+    ("copy_broadcast", lambda x, s: torch.ops.aten.copy(x, s), [(3, 4), (4,)]),
+    ("copy_same_shape", lambda x, s: torch.ops.aten.copy(x, s), [(2, 3), (2, 3)]),
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.int32, torch.bool], ids=str)
+@pytest.mark.parametrize("case", SCATTER_CASES, ids=[c[0] for c in SCATTER_CASES])
+def test_slice_scatter_and_copy(case: tuple, dtype: torch.dtype) -> None:
+    _, fn, shapes = case
+    torch.manual_seed(0)
+    x, src = (randn(*s, dtype=dtype) if dtype.is_floating_point else torch.randint(-9, 9, s).to(dtype) for s in shapes)
+    check(fn, x, src, rtol=0, atol=0)
+
+
+def test_copy_casts_to_the_target_dtype() -> None:
+    # copy keeps self's dtype: int64 values written into a float16 tensor.
+    check(lambda x, s: torch.ops.aten.copy(x, s), randn(3, 4, dtype=torch.float16), torch.randint(-9, 9, (3, 4)), rtol=0, atol=0)
+
+
+DYN_SCATTER_CASES: list[Any] = [
+    # The written columns are fixed while the rows vary.
+    ("setitem_rows_dynamic", _assigned((slice(None), slice(1, 3))), [((1, 4), (6, 4)), ((1, 2), (6, 2))]),
+    # The written range ends at a run-time length.
+    ("setitem_tail_dynamic", _assigned((Ellipsis, slice(-2, None))), [((2, 3, 3), (2, 3, 7)), ((2,), (2,))]),
+    ("copy_dynamic", lambda x, s: torch.ops.aten.copy(x, s), [((1, 4), (6, 4)), ((4,), (4,))]),
+    ("strided_static_rows", lambda x, s: torch.slice_scatter(x, s, 1, 1, None, 2), [((1, 5), (6, 5)), ((1, 2), (6, 2))]),
+]
+
+
+@pytest.mark.parametrize("case", DYN_SCATTER_CASES, ids=[c[0] for c in DYN_SCATTER_CASES])
+def test_slice_scatter_dynamic(case: Any) -> None:
+    _, fn, ranges = case
+    specs = [dyn(lo, hi, hi) for lo, hi in ranges]
+    torch.manual_seed(0)
+    check_dynamic(fn, specs, [randn(*r[0]) for r in ranges], [randn(*r[1]) for r in ranges])
+
+
+def test_strided_scatter_of_run_time_count_falls_back() -> None:
+    # x[0::2] = v on a dynamic length: the number of written rows is only known at run time.
+    spec = [dyn((2, 4), (4, 4), (4, 4)), dyn((1, 4), (2, 4), (2, 4))]
+    assert_falls_back(
+        lambda x, s: torch.slice_scatter(x, s, 0, 0, None, 2), randn(4, 4), randn(2, 4), op="slice_scatter", input_specs=spec
+    )
