@@ -347,3 +347,83 @@ def test_sort_dynamic_dim() -> None:
 def test_sort_stable_falls_back() -> None:
     # TopK does not promise the order of ties, so stable=True stays in PyTorch.
     assert_falls_back(lambda x: x.sort(dim=1, stable=True), torch.tensor([[1.0, 0.0, 1.0, 0.0]]), op="aten.sort")
+
+
+# ---------------------------------------------------------------------------------------------
+# index_put (x[i] = v after functionalization) and index_copy, which lowers to it
+# ---------------------------------------------------------------------------------------------
+
+
+def _put(*index: Any) -> Callable[..., Any]:
+    def fn(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        y = x * 1
+        y[index] = v
+        return y
+
+    return fn
+
+
+def _mask_put(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    y = x * 1
+    y[x > 0] = v
+    return y
+
+
+def _row_mask_put(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    y = x * 1
+    y[x[:, 0] > 0] = v
+    return y
+
+
+# (id, fn, shapes of x and the values); indices are distinct, so the result is unambiguous.
+PUT_CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
+    ("rows", lambda x, v: torch.index_put(x, (idx(2, 0),), v), [(3, 4), (2, 4)]),
+    ("rows_negative_broadcast_value", lambda x, v: torch.index_put(x, (idx(2, -1),), v), [(3, 4), (4,)]),
+    ("elements", lambda x, v: torch.index_put(x, (idx(2, 0), idx(1, 3)), v), [(3, 4), (2,)]),
+    ("index_matrix", lambda x, v: torch.index_put(x, (idx([0, 1], [2, 4]),), v), [(5, 4), (2, 2, 4)]),
+    ("columns", _put(slice(None), idx(2, 0)), [(3, 4), (3, 2)]),
+    ("adjacent_middle", _put(slice(None), idx(1, 0), idx(2, 3)), [(2, 3, 4, 5), (2, 2, 5)]),
+    ("separated", _put(idx(1, 0), slice(None), idx(2, 3)), [(2, 3, 4), (2, 3)]),
+    ("broadcast_indices", _put(idx([0], [2]), idx(1, 3)), [(3, 4), (2, 2)]),
+    ("mask_scalar_tensor", _mask_put, [(3, 4), ()]),
+    ("mask_rows", _row_mask_put, [(3, 4), (4,)]),
+    ("index_copy_dim0", lambda x, s: torch.index_copy(x, 0, idx(2, 0), s), [(3, 4), (2, 4)]),
+    ("index_copy_dim1", lambda x, s: torch.index_copy(x, 1, idx(3, 0), s), [(3, 4), (3, 2)]),
+]
+
+
+@pytest.mark.parametrize("dtype", [*FLOATS, torch.int32], ids=str)
+@pytest.mark.parametrize("case", PUT_CASES, ids=[c[0] for c in PUT_CASES])
+def test_index_put(case: Any, dtype: torch.dtype) -> None:
+    _, fn, shapes = case
+    torch.manual_seed(0)
+    x, v = (randn(*s, dtype=dtype) if dtype.is_floating_point else torch.randint(-9, 9, s, dtype=dtype) for s in shapes)
+    check(fn, x, v, rtol=0, atol=0)
+
+
+def test_index_put_dynamic_data() -> None:
+    specs = [dyn((1, 4), (3, 4), (6, 4)), dyn((1, 2), (3, 2), (6, 2))]
+    check_dynamic(_put(slice(None), idx(2, 0)), specs, [randn(1, 4), randn(1, 2)], [randn(6, 4), randn(6, 2)])
+
+
+def test_index_put_dynamic_index_count() -> None:
+    # The number of written rows is an input dim; negative indices are wrapped at run time.
+    specs = [static(randn(5, 4)), dyn((1,), (2,), (4,), torch.int64), dyn((1, 4), (2, 4), (4, 4))]
+    x = randn(5, 4)
+    check_dynamic(
+        lambda a, i, v: torch.index_put(a, (i,), v), specs, [x, idx(3), randn(1, 4)], [x, idx(4, 0, -2, 1), randn(4, 4)]
+    )
+
+
+def test_index_put_mask_dynamic() -> None:
+    check_dynamic(_mask_put, [dyn((1, 4), (3, 4), (6, 4)), static(torch.tensor(0.5))], [randn(1, 4), torch.tensor(0.5)], [randn(6, 4), torch.tensor(0.5)])
+
+
+def test_index_put_accumulate_falls_back() -> None:
+    # TensorRT's scatter has no accumulation (repeated indices would have to add up).
+    assert_falls_back(lambda x, v: torch.index_put(x, (idx(0, 0),), v, accumulate=True), randn(3, 4), randn(2, 4), op="index_put")
+
+
+def test_index_put_mask_with_row_values_falls_back() -> None:
+    # v has one row per True in the mask: how many is only known at run time.
+    assert_falls_back(_row_mask_put, torch.tensor([[1.0, 2.0], [-1.0, 0.0], [3.0, 1.0]]), randn(2, 2), op="index_put")

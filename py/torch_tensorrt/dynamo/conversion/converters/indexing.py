@@ -1,4 +1,4 @@
-"""Converters: indexing (index_select, gather, index.Tensor, embedding, scatter, cumsum, topk, sort).
+"""Converters: indexing (index_select, gather, index.Tensor, embedding, scatter, index_put, cumsum, topk, sort).
 
 Indices stay int64, as in PyTorch. Negative indices are wrapped explicitly where PyTorch allows them
 (advanced indexing) instead of relying on gather's out-of-range behaviour.
@@ -6,6 +6,7 @@ Indices stay int64, as in PyTorch. Negative indices are wrapped explicitly where
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,15 +33,18 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
 )
 from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
     Dim,
+    concat,
     dims_of,
     expand_to,
     int_tensor,
     is_static_int,
     meta_shape,
     permute,
+    shape_math,
     shape_product,
     slice_tensor,
     squeeze,
+    unsqueeze,
 )
 
 aten = torch.ops.aten
@@ -294,3 +298,107 @@ def aten_ops_sort(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, n
     dim = get_positive_dim(dim, len(x.shape))
     return topk(ctx, x, dims_of(ctx, x, name)[dim], dim, descending, name)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# index_put: x[i0, :, i2] = v after functionalization (index_copy lowers to it)
+# ---------------------------------------------------------------------------------------------
+
+
+def _mask_put(node: torch.fx.Node) -> bool:
+    """``x[mask] = v``: one bool index over leading dims and a value that needs no mask count."""
+    indices = [i for i in node.args[1] if i is not None]
+    if len(indices) != 1 or node.args[1][0] is None or node_dtype(indices[0]) != torch.bool:
+        return False
+    mask, values, x = indices[0].meta["val"], node.args[2].meta["val"], node.args[0].meta["val"]
+    # The written rows are data-dependent in number; a value without that dim broadcasts over them.
+    return values.dim() <= x.dim() - mask.dim() or values.numel() == 1
+
+
+def _index_put_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    accumulate = arg(node.args, node.kwargs, 3, "accumulate", False)
+    if accumulate or not all(isinstance(a.meta.get("val"), torch.Tensor) for a in node.all_input_nodes):
+        return False  # TensorRT's scatter has no accumulation; repeated indices would collide
+    if _mask_put(node):
+        return True
+    tensors = [i for i in node.args[1] if i is not None]
+    return bool(tensors) and all(node_dtype(i) in _INDEX_DTYPES for i in tensors)
+
+
+def _broadcast_dims(ctx: ConversionContext, tensors: Sequence[Any], name: str) -> list[Dim]:
+    """The numpy broadcast of several tensors' shapes (a broadcast dim is 1 or the common length)."""
+    rank = max(len(t.shape) for t in tensors)
+    shapes = [[1] * (rank - len(t.shape)) + dims_of(ctx, t, f"{name}_{i}") for i, t in enumerate(tensors)]
+    out: list[Dim] = []
+    for d in range(rank):
+        sizes = [s[d] for s in shapes]
+        known = [s for s in sizes if is_static_int(s) and s != 1]
+        if known or all(is_static_int(s) for s in sizes):
+            out.append(known[0] if known else 1)
+            continue
+        size = sizes[0]
+        for other in sizes[1:]:
+            size = shape_math(ctx, EW.MAX, size, other, f"{name}_d{d}")
+        out.append(size)
+    return out
+
+
+def _values_in_put_order(
+    ctx: ConversionContext, values: Any, indexed: list[int], dims: list[Dim], batch: list[Dim], name: str
+) -> Any:
+    """``values`` broadcast to x[indices]'s shape, then laid out as (index dims, other dims)."""
+    others = [d for d in range(len(dims)) if d not in indexed]
+    adjacent = indexed == list(range(indexed[0], indexed[-1] + 1))
+    # torch puts the index dims where the indexed dims were when they are adjacent, else first.
+    lead = indexed[0] if adjacent else 0
+    before = [d for d in others if d < lead]
+    after = [d for d in others if d >= lead]
+    target = [dims[d] for d in before] + batch + [dims[d] for d in after]
+    values = expand_to(ctx, values, target, f"{name}_values")
+    b, n = len(batch), len(before)
+    return permute(ctx, values, list(range(n, n + b)) + list(range(n)) + list(range(n + b, len(target))), f"{name}_values")
+
+
+def _scatter_rows(ctx: ConversionContext, x: Any, indices: Sequence[Any], values: Any, name: str) -> Any:
+    rank = len(x.shape)
+    entries = list(indices) + [None] * (rank - len(indices))
+    indexed = [d for d, e in enumerate(entries) if e is not None]
+    others = [d for d, e in enumerate(entries) if e is None]
+    dims = dims_of(ctx, x, name)
+    wrapped = [_wrap_negative(ctx, entries[d], dims[d], f"{name}_i{d}") for d in indexed]
+    batch = _broadcast_dims(ctx, wrapped, f"{name}_batch")
+    # ScatterND writes whole trailing blocks at index tuples over the leading dims: move the
+    # indexed dims to the front and stack the (broadcast) index tensors along a last dim.
+    columns = [unsqueeze(ctx, expand_to(ctx, w, batch, f"{name}_b{i}"), -1, f"{name}_c{i}") for i, w in enumerate(wrapped)]
+    tuples = concat(ctx, columns, len(batch), f"{name}_tuples")
+    moved = permute(ctx, x, indexed + others, name)
+    updates = _values_in_put_order(ctx, values, indexed, dims, batch, name)
+    layer = ctx.net.add_scatter(moved, tuples, updates, trt.ScatterMode.ND)
+    set_layer_name(layer, ctx.unique_name(f"{name}_scatter"))
+    order = indexed + others
+    return permute(ctx, layer.get_output(0), [order.index(d) for d in range(rank)], f"{name}_back")
+
+
+def _mask_fill_rows(ctx: ConversionContext, x: Any, mask: Any, values: Any, name: str) -> Any:
+    """x[mask] = v as where(mask, v, x): the mask covers x's leading dims, v broadcasts over the rest."""
+    rank = len(x.shape)
+    mask = get_trt_tensor(ctx, mask, f"{name}_mask", torch.bool)
+    mask = reshape(ctx, mask, dims_of(ctx, mask, f"{name}_mask") + [1] * (rank - len(mask.shape)), f"{name}_mask")
+    values = get_trt_tensor(ctx, values, f"{name}_values", dtype_of(x))
+    if values.shape and math.prod(values.shape) == 1 and len(values.shape) > rank - len(mask.shape):
+        values = reshape(ctx, values, [], f"{name}_scalar")  # a one-element value of any rank
+    mask, values = broadcast_ranks(ctx, mask, values, f"{name}_mv")
+    mask, xb = broadcast_ranks(ctx, mask, x, f"{name}_mx")
+    values, _ = broadcast_ranks(ctx, values, xb, f"{name}_vx")
+    layer = ctx.net.add_select(mask, values, xb)
+    set_layer_name(layer, ctx.unique_name(f"{name}_select"))
+    return layer.get_output(0)
+
+
+@dynamo_tensorrt_converter(aten.index_put.default, capability_validator=_index_put_ok)
+def aten_ops_index_put(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    if _mask_put(ctx.current_node):
+        return _mask_fill_rows(ctx, x, args[1][0], args[2], name)
+    values = get_trt_tensor(ctx, args[2], f"{name}_values", dtype_of(x))
+    return _scatter_rows(ctx, x, args[1], values, name)
