@@ -6,6 +6,7 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     casts,
     conv,
     creation,
+    dropout,
     elementwise,
     indexing,
     linear,
@@ -17,5 +18,6 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     shape_ops,
     slicing,
     softmax,
+    strided,
     unary,
 )
