@@ -191,3 +191,87 @@ def test_resize_output_shape_from_tensor() -> None:
     xv = rand(1, 1, 3, 4)
     out = n.run({"x": xv, "ref": rand(1, 1, 6, 5)}, profiles)[0]
     close(out, F.interpolate(xv, size=(6, 5), mode="bilinear", align_corners=False))
+
+
+# ------------------------------------------------------------------------------ GridSample
+
+
+def _grid_sample_net(
+    x_shape: tuple[int, ...], grid_shape: tuple[int, ...], dtype: torch.dtype, interp: str, mode: str, align: bool
+) -> Net:
+    n = Net()
+    layer = n.network.add_grid_sample(n.input("x", dtype, x_shape), n.input("grid", dtype, grid_shape))
+    layer.interpolation_mode = getattr(trt.InterpolationMode, interp)
+    layer.sample_mode = getattr(trt.SampleMode, mode)
+    layer.align_corners = align
+    n.mark(layer.get_output(0))
+    return n
+
+
+def test_grid_sample_corners_and_centre_by_hand() -> None:
+    # With align_corners, -1 and 1 are the corner pixels' centres; (0, 0) is the middle of the image.
+    x = torch.tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]])
+    grid = torch.tensor([[[[-1.0, -1.0], [1.0, 1.0], [0.0, 0.0], [1.0, -1.0], [3.0, 0.0]]]])
+    n = _grid_sample_net((1, 1, 2, 3), (1, 1, 5, 2), torch.float32, "LINEAR", "FILL", True)
+    (out,) = n.run({"x": x, "grid": grid})
+    # (3, 0) lies 4 pixels right of the last column: out of bounds, so 0 with FILL.
+    close(out, torch.tensor([[[[1.0, 6.0, 3.5, 3.0, 0.0]]]]))
+
+
+def test_grid_sample_edges_without_align_corners_by_hand() -> None:
+    # Without align_corners, -1 is the left edge: half a pixel outside the first centre, which
+    # FILL blends with 0 and CLAMP reads as the border value.
+    x = torch.tensor([[[[2.0, 4.0]]]])
+    grid = torch.tensor([[[[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]]]])
+    for mode, expected in (("FILL", [1.0, 3.0, 2.0]), ("CLAMP", [2.0, 3.0, 4.0]), ("REFLECT", [2.0, 3.0, 4.0])):
+        n = _grid_sample_net((1, 1, 1, 2), (1, 1, 3, 2), torch.float32, "LINEAR", mode, False)
+        (out,) = n.run({"x": x, "grid": grid})
+        close(out, torch.tensor([[[expected]]]))
+
+
+def test_grid_sample_nearest_rounds_half_to_even() -> None:
+    x = torch.tensor([[[[10.0, 20.0, 30.0, 40.0]]]])
+    # Locations 0.5 and 1.5 (align_corners: x = (g + 1) / 2 * 3) round to 0 and 2.
+    grid = torch.tensor([[[[-2 / 3, 0.0], [0.0, 0.0]]]])
+    n = _grid_sample_net((1, 1, 1, 4), (1, 1, 2, 2), torch.float32, "NEAREST", "FILL", True)
+    (out,) = n.run({"x": x, "grid": grid})
+    close(out, torch.tensor([[[[10.0, 30.0]]]]))
+
+
+def test_grid_sample_reflects_until_in_bound() -> None:
+    # Edges at the corner centres (align_corners): location -4 on 0..3 reflects to 4, then to 2.
+    x = torch.tensor([[[[0.0, 1.0, 2.0, 3.0]]]])
+    grid = torch.tensor([[[[-1 - 8 / 3, 0.0], [1 + 2 / 3, 0.0]]]])
+    n = _grid_sample_net((1, 1, 1, 4), (1, 1, 2, 2), torch.float32, "LINEAR", "REFLECT", True)
+    (out,) = n.run({"x": x, "grid": grid})
+    close(out, torch.tensor([[[[2.0, 2.0]]]]))
+
+
+_TORCH_MODES = {"NEAREST": "nearest", "LINEAR": "bilinear", "CUBIC": "bicubic"}
+_TORCH_PADDING = {"FILL": "zeros", "CLAMP": "border", "REFLECT": "reflection"}
+
+
+@pytest.mark.parametrize("align", [False, True])
+@pytest.mark.parametrize(
+    ("interp", "mode"),
+    [(i, m) for i in ("NEAREST", "LINEAR") for m in ("FILL", "CLAMP", "REFLECT")] + [("CUBIC", "FILL")],
+)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
+def test_grid_sample_matches_the_documented_torch_op(interp: str, mode: str, align: bool, dtype: torch.dtype) -> None:
+    # PyTorch's grid_sample documents the same semantics; locations reach well outside [-1, 1].
+    torch.manual_seed(0)
+    x = rand(2, 3, 4, 5, dtype=dtype)
+    grid = rand(2, 3, 6, 2, low=-1.6, high=1.6, dtype=dtype)
+    n = _grid_sample_net((2, 3, 4, 5), (2, 3, 6, 2), dtype, interp, mode, align)
+    (out,) = n.run({"x": x, "grid": grid})
+    want = F.grid_sample(
+        x.float(), grid.float(), mode=_TORCH_MODES[interp], padding_mode=_TORCH_PADDING[mode], align_corners=align
+    )
+    close(out, want.to(dtype))
+
+
+@pytest.mark.parametrize("mode", ["CLAMP", "REFLECT"])
+def test_grid_sample_cubic_outside_fill_is_not_guessed(mode: str) -> None:
+    n = _grid_sample_net((1, 1, 2, 2), (1, 1, 1, 2), torch.float32, "CUBIC", mode, False)
+    with pytest.raises(NotImplementedError, match=f"CUBIC with SampleMode.{mode}"):
+        n.run({"x": torch.ones(1, 1, 2, 2), "grid": torch.zeros(1, 1, 1, 2)})

@@ -346,6 +346,14 @@ def _p_resize(layer: Any) -> dict[str, Any]:
     }
 
 
+def _p_grid_sample(layer: Any) -> dict[str, Any]:
+    return {
+        "interpolation_mode": _enum_name(layer.interpolation_mode),
+        "sample_mode": _enum_name(layer.sample_mode),
+        "align_corners": bool(layer.align_corners),
+    }
+
+
 def _p_topk(layer: Any) -> dict[str, Any]:
     return {
         "op": _enum_name(layer.op),
@@ -419,6 +427,7 @@ _CAPTURE: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "SHAPE": ("IShapeLayer", _p_none),
     "FILL": ("IFillLayer", _p_fill),
     "RESIZE": ("IResizeLayer", _p_resize),
+    "GRID_SAMPLE": ("IGridSampleLayer", _p_grid_sample),
     "TOPK": ("ITopKLayer", _p_topk),
     "PADDING": ("IPaddingLayer", _p_padding),
     "SCATTER": ("IScatterLayer", _p_scatter),

@@ -1,4 +1,5 @@
-"""Resize: separable nearest / linear / cubic interpolation with TensorRT's coordinate transformations."""
+"""Resize: separable nearest / linear / cubic interpolation with TensorRT's coordinate transformations;
+GridSample: interpolation at the positions a grid gives."""
 
 from __future__ import annotations
 
@@ -106,3 +107,88 @@ def _resize(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
                 raise layer_error(layer, f"cannot resize the empty dimension {axis}")
             y = _resize_axis(layer, y, axis, n_out, mode)
     return [y.to(x.dtype)]
+
+
+# ------------------------------------------------------------------------------------------------
+# GridSample. TensorRT documents the layer as ONNX's GridSample on 4-D tensors: grid[n, h, w] = (x, y)
+# in [-1, 1] addresses input[n, :, ., .] (x along W, y along H); -1 and 1 are the corner pixels'
+# centres with align_corners, their outer edges without. Out-of-bound locations read 0 (FILL), the
+# nearest border value (CLAMP) or the location reflected at the borders (REFLECT, edges at the corner
+# centres with align_corners, at the outer edges without) until it is in bound. Nearest rounds half
+# to even. Cubic uses Keys' kernel with a = -0.75, as ONNX does; with CLAMP or REFLECT the
+# documentation does not say whether the location or each of the 4 x 4 taps is moved, so only FILL
+# is implemented for it.
+
+_GRID_CUBIC_A = -0.75
+
+
+def _unnormalize(g: Tensor, n: int, align_corners: bool) -> Tensor:
+    if align_corners:
+        return (g + 1) / 2 * (n - 1)
+    return ((g + 1) * n - 1) / 2
+
+
+def _reflect(x: Tensor, low: float, high: float) -> Tensor:
+    span = high - low
+    if span <= 0:
+        return torch.zeros_like(x)
+    folded = torch.remainder((x - low).abs(), 2 * span)
+    return low + torch.where(folded > span, 2 * span - folded, folded)
+
+
+def _grid_location(x: Tensor, n: int, mode: str, align_corners: bool) -> Tensor:
+    """The location along one axis after the sample mode moved out-of-bound ones (FILL keeps them)."""
+    if mode == "REFLECT":
+        x = _reflect(x, 0.0, n - 1.0) if align_corners else _reflect(x, -0.5, n - 0.5)
+    if mode in ("CLAMP", "REFLECT"):
+        # Beyond the outermost pixel centres the nearest border value is read.
+        x = x.clamp(0, n - 1)
+    return x
+
+
+def _taps(image: Tensor, ys: Tensor, xs: Tensor) -> Tensor:
+    """image[n, c, ys, xs] for integer positions of shape (N, Ho, Wo); 0 where out of bounds."""
+    n_batch, channels, height, width = image.shape
+    valid = (ys >= 0) & (ys < height) & (xs >= 0) & (xs < width)
+    flat = (ys.clamp(0, height - 1) * width + xs.clamp(0, width - 1)).reshape(n_batch, 1, -1)
+    taken = torch.gather(image.reshape(n_batch, channels, -1), 2, flat.expand(n_batch, channels, flat.shape[-1]))
+    taken = taken.reshape(n_batch, channels, *ys.shape[1:])
+    return torch.where(valid.unsqueeze(1), taken, torch.zeros((), dtype=image.dtype))
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    return [_cubic_weight(t - offset, _GRID_CUBIC_A) for offset in (-1, 0, 1, 2)]
+
+
+@register("GRID_SAMPLE")
+def _grid_sample(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
+    x, grid = need(layer, inputs, 0), need(layer, inputs, 1)
+    p = layer.params
+    interp = enum_param(layer, "interpolation_mode", "InterpolationMode", ["NEAREST", "LINEAR", "CUBIC"])
+    mode = enum_param(layer, "sample_mode", "SampleMode", ["FILL", "CLAMP", "REFLECT"])
+    if x.dim() != 4 or grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != x.shape[0]:
+        raise layer_error(layer, f"input {tuple(x.shape)} and grid {tuple(grid.shape)} are not (N,C,H,W) and (N,Ho,Wo,2)")
+    if x.dtype not in FLOATING or grid.dtype != x.dtype:
+        raise unsupported(layer, f"GridSample on DataType.{trt_name(x.dtype)} input with DataType.{trt_name(grid.dtype)} grid")
+    if interp == "CUBIC" and mode != "FILL":
+        raise unsupported(layer, f"InterpolationMode.CUBIC with SampleMode.{mode}")
+    image = x.to(torch.float32)
+    height, width = int(x.shape[2]), int(x.shape[3])
+    align = bool(p["align_corners"])
+    gx = _grid_location(_unnormalize(grid[..., 0].float(), width, align), width, mode, align)
+    gy = _grid_location(_unnormalize(grid[..., 1].float(), height, align), height, mode, align)
+    if interp == "NEAREST":
+        out = _taps(image, torch.round(gy).to(torch.int64), torch.round(gx).to(torch.int64))
+        return [out.to(x.dtype)]
+    x0, y0 = torch.floor(gx), torch.floor(gy)
+    tx, ty = gx - x0, gy - y0
+    x0, y0 = x0.to(torch.int64), y0.to(torch.int64)
+    if interp == "LINEAR":
+        wx, wy, offsets = [1 - tx, tx], [1 - ty, ty], (0, 1)
+    else:
+        wx, wy, offsets = _cubic_weights(tx), _cubic_weights(ty), (-1, 0, 1, 2)
+    out = torch.zeros((), dtype=torch.float32)
+    for j, dy in enumerate(offsets):
+        for i, dx in enumerate(offsets):
+            out = out + _taps(image, y0 + dy, x0 + dx) * (wy[j] * wx[i]).unsqueeze(1)
+    return [out.to(x.dtype)]
