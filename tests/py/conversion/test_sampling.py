@@ -7,9 +7,10 @@ from collections.abc import Callable
 import pytest
 import torch
 import torch.nn.functional as F
-from _shape_testing import assert_falls_back, check, check_dynamic, dyn
+from _shape_testing import assert_falls_back, check, check_dynamic, dyn, fn_module
 
 import torch_tensorrt
+from torch_tensorrt.testing import run_on_reference
 
 aten = torch.ops.aten
 DTYPES = [torch.float32, torch.float16, torch.bfloat16]
@@ -126,3 +127,52 @@ def test_fractional_scale_on_dynamic_length_falls_back() -> None:
 
 def test_integer_input_falls_back() -> None:
     assert_falls_back(lambda x: F.interpolate(x.to(torch.uint8), scale_factor=2.0).float(), torch.randn(1, 1, 2, 3) * 9, op="upsample_nearest2d")
+
+
+# ---------------------------------------------------------------------------------------------
+# F.grid_sample (grid_sampler_2d)
+# ---------------------------------------------------------------------------------------------
+
+GRID_MODES = [(m, p) for m in ("bilinear", "nearest") for p in ("zeros", "border", "reflection")] + [("bicubic", "zeros")]
+
+
+def _grid(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    # Locations reach outside [-1, 1], so every padding mode matters.
+    return (torch.rand(shape) * 3.2 - 1.6).to(dtype)
+
+
+@pytest.mark.parametrize("align", [False, True], ids=["edges", "align_corners"])
+@pytest.mark.parametrize(("mode", "padding"), GRID_MODES, ids=[f"{m}-{p}" for m, p in GRID_MODES])
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_grid_sample(mode: str, padding: str, align: bool, dtype: torch.dtype) -> None:
+    torch.manual_seed(0)
+    fn = lambda x, g: F.grid_sample(x, g, mode=mode, padding_mode=padding, align_corners=align)  # noqa: E731
+    rtol, atol = TOLERANCES[dtype]
+    x, grid = torch.randn(2, 3, 4, 5).to(dtype), _grid(2, 3, 6, 2, dtype=dtype)
+    if dtype == torch.float32:
+        check(fn, x, grid, rtol=rtol, atol=atol)
+        return
+    # Eager PyTorch locates half-precision samples in half precision (a 1.6 grid value is off by up to
+    # 1e-3, a few thousandths of a pixel); the engine samples the same inputs in float32 and rounds the
+    # result once, so the reference is float32 eager on the same values, rounded.
+    (got,) = run_on_reference(fn_module(fn, 2), [x, grid])
+    torch.testing.assert_close(got, fn(x.float(), grid.float()).to(dtype), rtol=rtol, atol=atol)
+
+
+def test_grid_sampler_default_overload() -> None:
+    # torch.grid_sampler (aten.grid_sampler) lowers to grid_sampler_2d for 4-D inputs.
+    check(lambda x, g: torch.grid_sampler(x, g, 0, 1, False), torch.randn(1, 2, 4, 4), _grid(1, 3, 3, 2))
+
+
+def test_grid_sample_dynamic() -> None:
+    fn = lambda x, g: F.grid_sample(x, g, align_corners=False)  # noqa: E731
+    specs = [dyn((1, 2, 3, 3), (2, 2, 5, 6), (3, 2, 8, 8)), dyn((1, 2, 2, 2), (2, 3, 4, 2), (3, 5, 6, 2))]
+    check_dynamic(
+        fn, specs, [torch.randn(1, 2, 3, 3), _grid(1, 2, 2, 2)], [torch.randn(3, 2, 8, 8), _grid(3, 5, 6, 2)]
+    )
+
+
+@pytest.mark.parametrize("padding", ["border", "reflection"])
+def test_bicubic_grid_sample_outside_zeros_falls_back(padding: str) -> None:
+    fn = lambda x, g: F.grid_sample(x, g, mode="bicubic", padding_mode=padding, align_corners=False)  # noqa: E731
+    assert_falls_back(fn, torch.randn(1, 2, 4, 4), _grid(1, 3, 3, 2), op="grid_sampler_2d")

@@ -1,4 +1,4 @@
-"""Converters: resampling — upsample_* (F.interpolate) as a Resize layer.
+"""Converters: resampling — upsample_* (F.interpolate) as a Resize layer, grid_sampler_2d as GridSample.
 
 PyTorch maps output position ``o`` to input coordinate ``o * r`` (nearest), ``(o + 0.5) * r - 0.5``
 (nearest-exact, linear and cubic without align_corners) or ``o * (in - 1) / (out - 1)`` (align_corners),
@@ -220,4 +220,47 @@ def aten_ops_upsample(ctx: ConversionContext, target: Any, args: Any, kwargs: An
             layer.set_input(1, shape_tensor_from_dims(ctx, lead + out, f"{name}_shape"))
     _configure(layer, UPSAMPLE_KINDS[target].mode, up.align_corners)
     set_layer_name(layer, ctx.unique_name(f"{name}_resize"))
+    return layer.get_output(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# grid_sampler_2d (F.grid_sample; aten.grid_sampler lowers to it)
+# ---------------------------------------------------------------------------------------------
+
+# torch's integer codes: interpolation 0 bilinear, 1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection.
+_GRID_INTERPOLATION = {0: trt.InterpolationMode.LINEAR, 1: trt.InterpolationMode.NEAREST, 2: trt.InterpolationMode.CUBIC}
+_GRID_PADDING = {0: trt.SampleMode.FILL, 1: trt.SampleMode.CLAMP, 2: trt.SampleMode.REFLECT}
+
+
+def _grid_args(args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[int, int, bool]:
+    return (
+        int(arg(args, kwargs, 2, "interpolation_mode")),
+        int(arg(args, kwargs, 3, "padding_mode")),
+        bool(arg(args, kwargs, 4, "align_corners")),
+    )
+
+
+def _grid_sample_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    vals = [a.meta.get("val") if isinstance(a, torch.fx.Node) else a for a in node.args[:2]]
+    if not all(isinstance(v, torch.Tensor) and v.dtype in FLOATS for v in vals):
+        return False
+    interpolation, padding, _ = _grid_args(node.args, dict(node.kwargs))
+    if interpolation not in _GRID_INTERPOLATION or padding not in _GRID_PADDING:
+        return False
+    # Bicubic sampling outside the image: torch moves each of the 16 taps, and TensorRT does not
+    # document whether it moves the location or the taps, so only zero padding is taken.
+    return interpolation != 2 or padding == 0
+
+
+@dynamo_tensorrt_converter(aten.grid_sampler_2d.default, capability_validator=_grid_sample_ok)
+def aten_ops_grid_sampler_2d(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    # TensorRT samples with a grid of the input's dtype.
+    grid = get_trt_tensor(ctx, args[1], f"{name}_grid", dtype_of(x))
+    interpolation, padding, align_corners = _grid_args(args, kwargs)
+    layer = ctx.net.add_grid_sample(x, grid)
+    layer.interpolation_mode = _GRID_INTERPOLATION[interpolation]
+    layer.sample_mode = _GRID_PADDING[padding]
+    layer.align_corners = align_corners
+    set_layer_name(layer, ctx.unique_name(f"{name}_grid_sample"))
     return layer.get_output(0)
