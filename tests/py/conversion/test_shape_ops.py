@@ -349,6 +349,8 @@ PAD_CASES: list[Case] = [
     ("replication_pad1d_op", lambda x: aten.replication_pad1d(x, [0, 2]), (2, 3, 4)),
     ("circular_1d", lambda x: F.pad(x, (1, 2), mode="circular"), (2, 3, 4)),
     ("circular_2d", lambda x: F.pad(x, (1, 2, 2, 1), mode="circular"), (1, 2, 3, 4)),
+    ("pad_circular_op", lambda x: aten._pad_circular(x, [1, 2]), (2, 3, 4)),
+    ("pad_circular_op_2d", lambda x: aten._pad_circular(x, [0, 3, 2, 1]), (1, 2, 3, 4)),
 ]
 
 
@@ -361,6 +363,11 @@ def test_pad(case: Case, dtype: torch.dtype) -> None:
 
 def test_pad_int() -> None:
     check(lambda x: F.pad(x, (1, 1), value=7), torch.randint(0, 5, (2, 3), dtype=torch.int32))
+
+
+def test_pad_circular_op_dynamic() -> None:
+    fn = lambda x: aten._pad_circular(x, [1, 2, 2, 1])  # noqa: E731
+    check_dynamic(fn, [dyn((1, 3, 3, 4), (2, 3, 4, 5), (3, 3, 6, 7))], [randn(1, 3, 3, 4)], [randn(3, 3, 6, 7)])
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
@@ -477,3 +484,9 @@ def test_symfloat_half_input() -> None:
     spec = dyn((2, 4, 4), (2, 6, 4), (2, 12, 4), torch.float16)
     fn = lambda x: x * (x.shape[1] ** -0.5)  # noqa: E731
     check_dynamic(fn, [spec], [randn(2, 4, 4, dtype=torch.float16)], [randn(2, 12, 4, dtype=torch.float16)])
+
+
+def test_sym_numel_dynamic() -> None:
+    # x.numel() of a dynamic input is a SymInt (aten.sym_numel) computed in the engine.
+    fn = lambda x: x.new_ones(x.numel()) * x.reshape(-1)  # noqa: E731
+    check_dynamic(fn, [dyn((1, 4), (3, 4), (6, 4))], [randn(1, 4)], [randn(6, 4)])

@@ -43,6 +43,7 @@ KEPT_WHOLE: tuple[Any, ...] = (
     aten.hardtanh.default,
     aten.relu6.default,
     aten.pad.default,
+    aten._pad_circular.default,
     aten.flatten.using_ints,
     # F.interpolate: one Resize layer instead of index arithmetic (which dynamic shapes cannot convert).
     *(

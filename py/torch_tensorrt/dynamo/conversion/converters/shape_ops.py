@@ -182,6 +182,11 @@ def aten_ops_sym_size(ctx: ConversionContext, target: Any, args: Any, kwargs: An
     return dim_size(ctx, args[0], get_positive_dim(args[1], len(args[0].shape)), name)
 
 
+@dynamo_tensorrt_converter(aten.sym_numel.default)
+def aten_ops_sym_numel(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    return int_tensor(ctx, shape_product(ctx, dims_of(ctx, args[0], name), name), f"{name}_numel")
+
+
 def _sym_value(node: torch.fx.Node) -> Any:
     val = node.meta.get("val")
     return None if isinstance(val, (bool, torch.SymBool)) else val
@@ -433,6 +438,8 @@ def _pad_args(node: torch.fx.Node) -> tuple[Any, list[int], str, Any]:
         return args[0], list(args[1]), mode, value
     if target == aten.constant_pad_nd.default:
         return args[0], list(args[1]), "constant", arg(args, node.kwargs, 2, "value", 0)
+    if target == aten._pad_circular.default:
+        return args[0], list(args[1]), "circular", None
     mode = "reflect" if "reflection" in str(target) else "replicate"
     return args[0], list(args[1]), mode, None
 
@@ -451,6 +458,7 @@ def _pad_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
 _PAD_TARGETS = [
     aten.pad.default,
     aten.constant_pad_nd.default,
+    aten._pad_circular.default,
     aten.reflection_pad1d.default,
     aten.reflection_pad2d.default,
     aten.reflection_pad3d.default,
