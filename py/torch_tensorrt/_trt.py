@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -52,6 +52,51 @@ class FeatureSet:
     tensorrt_available: bool
     torch_tensorrt_runtime: bool  # the C++ runtime extension is loaded
     python_runtime: bool = True
+    # Torch-TensorRT's fields, with what holds here: compiling is the dynamo (torch.export) frontend
+    # only; no TorchScript or FX frontend, no TensorRT plugins or NCCL collectives, no refit yet
+    # (refit_module_weights is issue 19's to-do), no complex-number lowering.
+    torchscript_frontend: bool = False
+    dynamo_frontend: bool = True
+    fx_frontend: bool = False
+    refit: bool = False
+    qdp_plugin: bool = False
+    trtllm_for_nccl: bool = False
+    native_trt_collectives: bool = False
+    complex_decomposition: bool = False
+    # None until first read: probing builds a TensorRT builder, which must not happen at import.
+    _windows_cross_compile: bool | None = field(default=None, repr=False)
+
+    @property
+    def windows_cross_compile(self) -> bool:
+        """Whether this TensorRT builds engines for Windows x86-64 here (Linux x86-64 hosts only)."""
+        if self._windows_cross_compile is None:
+            self._windows_cross_compile = _probe_windows_cross_compile()
+        return self._windows_cross_compile
+
+    @windows_cross_compile.setter
+    def windows_cross_compile(self, value: bool) -> None:
+        self._windows_cross_compile = value
+
+
+def _probe_windows_cross_compile() -> bool:
+    """Ask the builder: TensorRT-RTX 1.7 refuses ``runtime_platform = WINDOWS_AMD64`` (it logs an
+    API-usage error and keeps SAME_AS_BUILD); standard TensorRT 10 accepts it on Linux x86-64."""
+    import platform
+
+    if _module is None or (platform.system(), platform.machine()) != ("Linux", "x86_64"):
+        return False
+    windows = getattr(getattr(_module, "RuntimePlatform", None), "WINDOWS_AMD64", None)
+    if windows is None:
+        return False
+    from torch_tensorrt._trt_logger import TRT_LOGGER, collect_errors
+
+    with collect_errors():  # the refusal is the answer, not an error to report
+        config = _module.Builder(TRT_LOGGER).create_builder_config()
+        try:
+            config.runtime_platform = windows
+        except Exception:  # noqa: BLE001 - a refusing binding means "cannot"
+            return False
+    return bool(config.runtime_platform == windows)
 
 
 def _cpp_runtime_loaded() -> bool:

@@ -55,7 +55,8 @@ class ConverterRegistry:
         dynamic = _has_dynamic_shapes(node)
         reasons = []
         for entry in entries:
-            if dynamic and not entry.supports_dynamic_shapes:
+            # assume_dynamic_shape_support: Torch-TensorRT's switch to try such converters anyway.
+            if dynamic and not entry.supports_dynamic_shapes and not settings.assume_dynamic_shape_support:
                 reasons.append("dynamic shapes not supported by the converter")
                 continue
             try:

@@ -11,6 +11,7 @@ from typing import Any
 from torch_tensorrt._trt import ENABLED_FEATURES, trt
 from torch_tensorrt._trt_logger import collect_errors
 from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.conversion._builder_config import apply_builder_settings, save_timing_cache
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -81,6 +82,7 @@ def build_engine(
             config.set_compute_capability(_compute_capability_enum(cc), i)
     elif not ENABLED_FEATURES.tensorrt_rtx and settings.hardware_compatible:
         config.hardware_compatibility_level = trt.HardwareCompatibilityLevel.AMPERE_PLUS
+    apply_builder_settings(config, settings)
     monitor = _progress_monitor()
     if monitor is not None:
         config.progress_monitor = monitor
@@ -91,4 +93,5 @@ def build_engine(
         reason = "; ".join(errors) or "TensorRT gave no reason (see logger 'torch_tensorrt.tensorrt' at DEBUG)"
         raise EngineBuildError(f"TensorRT could not build the engine: {reason}")
     logger.debug("engine built in %.3f s (%d bytes)", time.perf_counter() - start, serialized.nbytes)
+    save_timing_cache(config, settings)
     return bytes(serialized)

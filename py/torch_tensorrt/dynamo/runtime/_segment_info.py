@@ -11,6 +11,7 @@ from torch_tensorrt.dynamo.runtime._engine_info import (
     EngineSettings,
     InputSpec,
     OutputSpec,
+    current_platform,
     dtype_name,
 )
 from torch_tensorrt.dynamo.runtime._shape_expr import to_expr
@@ -53,6 +54,9 @@ def engine_info_for_segment(converted: Any, settings: CompilationSettings) -> En
         output_names=tuple(b.name for b in converted.outputs),
         hardware_compatible=settings.hardware_compatible,
         metadata=metadata,
+        # Recorded so that loading refuses the engine on any other platform (cross_compile_for_windows).
+        target_platform="windows_x86_64" if settings.enable_cross_compile_for_windows else current_platform(),
+        resource_allocation_strategy="dynamic" if settings.dynamically_allocate_resources else "static",
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import torch
 
+from torch_tensorrt.dynamo.lowering.passes.accumulate_in_fp32 import accumulate_in_fp32
 from torch_tensorrt.dynamo.lowering.passes.remove_assertions import remove_assertions
 from torch_tensorrt.dynamo.lowering.passes.remove_noop_ops import remove_noop_ops
 
@@ -13,6 +14,6 @@ from torch_tensorrt.dynamo.lowering.passes.remove_noop_ops import remove_noop_op
 # all of them), so they see a Graph, not a GraphModule.
 LoweringPass = Callable[[torch.fx.Graph, object], None]
 
-LOWERING_PASSES: list[LoweringPass] = [remove_assertions, remove_noop_ops]
+LOWERING_PASSES: list[LoweringPass] = [remove_assertions, remove_noop_ops, accumulate_in_fp32]
 
 __all__ = ["LOWERING_PASSES", "LoweringPass"]
