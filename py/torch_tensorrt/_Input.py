@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from typing import Any
 
 import torch
 
+from torch_tensorrt._enums import as_torch_dtype
 from torch_tensorrt._logging import warn_once
 from torch_tensorrt._types import dtype_from_any
 
@@ -67,11 +69,99 @@ def _as_shape(value: Any, what: str) -> tuple[int, ...]:
     raise TypeError(f"Input {what} must be a sequence of ints, got {value!r}")
 
 
+# Every keyword Input takes (Torch-TensorRT's names); others are reported with the closest of these.
+INPUT_KEYWORDS = (
+    "shape",
+    "min_shape",
+    "opt_shape",
+    "max_shape",
+    "dtype",
+    "format",
+    "tensor_domain",
+    "torch_tensor",
+    "name",
+    "is_shape_tensor",
+    "shared_dims",
+    "profiles",
+    "shape_ranges",
+)
+_DEFAULT_DOMAIN = (0.0, 2.0)  # Torch-TensorRT's default tensor_domain: [0, 2)
+
+
+def _warn_unknown_keywords(unexpected: dict[str, Any]) -> None:
+    # Torch-TensorRT ignores unknown Input keywords; a typo must not pass unnoticed either.
+    for keyword in sorted(unexpected):
+        close = difflib.get_close_matches(keyword, INPUT_KEYWORDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keywords: {', '.join(INPUT_KEYWORDS)}"
+        warn_once(
+            f"Input.{keyword}",
+            f"Input({keyword}=...) is not an Input keyword and is ignored{hint} (reported once per process)",
+            stacklevel=3,
+        )
+
+
+def _from_shape_ranges(shape: Any, shape_ranges: Any) -> tuple[Any, Any, Any]:
+    """Torch-TensorRT's InputTensorSpec form: ``shape`` with -1 on dynamic dims + one (min, opt, max)."""
+    if not (isinstance(shape_ranges, Sequence) and len(shape_ranges) == 1 and len(shape_ranges[0]) == 3):
+        raise ValueError(f"shape_ranges must hold exactly one (min_shape, opt_shape, max_shape), got {shape_ranges!r}")
+    lo, opt, hi = (tuple(s) for s in shape_ranges[0])
+    if shape is not None:
+        dims = tuple(shape)
+        fixed = [i for i, d in enumerate(dims) if d != -1]
+        if len(dims) != len(lo) or any(not lo[i] == hi[i] == dims[i] for i in fixed):
+            raise ValueError(
+                f"Input shape {dims} does not match shape_ranges {shape_ranges[0]}: each dim must be -1 or equal "
+                "to its fixed range"
+            )
+    return lo, opt, hi
+
+
+def _from_profiles(profiles: Any) -> tuple[Any, Any, Any]:
+    """``profiles=[{min_shape, opt_shape, max_shape}]``: engines here have one optimization profile."""
+    if not isinstance(profiles, Sequence) or not profiles or not all(isinstance(p, dict) for p in profiles):
+        raise ValueError("profiles must be a non-empty list of dicts with min_shape, opt_shape and max_shape")
+    if len(profiles) > 1:
+        raise NotImplementedError(
+            f"Input(profiles=...) with {len(profiles)} profiles: engines with several optimization profiles are "
+            "not implemented yet (issue 19 of this project); give one range (min_shape/opt_shape/max_shape)"
+        )
+    missing = {"min_shape", "opt_shape", "max_shape"} - set(profiles[0])
+    if missing:
+        raise ValueError(f"profile 0 lacks {sorted(missing)}")
+    return profiles[0]["min_shape"], profiles[0]["opt_shape"], profiles[0]["max_shape"]
+
+
+def _parse_domain(domain: Any) -> tuple[float, float]:
+    if domain is None:
+        return _DEFAULT_DOMAIN
+    if not (isinstance(domain, Sequence) and len(domain) == 2):
+        raise ValueError(f"tensor_domain must be (low, high), got {domain!r}")
+    lo, hi = domain
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)) or not lo < hi:
+        raise ValueError(f"tensor_domain must be numbers with low < high, got {domain!r}")
+    return float(lo), float(hi)
+
+
+def _as_torch_format(value: Any) -> Any:
+    from torch_tensorrt._enums import memory_format
+
+    if isinstance(value, memory_format):
+        converted = value.try_to(torch.memory_format)
+        if converted is None:
+            raise TypeError(f"Input format {value} is not a layout the engines here take (linear or channels_last)")
+        return converted
+    return value
+
+
 class Input:
     """One model input: a fixed ``shape`` or a ``min_shape``/``opt_shape``/``max_shape`` range.
 
     >>> Input(shape=(1, 3, 224, 224), dtype=torch.half)
     >>> Input(min_shape=(1, 3, 224, 224), opt_shape=(4, 3, 224, 224), max_shape=(8, 3, 224, 224))
+    >>> Input(shape=(-1, 3), shape_ranges=[((1, 3), (4, 3), (8, 3))])  # Torch-TensorRT's older form
+
+    ``tensor_domain=(low, high)`` bounds the values of generated example tensors; ``shared_dims``
+    ({axis: name}) or namedtuple shapes make equally named dynamic axes of several inputs one dim.
     """
 
     class _ShapeMode(Enum):
@@ -89,10 +179,14 @@ class Input:
         name: str | None = None,
         format: Any = None,  # noqa: A002 - Torch-TensorRT's keyword; channels_last is reported as unused
         torch_tensor: torch.Tensor | None = None,
+        tensor_domain: tuple[float, float] | None = None,
+        is_shape_tensor: bool = False,
+        shared_dims: dict[int, str] | None = None,
+        profiles: Sequence[dict[str, Any]] | None = None,
+        shape_ranges: Sequence[Any] | None = None,
         **unexpected: Any,
     ) -> None:
-        if unexpected:
-            raise TypeError(f"unexpected Input arguments: {sorted(unexpected)}")
+        _warn_unknown_keywords(unexpected)
         if args:
             if len(args) == 1 and shape is None:
                 shape = args[0]
@@ -100,36 +194,91 @@ class Input:
                 min_shape, opt_shape, max_shape = args
             else:
                 raise TypeError("Input takes a shape or (min_shape, opt_shape, max_shape) positionally")
-        self.dtype: torch.dtype = dtype_from_any(dtype)
+        if profiles is not None:
+            if any(v is not None for v in (shape, min_shape, opt_shape, max_shape, shape_ranges)):
+                raise ValueError("profiles= replaces shape/min_shape/opt_shape/max_shape; give only one of them")
+            min_shape, opt_shape, max_shape = _from_profiles(profiles)
+        if shape_ranges is not None:
+            min_shape, opt_shape, max_shape = _from_shape_ranges(shape, shape_ranges)
+            shape = None
+        self.dtype: torch.dtype = dtype_from_any(as_torch_dtype(dtype))
         self.name = name
+        format = _as_torch_format(format)  # noqa: A001
         _check_format(format)
         self.format = format
         self.torch_tensor = torch_tensor
+        self.tensor_domain = _parse_domain(tensor_domain)
+        self.low_tensor_domain_incl, self.high_tensor_domain_excl = self.tensor_domain
+        self._explicit_domain = tensor_domain is not None
+        self.is_shape_tensor = bool(is_shape_tensor)
+        self.shape_tensor_values: tuple[tuple[int, ...], ...] | None = None
+        if self.is_shape_tensor:
+            self._init_shape_tensor(shape, min_shape, opt_shape, max_shape)
+        else:
+            self._init_shapes(shape, min_shape, opt_shape, max_shape)
+        names = getattr(min_shape, "_fields", None) if shape is None else None
+        self.shared_dims = self._parse_shared_dims(shared_dims, names)
+
+    def _init_shapes(self, shape: Any, min_shape: Any, opt_shape: Any, max_shape: Any) -> None:
         if shape is not None:
             if any(s is not None for s in (min_shape, opt_shape, max_shape)):
                 raise ValueError("give either shape or min_shape/opt_shape/max_shape, not both")
             fixed = _as_shape(shape, "shape")
             self.shape_mode = Input._ShapeMode.STATIC
             self.min_shape = self.opt_shape = self.max_shape = fixed
-        else:
-            if min_shape is None or max_shape is None:
-                raise ValueError("Input needs shape=..., or at least min_shape and max_shape")
-            self.min_shape = _as_shape(min_shape, "min_shape")
-            self.max_shape = _as_shape(max_shape, "max_shape")
-            self.opt_shape = _as_shape(opt_shape, "opt_shape") if opt_shape is not None else self.min_shape
-            if not len(self.min_shape) == len(self.opt_shape) == len(self.max_shape):
+            return
+        if min_shape is None or max_shape is None:
+            raise ValueError("Input needs shape=..., or at least min_shape and max_shape")
+        self.min_shape = _as_shape(min_shape, "min_shape")
+        self.max_shape = _as_shape(max_shape, "max_shape")
+        self.opt_shape = _as_shape(opt_shape, "opt_shape") if opt_shape is not None else self.min_shape
+        if not len(self.min_shape) == len(self.opt_shape) == len(self.max_shape):
+            raise ValueError(
+                f"min/opt/max shapes must have the same rank: {self.min_shape}, {self.opt_shape}, {self.max_shape}"
+            )
+        for lo, mid, hi in zip(self.min_shape, self.opt_shape, self.max_shape):
+            if not lo <= mid <= hi:
                 raise ValueError(
-                    f"min/opt/max shapes must have the same rank: {self.min_shape}, "
-                    f"{self.opt_shape}, {self.max_shape}"
+                    f"need min_shape <= opt_shape <= max_shape in every dimension, got "
+                    f"{self.min_shape}, {self.opt_shape}, {self.max_shape}"
                 )
-            for lo, mid, hi in zip(self.min_shape, self.opt_shape, self.max_shape):
-                if not lo <= mid <= hi:
-                    raise ValueError(
-                        f"need min_shape <= opt_shape <= max_shape in every dimension, got "
-                        f"{self.min_shape}, {self.opt_shape}, {self.max_shape}"
-                    )
-            static = self.min_shape == self.max_shape
-            self.shape_mode = Input._ShapeMode.STATIC if static else Input._ShapeMode.DYNAMIC
+        static = self.min_shape == self.max_shape
+        self.shape_mode = Input._ShapeMode.STATIC if static else Input._ShapeMode.DYNAMIC
+
+    def _init_shape_tensor(self, shape: Any, min_shape: Any, opt_shape: Any, max_shape: Any) -> None:
+        """``is_shape_tensor=True``: the shapes given are the input's *values* (a 1-D int tensor)."""
+        values = (shape,) * 3 if shape is not None else (min_shape, opt_shape if opt_shape is not None else min_shape, max_shape)
+        if any(v is None for v in values):
+            raise ValueError("Input(is_shape_tensor=True) needs shape=... or min_shape/opt_shape/max_shape (its values)")
+        lo, opt, hi = (tuple(int(x) for x in v) for v in values)
+        self.shape_tensor_values = (lo, opt, hi)
+        self.shape_mode = Input._ShapeMode.STATIC
+        self.min_shape = self.opt_shape = self.max_shape = (len(opt),)
+        warn_once(
+            "Input.is_shape_tensor",
+            "Input(is_shape_tensor=True) is traced as an ordinary 1-D int tensor holding opt_shape's values: "
+            "its min/max value range is not given to TensorRT, because inputs whose values set shapes are not "
+            "implemented yet (issue 19 of this project). (reported once per process)",
+            stacklevel=3,
+        )
+
+    def _parse_shared_dims(self, shared_dims: Any, field_names: Sequence[str] | None) -> dict[int, str]:
+        if shared_dims and field_names:
+            raise ValueError("give shared_dims or namedtuple shapes to name dynamic axes, not both")
+        if field_names:
+            shared_dims = {i: n for i, n in enumerate(field_names) if i in self.dynamic_dims()}
+        if not shared_dims:
+            return {}
+        if not isinstance(shared_dims, dict):
+            raise TypeError(f"shared_dims must be a dict {{axis: name}}, got {type(shared_dims).__name__}")
+        for axis, dim_name in shared_dims.items():
+            if not isinstance(axis, int) or not 0 <= axis < len(self.min_shape):
+                raise ValueError(f"shared_dims axis {axis!r} is not an axis of a rank-{len(self.min_shape)} input")
+            if not isinstance(dim_name, str) or not dim_name:
+                raise ValueError(f"shared_dims name for axis {axis} must be a non-empty string, got {dim_name!r}")
+            if axis not in self.dynamic_dims():
+                raise ValueError(f"shared_dims axis {axis} ({dim_name!r}) is static; only dynamic axes can be named")
+        return dict(shared_dims)
 
     @property
     def shape(self) -> tuple[int, ...] | dict[str, tuple[int, ...]]:
@@ -144,22 +293,52 @@ class Input:
         return [i for i, (lo, hi) in enumerate(zip(self.min_shape, self.max_shape)) if lo != hi]
 
     @classmethod
-    def from_tensor(cls, t: torch.Tensor, name: str | None = None) -> Input:
+    def from_tensor(
+        cls, t: torch.Tensor, disable_memory_format_check: bool = False, name: str | None = None
+    ) -> Input:
+        """The Input of example tensor ``t`` (which it keeps as its example)."""
+        if not (
+            disable_memory_format_check
+            or t.is_contiguous()
+            or t.is_contiguous(memory_format=torch.channels_last)
+        ):
+            raise ValueError("example tensors must be contiguous or channels_last (pass a .contiguous() copy)")
         return cls(shape=tuple(t.shape), dtype=t.dtype, name=name, torch_tensor=t)
 
     @classmethod
-    def from_tensors(cls, tensors: Sequence[torch.Tensor]) -> list[Input]:
-        return [cls.from_tensor(t) for t in tensors]
+    def from_tensors(cls, ts: Sequence[torch.Tensor], disable_memory_format_check: bool = False) -> list[Input]:
+        return [cls.from_tensor(t, disable_memory_format_check) for t in ts]
 
-    def example_tensor(self, optimization_profile_field: str = "opt_shape") -> torch.Tensor:
+    @staticmethod
+    def equivalent_spec(a: Input, b: Input) -> bool:
+        """Same shapes (or ranges), dtype, format and tensor domain."""
+        fields = ("min_shape", "opt_shape", "max_shape", "dtype", "format", "tensor_domain", "shape_tensor_values")
+        return a.shape_mode == b.shape_mode and all(getattr(a, f) == getattr(b, f) for f in fields)
+
+    def example_tensor(self, optimization_profile_field: str | None = None) -> torch.Tensor:
+        field = optimization_profile_field or "opt_shape"
+        if field not in ("min_shape", "opt_shape", "max_shape"):
+            raise ValueError(f"optimization_profile_field must be min_shape, opt_shape or max_shape, got {field!r}")
         if self.torch_tensor is not None and self.shape_mode is Input._ShapeMode.STATIC:
             return self.torch_tensor
-        shape = getattr(self, optimization_profile_field)
+        if self.shape_tensor_values is not None:
+            index = ("min_shape", "opt_shape", "max_shape").index(field)
+            return torch.tensor(self.shape_tensor_values[index], dtype=self.dtype)
+        shape = getattr(self, field)
         check_example_size(self, shape)
-        if self.dtype.is_floating_point:
-            return torch.randn(shape, dtype=self.dtype)
+        return self.random_tensor(shape)
+
+    def random_tensor(self, shape: Sequence[int]) -> torch.Tensor:
+        """A tensor of this dtype and ``shape``; values inside ``tensor_domain`` when one was given."""
         if self.dtype == torch.bool:
             return torch.zeros(shape, dtype=torch.bool)
+        if self._explicit_domain:
+            lo, hi = self.tensor_domain
+            if self.dtype.is_floating_point:
+                return (torch.rand(shape) * (hi - lo) + lo).to(self.dtype)
+            return torch.randint(math.ceil(lo), max(math.ceil(hi), math.ceil(lo) + 1), tuple(shape), dtype=self.dtype)
+        if self.dtype.is_floating_point:
+            return torch.randn(shape, dtype=self.dtype)
         return torch.ones(shape, dtype=self.dtype)
 
     def __repr__(self) -> str:

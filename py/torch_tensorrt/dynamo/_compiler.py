@@ -244,6 +244,10 @@ def _compile_program(
         _compile_summary=summary, _torch_tensorrt_inputs=gm._torch_tensorrt_inputs
     )
     logger.info("compile summary:\n%s", summary)
+    if isinstance(settings.dryrun, str) and settings.dryrun:
+        # Torch-TensorRT's dryrun="path": the dry run's report also goes to that file.
+        with open(settings.dryrun, "w", encoding="utf-8") as report:
+            report.write(f"{summary}\n")
     return gm
 
 
@@ -305,5 +309,5 @@ def trace_and_compile(
             # Node source locations reach the user only in require_full_compilation's error and in
             # debug logging; recording them is about a tenth of the trace.
             locations = settings.require_full_compilation or settings.debug
-            program = trace(module, specs, kwarg_inputs, source_locations=locations)
+            program = trace(module, specs, kwarg_inputs=kwarg_inputs, source_locations=locations)
         return _compile_program(program, specs, settings, summary)

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from torch_tensorrt._Input import Input, check_example_size
+from torch_tensorrt._logging import warn_once
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -39,20 +40,31 @@ def _example_for(spec: Input) -> torch.Tensor:
         for lo, opt, hi in zip(spec.min_shape, spec.opt_shape, spec.max_shape)
     ]
     check_example_size(spec, shape)
-    if spec.dtype.is_floating_point:
-        return torch.randn(shape, dtype=spec.dtype)
-    return torch.ones(shape, dtype=spec.dtype)
+    return spec.random_tensor(shape)
 
 
 def _dynamic_shapes(specs: Sequence[Input]) -> tuple[dict[int, Any] | None, ...] | None:
     if not any(s.is_dynamic() for s in specs):
         return None
+    shared: dict[str, tuple[Any, int, int]] = {}  # Input.shared_dims name -> one Dim for all its axes
     shapes: list[dict[int, Any] | None] = []
     for index, spec in enumerate(specs):
-        dims = {
-            d: torch.export.Dim(f"input{index}_dim{d}", min=spec.min_shape[d], max=spec.max_shape[d])
-            for d in spec.dynamic_dims()
-        }
+        dims = {}
+        for d in spec.dynamic_dims():
+            lo, hi = spec.min_shape[d], spec.max_shape[d]
+            name = spec.shared_dims.get(d)
+            if name is None:
+                dims[d] = torch.export.Dim(f"input{index}_dim{d}", min=lo, max=hi)
+                continue
+            if name not in shared:
+                shared[name] = (torch.export.Dim(name, min=lo, max=hi), lo, hi)
+            dim, shared_lo, shared_hi = shared[name]
+            if (shared_lo, shared_hi) != (lo, hi):
+                raise ValueError(
+                    f"shared dim {name!r} has range [{lo}, {hi}] on input {index} but [{shared_lo}, {shared_hi}] "
+                    "on an earlier input; one name must have one range"
+                )
+            dims[d] = dim
         shapes.append(dims or None)
     return tuple(shapes)
 
@@ -69,25 +81,36 @@ def _stack_traces(record: bool) -> Iterator[None]:
 
 
 def trace(
-    module: torch.nn.Module,
-    arg_inputs: Sequence[Input],
-    kwarg_inputs: dict[str, Any] | None = None,
+    mod: torch.nn.Module,
+    inputs: Sequence[Any] | None = None,
     *,
+    arg_inputs: Sequence[Any] | None = None,
+    kwarg_inputs: dict[str, Any] | None = None,
     source_locations: bool = True,
+    **kwargs: Any,
 ) -> torch.export.ExportedProgram:
-    """Export ``module`` for the given input specs; dynamic ranges become torch.export Dims.
+    """Export ``mod`` for the given inputs (``Input`` specs or example tensors, as in Torch-TensorRT);
+    dynamic ranges become torch.export Dims.
 
-    ``source_locations=False`` skips recording each node's Python stack: about a tenth of the
-    trace on CNNs, for information only an unsupported-op error prints.
+    ``strict=`` is passed to torch.export. ``source_locations=False`` skips recording each node's
+    Python stack: about a tenth of the trace on CNNs, for information only an unsupported-op error
+    prints. Other Torch-TensorRT keywords (``device``, ``debug``, ...) are reported as having no effect.
     """
-    args = tuple(_example_for(spec) for spec in arg_inputs)
-    dynamic_shapes: Any = _dynamic_shapes(arg_inputs)
-    if dynamic_shapes is not None and _takes_only_varargs(module):
+    if inputs is not None and arg_inputs is not None:
+        raise ValueError("give inputs= or arg_inputs=, not both")
+    given = inputs if inputs is not None else arg_inputs
+    specs = as_inputs([given] if isinstance(given, (torch.Tensor, Input)) else (given or ()))
+    strict = bool(kwargs.pop("strict", False))
+    _report_trace_options(kwargs)
+    args = tuple(_example_for(spec) for spec in specs)
+    kwargs_examples = _kwarg_examples(kwarg_inputs)
+    dynamic_shapes: Any = _dynamic_shapes(specs)
+    if dynamic_shapes is not None and _takes_only_varargs(mod):
         dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
 
     def export(shapes: Any) -> torch.export.ExportedProgram:
         with _stack_traces(source_locations), _explain_data_dependent_control_flow():
-            return torch.export.export(module, args, kwargs=kwarg_inputs or None, dynamic_shapes=shapes, strict=False)
+            return torch.export.export(mod, args, kwargs=kwargs_examples, dynamic_shapes=shapes, strict=strict)
 
     try:
         return export(dynamic_shapes)
@@ -111,6 +134,37 @@ def trace(
         raise ValueError(f"torch.export rejected the dynamic input ranges: {first_error}") from exc
     logger.info("dynamic dims refined as torch.export suggested: %s", refined)
     return program
+
+
+# trace() keywords of Torch-TensorRT that change nothing here -> why.
+_TRACE_OPTIONS_WITHOUT_EFFECT = {
+    "device": "example tensors are made on the CPU (tracing needs no GPU); the compile device is a setting",
+    "debug": "use torch_tensorrt.logging.debug() or dynamo.Debugger for verbose output",
+    "enable_experimental_decompositions": "trace() decomposes nothing; lowering applies the decompositions",
+}
+
+
+def _report_trace_options(options: dict[str, Any]) -> None:
+    for name, value in sorted(options.items()):
+        why = _TRACE_OPTIONS_WITHOUT_EFFECT.get(name, "trace() takes no such option")
+        warn_once(f"trace:{name}", f"trace({name}={value!r}) has no effect: {why}. (reported once per process)", stacklevel=3)
+
+
+def _kwarg_examples(kwarg_inputs: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Keyword inputs as example values; Input specs become example tensors (static ranges only)."""
+    if not kwarg_inputs:
+        return None
+    examples = {}
+    for key, value in kwarg_inputs.items():
+        if isinstance(value, Input):
+            if value.is_dynamic():
+                raise NotImplementedError(
+                    f"kwarg_inputs[{key!r}] is a dynamic range: dynamic keyword inputs are not implemented yet "
+                    "(issue 19 of this project); pass the input positionally in arg_inputs"
+                )
+            value = _example_for(value)
+        examples[key] = value
+    return examples
 
 
 class DataDependentControlFlowError(RuntimeError):
