@@ -35,6 +35,23 @@ from torch_tensorrt.runtime._modes import (
 from torch_tensorrt.runtime._runtime_cache import RuntimeCache
 from torch_tensorrt.runtime._settings import RuntimeSettings
 
+# isort: split
+# --- Torch-TensorRT compatibility names (issue 19): output-allocation blocks, profiles, weight
+# streaming, whole-graph mode; TorchTensorRTModule/PythonTorchTensorRTModule load on first use.
+from torch_tensorrt.runtime._compat import (
+    enable_output_allocator,
+    enable_pre_allocated_outputs,
+    get_whole_cudagraphs_mode,
+    lazy_runtime_module,
+    optimization_profile,
+    weight_streaming,
+)
+
+
+def __getattr__(name: str) -> object:
+    return lazy_runtime_module(name)
+
+
 __all__ = [
     "CaptureDecision",
     "cuda_graph_strategy",
@@ -56,4 +73,12 @@ __all__ = [
     "set_cudagraphs_mode",
     "set_dynamic_shapes_kernel_strategy",
     "set_multi_device_safe_mode",
+    # --- Torch-TensorRT compatibility names (issue 19)
+    "PythonTorchTensorRTModule",
+    "TorchTensorRTModule",
+    "enable_output_allocator",
+    "enable_pre_allocated_outputs",
+    "get_whole_cudagraphs_mode",
+    "optimization_profile",
+    "weight_streaming",
 ]

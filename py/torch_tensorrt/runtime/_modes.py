@@ -64,11 +64,11 @@ class _ModeSetting:
         self._setter(self._previous)
 
 
-def set_cudagraphs_mode(enabled: bool) -> _ModeSetting:
+def set_cudagraphs_mode(mode: bool) -> _ModeSetting:
     """Turn subgraph CUDA-graph mode on or off (plain call, or ``with`` to restore afterwards)."""
-    return _ModeSetting(_set_cudagraphs, enabled)
+    return _ModeSetting(_set_cudagraphs, mode)  # "mode": Torch-TensorRT's parameter name
 
 
-def set_multi_device_safe_mode(enabled: bool) -> _ModeSetting:
+def set_multi_device_safe_mode(mode: bool) -> _ModeSetting:
     """Check (and switch to) each engine's device before every run (plain call or ``with``)."""
-    return _ModeSetting(_set_multi_device_safe_mode, enabled)
+    return _ModeSetting(_set_multi_device_safe_mode, mode)

@@ -29,14 +29,19 @@ def _specs_for(module: torch.nn.Module, inputs: Sequence[Any] | None) -> list[An
 
 
 def export_compiled(
-    module: torch.nn.Module, inputs: Sequence[Any] | None = None, kwarg_inputs: dict[str, Any] | None = None
+    module: torch.nn.Module,
+    inputs: Sequence[Any] | None = None,
+    kwarg_inputs: dict[str, Any] | None = None,
+    dynamic_shapes: Any = None,
 ) -> torch.export.ExportedProgram:
-    """The compiled module as an ExportedProgram whose engines are execute_engine calls."""
+    """The compiled module as an ExportedProgram whose engines are execute_engine calls.
+
+    ``dynamic_shapes`` (torch.export's form) replaces the ranges the module was compiled for.
+    """
     specs = _specs_for(module, inputs)
     args = tuple(trace_example(s) for s in specs)
-    return torch.export.export(
-        module, args, kwargs=kwarg_inputs or None, dynamic_shapes=_dynamic_shapes(specs), strict=False
-    )
+    shapes = dynamic_shapes if dynamic_shapes is not None else _dynamic_shapes(specs)
+    return torch.export.export(module, args, kwargs=kwarg_inputs or None, dynamic_shapes=shapes, strict=False)
 
 
 def save_program(
@@ -45,6 +50,10 @@ def save_program(
     output_format: str,
     inputs: Sequence[Any] | None,
     kwarg_inputs: dict[str, Any] | None,
+    *,
+    extra_files: dict[str, str] | None = None,
+    pickle_protocol: int = 2,
+    dynamic_shapes: Any = None,
 ) -> None:
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
@@ -56,10 +65,13 @@ def save_program(
             )
         from torch_tensorrt.dynamo.runtime._torchscript import save_torchscript
 
-        save_torchscript(module, file_path, _specs_for(module, inputs))
+        save_torchscript(module, file_path, _specs_for(module, inputs), extra_files=extra_files)
         return
-    program = module if isinstance(module, torch.export.ExportedProgram) else export_compiled(module, inputs, kwarg_inputs)
-    torch.export.save(program, file_path)
+    if isinstance(module, torch.export.ExportedProgram):
+        program = module
+    else:
+        program = export_compiled(module, inputs, kwarg_inputs, dynamic_shapes)
+    torch.export.save(program, file_path, extra_files=extra_files, pickle_protocol=pickle_protocol)
 
 
 def engine_infos(program: torch.export.ExportedProgram) -> list[list[str]]:
@@ -69,7 +81,7 @@ def engine_infos(program: torch.export.ExportedProgram) -> list[list[str]]:
     return [join_engine_info(tensor, info) for tensor, info in engine_calls(program.module())]
 
 
-def load_program(file_path: str | os.PathLike[str]) -> Any:
+def load_program(file_path: str | os.PathLike[str], extra_files: dict[str, Any] | None = None) -> Any:
     """Load an ExportedProgram (or TorchScript) file; nothing in it runs before it is validated.
 
     The archive is inspected first (``_archive_check``): anything torch would unpickle or execute is
@@ -80,9 +92,9 @@ def load_program(file_path: str | os.PathLike[str]) -> Any:
         raise FileNotFoundError(f"no compiled program at {path}")
     kind = check_program_file(path)
     if kind == "torchscript":
-        return _load_torchscript(path)
+        return _load_torchscript(path, extra_files)
     try:
-        program = torch.export.load(path)
+        program = torch.export.load(path, extra_files=extra_files)
     except Exception as exc:
         raise ValueError(f"{path} is not a program saved by torch_tensorrt.save: {exc}") from exc
     from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, join_engine_info, watch_engine_tensor
@@ -97,13 +109,14 @@ def load_program(file_path: str | os.PathLike[str]) -> Any:
     return program
 
 
-def _load_torchscript(path: str) -> Any:
+def _load_torchscript(path: str, extra_files: dict[str, Any] | None = None) -> Any:
     if not ENABLED_FEATURES.torch_tensorrt_runtime:
         raise ValueError(
             f"{path} is a TorchScript program; loading it needs the C++ runtime (torch_tensorrt._C), which is "
             "not loaded: install a build with the C++ runtime or save the program as an ExportedProgram"
         )
     try:
-        return torch.jit.load(path)  # each engine's info is validated by the C++ engine's unpickler
+        # Each engine's info is validated by the C++ engine's unpickler.
+        return torch.jit.load(path, _extra_files=extra_files) if extra_files is not None else torch.jit.load(path)
     except Exception as exc:
         raise ValueError(f"{path}: the TorchScript program could not be loaded: {exc}") from exc

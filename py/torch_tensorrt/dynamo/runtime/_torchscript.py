@@ -48,10 +48,15 @@ def to_torchscript(module: torch.fx.GraphModule, example_inputs: Sequence[torch.
         return torch.jit.trace(scripted_source, tuple(example_inputs), check_trace=False)
 
 
-def save_torchscript(module: torch.nn.Module, file_path: str | os.PathLike[str], specs: Sequence[Any]) -> None:
+def save_torchscript(
+    module: torch.nn.Module,
+    file_path: str | os.PathLike[str],
+    specs: Sequence[Any],
+    extra_files: dict[str, str] | None = None,
+) -> None:
     from torch_tensorrt.dynamo._tracer import _example_for
 
     if not isinstance(module, torch.fx.GraphModule):
         raise TypeError("output_format='torchscript' takes the GraphModule returned by torch_tensorrt.compile")
     examples = [_example_for(s) for s in specs]
-    torch.jit.save(to_torchscript(module, examples), os.fspath(file_path))
+    torch.jit.save(to_torchscript(module, examples), os.fspath(file_path), _extra_files=extra_files or {})
