@@ -8,6 +8,7 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     creation,
     dropout,
     elementwise,
+    embedding_bag,
     indexing,
     linear,
     normalization,
