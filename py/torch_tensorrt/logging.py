@@ -68,6 +68,8 @@ def _cpp_logging_ops() -> Any | None:
 
 
 def _as_level(level: int | Level) -> Level:
+    if int(level) == _std_logging.NOTSET:
+        return Level.Graph  # Torch-TensorRT's set_level(logging.NOTSET): the most verbose level
     try:
         return Level(int(level))
     except ValueError:

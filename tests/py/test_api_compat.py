@@ -765,6 +765,21 @@ def test_logging_blocks_set_and_restore_the_levels(block: str) -> None:
     assert (logger.level, fallback.level, cpp.get_logging_level() if cpp else None) == before
 
 
+def test_set_level_takes_python_levels_and_refuses_others() -> None:
+    logger = logging.getLogger("torch_tensorrt")
+    saved = logger.level
+    try:
+        torch_tensorrt.logging.set_level(logging.INFO)
+        assert logger.level == logging.INFO and torch_tensorrt.logging.get_level() is torch_tensorrt.logging.Level.Info
+        torch_tensorrt.logging.set_level(logging.NOTSET)
+        assert logger.level == torch_tensorrt.logging.Level.Graph
+        with pytest.raises(ValueError, match="unknown logging level"):
+            torch_tensorrt.logging.set_level(7)
+    finally:
+        torch_tensorrt.logging.set_level(logging.WARNING)
+        logger.setLevel(saved)
+
+
 def test_debug_block_reaches_a_user_who_configured_no_logging() -> None:
     script = (
         "import logging, torch_tensorrt\n"
