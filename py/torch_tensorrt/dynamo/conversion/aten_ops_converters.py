@@ -6,6 +6,7 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     casts,
     conv,
     creation,
+    distance,
     dropout,
     elementwise,
     embedding_bag,

@@ -1,0 +1,106 @@
+"""Converters: pairwise distances — _cdist_forward (torch.cdist) and _pdist_forward (F.pdist).
+
+Distances are p-norms of explicit differences, computed in float32 (half-precision inputs are widened,
+so sums of powers neither overflow nor lose the small differences): p = 0 counts the differing
+coordinates, p = inf takes the largest, other p follow (sum |d|^p)^(1/p). torch.cdist may use a
+matrix-product formula for p = 2 on many rows, which is the same distance with more rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from torch_tensorrt._trt import trt
+from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
+from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
+from torch_tensorrt.dynamo.conversion.converter_utils import (
+    add_binary,
+    add_unary,
+    arg,
+    cast_trt_tensor,
+    create_constant,
+    dtype_of,
+    get_trt_tensor,
+    prepend_ones,
+    set_layer_name,
+)
+from torch_tensorrt.dynamo.conversion.converters.reduction import reduce
+from torch_tensorrt.dynamo.conversion.converters.shape_ops import unsqueeze
+
+aten = torch.ops.aten
+EW = trt.ElementWiseOperation
+UN = trt.UnaryOperation
+FLOATS = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def _scalar(ctx: ConversionContext, value: float, rank: int, name: str) -> Any:
+    return prepend_ones(ctx, create_constant(ctx, torch.tensor(value, dtype=torch.float32), name), rank, name)
+
+
+def p_norm(ctx: ConversionContext, diff: Any, p: float, axis: int, name: str) -> Any:
+    """The p-norm of float32 ``diff`` along ``axis`` (removed)."""
+    rank = len(diff.shape)
+    R = trt.ReduceOperation
+    if p == 0:
+        nonzero = add_binary(ctx, EW.EQUAL, diff, _scalar(ctx, 0.0, rank, f"{name}_zero"), f"{name}_eq0")
+        differs = cast_trt_tensor(ctx, add_unary(ctx, UN.NOT, nonzero, f"{name}_ne0"), torch.float32, name)
+        return reduce(ctx, differs, R.SUM, [axis], False, f"{name}_count")
+    magnitude = add_unary(ctx, UN.ABS, diff, f"{name}_abs")
+    if math.isinf(p):
+        return reduce(ctx, magnitude, R.MAX, [axis], False, f"{name}_max")
+    if p == 1:
+        return reduce(ctx, magnitude, R.SUM, [axis], False, f"{name}_sum")
+    if p == 2:
+        squares = add_binary(ctx, EW.PROD, diff, diff, f"{name}_square")
+        return add_unary(ctx, UN.SQRT, reduce(ctx, squares, R.SUM, [axis], False, f"{name}_sum"), f"{name}_sqrt")
+    powers = add_binary(ctx, EW.POW, magnitude, _scalar(ctx, p, rank, f"{name}_p"), f"{name}_pow")
+    total = reduce(ctx, powers, R.SUM, [axis], False, f"{name}_sum")
+    return add_binary(ctx, EW.POW, total, _scalar(ctx, 1.0 / p, rank - 1, f"{name}_root"), f"{name}_root")
+
+
+def _float_inputs(node: torch.fx.Node, p_index: int) -> bool:
+    vals = [a.meta.get("val") for a in node.all_input_nodes]
+    p = float(arg(node.args, node.kwargs, p_index, "p", 2.0))
+    return bool(vals) and all(isinstance(v, torch.Tensor) and v.dtype in FLOATS for v in vals) and p >= 0
+
+
+def _cdist_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    return _float_inputs(node, 2)
+
+
+@dynamo_tensorrt_converter(aten._cdist_forward.default, capability_validator=_cdist_ok)
+def aten_ops_cdist(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x1 = get_trt_tensor(ctx, args[0], f"{name}_x1")
+    dtype = dtype_of(x1)
+    x1 = cast_trt_tensor(ctx, x1, torch.float32, f"{name}_x1")
+    x2 = get_trt_tensor(ctx, args[1], f"{name}_x2", torch.float32)
+    # (..., P, 1, M) - (..., 1, R, M): every pair of rows; batch dims broadcast.
+    diff = add_binary(ctx, EW.SUB, unsqueeze(ctx, x1, -2, f"{name}_rows1"), unsqueeze(ctx, x2, -3, f"{name}_rows2"), f"{name}_diff")
+    distance = p_norm(ctx, diff, float(args[2]), len(diff.shape) - 1, name)
+    return cast_trt_tensor(ctx, distance, dtype, name)
+
+
+def _pdist_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    val = node.args[0].meta.get("val")
+    # The pairs (i < j) are listed at build time: the row count must be static, and 2 or more.
+    return _float_inputs(node, 1) and isinstance(val.shape[0], int) and val.shape[0] >= 2
+
+
+@dynamo_tensorrt_converter(aten._pdist_forward.default, capability_validator=_pdist_ok)
+def aten_ops_pdist(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    dtype = dtype_of(x)
+    x = cast_trt_tensor(ctx, x, torch.float32, name)
+    first, second = torch.triu_indices(int(x.shape[0]), int(x.shape[0]), offset=1)  # row-major i < j
+    rows = []
+    for which, index in (("i", first), ("j", second)):
+        layer = ctx.net.add_gather(x, create_constant(ctx, index.to(torch.int64), f"{name}_{which}"), 0)
+        set_layer_name(layer, ctx.unique_name(f"{name}_rows_{which}"))
+        rows.append(layer.get_output(0))
+    diff = add_binary(ctx, EW.SUB, rows[0], rows[1], f"{name}_diff")
+    p = float(arg(args, kwargs, 1, "p", 2.0))
+    return cast_trt_tensor(ctx, p_norm(ctx, diff, p, 1, name), dtype, name)
