@@ -161,8 +161,9 @@ EXTRA_PROBES: dict[str, Probe] = {
 
 PROBES = {**ISSUE_18, **EXTRA_PROBES}
 
-# Why an unprobed core overload without converter or lowering does not convert, where that is known.
+# Why an overload without converter or lowering does not convert, where that is known.
 KNOWN_GAPS: dict[str, str] = {
+    "aten.nonzero.default": "TensorRT-RTX 1.7's ahead-of-time builder has no NonZero runner (a data-dependent row count)",
     "aten._local_scalar_dense.default": "Tensor.item(): a host-side Python number, data-dependent",
     "aten._fft_r2c.default": "FFT: TensorRT has no discrete Fourier transform layer",
     "aten._fft_c2r.default": "FFT: TensorRT has no discrete Fourier transform layer",
@@ -222,6 +223,8 @@ def _judge(op: str, probe: Probe, dynamic: bool) -> tuple[str, str, list[str]]:
     converted = sorted(summary.converted_ops)
     if summary.fallback_ops:
         reasons = "; ".join(f"{o}: {summary.fallback_reasons.get(o, '?')}" for o in sorted(summary.fallback_ops))
+        if op in KNOWN_GAPS:
+            reasons += f" ({KNOWN_GAPS[op]})"
         return "no", reasons, converted
     if name in summary.converted_ops:
         return "direct", "", converted
