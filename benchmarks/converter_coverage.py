@@ -163,7 +163,7 @@ PROBES = {**ISSUE_18, **EXTRA_PROBES}
 
 # Why an overload without converter or lowering does not convert, where that is known.
 KNOWN_GAPS: dict[str, str] = {
-    "aten.nonzero.default": "TensorRT-RTX 1.7's ahead-of-time builder has no NonZero runner (a data-dependent row count)",
+    "aten.nonzero.default": "TensorRT-RTX implements no NonZero layer (NVIDIA/TensorRT-RTX#32, on GPUs too)",
     "aten._local_scalar_dense.default": "Tensor.item(): a host-side Python number, data-dependent",
     "aten._fft_r2c.default": "FFT: TensorRT has no discrete Fourier transform layer",
     "aten._fft_c2r.default": "FFT: TensorRT has no discrete Fourier transform layer",
@@ -301,7 +301,7 @@ def _counts(verdicts: Sequence[Verdict]) -> dict[str, int]:
     return counts
 
 
-def report(title: str, verdicts: Sequence[Verdict]) -> None:
+def report(title: str, verdicts: Sequence[Verdict], verbose: bool) -> None:
     c = _counts(verdicts)
     print(f"== {title}: {c['converts']}/{c['total']} convert ({c['direct']} directly, {c['lowered']} via lowering), "
           f"{c['no']} do not")
@@ -312,7 +312,12 @@ def report(title: str, verdicts: Sequence[Verdict]) -> None:
     verified = [v for v in verdicts if v.verified is not None]
     if verified:
         print(f"   built and matching eager on the reference executor: {sum(v.verified == 'ok' for v in verified)}/{len(verified)}")
+    quiet = [v for v in verdicts if not verbose and v.status == "direct" and not v.probed]
+    if quiet:
+        print(f"   {len(quiet)} more have a registered converter and no probe (--verbose lists them)")
     for v in sorted(verdicts, key=lambda v: ({"no": 0, "lowered": 1, "direct": 2}[v.status], v.op)):
+        if v in quiet:
+            continue
         mark = "" if v.probed else "*"
         extra = [v.detail] if v.detail else []
         if v.dynamic is not None and v.dynamic != v.status:
@@ -329,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--verify", action="store_true", help="build probes that convert and compare with eager")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the report")
     parser.add_argument("--only", nargs="*", help="only these overloads (e.g. aten.roll.default)")
+    parser.add_argument("--verbose", action="store_true", help="also list unprobed overloads with a converter")
     args = parser.parse_args(argv)
     logging.getLogger("torch_tensorrt").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -345,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     titles = {"core": "core ATen opset (torch.Tag.core)", "issue18": "issue 18 overloads"}
     for key, verdicts in results.items():
-        report(titles[key], verdicts)
+        report(titles[key], verdicts, args.verbose)
     print("* judged without a probe: a registered converter or a lowering exists; arguments may still be refused")
 
 
