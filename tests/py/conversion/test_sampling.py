@@ -50,6 +50,8 @@ STATIC: list[Case] = [
     ("bilinear_x1_5_odd", _interp(scale_factor=1.5, mode="bilinear"), (1, 2, 5, 3)),
     ("bicubic_mixed", _interp(scale_factor=(0.5, 1.7), mode="bicubic"), (1, 2, 5, 3)),
     ("trilinear_x0_7", _interp(scale_factor=0.7, mode="trilinear"), (1, 2, 5, 4, 3)),
+    # Weights are per axis (length x length), not per image.
+    ("bilinear_x1_5_larger", _interp(scale_factor=1.5, mode="bilinear"), (1, 2, 33, 65)),
     # Scales with 1 / scale == in / out go to one Resize layer.
     ("bilinear_x1_5_even", _interp(scale_factor=1.5, mode="bilinear"), (1, 2, 4, 6)),
 ]

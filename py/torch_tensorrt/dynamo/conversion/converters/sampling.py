@@ -38,7 +38,7 @@ aten = torch.ops.aten
 FLOATS = (torch.float32, torch.float16, torch.bfloat16)
 # torch's bicubic kernel (Keys' cubic convolution with a = -0.75).
 TORCH_CUBIC_COEFF = -0.75
-# The per-axis path runs the op on a basis of (length x spatial volume) elements at build time.
+# The per-axis path holds an (input length x output length) weight matrix per axis.
 MAX_BASIS_ELEMENTS = 1 << 22
 
 
@@ -130,7 +130,10 @@ def _upsample_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     spatial = list(val.shape[2:])
     if _resize_exact(up, spatial):
         return True
-    return all(is_static_int(n) for n in spatial) and max(spatial) * math.prod(spatial) <= MAX_BASIS_ELEMENTS
+    if not all(is_static_int(n) for n in spatial):
+        return False
+    outs = [o if is_static_int(o) else math.floor(n * sc) for n, o, sc in zip(spatial, up.out_size, up.scales or [])]
+    return all(n * o <= MAX_BASIS_ELEMENTS for n, o in zip(spatial, outs))
 
 
 _COORDINATES = {
@@ -160,28 +163,35 @@ def _configure(layer: Any, mode: str, align_corners: bool) -> None:
         layer.exclude_outside = False  # taps past the edge repeat the edge pixel, as in torch
 
 
-def _axis_weights(target: Any, args: Sequence[Any], kwargs: dict[str, Any], spatial: Sequence[int], axis: int) -> torch.Tensor:
+def _axis_weights(target: Any, up: _Upsample, spatial: Sequence[int], axis: int) -> torch.Tensor:
     """torch's (in, out) interpolation weights along spatial ``axis``: the op applied to a basis.
 
-    Basis entry i is one-hot along ``axis`` and constant along the other axes, which every mode
-    resamples to the same constant, so any output position along them shows the weights.
+    The weights along one axis depend only on its lengths, scale and the mode, so the op runs on
+    one-hot rows of that axis with every other axis of length 1 (and scale 1).
     """
+    kind = UPSAMPLE_KINDS[target]
     n = spatial[axis]
-    view = [1] * len(spatial)
+    view = [1] * kind.spatial
     view[axis] = n
-    basis = torch.eye(n).reshape(n, 1, *view).expand(n, 1, *spatial).contiguous()
-    out = target(basis, *args[1:], **kwargs)
-    index = [0] * len(spatial)
-    index[axis] = slice(None)
-    return out[(slice(None), 0, *index)]
+    basis = torch.eye(n).reshape(n, 1, *view)
+    scales = [1.0] * kind.spatial
+    scales[axis] = up.scales[axis]
+    align = (up.align_corners,) if kind.mode in ("linear", "cubic") else ()
+    if kind.vec:
+        out = target(basis, None, *align, scales)
+    else:
+        sizes = [1] * kind.spatial
+        sizes[axis] = up.out_size[axis]
+        out = target(basis, sizes, *align, *scales)
+    return out.reshape(n, -1)
 
 
-def _resample_per_axis(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, x: Any, name: str) -> Any:
+def _resample_per_axis(ctx: ConversionContext, target: Any, up: _Upsample, x: Any, name: str) -> Any:
     spatial = [int(d) for d in x.shape[2:]]
     nearest = UPSAMPLE_KINDS[target].mode.startswith("nearest")
     rank = len(x.shape)
     for axis in range(len(spatial)):
-        weights = _axis_weights(target, args, kwargs, spatial, axis)
+        weights = _axis_weights(target, up, spatial, axis)
         if tuple(weights.shape) == (spatial[axis], spatial[axis]) and torch.equal(weights, torch.eye(spatial[axis])):
             continue
         dim = 2 + axis
@@ -204,7 +214,7 @@ def aten_ops_upsample(ctx: ConversionContext, target: Any, args: Any, kwargs: An
     up = _upsample_args(target, args, kwargs)
     x = get_trt_tensor(ctx, up.x, name)
     if not _resize_exact(up, list(x.shape[2:])):
-        return _resample_per_axis(ctx, target, args, kwargs, x, name)
+        return _resample_per_axis(ctx, target, up, x, name)
     dims = dims_of(ctx, x, name)
     lead, spatial = dims[:2], dims[2:]
     layer = ctx.net.add_resize(x)
