@@ -130,8 +130,14 @@ def test_like(case: Case, dtype: torch.dtype) -> None:
 
 @pytest.mark.parametrize(
     "fn",
-    [lambda x: torch.empty_like(x), lambda x: x.new_empty(2, 3), lambda x: torch.empty(3, 2), lambda x: aten.empty_like(x)],
-    ids=["empty_like", "new_empty", "empty", "empty_like_op"],
+    [
+        lambda x: torch.empty_like(x),
+        lambda x: x.new_empty(2, 3),
+        lambda x: torch.empty(3, 2),
+        lambda x: aten.empty_like(x),
+        lambda x: torch.empty_strided((3, 2), (1, 3), dtype=x.dtype),
+    ],
+    ids=["empty_like", "new_empty", "empty", "empty_like_op", "empty_strided"],
 )
 def test_empty(fn: Callable[..., Any]) -> None:
     # Contents of empty tensors are unspecified; shape and dtype must still match (zeros here).

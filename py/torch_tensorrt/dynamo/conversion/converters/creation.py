@@ -59,7 +59,9 @@ def aten_ops_full(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, n
     return filled(ctx, list(args[0]), args[1], output_dtype(ctx), name)
 
 
-@dynamo_tensorrt_converter([aten.zeros.default, aten.empty.memory_format, aten.empty_permuted.default])
+@dynamo_tensorrt_converter(
+    [aten.zeros.default, aten.empty.memory_format, aten.empty_permuted.default, aten.empty_strided.default]
+)
 def aten_ops_zeros(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     return filled(ctx, list(args[0]), 0, output_dtype(ctx), name)
 
