@@ -419,9 +419,35 @@ def test_index_put_mask_dynamic() -> None:
     check_dynamic(_mask_put, [dyn((1, 4), (3, 4), (6, 4)), static(torch.tensor(0.5))], [randn(1, 4), torch.tensor(0.5)], [randn(6, 4), torch.tensor(0.5)])
 
 
-def test_index_put_accumulate_falls_back() -> None:
-    # TensorRT's scatter has no accumulation (repeated indices would have to add up).
-    assert_falls_back(lambda x, v: torch.index_put(x, (idx(0, 0),), v, accumulate=True), randn(3, 4), randn(2, 4), op="index_put")
+# Repeated indices add up with accumulate=True (index_put_(..., accumulate=True), index_add).
+ACCUMULATE_CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
+    ("repeated_rows", lambda x, v: torch.index_put(x, (idx(0, 2, 0),), v, accumulate=True), [(3, 4), (3, 4)]),
+    ("elements_negative", lambda x, v: torch.index_put(x, (idx(0, -1, 0), idx(1, 3, 1)), v, accumulate=True), [(3, 4), (3,)]),
+    ("broadcast_index_tuples", lambda x, v: x.index_put((torch.arange(3).unsqueeze(1), idx(1, 1)), v, accumulate=True), [(3, 4), (2,)]),
+    ("index_add_dim1", lambda x, v: x.index_add(1, idx(3, 0, 3), v), [(2, 4), (2, 3)]),
+    ("index_add_alpha", lambda x, v: x.index_add(0, idx(1, 1), v, alpha=-2.0), [(3, 2), (2, 2)]),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("case", ACCUMULATE_CASES, ids=[c[0] for c in ACCUMULATE_CASES])
+def test_index_put_accumulate(case: Any, dtype: torch.dtype) -> None:
+    _, fn, shapes = case
+    torch.manual_seed(0)
+    rtol, atol = {torch.float32: (1e-5, 1e-5), torch.float16: (2e-3, 2e-3), torch.bfloat16: (1.6e-2, 1.6e-2)}[dtype]
+    check(fn, *(randn(*s, dtype=dtype) for s in shapes), rtol=rtol, atol=atol)
+
+
+def test_index_put_accumulate_dynamic() -> None:
+    specs = [dyn((3, 1), (3, 4), (3, 6)), dyn((2, 1), (2, 4), (2, 6))]
+    fn = lambda x, v: torch.index_put(x, (idx(2, 2),), v, accumulate=True)  # noqa: E731
+    check_dynamic(fn, specs, [randn(3, 1), randn(2, 1)], [randn(3, 6), randn(2, 6)])
+
+
+def test_index_put_accumulate_integers_fall_back() -> None:
+    # TensorRT multiplies matrices of floats only.
+    x, v = torch.zeros(3, 4, dtype=torch.int32), torch.ones(2, 4, dtype=torch.int32)
+    assert_falls_back(lambda a, b: torch.index_put(a, (idx(0, 0),), b, accumulate=True), x, v, op="index_put")
 
 
 def test_index_put_mask_with_row_values_falls_back() -> None:

@@ -17,6 +17,7 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     prims,
     reduction,
     sampling,
+    scatter,
     shape_ops,
     slicing,
     softmax,

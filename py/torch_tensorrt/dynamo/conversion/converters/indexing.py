@@ -31,6 +31,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     reshape,
     set_layer_name,
 )
+from torch_tensorrt.dynamo.conversion.converters.linear import matmul
 from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
     Dim,
     concat,
@@ -316,12 +317,22 @@ def _mask_put(node: torch.fx.Node) -> bool:
 
 
 def _index_put_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
-    accumulate = arg(node.args, node.kwargs, 3, "accumulate", False)
-    if accumulate or not all(isinstance(a.meta.get("val"), torch.Tensor) for a in node.all_input_nodes):
-        return False  # TensorRT's scatter has no accumulation; repeated indices would collide
+    if not all(isinstance(a.meta.get("val"), torch.Tensor) for a in node.all_input_nodes):
+        return False
+    tensors = [i for i in node.args[1] if i is not None]
+    if arg(node.args, node.kwargs, 3, "accumulate", False):
+        # Repeated indices add up: a one-hot matrix product over the flattened indexed dims, whose
+        # lengths must be known; TensorRT multiplies matrices of floats only.
+        x = node.args[0].meta["val"]
+        indexed = [x.shape[d] for d, e in enumerate(node.args[1]) if e is not None]
+        return (
+            bool(tensors)
+            and all(node_dtype(i) in _INDEX_DTYPES for i in tensors)
+            and x.dtype in (torch.float32, torch.float16, torch.bfloat16)
+            and all(is_static_int(n) for n in indexed)
+        )
     if _mask_put(node):
         return True
-    tensors = [i for i in node.args[1] if i is not None]
     return bool(tensors) and all(node_dtype(i) in _INDEX_DTYPES for i in tensors)
 
 
@@ -395,10 +406,41 @@ def _mask_fill_rows(ctx: ConversionContext, x: Any, mask: Any, values: Any, name
     return layer.get_output(0)
 
 
+def _accumulate_rows(ctx: ConversionContext, x: Any, indices: Sequence[Any], values: Any, name: str) -> Any:
+    """x[indices] += values with repeated indices adding up (index_put accumulate, index_add).
+
+    The indexed dims are moved first and flattened into K positions, the index tuples into J linear
+    positions; a (K x J) one-hot matrix times the (J x rest) values sums what lands on each position.
+    """
+    rank = len(x.shape)
+    entries = list(indices) + [None] * (rank - len(indices))
+    indexed = [d for d, e in enumerate(entries) if e is not None]
+    others = [d for d, e in enumerate(entries) if e is None]
+    dims = dims_of(ctx, x, name)
+    wrapped = [_wrap_negative(ctx, entries[d], dims[d], f"{name}_i{d}") for d in indexed]
+    batch = _broadcast_dims(ctx, wrapped, f"{name}_batch")
+    linear = _linear_index(ctx, [expand_to(ctx, w, batch, f"{name}_b{i}") for i, w in enumerate(wrapped)], [dims[d] for d in indexed], name)
+    count = shape_product(ctx, batch, f"{name}_count")
+    positions = math.prod(int(dims[d]) for d in indexed)
+    rest = shape_product(ctx, [dims[d] for d in others], f"{name}_rest")
+    flat_x = reshape(ctx, permute(ctx, x, indexed + others, name), [positions, rest], f"{name}_flat_x")
+    updates = _values_in_put_order(ctx, values, indexed, dims, batch, name)
+    flat_updates = reshape(ctx, updates, [count, rest], f"{name}_flat_values")
+    column = reshape(ctx, linear, [1, count], f"{name}_column")
+    targets = create_constant(ctx, torch.arange(positions, dtype=torch.int64).reshape(positions, 1), f"{name}_targets")
+    hot = cast_trt_tensor(ctx, _ew(ctx, targets, column, EW.EQUAL, f"{name}_hot"), dtype_of(x), f"{name}_hot")
+    added = _ew(ctx, flat_x, matmul(ctx, hot, flat_updates, f"{name}_sum", dtype=dtype_of(x)), EW.SUM, f"{name}_add")
+    moved = reshape(ctx, added, [dims[d] for d in indexed + others], f"{name}_moved")
+    order = indexed + others
+    return permute(ctx, moved, [order.index(d) for d in range(rank)], f"{name}_back")
+
+
 @dynamo_tensorrt_converter(aten.index_put.default, capability_validator=_index_put_ok)
 def aten_ops_index_put(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x = get_trt_tensor(ctx, args[0], name)
-    if _mask_put(ctx.current_node):
+    if not arg(args, kwargs, 3, "accumulate", False) and _mask_put(ctx.current_node):
         return _mask_fill_rows(ctx, x, args[1][0], args[2], name)
     values = get_trt_tensor(ctx, args[2], f"{name}_values", dtype_of(x))
+    if arg(args, kwargs, 3, "accumulate", False):
+        return _accumulate_rows(ctx, x, args[1], values, name)
     return _scatter_rows(ctx, x, args[1], values, name)
