@@ -165,8 +165,8 @@ PROBES = {**ISSUE_18, **EXTRA_PROBES}
 KNOWN_GAPS: dict[str, str] = {
     "aten.nonzero.default": "TensorRT-RTX implements no NonZero layer (NVIDIA/TensorRT-RTX#32, on GPUs too)",
     "aten._local_scalar_dense.default": "Tensor.item(): a host-side Python number, data-dependent",
-    "aten._fft_r2c.default": "FFT: TensorRT has no discrete Fourier transform layer",
-    "aten._fft_c2r.default": "FFT: TensorRT has no discrete Fourier transform layer",
+    "aten._fft_r2c.default": "FFT: complex results; TensorRT has neither complex dtypes nor a Fourier transform layer",
+    "aten._fft_c2r.default": "FFT: complex results; TensorRT has neither complex dtypes nor a Fourier transform layer",
     "aten.rand.default": "random op (issue 18 item 2)",
     "aten.randn.default": "random op (issue 18 item 2)",
     "aten.randperm.default": "random op (issue 18 item 2)",
