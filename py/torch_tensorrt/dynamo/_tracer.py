@@ -12,6 +12,7 @@ import torch
 
 from torch_tensorrt._Input import Input, check_example_size
 from torch_tensorrt._logging import warn_once
+from torch_tensorrt.dynamo._hf_cache import explain_unregistered_cache, register_cache_pytrees
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -108,8 +109,11 @@ def trace(
     if dynamic_shapes is not None and _takes_only_varargs(mod):
         dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
 
+    # Hugging Face models return a KV-cache object by default (use_cache=True); export must flatten it.
+    register_cache_pytrees()
+
     def export(shapes: Any) -> torch.export.ExportedProgram:
-        with _stack_traces(source_locations), _explain_data_dependent_control_flow():
+        with _stack_traces(source_locations), _explain_data_dependent_control_flow(), explain_unregistered_cache():
             return torch.export.export(mod, args, kwargs=kwargs_examples, dynamic_shapes=shapes, strict=strict)
 
     try:

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES
+from torch_tensorrt.dynamo._hf_cache import register_cache_pytrees
 from torch_tensorrt.dynamo._tracer import _dynamic_shapes
 from torch_tensorrt.dynamo.runtime._archive_check import check_program_file
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform
@@ -93,6 +94,8 @@ def load_program(file_path: str | os.PathLike[str], extra_files: dict[str, Any] 
     kind = check_program_file(path)
     if kind == "torchscript":
         return _load_torchscript(path, extra_files)
+    # Outputs holding a transformers KV cache (DynamicCache) unflatten only with its pytree registered.
+    register_cache_pytrees()
     try:
         program = torch.export.load(path, extra_files=extra_files)
     except Exception as exc:
