@@ -8,7 +8,6 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion.converter_utils import create_constant, get_trt_tensor
 
-
 _BUILDER = trt.Builder(trt.Logger(trt.Logger.ERROR))  # outlives every network made from it
 
 
