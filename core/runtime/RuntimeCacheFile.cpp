@@ -20,8 +20,17 @@
 #include <unistd.h>
 #else
 #include <filesystem>
+#include <random>
+#ifndef NOMINMAX
+#define NOMINMAX // windows.h would otherwise define min/max macros that break std::min
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
 #endif
 
+#include "core/runtime/RuntimeCacheLocation.h"
 #include "core/runtime/Sha256.h"
 #include "core/runtime/runtime.h"
 
@@ -245,16 +254,37 @@ std::string basename_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// Exclusive inter-process lock on "<path>.lock" (POSIX flock; no lock elsewhere).
+#if defined(_WIN32)
+// UTF-8 (how paths arrive from Python and from the engine info) to the UTF-16 the W APIs take.
+std::wstring widen(const std::string& utf8) {
+  if (utf8.empty()) {
+    return std::wstring();
+  }
+  int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+  std::wstring out(static_cast<size_t>(n > 0 ? n : 0), L'\0');
+  if (n > 0) {
+    ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), &out[0], n);
+  }
+  return out;
+}
+
+std::string windows_error(DWORD code) {
+  return "Windows error " + std::to_string(static_cast<unsigned long>(code));
+}
+#endif
+
+// Exclusive inter-process lock on "<path>.lock": flock on POSIX; on Windows LockFileEx on its first
+// byte, the range Python's msvcrt.locking(fd, LK_NBLCK, 1) takes (runtime/_file_lock.py), so the
+// two runtimes exclude each other there too.  The side file is never deleted (see _file_lock.py).
 class ScopedFileLock {
  public:
   explicit ScopedFileLock(const std::string& lock_path) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLockTimeoutMs);
 #if !defined(_WIN32)
     fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) {
       return;
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLockTimeoutMs);
     while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       if (std::chrono::steady_clock::now() > deadline) {
         ::close(fd_);
@@ -263,10 +293,33 @@ class ScopedFileLock {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    locked_ = true;
 #else
-    (void)lock_path;
+    handle_ = ::CreateFileW(
+        widen(lock_path).c_str(),
+        GENERIC_READ | GENERIC_WRITE,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, // Python opens it with os.open
+        nullptr,
+        OPEN_ALWAYS,
+        FILE_ATTRIBUTE_NORMAL,
+        nullptr);
+    if (handle_ == INVALID_HANDLE_VALUE) {
+      return;
+    }
+    // Polled rather than blocking, like POSIX, so a hung peer cannot hang this process forever.
+    for (;;) {
+      OVERLAPPED at_zero = {};
+      if (::LockFileEx(handle_, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &at_zero)) {
+        break;
+      }
+      if (::GetLastError() != ERROR_LOCK_VIOLATION || std::chrono::steady_clock::now() > deadline) {
+        ::CloseHandle(handle_);
+        handle_ = INVALID_HANDLE_VALUE;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 #endif
+    locked_ = true;
   }
   ~ScopedFileLock() {
 #if !defined(_WIN32)
@@ -276,16 +329,122 @@ class ScopedFileLock {
       }
       ::close(fd_);
     }
+#else
+    if (handle_ != INVALID_HANDLE_VALUE) {
+      if (locked_) {
+        OVERLAPPED at_zero = {};
+        ::UnlockFileEx(handle_, 0, 1, 0, &at_zero);
+      }
+      ::CloseHandle(handle_);
+    }
 #endif
   }
+  ScopedFileLock(const ScopedFileLock&) = delete;
+  ScopedFileLock& operator=(const ScopedFileLock&) = delete;
   bool locked() const {
     return locked_;
   }
 
  private:
+#if !defined(_WIN32)
   int fd_ = -1;
+#else
+  HANDLE handle_ = INVALID_HANDLE_VALUE;
+#endif
   bool locked_ = false;
 };
+
+#if !defined(_WIN32)
+
+// Writes `data` to a temporary file beside `path`, fsyncs it and renames it over `path`: readers see
+// the old or the new file, never a mix.  false with `error` set on failure (the temporary removed).
+bool replace_atomically(const std::string& path, const std::string& data, std::string* error) {
+  std::string tmpl = directory_of(path) + "/." + basename_of(path) + ".XXXXXX.tmp";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  int fd = ::mkstemps(name.data(), 4);
+  if (fd < 0) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    ::fchmod(fd, st.st_mode & 07777); // keep a user's chosen permissions
+  }
+  size_t written = 0;
+  while (written < data.size()) {
+    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    if (n <= 0) {
+      break;
+    }
+    written += static_cast<size_t>(n);
+  }
+  bool ok = written == data.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (ok && std::rename(name.data(), path.c_str()) == 0) {
+    return true;
+  }
+  *error = std::strerror(errno);
+  ::unlink(name.data());
+  return false;
+}
+
+#else
+
+// Creates a new temporary file beside `path` (CREATE_NEW: never someone else's file); sets `tmp`.
+HANDLE create_temporary(const std::string& path, std::wstring* tmp) {
+  std::random_device random;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    *tmp = widen(directory_of(path) + "\\." + basename_of(path) + "." + std::to_string(random()) + ".tmp");
+    HANDLE file = ::CreateFileW(tmp->c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (file != INVALID_HANDLE_VALUE || ::GetLastError() != ERROR_FILE_EXISTS) {
+      return file;
+    }
+  }
+  return INVALID_HANDLE_VALUE;
+}
+
+// The POSIX sequence with Windows calls: write a temporary beside the file, flush it to disk, then
+// MoveFileExW(REPLACE_EXISTING | WRITE_THROUGH), which replaces the file in one rename on the same
+// volume and returns only once the rename is on disk.
+bool replace_atomically(const std::string& path, const std::string& data, std::string* error) {
+  std::wstring tmp;
+  HANDLE file = create_temporary(path, &tmp);
+  if (file == INVALID_HANDLE_VALUE) {
+    *error = windows_error(::GetLastError());
+    return false;
+  }
+  size_t written = 0;
+  while (written < data.size()) {
+    DWORD chunk = static_cast<DWORD>(std::min<size_t>(data.size() - written, size_t{1} << 30));
+    DWORD n = 0;
+    if (!::WriteFile(file, data.data() + written, chunk, &n, nullptr) || n == 0) {
+      break;
+    }
+    written += n;
+  }
+  bool ok = written == data.size() && ::FlushFileBuffers(file);
+  DWORD code = ok ? 0 : ::GetLastError();
+  ::CloseHandle(file);
+  const std::wstring target = widen(path);
+  // A virus scanner or indexer may hold the old file open for a moment without FILE_SHARE_DELETE:
+  // retry briefly before giving up.  Our own readers hold the lock, so they are never in the way.
+  for (int attempt = 0; ok && attempt < 20; ++attempt) {
+    if (::MoveFileExW(tmp.c_str(), target.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+      return true;
+    }
+    code = ::GetLastError();
+    if (code != ERROR_ACCESS_DENIED && code != ERROR_SHARING_VIOLATION) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  *error = windows_error(code);
+  ::DeleteFileW(tmp.c_str());
+  return false;
+}
+
+#endif
 
 std::string move_aside(const std::string& path) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -438,53 +597,25 @@ bool RuntimeCacheFile::save(const std::string& payload) {
     return false;
   }
   std::string data = encode(payload);
-#if !defined(_WIN32)
+  // A path may name a directory that does not exist yet (a new project folder, or the default
+  // directory removed since it was checked): create it private, as the Python runtime does.
+  try {
+    RuntimeCacheLocation::create_private_directories(directory_of(path_));
+  } catch (const RuntimeCacheLocation::Error& e) {
+    log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": " + e.what());
+    return false;
+  }
   ScopedFileLock lock(path_ + ".lock");
   if (!lock.locked()) {
     log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": could not lock " + path_ + ".lock");
     return false;
   }
-  std::string tmpl = directory_of(path_) + "/." + basename_of(path_) + ".XXXXXX.tmp";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = ::mkstemps(name.data(), 4);
-  if (fd < 0) {
-    log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": " + std::strerror(errno));
-    return false;
-  }
-  struct stat st;
-  if (::stat(path_.c_str(), &st) == 0) {
-    ::fchmod(fd, st.st_mode & 07777); // keep a user's chosen permissions
-  }
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n <= 0) {
-      break;
-    }
-    written += static_cast<size_t>(n);
-  }
-  bool ok = written == data.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (ok && std::rename(name.data(), path_.c_str()) == 0) {
+  std::string error;
+  if (replace_atomically(path_, data, &error)) {
     return true;
   }
-  log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": " + std::strerror(errno));
-  ::unlink(name.data());
+  log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": " + error);
   return false;
-#else
-  std::string tmp = path_ + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!f) {
-      log(LogLevel::kWARNING, "could not save runtime cache " + path_);
-      return false;
-    }
-  }
-  std::remove(path_.c_str());
-  return std::rename(tmp.c_str(), path_.c_str()) == 0;
-#endif
 }
 
 } // namespace runtime

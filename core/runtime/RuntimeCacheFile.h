@@ -4,9 +4,12 @@
 //   offset 0: magic "TTRTRTC\0" | 8: u32 version (1) | 12: u32 flags (0) | 16: u64 payload length
 //   24: 32-byte SHA-256 of the payload | 56: payload (TensorRT's serialized runtime cache)
 //
-// Reads and writes hold an exclusive flock on "<path>.lock"; writes go to ".<name>.XXXXXX.tmp" in
-// the same directory, then rename over the file.  A bad file is reported, moved aside to
-// "<name>.corrupt-<time_ns>" and treated as missing; nothing here ever throws for I/O problems.
+// Reads and writes hold an exclusive lock on "<path>.lock" (flock on POSIX; LockFileEx on its first
+// byte on Windows, which excludes Python's msvcrt lock too); writes go to a temporary file in the same
+// directory, flushed to disk, then renamed over the file (rename on POSIX; MoveFileExW with
+// REPLACE_EXISTING | WRITE_THROUGH on Windows).  A missing directory is created, private, on save.
+// A bad file is reported, moved aside to "<name>.corrupt-<time_ns>" and treated as missing; nothing
+// here ever throws for I/O problems.
 //
 // Reads are bounded, as in Python: only regular files are read (symlinks followed; a FIFO, device,
 // socket or directory is refused before it is opened, and checked again on the opened descriptor, so
@@ -45,7 +48,8 @@ class RuntimeCacheFile {
 
   // The stored payload, or "" when there is no file or it was bad (then moved aside, with a warning).
   std::string load();
-  // Stores `payload` atomically; an empty payload is never stored.  false (with a warning) on failure.
+  // Stores `payload` atomically, creating missing directories (0700); an empty payload is never
+  // stored.  false (with a warning) on failure.
   bool save(const std::string& payload);
   // Moves the file aside because TensorRT rejected its payload; returns the new path or "".
   std::string quarantine(const std::string& reason);

@@ -13,6 +13,7 @@
 #include "core/runtime/Sha256.h"
 
 #include "core/runtime/BackendRegistry.h"
+#include "core/runtime/RuntimeCacheLocation.h"
 #include "core/runtime/RuntimeDefaults.h"
 #include "core/runtime/runtime.h"
 
@@ -31,6 +32,19 @@ EngineInfo parse_info(const std::vector<std::string>& info) {
 }
 
 constexpr const char* kEngineRefPrefix = "sha256:";
+
+// The engine's own runtime-cache file in the per-user directory, named by the SHA-256 of its bytes as
+// in the Python runtime; "" (memory only, with a warning) when the directory is refused or cannot be
+// made: the cache only saves JIT time, so it never stops an engine from running.
+std::string default_cache_path_for(const EngineInfo& info) {
+  try {
+    return RuntimeCacheLocation::default_path(Sha256::hex(info.engine));
+  } catch (const std::exception& e) {
+    log(LogLevel::kWARNING,
+        std::string(e.what()) + " Engine '" + info.name + "' keeps its runtime cache in memory only.");
+    return "";
+  }
+}
 
 } // namespace
 
@@ -190,6 +204,9 @@ BackendExecutionContext& TRTEngine::context(CudaGraphStrategy cuda_graph_strateg
   }
   if (!context_) {
     context_generation_ = generation;
+    if (runtime_config_.needs_default_cache_path(backend().features())) {
+      runtime_config_.set_default_cache_path(default_cache_path_for(info_));
+    }
     context_settings_ = runtime_config_.effective();
     BackendEngine& engine = backend_engine();
     ContextOptions options = runtime_config_.context_options(backend().features());

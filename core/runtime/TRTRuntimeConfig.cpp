@@ -115,6 +115,11 @@ TRTRuntimeConfig::Effective TRTRuntimeConfig::effective() const {
   return out;
 }
 
+bool TRTRuntimeConfig::needs_default_cache_path(const BackendFeatures& features) const {
+  return !default_cache_path_set_ && features.runtime_cache && !cache_path_override_ &&
+      !RuntimeDefaults::get().has_runtime_cache_path;
+}
+
 bool TRTRuntimeConfig::set_strategies(KernelSpecializationStrategy kernel, CudaGraphStrategy cuda_graph) {
   const Effective before = effective();
   kernel_override_ = kernel;

@@ -63,7 +63,13 @@ class TRTRuntimeConfig {
   // The engine's own file when neither it nor the process names one ("" = memory only).
   void set_default_cache_path(const std::string& path) {
     default_cache_path_ = path;
+    default_cache_path_set_ = true;
   }
+  // Whether the engine's own file is still to be found (RuntimeCacheLocation) before a context is
+  // created on a backend with `features`: once, and only when it would be used, because finding it
+  // creates the per-user directory, which a named file or a backend without a runtime cache never
+  // needs (the Python runtime resolves it under the same conditions).
+  bool needs_default_cache_path(const BackendFeatures& features) const;
 
   KernelSpecializationStrategy kernel_strategy() const {
     return effective().kernel_strategy;
@@ -109,6 +115,7 @@ class TRTRuntimeConfig {
   std::optional<CudaGraphStrategy> cuda_graph_override_;
   std::optional<std::string> cache_path_override_;
   std::string default_cache_path_;
+  bool default_cache_path_set_ = false;
   std::string cache_file_path_; // the path cache_file_ was opened for
   std::unique_ptr<RuntimeCacheFile> cache_file_;
   std::string cache_payload_; // latest known cache bytes

@@ -14,6 +14,7 @@ RUNTIME_SOURCES = [
     "core/runtime/EngineMetadata.cpp",
     "core/runtime/EngineInfo.cpp",
     "core/runtime/RuntimeCacheFile.cpp",
+    "core/runtime/RuntimeCacheLocation.cpp",
     "core/runtime/RuntimeDefaults.cpp",
     "core/runtime/TRTRuntimeConfig.cpp",
     "core/runtime/CudaGraphPolicy.cpp",
@@ -23,6 +24,7 @@ RUNTIME_SOURCES = [
     "core/runtime/EngineRegistry.cpp",
     "core/runtime/execute_engine.cpp",
     "core/runtime/register_jit_hooks.cpp",
+    "core/runtime/register_cache_ops.cpp",
     "core/runtime/register_policy_ops.cpp",
 ]
 
@@ -38,6 +40,7 @@ RUNTIME_HEADERS = [
     "core/runtime/EngineInfo.h",
     "core/runtime/EngineBackend.h",
     "core/runtime/RuntimeCacheFile.h",
+    "core/runtime/RuntimeCacheLocation.h",
     "core/runtime/RuntimeDefaults.h",
     "core/runtime/TRTRuntimeConfig.h",
     "core/runtime/CudaGraphPolicy.h",
@@ -87,6 +90,7 @@ TEST_SOURCES = [
     "tests/core/test_engine_info.cpp",
     "tests/core/test_runtime_config.cpp",
     "tests/core/test_runtime_cache_file.cpp",
+    "tests/core/test_runtime_cache_location.cpp",
     "tests/core/test_cuda_graph_policy.cpp",
     "tests/core/test_execute_engine.cpp",
 ]

@@ -1,0 +1,383 @@
+#include "core/runtime/RuntimeCacheLocation.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#if defined(_WIN32)
+#include <filesystem>
+#include <system_error>
+#else
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#endif
+
+#include "core/runtime/runtime.h"
+
+namespace torch_tensorrt {
+namespace core {
+namespace runtime {
+
+namespace {
+
+using Platform = RuntimeCacheLocation::Platform;
+using Error = RuntimeCacheLocation::Error;
+
+// The Python runtime's messages (_runtime_cache._secure_directory), so both runtimes say the same.
+std::string symlink_message(const std::string& dir) {
+  return "runtime cache directory " + dir +
+      " is a symbolic link; refusing to use it because the link target may be controlled by another user. "
+      "Replace it with a real directory or set " +
+      RuntimeCacheLocation::kCacheDirEnv + " to a directory you own.";
+}
+
+std::string not_a_directory_message(const std::string& dir) {
+  return "runtime cache directory " + dir + " exists but is not a directory; remove it or set " +
+      RuntimeCacheLocation::kCacheDirEnv + " to a directory you own.";
+}
+
+Error creation_error(const std::string& dir, int error) {
+  return Error(error, "could not create directory " + dir + ": " + std::strerror(error));
+}
+
+// pathlib's words when "~" cannot be expanded.
+Error no_home_error() {
+  return Error(ENOENT, "Could not determine home directory.");
+}
+
+bool usable_file_name(const std::string& name) {
+  auto word = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  return !name.empty() && word(name[0]) &&
+      std::all_of(name.begin() + 1, name.end(), [&](char c) { return word(c) || c == '.' || c == '-'; });
+}
+
+#if !defined(_WIN32)
+
+constexpr char kSep = '/';
+
+// Unset and set-but-empty differ for HOME, as in Python.
+std::optional<std::string> env_var(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+}
+
+struct PasswdEntry {
+  bool found = false;
+  std::string name;
+  std::string home;
+};
+
+// The password-database entry of `user`, or of `uid` when `user` is null.
+PasswdEntry lookup_user(const std::string* user, uid_t uid) {
+  long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(hint > 0 ? static_cast<size_t>(hint) : 16384);
+  struct passwd entry;
+  struct passwd* result = nullptr;
+  for (;;) {
+    int rc = user != nullptr ? ::getpwnam_r(user->c_str(), &entry, buffer.data(), buffer.size(), &result)
+                             : ::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &result);
+    if (rc != ERANGE || buffer.size() > (size_t{1} << 20)) {
+      break;
+    }
+    buffer.resize(buffer.size() * 2);
+  }
+  PasswdEntry out;
+  if (result != nullptr) {
+    out = {true, entry.pw_name, entry.pw_dir};
+  }
+  return out;
+}
+
+std::string describe_owner(uid_t uid) {
+  PasswdEntry entry = lookup_user(nullptr, uid);
+  return entry.found ? entry.name + " (uid " + std::to_string(uid) + ")" : "uid " + std::to_string(uid);
+}
+
+// Path.expanduser (posixpath.expanduser on the first component): "~" is $HOME (even when empty), else
+// the password entry of the real uid; "~user" that user's home.  Throws when it cannot be expanded.
+std::string expand_home(const std::string& path) {
+  if (path.empty() || path[0] != '~') {
+    return path;
+  }
+  size_t end = std::min(path.find(kSep, 1), path.size());
+  std::string home;
+  if (end == 1) {
+    std::optional<std::string> from_env = env_var("HOME");
+    PasswdEntry entry = from_env ? PasswdEntry{true, "", *from_env} : lookup_user(nullptr, ::getuid());
+    if (!entry.found) {
+      throw no_home_error();
+    }
+    home = entry.home;
+  } else {
+    const std::string user = path.substr(1, end - 1);
+    PasswdEntry entry = lookup_user(&user, 0);
+    if (!entry.found) {
+      throw no_home_error();
+    }
+    home = entry.home;
+  }
+  while (!home.empty() && home.back() == kSep) {
+    home.pop_back();
+  }
+  std::string out = home + path.substr(end);
+  return out.empty() ? std::string(1, kSep) : out;
+}
+
+// posixpath.normpath: "." and empty components dropped, ".." folded, exactly two leading slashes kept.
+std::string normalize(const std::string& path) {
+  size_t slashes = std::min(path.find_first_not_of(kSep), path.size());
+  size_t initial = slashes == 0 ? 0 : (slashes == 2 ? 2 : 1);
+  std::vector<std::string> parts;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = std::min(path.find(kSep, start), path.size());
+    std::string part = path.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    if (part != ".." || (initial == 0 && parts.empty()) || (!parts.empty() && parts.back() == "..")) {
+      parts.push_back(part);
+    } else if (!parts.empty()) {
+      parts.pop_back();
+    }
+  }
+  std::string out(initial, kSep);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    out += (i == 0 ? "" : std::string(1, kSep)) + parts[i];
+  }
+  return out.empty() ? "." : out;
+}
+
+// os.path.abspath.
+std::string absolute(const std::string& path) {
+  if (!path.empty() && path[0] == kSep) {
+    return normalize(path);
+  }
+  std::vector<char> cwd(4096);
+  while (::getcwd(cwd.data(), cwd.size()) == nullptr) {
+    if (errno != ERANGE) {
+      int error = errno;
+      throw Error(error, std::string("could not read the current directory: ") + std::strerror(error));
+    }
+    cwd.resize(cwd.size() * 2);
+  }
+  return normalize(std::string(cwd.data()) + kSep + path);
+}
+
+bool lexists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// mkdir(path, 0700) (the umask may only narrow it); 0 or the errno.
+int make_directory(const std::string& path) {
+  return ::mkdir(path.c_str(), 0700) == 0 ? 0 : errno;
+}
+
+void secure_directory(const std::string& dir, Platform platform) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
+    int error = errno;
+    throw Error(error, "could not inspect runtime cache directory " + dir + ": " + std::strerror(error));
+  }
+  if (S_ISLNK(st.st_mode)) {
+    throw Error(EACCES, symlink_message(dir));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw Error(ENOTDIR, not_a_directory_message(dir));
+  }
+  if (platform == Platform::kWindows) {
+    return; // the Windows rule has no POSIX owner or mode bits to check (see the header)
+  }
+  uid_t uid = ::geteuid();
+  if (st.st_uid != uid) {
+    throw Error(
+        EACCES,
+        "runtime cache directory " + dir + " is owned by " + describe_owner(st.st_uid) + ", not by the current user (" +
+            describe_owner(uid) + "). Another user could plant kernels in it, so it is not used. Remove it, `chown` " +
+            "it to yourself, or set " + RuntimeCacheLocation::kCacheDirEnv + " to a private directory.");
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    log(LogLevel::kINFO, "runtime cache directory " + dir + " was group/other writable; setting mode 0700");
+    if (::chmod(dir.c_str(), 0700) != 0) {
+      int error = errno;
+      throw Error(error, "could not make runtime cache directory " + dir + " private: " + std::strerror(error));
+    }
+  }
+}
+
+#else // _WIN32: std::filesystem on UTF-8 strings (Python's str paths arrive as UTF-8).
+
+namespace fs = std::filesystem;
+constexpr char kSep = '\\';
+
+// /std:c++20 makes u8string() a std::u8string; both spellings end up as UTF-8 in a std::string.
+std::string to_utf8(const fs::path& path) {
+  auto text = path.u8string();
+  return std::string(text.begin(), text.end());
+}
+
+fs::path from_utf8(const std::string& text) {
+#if defined(__cpp_char8_t)
+  return fs::path(std::u8string(text.begin(), text.end()));
+#else
+  return fs::u8path(text);
+#endif
+}
+
+std::optional<std::string> env_var(const char* name) {
+  std::wstring wide(name, name + std::strlen(name)); // variable names here are ASCII
+  const wchar_t* value = ::_wgetenv(wide.c_str());
+  return value == nullptr ? std::nullopt : std::optional<std::string>(to_utf8(fs::path(value)));
+}
+
+// ntpath.expanduser for "~" alone: %USERPROFILE%, else %HOMEDRIVE%%HOMEPATH%.  "~user" is not
+// expanded (Python guesses a sibling of the own profile directory; that guess is not repeated here).
+std::string expand_home(const std::string& path) {
+  if (path.empty() || path[0] != '~') {
+    return path;
+  }
+  size_t end = std::min(path.find_first_of("\\/", 1), path.size());
+  std::optional<std::string> home = env_var("USERPROFILE");
+  if (!home) {
+    std::optional<std::string> home_path = env_var("HOMEPATH");
+    if (home_path) {
+      home = env_var("HOMEDRIVE").value_or("") + *home_path;
+    }
+  }
+  if (end != 1 || !home) {
+    throw no_home_error();
+  }
+  return *home + path.substr(end);
+}
+
+std::string absolute(const std::string& path) {
+  std::error_code ec;
+  fs::path full = fs::absolute(from_utf8(path), ec).lexically_normal();
+  if (ec) {
+    throw Error(EINVAL, "could not make " + path + " absolute: " + ec.message());
+  }
+  std::string out = to_utf8(full);
+  while (out.size() > 3 && (out.back() == '\\' || out.back() == '/')) {
+    out.pop_back(); // "C:\a\b\" -> "C:\a\b", as ntpath.abspath; a root keeps its separator
+  }
+  return out;
+}
+
+bool lexists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(from_utf8(path), ec));
+}
+
+// The directory inherits its ACL from the parent (under the profile: private); 0 or an errno.
+int make_directory(const std::string& path) {
+  std::error_code ec;
+  if (fs::create_directory(from_utf8(path), ec)) {
+    return 0;
+  }
+  if (!ec) {
+    return EEXIST;
+  }
+  std::error_condition condition = ec.default_error_condition();
+  return condition.category() == std::generic_category() ? condition.value() : EIO;
+}
+
+void secure_directory(const std::string& dir, Platform /*platform*/) {
+  std::error_code ec;
+  fs::file_status status = fs::symlink_status(from_utf8(dir), ec);
+  if (ec) {
+    throw Error(ENOENT, "could not inspect runtime cache directory " + dir + ": " + ec.message());
+  }
+  if (fs::is_symlink(status)) {
+    throw Error(EACCES, symlink_message(dir));
+  }
+  if (!fs::is_directory(status)) {
+    throw Error(ENOTDIR, not_a_directory_message(dir));
+  }
+}
+
+#endif
+
+std::string join(const std::string& dir, const std::string& name) {
+  return !dir.empty() && (dir.back() == kSep || dir.back() == '/') ? dir + name : dir + kSep + name;
+}
+
+// Path.parent: "/a/b" -> "/a", "/a" -> "/", "a" -> "."; a root is its own parent.
+std::string parent_of(const std::string& dir) {
+  size_t slash = dir.find_last_of(kSep == '/' ? "/" : "\\/");
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  size_t keep = dir.find_last_not_of(kSep == '/' ? "/" : "\\/", slash);
+  if (keep == std::string::npos || (kSep == '\\' && dir[keep] == ':')) {
+    return dir.substr(0, slash + 1); // the root ("/", "//", "C:\")
+  }
+  return dir.substr(0, keep + 1);
+}
+
+std::string home() {
+  return expand_home("~");
+}
+
+} // namespace
+
+RuntimeCacheLocation::Platform RuntimeCacheLocation::host_platform() {
+#if defined(_WIN32)
+  return Platform::kWindows;
+#else
+  return Platform::kPosix;
+#endif
+}
+
+void RuntimeCacheLocation::create_private_directories(const std::string& dir) {
+  // The missing tail of the path, as Python's make_private_dirs finds it: whatever exists (a file, a
+  // dangling link) is left for the caller to judge, and mkdir below it fails with the OS's error.
+  std::vector<std::string> missing;
+  for (std::string current = dir; !current.empty() && !lexists(current) && parent_of(current) != current;
+       current = parent_of(current)) {
+    missing.push_back(current);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    int error = make_directory(*it);
+    if (error != 0 && error != EEXIST) { // EEXIST: made concurrently; the caller checks what it uses
+      throw creation_error(*it, error);
+    }
+  }
+}
+
+std::string RuntimeCacheLocation::default_dir(Platform platform) {
+  const bool windows = platform == Platform::kWindows;
+  std::string dir = env_var(kCacheDirEnv).value_or("");
+  if (!dir.empty()) {
+    dir = expand_home(dir);
+  } else {
+    std::string base = env_var(windows ? "LOCALAPPDATA" : "XDG_CACHE_HOME").value_or("");
+    if (base.empty()) {
+      base = windows ? join(join(home(), "AppData"), "Local") : join(home(), ".cache");
+    }
+    dir = join(join(base, "torch_tensorrt"), "runtime_cache");
+  }
+  dir = absolute(dir);
+  create_private_directories(dir);
+  secure_directory(dir, platform); // whatever was there already, or was made concurrently
+  return dir;
+}
+
+std::string RuntimeCacheLocation::default_path(const std::string& engine_hash, Platform platform) {
+  if (!usable_file_name(engine_hash)) {
+    throw std::invalid_argument("engine hash '" + engine_hash + "' is not usable as a file name");
+  }
+  return join(default_dir(platform), engine_hash + kSuffix);
+}
+
+} // namespace runtime
+} // namespace core
+} // namespace torch_tensorrt
