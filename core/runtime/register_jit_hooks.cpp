@@ -116,10 +116,6 @@ std::vector<at::Tensor> execute_engine_object(std::vector<at::Tensor> inputs, En
   return execute_engine_from_info(std::move(inputs), std::move(serialized_engine), std::move(info));
 }
 
-int64_t idx(SerializedInfoIndex i) {
-  return static_cast<int64_t>(i);
-}
-
 TORCH_LIBRARY(tensorrt, m) {
   m.set_python_module("torch_tensorrt.dynamo.runtime._execute_engine_op");
 
@@ -176,21 +172,9 @@ TORCH_LIBRARY(tensorrt, m) {
         v.runtime_cache_path);
   });
 
-  // --- layout constants, compared with _engine_info.py at import ------------------------------
+  // --- layout, compared with _engine_layout.py at import --------------------------------------
   m.def("ABI_VERSION() -> str", []() { return std::string(ABI_VERSION); });
-  m.def("SERIALIZATION_LEN() -> int", []() { return idx(SERIALIZATION_LEN); });
-  m.def("ABI_TARGET_IDX() -> int", []() { return idx(ABI_TARGET_IDX); });
-  m.def("NAME_IDX() -> int", []() { return idx(NAME_IDX); });
-  m.def("DEVICE_IDX() -> int", []() { return idx(DEVICE_IDX); });
-  m.def("SERIALIZED_ENGINE_IDX() -> int", []() { return idx(SERIALIZED_ENGINE_IDX); });
-  m.def("INPUT_BINDING_NAMES_IDX() -> int", []() { return idx(INPUT_BINDING_NAMES_IDX); });
-  m.def("OUTPUT_BINDING_NAMES_IDX() -> int", []() { return idx(OUTPUT_BINDING_NAMES_IDX); });
-  m.def("HW_COMPATIBLE_IDX() -> int", []() { return idx(HW_COMPATIBLE_IDX); });
-  m.def("SERIALIZED_METADATA_IDX() -> int", []() { return idx(SERIALIZED_METADATA_IDX); });
-  m.def("TARGET_PLATFORM_IDX() -> int", []() { return idx(TARGET_PLATFORM_IDX); });
-  m.def("REQUIRES_OUTPUT_ALLOCATOR_IDX() -> int", []() { return idx(REQUIRES_OUTPUT_ALLOCATOR_IDX); });
-  m.def("RESOURCE_ALLOCATION_STRATEGY_IDX() -> int", []() { return idx(RESOURCE_ALLOCATION_STRATEGY_IDX); });
-  // Every slot name in index order (lets the parity check find names missing on either side).
+  // Every slot name in index order: index and SERIALIZATION_LEN included, one op for the whole layout.
   m.def("serialized_info_names() -> str[]", []() {
     return std::vector<std::string>(SERIALIZED_INFO_NAMES.begin(), SERIALIZED_INFO_NAMES.end());
   });

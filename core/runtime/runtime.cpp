@@ -10,31 +10,6 @@ namespace runtime {
 
 namespace {
 
-constexpr std::array<const char*, SERIALIZATION_LEN> kSlotNames = {
-    "ABI_TARGET_IDX",
-    "NAME_IDX",
-    "DEVICE_IDX",
-    "SERIALIZED_ENGINE_IDX",
-    "INPUT_BINDING_NAMES_IDX",
-    "OUTPUT_BINDING_NAMES_IDX",
-    "HW_COMPATIBLE_IDX",
-    "SERIALIZED_METADATA_IDX",
-    "TARGET_PLATFORM_IDX",
-    "REQUIRES_OUTPUT_ALLOCATOR_IDX",
-    "RESOURCE_ALLOCATION_STRATEGY_IDX",
-};
-
-constexpr bool all_slot_names_set() {
-  for (const char* name : kSlotNames) {
-    if (name == nullptr || name[0] == '\0') {
-      return false;
-    }
-  }
-  return true;
-}
-// A missing entry would be value-initialised to nullptr: refuse to compile instead.
-static_assert(all_slot_names_set(), "every SerializedInfoIndex needs a name in kSlotNames");
-
 std::atomic<bool> g_cudagraphs_mode{false};
 std::atomic<bool> g_multi_device_safe_mode{false};
 std::atomic<int64_t> g_log_level{static_cast<int64_t>(LogLevel::kWARNING)};
@@ -59,8 +34,6 @@ const char* level_name(LogLevel level) {
 }
 
 } // namespace
-
-const std::array<const char*, SERIALIZATION_LEN> SERIALIZED_INFO_NAMES = kSlotNames;
 
 std::string current_platform() {
 #if defined(_WIN32) && (defined(_M_X64) || defined(__x86_64__))

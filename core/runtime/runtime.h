@@ -1,5 +1,5 @@
 // The serialized engine-info layout shared with Python
-// (py/torch_tensorrt/dynamo/runtime/_engine_info.py is authoritative) and the
+// (py/torch_tensorrt/dynamo/runtime/_engine_layout.py is authoritative) and the
 // process-wide runtime modes.  No torch and no TensorRT headers here.
 #pragma once
 
@@ -14,25 +14,36 @@ namespace runtime {
 // Bumped whenever the meaning of a slot changes; a file with another ABI is refused.
 constexpr const char* ABI_VERSION = "1";
 
-// Same names and order as the Python layout; the C++ library exposes every index as an op
-// (torch.ops.tensorrt.<NAME>()) and the Python side compares them at import.
+// The serialized engine-info slots in index order: the one list the enum and the names table come
+// from. Same names and order as SerializedInfoIndex in
+// py/torch_tensorrt/dynamo/runtime/_engine_layout.py; torch.ops.tensorrt.serialized_info_names()
+// returns them and torch_tensorrt compares them with its own at import.
+#define TORCH_TENSORRT_SERIALIZED_INFO_SLOTS(X) \
+  X(ABI_TARGET_IDX)                             \
+  X(NAME_IDX)                                   \
+  X(DEVICE_IDX)                                 \
+  X(SERIALIZED_ENGINE_IDX)                      \
+  X(INPUT_BINDING_NAMES_IDX)                    \
+  X(OUTPUT_BINDING_NAMES_IDX)                   \
+  X(HW_COMPATIBLE_IDX)                          \
+  X(SERIALIZED_METADATA_IDX)                    \
+  X(TARGET_PLATFORM_IDX)                        \
+  X(REQUIRES_OUTPUT_ALLOCATOR_IDX)              \
+  X(RESOURCE_ALLOCATION_STRATEGY_IDX)
+
 enum SerializedInfoIndex : int64_t {
-  ABI_TARGET_IDX = 0,
-  NAME_IDX = 1,
-  DEVICE_IDX = 2,
-  SERIALIZED_ENGINE_IDX = 3,
-  INPUT_BINDING_NAMES_IDX = 4,
-  OUTPUT_BINDING_NAMES_IDX = 5,
-  HW_COMPATIBLE_IDX = 6,
-  SERIALIZED_METADATA_IDX = 7,
-  TARGET_PLATFORM_IDX = 8,
-  REQUIRES_OUTPUT_ALLOCATOR_IDX = 9,
-  RESOURCE_ALLOCATION_STRATEGY_IDX = 10,
-  SERIALIZATION_LEN = 11,
+#define TORCH_TENSORRT_SLOT_ENUMERATOR(name) name,
+  TORCH_TENSORRT_SERIALIZED_INFO_SLOTS(TORCH_TENSORRT_SLOT_ENUMERATOR)
+#undef TORCH_TENSORRT_SLOT_ENUMERATOR
+  SERIALIZATION_LEN, // one past the last slot
 };
 
-// Slot names by index; every entry is initialised (checked by a static_assert in runtime.cpp).
-extern const std::array<const char*, SERIALIZATION_LEN> SERIALIZED_INFO_NAMES;
+// Slot names by index.
+inline constexpr std::array<const char*, SERIALIZATION_LEN> SERIALIZED_INFO_NAMES = {
+#define TORCH_TENSORRT_SLOT_NAME(name) #name,
+    TORCH_TENSORRT_SERIALIZED_INFO_SLOTS(TORCH_TENSORRT_SLOT_NAME)
+#undef TORCH_TENSORRT_SLOT_NAME
+};
 
 constexpr char BINDING_DELIM = '%';
 constexpr char DEVICE_DELIM = '%';

@@ -24,7 +24,7 @@ import torch
 
 import torch_tensorrt
 from torch_tensorrt.dynamo.runtime import _engine_info as layout
-from torch_tensorrt.dynamo.runtime import _execute_engine_op, _shape_expr
+from torch_tensorrt.dynamo.runtime import _engine_layout, _execute_engine_op, _shape_expr
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
 
 if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
@@ -164,27 +164,55 @@ def cpp_fake(fake_backend_library, monkeypatch):
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", list(layout.SERIALIZED_INFO_INDICES))
-def test_every_index_matches_python(name):
-    assert getattr(OPS, name)() == layout.SERIALIZED_INFO_INDICES[name] == getattr(layout, name)
-
-
-def test_abi_length_and_names_match_python():
+def test_layout_names_and_abi_match_python():
+    # One op carries the C++ layout: the slot names in index order, hence every index and the length.
+    names = list(OPS.serialized_info_names())
+    assert names == [slot.name for slot in _engine_layout.SerializedInfoIndex]
+    assert names == list(layout.SERIALIZED_INFO_INDICES) and len(names) == layout.SERIALIZATION_LEN
     assert OPS.ABI_VERSION() == layout.ABI_VERSION
-    assert OPS.SERIALIZATION_LEN() == layout.SERIALIZATION_LEN
-    assert list(OPS.serialized_info_names()) == list(layout.SERIALIZED_INFO_INDICES)
     assert OPS.current_platform() == layout.current_platform()
+    for per_slot_op in ("SERIALIZATION_LEN", "NAME_IDX", "RESOURCE_ALLOCATION_STRATEGY_IDX"):
+        assert not hasattr(OPS, per_slot_op), f"{per_slot_op}: folded into serialized_info_names"
     _execute_engine_op.check_cpp_runtime_layout()  # what torch_tensorrt runs at import
 
 
 def test_layout_mismatch_is_refused_at_import(monkeypatch):
-    monkeypatch.setitem(layout.SERIALIZED_INFO_INDICES, "NAME_IDX", 5)
+    monkeypatch.setitem(_engine_layout.SERIALIZED_INFO_INDICES, "NAME_IDX", 5)
     with pytest.raises(ImportError, match=r"NAME_IDX: C\+\+ 1, Python 5.*Rebuild it"):
         _execute_engine_op.check_cpp_runtime_layout()
     monkeypatch.undo()
-    monkeypatch.setattr(layout, "ABI_VERSION", "2")
+    monkeypatch.setattr(_engine_layout, "ABI_VERSION", "2")
     with pytest.raises(ImportError, match=r"ABI_VERSION: C\+\+ '1', Python '2'"):
         _execute_engine_op.check_cpp_runtime_layout()
+
+
+_NAMES = list(_engine_layout.SERIALIZED_INFO_INDICES)
+
+
+@pytest.mark.parametrize(
+    ("cpp_names", "cpp_abi", "expected"),
+    [
+        (_NAMES, "1", []),
+        (
+            [_NAMES[0], _NAMES[2], _NAMES[1], *_NAMES[3:]],
+            "1",
+            ["NAME_IDX: C++ 2, Python 1", "DEVICE_IDX: C++ 1, Python 2"],
+        ),
+        (
+            _NAMES[:-1],
+            "1",
+            ["RESOURCE_ALLOCATION_STRATEGY_IDX: missing in C++ (Python: 10)", "SERIALIZATION_LEN: C++ 10, Python 11"],
+        ),
+        ([*_NAMES, "NEW_IDX"], "1", ["C++ only: NEW_IDX", "SERIALIZATION_LEN: C++ 12, Python 11"]),
+        (_NAMES, "2", ["ABI_VERSION: C++ '2', Python '1'"]),
+    ],
+    ids=["same", "swapped", "missing", "extra", "abi"],
+)
+def test_layout_differences(cpp_names, cpp_abi, expected):
+    found = _execute_engine_op.layout_differences(
+        cpp_names, cpp_abi, _engine_layout.SERIALIZED_INFO_INDICES, _engine_layout.ABI_VERSION
+    )
+    assert found == expected
 
 
 def test_runtime_setting_ints_match_python():

@@ -17,7 +17,7 @@ import hashlib
 import operator
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import torch
 
@@ -161,33 +161,44 @@ def python_runtime_delegate() -> Iterator[None]:
 
 
 def check_cpp_runtime_layout() -> None:
-    """Refuse a C++ runtime whose engine-info layout differs from _engine_info.py (a stale torch_tensorrt._C)."""
-    from torch_tensorrt.dynamo.runtime import _engine_info as layout
+    """Refuse a C++ runtime whose engine-info layout differs from _engine_layout.py (a stale torch_tensorrt._C)."""
+    # Read through the module at call time: the tests patch it to simulate a mismatch.
+    from torch_tensorrt.dynamo.runtime import _engine_layout as layout
 
     ops = torch.ops.tensorrt
-    problems = []
-    for name, index in layout.SERIALIZED_INFO_INDICES.items():
-        try:
-            value = getattr(ops, name)()
-        except (AttributeError, RuntimeError):
-            problems.append(f"{name}: missing in C++ (Python: {index})")
-            continue
-        if value != index:
-            problems.append(f"{name}: C++ {value}, Python {index}")
-    checks = (("SERIALIZATION_LEN", layout.SERIALIZATION_LEN), ("ABI_VERSION", layout.ABI_VERSION))
-    for name, expected in checks:
-        found = getattr(ops, name)()
-        if found != expected:
-            problems.append(f"{name}: C++ {found!r}, Python {expected!r}")
-    cpp_names = list(ops.serialized_info_names())
-    if cpp_names != list(layout.SERIALIZED_INFO_INDICES):
-        problems.append(f"slot names: C++ {cpp_names}, Python {list(layout.SERIALIZED_INFO_INDICES)}")
+    try:
+        cpp_names = [str(n) for n in ops.serialized_info_names()]
+        cpp_abi = ops.ABI_VERSION()
+    except (AttributeError, RuntimeError):
+        problems = ["serialized_info_names/ABI_VERSION: missing in C++"]
+    else:
+        problems = layout_differences(cpp_names, cpp_abi, layout.SERIALIZED_INFO_INDICES, layout.ABI_VERSION)
     if problems:
         raise ImportError(
             "torch_tensorrt._C (the C++ runtime) does not match this torch_tensorrt's engine-info layout: "
             + "; ".join(problems)
             + ". Rebuild it (pip install --no-build-isolation -e .) or remove the stale extension."
         )
+
+
+def layout_differences(
+    cpp_names: Sequence[str], cpp_abi: str, python_indices: Mapping[str, int], python_abi: str
+) -> list[str]:
+    """Each way the C++ layout (slot names in index order, ABI) differs from Python's; [] if none."""
+    problems = []
+    for name, index in python_indices.items():
+        if name not in cpp_names:
+            problems.append(f"{name}: missing in C++ (Python: {index})")
+        elif cpp_names.index(name) != index:
+            problems.append(f"{name}: C++ {cpp_names.index(name)}, Python {index}")
+    unknown = [n for n in cpp_names if n not in python_indices]
+    if unknown:
+        problems.append(f"C++ only: {', '.join(unknown)}")
+    if len(cpp_names) != len(python_indices):
+        problems.append(f"SERIALIZATION_LEN: C++ {len(cpp_names)}, Python {len(python_indices)}")
+    if cpp_abi != python_abi:
+        problems.append(f"ABI_VERSION: C++ {cpp_abi!r}, Python {python_abi!r}")
+    return problems
 
 
 @torch.library.register_fake("tensorrt::execute_engine")
