@@ -58,22 +58,6 @@ bool is_gpu_id(const std::string& s) {
   return s == "0" || s[0] != '0';
 }
 
-bool is_capability(const std::string& text) {
-  auto number = [](const std::string& s) {
-    if (s.empty() || s.size() > 2) {
-      return false;
-    }
-    for (char c : s) {
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return !(s.size() == 2 && s[0] == '0');
-  };
-  size_t dot = text.find('.');
-  return dot != std::string::npos && number(text.substr(0, dot)) && number(text.substr(dot + 1));
-}
-
 void check_unique(const std::vector<std::string>& values, const std::string& what) {
   std::set<std::string> seen;
   for (const auto& v : values) {

@@ -132,26 +132,6 @@ std::vector<int64_t> as_static_shape(const JsonValue& v, const std::string& path
   return dims;
 }
 
-bool is_capability(const std::string& text) {
-  // (0|[1-9][0-9]?)\.(0|[1-9][0-9]?)
-  auto number = [](const std::string& s) {
-    if (s.empty() || s.size() > 2) {
-      return false;
-    }
-    for (char c : s) {
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return !(s.size() == 2 && s[0] == '0');
-  };
-  size_t dot = text.find('.');
-  if (dot == std::string::npos) {
-    return false;
-  }
-  return number(text.substr(0, dot)) && number(text.substr(dot + 1));
-}
-
 void check_unique(const std::vector<std::string>& values, const std::string& path) {
   std::set<std::string> seen;
   for (const auto& v : values) {

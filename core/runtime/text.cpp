@@ -137,6 +137,23 @@ void check_tensor_name(const std::string& name, const std::string& what) {
   check_c_string(name, what);
 }
 
+bool is_capability(const std::string& text) {
+  // (0|[1-9][0-9]?)\.(0|[1-9][0-9]?), the Python reader's pattern.
+  auto number = [](const std::string& s) {
+    if (s.empty() || s.size() > 2) {
+      return false;
+    }
+    for (char c : s) {
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return !(s.size() == 2 && s[0] == '0');
+  };
+  size_t dot = text.find('.');
+  return dot != std::string::npos && number(text.substr(0, dot)) && number(text.substr(dot + 1));
+}
+
 } // namespace runtime
 } // namespace core
 } // namespace torch_tensorrt

@@ -1,4 +1,4 @@
-// Small text helpers shared by the engine-info and metadata readers.
+// Small text helpers shared by the engine-info and metadata readers (one definition each).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +28,9 @@ std::vector<std::string> split(const std::string& text, char delim);
 void check_tensor_name(const std::string& name, const std::string& what);
 // A string TensorRT can take as a C string (no NUL, valid UTF-8).
 void check_c_string(const std::string& text, const std::string& what);
+
+// A compute capability "major.minor" (the device slot and the metadata settings).
+bool is_capability(const std::string& text);
 
 } // namespace runtime
 } // namespace core

@@ -82,3 +82,12 @@ TEST(Text, QuoteAndUtf8) {
   EXPECT_THROW(rt::check_tensor_name(std::string("a\0", 2), "input name #0"), std::invalid_argument);
   EXPECT_NO_THROW(rt::check_tensor_name("x.1", "input name #0"));
 }
+
+TEST(Text, IsCapability) {
+  for (const char* good : {"0.0", "8.6", "12.0", "99.99", "8.60"}) {
+    EXPECT_TRUE(rt::is_capability(good)) << good;
+  }
+  for (const char* bad : {"", "8", "8.", ".6", "08.6", "8.06", "100.0", "8.6.1", "sm86", "8,6", " 8.6"}) {
+    EXPECT_FALSE(rt::is_capability(bad)) << bad;
+  }
+}

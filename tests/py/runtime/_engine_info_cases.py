@@ -8,6 +8,8 @@ host, else a regular expression the refusal's message must match.
 
 from __future__ import annotations
 
+import json
+
 from torch_tensorrt.dynamo.runtime import _engine_info as layout
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
 
@@ -26,6 +28,13 @@ def good_info(**overrides: object) -> EngineInfo:
     return EngineInfo(**fields)  # type: ignore[arg-type]
 
 
+def _metadata_json_with(**settings: object) -> str:
+    # Edits the JSON: the writer checks with the reader's rules and would refuse what the case is about.
+    document = _METADATA.to_dict()
+    document["settings"].update(settings)
+    return json.dumps(document)
+
+
 def _other_platform() -> str:
     return "linux_aarch64" if layout.current_platform() != "linux_aarch64" else "linux_x86_64"
 
@@ -42,7 +51,7 @@ def cases() -> list[tuple[str, list[str], str | None]]:
         ("empty", [], r"SERIALIZATION_LEN"),
     ]
 
-    def put(label: str, idx: int, value: str, expected: str) -> None:
+    def put(label: str, idx: int, value: str, expected: str | None) -> None:
         info = list(good)
         info[idx] = value
         out.append((label, info, expected))
@@ -51,6 +60,12 @@ def cases() -> list[tuple[str, list[str], str | None]]:
     put("name", layout.NAME_IDX, "", "NAME_IDX")
     put("device", layout.DEVICE_IDX, "gpu0", "DEVICE_IDX")
     put("device caps", layout.DEVICE_IDX, "0%8.6,8.6", "DEVICE_IDX")
+    # Compute capabilities: one rule (is_capability) per reader, for the device slot and the settings.
+    for cap in ("08.6", "8.06", "8.6.1", "100.0", "8.", "sm86"):
+        put(f"device capability {cap}", layout.DEVICE_IDX, f"0%{cap}", "DEVICE_IDX")
+    put("device capabilities", layout.DEVICE_IDX, "0%0.0,99.99", None)
+    bad_settings = _metadata_json_with(compute_capabilities=["12.0", "8.06"])
+    put("settings capability", layout.SERIALIZED_METADATA_IDX, bad_settings, r"compute_capabilities\[1\]: compute capability")
     put("engine", layout.SERIALIZED_ENGINE_IDX, "!!!", "SERIALIZED_ENGINE_IDX")
     put("engine padding", layout.SERIALIZED_ENGINE_IDX, "aGVsbG9=", "SERIALIZED_ENGINE_IDX")
     put("inputs", layout.INPUT_BINDING_NAMES_IDX, "x%x", "INPUT_BINDING_NAMES_IDX")
