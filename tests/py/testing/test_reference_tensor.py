@@ -3,11 +3,15 @@ Padding, Fill, NonZero, OneHot, Assertion."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from _reference_net import Net, close, rand
+from _reference_net import TRT_DTYPES, Net, close, rand
 
 from torch_tensorrt._trt import trt
 from torch_tensorrt.testing._reference import NetworkAssertionError, execute_record
@@ -404,13 +408,124 @@ def test_fill_linspace_static_beta_multi_dimensional_is_not_guessed() -> None:
         n.run({})
 
 
-def test_fill_random_is_not_guessed() -> None:
+def _ks_distance(samples: torch.Tensor, cdf: Callable[[torch.Tensor], torch.Tensor]) -> float:
+    """Kolmogorov-Smirnov distance between the samples' empirical distribution and ``cdf``."""
+    x = samples.double().reshape(-1).sort().values
+    n = x.numel()
+    f = cdf(x)
+    above = torch.arange(1, n + 1, dtype=torch.float64) / n - f
+    below = f - torch.arange(0, n, dtype=torch.float64) / n
+    return float(torch.maximum(above, below).max())
+
+
+# Rejects a right distribution with probability 1e-3 (asymptotic KS critical value 1.95 / sqrt(n)).
+def _ks_bound(n: int) -> float:
+    return 1.95 / math.sqrt(n)
+
+
+def _uniform_cdf(low: float, high: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda x: ((x - low) / (high - low)).clamp(0, 1)
+
+
+def _normal_cdf(mean: float, std: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda x: torch.special.ndtr((x - mean) / std)
+
+
+def _random_fill(n: Net, op: Any, shape: tuple[int, ...], dtype: torch.dtype, alpha: float, beta: float) -> Any:
+    layer = n.network.add_fill(shape, op, TRT_DTYPES[dtype])
+    layer.alpha, layer.beta = alpha, beta
+    return layer.get_output(0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+def test_fill_random_uniform_static(dtype: torch.dtype) -> None:
     n = Net()
-    layer = n.network.add_fill((3,), trt.FillOperation.RANDOM_UNIFORM, trt.float32)
-    layer.alpha, layer.beta = 0.0, 1.0
+    n.mark(_random_fill(n, trt.FillOperation.RANDOM_UNIFORM, (100, 80), dtype, -1.0, 3.0))
+    out = n.run({})[0]
+    assert out.dtype == dtype and out.shape == (100, 80)
+    assert out.min() >= -1.0 and out.max() <= 3.0
+    # The mean of 8000 samples of U(-1, 3) is 1 with standard error 0.013; the variance is 16/12.
+    assert abs(float(out.float().mean()) - 1.0) < 0.07
+    assert abs(float(out.float().var()) - 16 / 12) < 0.08
+    assert _ks_distance(out, _uniform_cdf(-1.0, 3.0)) < _ks_bound(out.numel())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+def test_fill_random_normal_static(dtype: torch.dtype) -> None:
+    n = Net()
+    n.mark(_random_fill(n, trt.FillOperation.RANDOM_NORMAL, (4, 50, 40), dtype, 2.0, 0.5))
+    out = n.run({})[0]
+    assert out.dtype == dtype and out.shape == (4, 50, 40)
+    # 8000 samples of N(2, 0.5^2): the mean's standard error is 0.0056.
+    assert abs(float(out.float().mean()) - 2.0) < 0.03
+    assert abs(float(out.float().std()) - 0.5) < 0.03
+    # fp16 rounding moves samples by at most 2^-9 relative: far below the KS bound (0.011).
+    assert _ks_distance(out, _normal_cdf(2.0, 0.5)) < _ks_bound(out.numel())
+
+
+def test_fill_random_dynamic_shape_and_parameters() -> None:
+    # Shape from a shape tensor, alpha/beta from network inputs (0-D, as TensorRT requires).
+    n = Net()
+    ref = n.input("ref", torch.float32, (-1, 50))
+    low, high = n.input("low", torch.float32, ()), n.input("high", torch.float32, ())
+    layer = n.network.add_fill((1, 1), trt.FillOperation.RANDOM_UNIFORM, trt.float32)
+    layer.set_input(0, n.network.add_shape(ref).get_output(0))
+    layer.set_input(1, low)
+    layer.set_input(2, high)
     n.mark(layer.get_output(0))
-    with pytest.raises(NotImplementedError, match="FillOperation.RANDOM_UNIFORM"):
-        n.run({})
+    profiles = [{"ref": ((1, 50), (100, 50), (200, 50))}]
+    inputs = {"ref": rand(160, 50), "low": torch.tensor(5.0), "high": torch.tensor(6.0)}
+    out = n.run(inputs, profiles)[0]
+    assert out.shape == (160, 50)
+    assert out.min() >= 5.0 and out.max() <= 6.0
+    assert _ks_distance(out, _uniform_cdf(5.0, 6.0)) < _ks_bound(out.numel())
+    # Every evaluation draws new samples, as every engine run does.
+    assert not torch.equal(out, n.run(inputs, profiles, build=False)[0])
+
+
+def test_fill_random_normal_dynamic_parameters() -> None:
+    n = Net()
+    mean, std = n.input("mean", torch.float32, ()), n.input("std", torch.float32, ())
+    layer = n.network.add_fill((10000,), trt.FillOperation.RANDOM_NORMAL, trt.float32)
+    layer.set_input(1, mean)
+    layer.set_input(2, std)
+    n.mark(layer.get_output(0))
+    out = n.run({"mean": torch.tensor(-3.0), "std": torch.tensor(2.0)})[0]
+    assert abs(float(out.mean()) + 3.0) < 0.1 and abs(float(out.std()) - 2.0) < 0.1
+    assert _ks_distance(out, _normal_cdf(-3.0, 2.0)) < _ks_bound(out.numel())
+
+
+def _rank_one_parameters(n: Net) -> None:
+    layer = n.network.add_fill((3,), trt.FillOperation.RANDOM_UNIFORM, trt.float32)
+    layer.set_input(1, n.const([0.0]))
+    layer.set_input(2, n.const([1.0]))
+    n.mark(layer.get_output(0))
+
+
+def _bf16_output(n: Net) -> None:
+    n.mark(_random_fill(n, trt.FillOperation.RANDOM_NORMAL, (3,), torch.bfloat16, 0.0, 1.0))
+
+
+@pytest.mark.parametrize("make", [_rank_one_parameters, _bf16_output], ids=["rank1_parameters", "bf16_output"])
+def test_fill_random_invalid_network_is_refused(make: Callable[[Net], None]) -> None:
+    # TensorRT rejects these (alpha/beta inputs must be 0-D; random fills produce FLOAT or HALF), so
+    # the network cannot even be captured: nothing is evaluated with guessed semantics.
+    n = Net()
+    make(n)
+    with pytest.raises(ValueError, match="network is invalid"):
+        n.record()
+
+
+@pytest.mark.parametrize(
+    ("op", "alpha", "beta", "message"),
+    [(trt.FillOperation.RANDOM_UNIFORM, 2.0, 1.0, "maximum below its minimum"), (trt.FillOperation.RANDOM_NORMAL, 0.0, -1.0, "negative")],
+    ids=["uniform_inverted", "normal_negative_std"],
+)
+def test_fill_random_invalid_parameters_are_refused(op: Any, alpha: float, beta: float, message: str) -> None:
+    n = Net()
+    n.mark(_random_fill(n, op, (3,), torch.float32, alpha, beta))
+    with pytest.raises(RuntimeError, match=message):
+        n.run({}, build=False)
 
 
 # ------------------------------------------------------------------------------ NonZero / OneHot

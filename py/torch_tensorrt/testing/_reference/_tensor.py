@@ -322,15 +322,18 @@ def _padding(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
 
 @register("FILL")
 def _fill(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
-    p = layer.params
     op = enum_param(layer, "operation", "FillOperation", ["LINSPACE", "RANDOM_UNIFORM", "RANDOM_NORMAL"])
-    dtype = out_dtype(layer)
     shape_input = optional(inputs, 0)
-    shape = int_list(layer, shape_input, "shape") if shape_input is not None else [int(d) for d in p["shape"]]
+    shape = int_list(layer, shape_input, "shape") if shape_input is not None else [int(d) for d in layer.params["shape"]]
+    if op == "LINSPACE":
+        return [_linspace(layer, inputs, shape)]
+    return [_random(layer, inputs, shape, op)]
+
+
+def _linspace(layer: LayerRecord, inputs: Inputs, shape: list[int]) -> Tensor:
+    p = layer.params
+    dtype = out_dtype(layer)
     alpha_t, beta_t = optional(inputs, 1), optional(inputs, 2)
-    if op != "LINSPACE":
-        # Random values cannot be reproduced, and the builder rejects the degenerate (constant) ranges.
-        raise unsupported(layer, f"FillOperation.{op} (non-deterministic)")
     # Element [i0, i1, ...] = alpha + sum_j beta[j] * i_j, computed in the output type.
     compute = torch.float32 if dtype.is_floating_point else torch.int64
     if alpha_t is not None:
@@ -352,7 +355,40 @@ def _fill(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
         view = [1] * len(shape)
         view[j] = n
         out = out + (torch.arange(n, dtype=compute) * beta[j]).reshape(view)
-    return [out.to(dtype)]
+    return out.to(dtype)
+
+
+def _random_param(layer: LayerRecord, inputs: Inputs, index: int, key: str) -> float:
+    t = optional(inputs, index)
+    if t is None:
+        return float(layer.params[key])
+    # TensorRT documents (and its builder checks) the dynamic alpha and beta as scalars: rank 0.
+    if t.dim() != 0:
+        raise layer_error(layer, f"input {index} ({key}) must be a 0-D tensor, got shape {tuple(t.shape)}")
+    return float(t.item())
+
+
+def _random(layer: LayerRecord, inputs: Inputs, shape: list[int], op: str) -> Tensor:
+    """RANDOM_UNIFORM: samples between alpha (the minimum) and beta (the maximum); RANDOM_NORMAL:
+    samples of the normal distribution with mean alpha and standard deviation beta (IFillLayer's
+    setAlpha/setBeta documentation). TensorRT's values cannot be reproduced and its generator is not
+    documented, so these are independent samples of the documented distribution from torch's global
+    generator (seed it for repeatable runs): tests of random layers can check statistics, never values.
+    """
+    dtype = out_dtype(layer)
+    if dtype not in (torch.float32, torch.float16):
+        raise layer_error(layer, f"FillOperation.{op} produces FLOAT or HALF, not {dtype}")
+    alpha = _random_param(layer, inputs, 1, "alpha")
+    beta = _random_param(layer, inputs, 2, "beta")
+    if op == "RANDOM_UNIFORM":
+        if beta < alpha:
+            raise layer_error(layer, f"uniform range [{alpha}, {beta}] has its maximum below its minimum")
+        samples = alpha + (beta - alpha) * torch.rand(shape, dtype=torch.float32)
+    else:
+        if beta < 0:
+            raise layer_error(layer, f"normal distribution with negative standard deviation {beta}")
+        samples = alpha + beta * torch.randn(shape, dtype=torch.float32)
+    return samples.to(dtype)
 
 
 @register("NON_ZERO")
