@@ -244,12 +244,6 @@ KNOWN_DIFFERENCES = {
     ("dynamo.compile", "use_python_runtime"): "None: the C++ runtime when loaded (Torch-TensorRT: deprecated, False)",
     ("dynamo.convert_exported_program_to_serialized_trt_engine", "use_python_runtime"): "as dynamo.compile",
     ("dynamo.cross_compile_for_windows", "use_python_runtime"): "as dynamo.compile",
-    # The runtime controls of the runtime helper name their first parameter after what it takes;
-    # positional calls (how Torch-TensorRT's examples call them) are the same.
-    ("runtime.enable_cudagraphs", "compiled_module"): "named module (positional use unchanged)",
-    ("runtime.runtime_config", "target_or_targets"): "named module_or_modules (positional use unchanged)",
-    ("runtime.runtime_cache", "target_or_targets"): "named module_or_modules (positional use unchanged)",
-    ("runtime.set_dynamic_shapes_kernel_strategy", "target_or_targets"): "named module_or_modules (positional use unchanged)",
 }
 
 

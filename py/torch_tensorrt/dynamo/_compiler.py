@@ -22,6 +22,7 @@ from torch_tensorrt.dynamo.lowering import lower_exported_program
 from torch_tensorrt.dynamo.partitioning import partition
 from torch_tensorrt.dynamo.partitioning._partitioner import NON_COMPUTE_TARGETS, op_name
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
+from torch_tensorrt.dynamo.runtime._compiled_graph_module import as_compiled_graph_module
 from torch_tensorrt.dynamo.runtime._engine_memory import reclaim_dropped_engines
 from torch_tensorrt.dynamo.runtime._segment_info import engine_info_for_segment
 
@@ -236,7 +237,8 @@ def _compile_program(
     """Lower, partition, convert and build; the summary and Inputs are attached to the result."""
     with _Stopwatch(summary).stage("lower"):
         lowered = lower_exported_program(program, settings)
-    gm = compile_module(lowered, specs, settings, summary)
+    # module.runtime_settings reaches the engines, as users of Torch-TensorRT set it on the result.
+    gm = as_compiled_graph_module(compile_module(lowered, specs, settings, summary))
     gm._compile_summary = summary  # type: ignore[assignment]
     gm._torch_tensorrt_inputs = list(specs)  # type: ignore[assignment]  (used by save when no inputs are given)
     # copy.deepcopy of a GraphModule keeps only the attributes listed under this meta key.

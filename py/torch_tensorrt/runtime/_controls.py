@@ -1,23 +1,34 @@
-"""Context managers that set runtime mode controls on the engines of compiled modules.
+"""The per-module runtime controls of Torch-TensorRT's ``torch_tensorrt.runtime``.
 
-They change only live engine objects (applied when an execution context is created) and restore
-the previous state on exit, also when the block raises. Nothing here is ever serialized.
+``module.runtime_settings`` (get/set), ``runtime_config``, ``set_dynamic_shapes_kernel_strategy``,
+``runtime_cache`` and ``enable_cudagraphs`` act on the engines of compiled modules, on whichever runtime
+runs them (``engines_of``). They change only live engine objects (applied when an execution context
+is created), restore the previous state on exit, also when the block raises, and check their
+arguments when called, before any ``with``. Nothing here is ever serialized.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import operator
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from types import TracebackType
 from typing import Any
 
 import torch
 
-from torch_tensorrt.runtime._defaults import block_base
+from torch_tensorrt.runtime._defaults import block_base, effective_settings
 from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, set_cudagraphs_mode
-from torch_tensorrt.runtime._runtime_cache import RuntimeCache
-from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
+from torch_tensorrt.runtime._runtime_cache import RuntimeCache, is_default_runtime_cache
+from torch_tensorrt.runtime._settings import CudaGraphStrategy, RuntimeSettings, effective_for_backend
+
+logger = logging.getLogger(__name__)
+
+
+class NoTensorRTEnginesError(ValueError, RuntimeError):
+    """The given module holds no TensorRT engine (a ValueError, and the RuntimeError that
+    Torch-TensorRT's ``runtime_cache`` raises for it)."""
 
 
 def engines_of(target: Any) -> list[Any]:
@@ -40,7 +51,7 @@ def engines_of(target: Any) -> list[Any]:
             # Each segment's own engine, on the runtime that runs it (use_python_runtime per program).
             for sub in obj.modules():
                 if isinstance(sub, TorchTensorRTModule):
-                    engine = cpp_engine_for(sub.serialized_engine, sub.engine_info) if sub.runs_in_cpp() else sub.engine
+                    engine = sub.engine
                     found[id(engine)] = engine
             # Engines a loaded program runs through the op, one per engine tensor.
             for tensor, info in engine_calls(obj):
@@ -54,59 +65,173 @@ def engines_of(target: Any) -> list[Any]:
 
     visit(target)
     if not found:
-        raise ValueError("no TensorRT engines found in the given module(s); was it compiled with torch_tensorrt?")
+        raise NoTensorRTEnginesError(
+            "no TensorRT engines found in the given module(s); was it compiled with torch_tensorrt?"
+        )
     return list(found.values())
 
 
-@contextlib.contextmanager
-def runtime_config(module_or_modules: Any, **overrides: Any) -> Iterator[list[Any]]:
-    """Override RuntimeSettings fields for every engine in the block; yields the engines."""
-    engines = engines_of(module_or_modules)
-    # Validates before changing anything; starts from the module's own settings (see _defaults).
-    new = {id(e): block_base(e.runtime_settings_override).merge(**overrides) for e in engines}
-    previous = {id(e): e.runtime_settings_override for e in engines}
-    for engine in engines:
-        engine.set_runtime_settings(new[id(engine)])
+def _yielded(target: Any) -> Any:
+    """What the blocks yield, as in Torch-TensorRT: the module given, or a tuple of those given."""
+    if isinstance(target, torch.nn.Module | torch.export.ExportedProgram):
+        return target
+    return tuple(target) if isinstance(target, Iterable) else target
+
+
+def _same_cache(a: Any, b: Any) -> bool:
+    if isinstance(a, RuntimeCache) or isinstance(b, RuntimeCache):
+        return a is b
+    return is_default_runtime_cache(a) == is_default_runtime_cache(b) and a == b
+
+
+def apply_settings(engine: Any, settings: RuntimeSettings | None) -> None:
+    """Give ``engine`` its own ``settings`` (None: follow the process-wide defaults again).
+
+    When the cache those settings name differs from the one the engine's context uses, that cache
+    gets the context's kernels now and saves them if it saves itself, as Torch-TensorRT saves a
+    module's cache when it is swapped out; later the engine may never run again.
+    """
+    if settings is not None and not isinstance(settings, RuntimeSettings):
+        raise TypeError(f"runtime settings must be a RuntimeSettings or None, not {type(settings).__name__}")
+    before = engine.runtime_settings.runtime_cache
+    if engine.runtime_cache is None and not _same_cache(before, effective_settings(settings).runtime_cache):
+        swapped = engine.active_runtime_cache
+        engine.stash_runtime_cache()
+        if swapped is not None:
+            swapped.autosave_now()
+    engine.set_runtime_settings(settings)
+
+
+def module_runtime_settings(module: Any) -> RuntimeSettings:
+    """``module.runtime_settings``: what the module's engines run with (their own settings, else the
+    process-wide defaults). Raises ValueError if its engines were given different settings."""
     try:
-        yield engines
-    finally:
-        for engine in engines:
-            engine.set_runtime_settings(previous[id(engine)])
+        engines = engines_of(module)
+    except NoTensorRTEnginesError:
+        return effective_settings(None)
+    settings = {id(e): e.runtime_settings for e in engines}
+    first = next(iter(settings.values()))
+    if any(s != first for s in settings.values()):
+        raise ValueError(
+            f"the {len(engines)} TensorRT engines of this module run with different settings; read "
+            "runtime_settings of each TorchTensorRTModule (or set this module's to make them equal)"
+        )
+    return first
 
 
-def set_dynamic_shapes_kernel_strategy(module_or_modules: Any, strategy: str) -> contextlib.AbstractContextManager[Any]:
+def set_module_runtime_settings(module: Any, settings: RuntimeSettings | None) -> None:
+    """``module.runtime_settings = settings``: the module's own settings for all its engines, applied
+    when their next context is created; None drops them (the process-wide defaults apply)."""
+    if settings is not None and not isinstance(settings, RuntimeSettings):
+        raise TypeError(f"runtime_settings must be a RuntimeSettings or None, not {type(settings).__name__}")
+    try:
+        engines = engines_of(module)
+    except NoTensorRTEnginesError:
+        logger.warning("runtime_settings: %s holds no TensorRT engines; nothing to apply", type(module).__name__)
+        return
+    for engine in engines:
+        apply_settings(engine, settings)
+
+
+class _RuntimeConfig:
+    """``with runtime_config(module, **overrides) as module:`` (see :func:`runtime_config`)."""
+
+    def __init__(self, target: Any, overrides: dict[str, Any]) -> None:
+        RuntimeSettings().merge(**overrides)  # unknown names: TypeError, bad values: ValueError, now
+        self._target = target
+        self._overrides = overrides
+        try:
+            self._engines = engines_of(target)
+        except NoTensorRTEnginesError:
+            # Torch-TensorRT applies the overrides to the engines it finds, here none.
+            logger.warning("runtime_config: no TensorRT engines in the given module(s); nothing to apply")
+            self._engines = []
+        self._previous: list[RuntimeSettings | None] = []
+
+    def __enter__(self) -> Any:
+        engines = self._engines
+        # Starts from each engine's own settings (see _defaults); computed before changing anything.
+        new = [block_base(e.runtime_settings_override).merge(**self._overrides) for e in engines]
+        self._previous = [e.runtime_settings_override for e in engines]
+        for engine, settings in zip(engines, new):
+            apply_settings(engine, settings)
+        return _yielded(self._target)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for engine, previous in zip(self._engines, self._previous):
+            apply_settings(engine, previous)
+
+
+def runtime_config(target_or_targets: Any, **overrides: Any) -> _RuntimeConfig:
+    """Override ``RuntimeSettings`` fields for every engine of the module(s) in the block.
+
+    ``with runtime_config(model, cuda_graph_strategy="whole_graph_capture") as m:`` yields the module
+    (a tuple for a list of modules), so it composes with ``enable_cudagraphs(m)``. Unknown fields
+    raise TypeError and unknown values ValueError when called.
+    """
+    return _RuntimeConfig(target_or_targets, overrides)
+
+
+def set_dynamic_shapes_kernel_strategy(target_or_targets: Any, strategy: str) -> _RuntimeConfig:
     """``with set_dynamic_shapes_kernel_strategy(model, "eager"): ...`` ("lazy", "eager" or "none")."""
-    return runtime_config(module_or_modules, dynamic_shapes_kernel_specialization_strategy=strategy)
+    return runtime_config(target_or_targets, dynamic_shapes_kernel_specialization_strategy=strategy)
 
 
-@contextlib.contextmanager
+def _cache_source(path: Any) -> RuntimeCache:
+    """The handle ``runtime_cache(module, path)`` uses; TypeError for what is neither a path nor a stream."""
+    if isinstance(path, str | os.PathLike):
+        return RuntimeCache(path)
+    if hasattr(path, "read") or hasattr(path, "write"):
+        return RuntimeCache.from_file_like(path)
+    raise TypeError(
+        f"runtime_cache(): 'path' must be str, os.PathLike, or a file-like object (with .read or .write); "
+        f"got {type(path).__name__}"
+    )
+
+
+class _RuntimeCacheBlock:
+    """``with runtime_cache(module, path) as cache:`` (see :func:`runtime_cache`)."""
+
+    def __init__(self, target: Any, path: Any, autosave: bool) -> None:
+        self._cache = _cache_source(path)
+        self._cache.autosave_on_del = autosave
+        self._autosave = autosave
+        self._engines = engines_of(target)
+        self._previous: list[Any] = []
+
+    def __enter__(self) -> RuntimeCache:
+        cache = self._cache
+        # On standard TensorRT the cache does nothing (engines ignore it); say so once per process.
+        effective_for_backend(RuntimeSettings(runtime_cache=cache))
+        self._previous = [e.runtime_cache for e in self._engines]
+        for engine in self._engines:
+            engine.set_runtime_cache(cache)
+        return cache
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for engine, previous in zip(self._engines, self._previous):
+            engine.detach_runtime_cache(self._cache, previous)
+        if self._autosave:
+            self._cache.flush()
+
+
 def runtime_cache(
-    module_or_modules: Any, path: str | os.PathLike[str] | Any = "", autosave: bool = True
-) -> Iterator[RuntimeCache]:
-    """Share one runtime cache among the engines in the block.
+    target_or_targets: Any, path: str | os.PathLike[str] | Any = "", autosave: bool = True
+) -> _RuntimeCacheBlock:
+    """Share one runtime cache among the engines of the module(s) in the block; yields the
+    :class:`RuntimeCache`.
 
     ``path`` is a file path (loaded when the first context is created, saved on exit when
-    ``autosave``), a binary file-like object, or "" for an in-memory cache that writes nothing.
-    With ``autosave=False`` nothing is written unless the caller saves the yielded handle.
+    ``autosave``), a binary file-like object (read from its start, rewritten on exit), or "" for an
+    in-memory cache that writes nothing; the handle's ``path`` is "" for the last two. With
+    ``autosave=False`` nothing is written unless the caller saves the handle. A ``path`` of another
+    type raises TypeError, and a module without TensorRT engines RuntimeError, when called.
     """
-    engines = engines_of(module_or_modules)
-    if hasattr(path, "read") or hasattr(path, "write"):
-        cache = RuntimeCache.from_file_like(path)
-    else:
-        cache = RuntimeCache(os.fspath(path) if path else None)
-    cache.autosave = autosave
-    # On standard TensorRT the cache does nothing (engines ignore it); say so once per process.
-    effective_for_backend(RuntimeSettings(runtime_cache=cache))
-    previous = {id(e): e.runtime_cache for e in engines}
-    for engine in engines:
-        engine.set_runtime_cache(cache)
-    try:
-        yield cache
-    finally:
-        for engine in engines:
-            engine.detach_runtime_cache(cache, previous[id(engine)])
-        if autosave:
-            cache.flush()
+    return _RuntimeCacheBlock(target_or_targets, path, autosave)
 
 
 class _WholeGraphCapture(torch.nn.Module):
@@ -177,31 +302,61 @@ def _is_pure_tensorrt(module: torch.nn.Module) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def enable_cudagraphs(module: torch.nn.Module, *, cuda_graph_strategy: str | None = None) -> Iterator[torch.nn.Module]:
+class _CudaGraphsBlock:
+    """``with enable_cudagraphs(module) as graphed:`` (see :func:`enable_cudagraphs`)."""
+
+    def __init__(self, module: torch.nn.Module, cuda_graph_strategy: str | None) -> None:
+        self._module = module
+        self._settings = (
+            runtime_config(module, cuda_graph_strategy=cuda_graph_strategy) if cuda_graph_strategy is not None else None
+        )
+        self._mode: Any = None
+
+    def __enter__(self) -> torch.nn.Module:
+        if self._settings is not None:
+            self._settings.__enter__()
+        try:
+            self._mode = set_cudagraphs_mode(True)
+            self._mode.__enter__()
+        except BaseException:
+            if self._settings is not None:
+                self._settings.__exit__(None, None, None)
+            raise
+        return self._module if _is_pure_tensorrt(self._module) else _WholeGraphCapture(self._module)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self._mode.__exit__(exc_type, exc, tb)
+        finally:
+            if self._settings is not None:
+                self._settings.__exit__(exc_type, exc, tb)
+
+
+def enable_cudagraphs(compiled_module: torch.nn.Module, *, cuda_graph_strategy: str | None = None) -> _CudaGraphsBlock:
     """Run ``module`` with CUDA graphs inside the block; yields the module to call.
 
     A module made only of TensorRT engines captures per engine (on TensorRT-RTX through the
-    engine's native capture); a mixed module is captured whole and its engines do not capture.
+    engine's native capture, which also follows lazily specialized kernels of dynamic shapes); a
+    mixed module is captured whole and its engines do not capture. ``cuda_graph_strategy`` also
+    sets that runtime setting for the block; an unknown one raises ValueError when called.
     """
-    settings_block = (
-        runtime_config(module, cuda_graph_strategy=cuda_graph_strategy)
-        if cuda_graph_strategy is not None
-        else contextlib.nullcontext()
-    )
-    with settings_block, set_cudagraphs_mode(True):
-        if not _is_pure_tensorrt(module):
-            yield _WholeGraphCapture(module)
-        else:
-            yield module
+    if cuda_graph_strategy is not None:
+        CudaGraphStrategy.from_name(cuda_graph_strategy)
+    return _CudaGraphsBlock(compiled_module, cuda_graph_strategy)
 
 
 __all__ = [
+    "NoTensorRTEnginesError",
     "RuntimeSettings",
+    "apply_settings",
     "enable_cudagraphs",
     "engines_of",
     "get_cudagraphs_mode",
+    "module_runtime_settings",
     "runtime_cache",
     "runtime_config",
     "set_dynamic_shapes_kernel_strategy",
+    "set_module_runtime_settings",
 ]

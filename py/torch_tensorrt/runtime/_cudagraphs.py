@@ -49,6 +49,7 @@ def decide_capture(
 ) -> CaptureDecision:
     """The capture path of one engine run; ``cuda_graph_strategy`` and ``kernel_strategy`` are the
     settings as they apply on the backend in use (defaults on standard TensorRT)."""
+    # Lazy kernels only break a graph recorded outside the engine (see the RTX branch below).
     lazy_dynamic = is_rtx and dynamic_inputs and kernel_strategy == "lazy"
     if outer_capture:
         # Someone else records this run (whole-graph mode or a user's own capture): the engine must
@@ -63,10 +64,11 @@ def decide_capture(
         return CaptureDecision(NO_CAPTURE)
     if not stream_capturable:
         return CaptureDecision(NOT_CAPTURABLE, "the stream the engine runs on cannot be captured")
-    if lazy_dynamic:
-        return CaptureDecision(NOT_CAPTURABLE, _LAZY_DYNAMIC_REASON)
     if is_rtx:
-        # TensorRT-RTX decides itself which parts of a data-dependent engine it can capture.
+        # TensorRT-RTX decides itself which parts of a data-dependent engine it can capture, and its
+        # own capture follows the kernels it swaps in under the lazy strategy (as in Torch-TensorRT,
+        # which switches to native capture for exactly that reason); only a graph recorded outside
+        # the engine cannot.
         return CaptureDecision(RTX_NATIVE_CAPTURE, "TensorRT-RTX captures the engine natively")
     if data_dependent_outputs:
         # Same as the C++ runtime: a graph cannot replay outputs whose size it only learns while

@@ -5,8 +5,10 @@ Precedence, most specific first (the one place this rule is written):
 1. A module's own settings: ``module.runtime_settings = RuntimeSettings(...)`` or, for a block,
    ``runtime_config(module, ...)`` / ``set_dynamic_shapes_kernel_strategy(module, ...)`` /
    ``enable_cudagraphs(module, cuda_graph_strategy=...)``. A module with its own settings uses all of
-   their strategies; their ``runtime_cache=None`` still means "the process-wide default cache".
-   A cache attached with ``runtime_cache(module, path)`` wins over both.
+   their strategies; their ``runtime_cache`` left at its default (``RuntimeSettings().runtime_cache``,
+   the per-user default location) still means "the process-wide default cache", while ``None``
+   means no cache file, as in Torch-TensorRT. ``module.runtime_settings = None`` drops the module's
+   own settings. A cache attached with ``runtime_cache(module, path)`` wins over both.
 2. Process-wide defaults: ``with dynamic_shapes_kernel_strategy("eager"):``,
    ``with cuda_graph_strategy("whole_graph_capture"):`` and ``set_runtime_cache_path(path)``.
 3. Built-in defaults: "lazy", "disabled", and each engine's own file in the private per-user cache
@@ -28,6 +30,7 @@ from collections.abc import Iterator
 import torch
 
 from torch_tensorrt import _trt
+from torch_tensorrt.runtime._runtime_cache import default_runtime_cache, is_default_runtime_cache
 from torch_tensorrt.runtime._settings import RuntimeSettings
 
 _lock = threading.Lock()
@@ -43,7 +46,7 @@ def effective_settings(own: RuntimeSettings | None) -> RuntimeSettings:
     """What an engine with settings ``own`` (None: none of its own) runs with, by the rule above."""
     if own is None:
         return _defaults
-    if own.runtime_cache is None and _defaults.runtime_cache is not None:
+    if is_default_runtime_cache(own.runtime_cache) and not is_default_runtime_cache(_defaults.runtime_cache):
         return own.merge(runtime_cache=_defaults.runtime_cache)
     return own
 
@@ -51,7 +54,7 @@ def effective_settings(own: RuntimeSettings | None) -> RuntimeSettings:
 def block_base(own: RuntimeSettings | None) -> RuntimeSettings:
     """The settings a block (runtime_config) starts from: the module's own, else the process-wide
     strategies with the cache left to the process-wide default."""
-    return own if own is not None else _defaults.merge(runtime_cache=None)
+    return own if own is not None else _defaults.merge(runtime_cache=default_runtime_cache())
 
 
 def _replace(**changes: object) -> RuntimeSettings:
@@ -63,7 +66,9 @@ def _replace(**changes: object) -> RuntimeSettings:
         if _trt.ENABLED_FEATURES.torch_tensorrt_runtime and hasattr(torch.ops.tensorrt, "_set_runtime_defaults"):
             kernel, graph = new.to_enums()
             cache = new.runtime_cache
-            torch.ops.tensorrt._set_runtime_defaults(kernel, graph, cache is not None, os.fspath(cache) if cache is not None else "")
+            builtin = is_default_runtime_cache(cache)
+            path = "" if builtin or cache is None else os.fspath(cache)  # type: ignore[arg-type]
+            torch.ops.tensorrt._set_runtime_defaults(kernel, graph, not builtin, path)
         _defaults = new
     return previous
 
@@ -110,13 +115,13 @@ def set_runtime_cache_path(path: str | os.PathLike[str] | None) -> None:
     the private per-user cache directory."""
     if path is not None and not isinstance(path, str | os.PathLike):
         raise TypeError(f"set_runtime_cache_path takes a path, '' or None, not {type(path).__name__}")
-    _replace(runtime_cache=None if path is None else os.fspath(path))
+    _replace(runtime_cache=default_runtime_cache() if path is None else os.fspath(path))
 
 
 def get_runtime_cache_path() -> str | None:
     """The process-wide runtime cache path ('' = in memory, None = each engine's own default file)."""
     cache = _defaults.runtime_cache
-    return None if cache is None else os.fspath(cache)  # type: ignore[arg-type]
+    return None if is_default_runtime_cache(cache) or cache is None else os.fspath(cache)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

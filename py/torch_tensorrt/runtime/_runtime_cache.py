@@ -33,13 +33,18 @@ Writing: under an exclusive lock on ``<name>.lock``, the new file is written to 
 the same directory, fsynced, then ``os.replace``d over the old one; readers see either the old or the
 new file, never a mix, and a writer killed at any point leaves the old file intact (its temporary file
 is removed by the next writer, which can tell it is orphaned because temporaries only exist while
-their writer holds the lock).
+their writer holds the lock). Missing directories on the way to the file are created 0700.
 
 Sharing: TensorRT-RTX cannot merge caches, so by default every engine gets its own file named by its
 hash in a private per-user directory (:func:`default_cache_path`). A path given by the user is shared
 by every engine that uses it; in one process those engines share one handle
 (:meth:`RuntimeCache.shared`). When another process saved the file after this handle loaded it,
-:meth:`RuntimeCache.save` warns and then overwrites it (last writer wins, see there for why).
+:meth:`RuntimeCache.store` warns and then overwrites it (last writer wins, see there for why).
+
+The public surface matches Torch-TensorRT's ``RuntimeCache`` (``path``, ``autosave_on_del``,
+``save``/``load`` with an optional path, ``save_to_stream``/``load_from_stream``, ``has_cache``); the
+bytes are in the format above rather than TensorRT's bare serialization, so that every reader can
+check them.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ._file_lock import file_lock
 
@@ -78,9 +83,13 @@ __all__ = [
     "RuntimeCacheFormatError",
     "RuntimeCacheWarning",
     "decode",
+    "DefaultRuntimeCache",
     "default_cache_dir",
+    "default_cache_location",
     "default_cache_path",
+    "default_runtime_cache",
     "encode",
+    "is_default_runtime_cache",
     "max_cache_bytes",
     "resolve_runtime_cache",
     "save_all_pending",
@@ -318,13 +327,11 @@ def _secure_directory(directory: Path) -> None:
         os.chmod(directory, 0o700)
 
 
-def default_cache_dir() -> Path:
-    """The private per-user runtime cache directory, created 0700 and checked on every call.
+def default_cache_location() -> Path:
+    """Where :func:`default_cache_dir` is, without creating or checking it (no side effects).
 
     ``$TORCH_TENSORRT_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/torch_tensorrt/runtime_cache`` or
     ``~/.cache/torch_tensorrt/runtime_cache`` (Windows: ``%LOCALAPPDATA%\\torch_tensorrt\\runtime_cache``).
-    Raises ``PermissionError`` if it is a symlink or owned by another user (a shared temporary
-    directory would let that user plant a cache), ``NotADirectoryError`` if it is a file.
     """
     override = os.environ.get(CACHE_DIR_ENV)
     if override:
@@ -337,15 +344,59 @@ def default_cache_dir() -> Path:
         else:
             base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         directory = Path(base) / "torch_tensorrt" / "runtime_cache"
-    directory = Path(os.path.abspath(directory))
-    if not os.path.lexists(directory):
-        directory.parent.mkdir(parents=True, exist_ok=True)
+    return Path(os.path.abspath(directory))
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and any missing parents with mode 0700.
+
+    ``os.makedirs(mode=...)`` applies the mode to the last component only; kernels are code the
+    device runs, so no directory we create for them may be writable (or listable) by other users.
+    """
+    missing = []
+    current = directory
+    while not os.path.lexists(current) and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
         try:
-            os.mkdir(directory, 0o700)
+            os.mkdir(path, 0o700)
         except FileExistsError:
-            pass  # created concurrently; checked below like any existing directory
+            pass  # created concurrently; callers check what they use
+
+
+def default_cache_dir() -> Path:
+    """The private per-user runtime cache directory (:func:`default_cache_location`), created 0700 and
+    checked on every call.
+
+    Raises ``PermissionError`` if it is a symlink or owned by another user (a shared temporary
+    directory would let that user plant a cache), ``NotADirectoryError`` if it is a file.
+    """
+    directory = default_cache_location()
+    if not os.path.lexists(directory):
+        make_private_dirs(directory)
     _secure_directory(directory)
     return directory
+
+
+class DefaultRuntimeCache(str):
+    """``RuntimeSettings().runtime_cache``: the per-user default location, as a ``str``.
+
+    It compares equal to that path, as Torch-TensorRT's default path string does, but it is told
+    apart from a path the user gave: it means "the process-wide default cache" (see
+    ``runtime/_defaults.py``), which unless changed is one file per engine in the directory it
+    names, since TensorRT-RTX caches cannot be merged.
+    """
+
+    __slots__ = ()
+
+
+def default_runtime_cache() -> DefaultRuntimeCache:
+    return DefaultRuntimeCache(os.fspath(default_cache_location()))
+
+
+def is_default_runtime_cache(value: object) -> bool:
+    return isinstance(value, DefaultRuntimeCache)
 
 
 _ENGINE_HASH_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -356,6 +407,10 @@ def default_cache_path(engine_hash: str) -> Path:
     if not _ENGINE_HASH_RE.fullmatch(engine_hash):
         raise ValueError(f"engine hash {engine_hash!r} is not usable as a file name")
     return default_cache_dir() / f"{engine_hash}{CACHE_SUFFIX}"
+
+
+def _absolute(path: str) -> Path:
+    return Path(os.path.abspath(os.path.expanduser(path)))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -379,64 +434,82 @@ _UNSEEN = _Unseen()
 
 
 class RuntimeCache:
-    """A runtime cache stored in a file, a binary stream, or only in memory.
+    """A runtime cache stored in a file, a binary stream, or only in memory (Torch-TensorRT's
+    ``torch_tensorrt.runtime.RuntimeCache``).
 
-    - ``RuntimeCache(path)``: file-backed; ``RuntimeCache(None)`` or ``RuntimeCache("")``: in memory only,
-      never writes anything; :meth:`from_file_like`: a binary stream in the same format, unlocked.
-    - :meth:`load` returns the stored payload or None (no file, or a bad file that was moved aside).
-    - :meth:`update` records the engine's latest serialized cache; :meth:`flush` saves it. Flushing
-      also happens on ``with`` exit and, for handles still alive, at interpreter exit.
-    - :meth:`save` writes immediately.
+    - ``RuntimeCache(path="", autosave_on_del=False)``: file-backed when ``path`` is given, else in
+      memory only. ``path`` is kept as given (a ``str``; ``""`` for in-memory and stream caches).
+    - ``autosave_on_del``: whether the handle saves itself (when it goes away, when an engine using
+      it is torn down or stops using it, and at interpreter exit). Off for handles the user builds,
+      so that saving stays under the user's control; on for the caches engines create from a path.
+    - :meth:`save` / :meth:`load` write and read its file (or another path) now;
+      :meth:`save_to_stream` / :meth:`load_from_stream` a binary stream. Saving first collects the
+      kernels of the engines currently using the handle.
+    - :meth:`store` writes given payload bytes, :meth:`update` records an engine's latest payload,
+      :meth:`flush` stores it if it has not been stored yet; :meth:`from_file_like` makes a handle
+      that reads and writes a stream in place of a file (``runtime_cache(module, stream)``).
 
-    ``payload`` is the last loaded, saved or updated payload. ``load_count`` counts :meth:`load` calls,
-    ``save_count`` successful :meth:`save` calls (including those that found the file already
-    identical and skipped the write). Methods are thread-safe.
+    ``payload`` is the last loaded, saved or updated payload. ``load_count`` counts loads,
+    ``save_count`` successful stores (including those that found the file already identical and
+    skipped the write). Methods are thread-safe. Handles compare by identity.
     """
 
     def __init__(
         self,
-        path: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | None = "",
+        autosave_on_del: bool = False,
         *,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
     ):
-        where = "" if path is None else os.fspath(path)
-        self.path: Path | None = (
-            Path(os.path.abspath(os.path.expanduser(where))) if where else None
-        )
+        given = "" if path is None else path
+        if not isinstance(given, str | os.PathLike) or isinstance(os.fspath(given), bytes):
+            raise TypeError(f"RuntimeCache path must be a str or os.PathLike, not {type(path).__name__}")
+        self.path: str = os.fspath(given)
+        # Resolved once, so a later chdir cannot move the file; "~" expands as the user meant it.
+        self._file: Path | None = _absolute(self.path) if self.path else None
+        self.autosave_on_del = autosave_on_del
         self.lock_timeout = lock_timeout
         self.payload: bytes | None = None
         self.load_count = 0
         self.save_count = 0
-        # False: updates are kept in memory until the owner saves them (runtime_cache(autosave=False));
-        # the interpreter-exit hook does not write them.
-        self.autosave = True
         self._stream: BinaryIO | None = None
         self._pending: bytes | None = None
         # Digest of the payload in the file when this handle last read or wrote it; None = no file.
         self._seen_digest: bytes | None | _Unseen = _UNSEEN
         self._mutex = threading.RLock()
+        # Engines whose contexts were bound to this handle; save() asks them for their kernels.
+        self._users: weakref.WeakSet[Any] = weakref.WeakSet()
 
     @classmethod
     def from_file_like(cls, f: BinaryIO) -> RuntimeCache:
         """A handle reading and writing ``f`` (seekable binary stream) in the file format, without locking."""
-        cache = cls(None)
+        cache = cls("")
         cache._stream = f
         return cache
 
     @classmethod
     def shared(cls, path: str | os.PathLike[str]) -> RuntimeCache:
-        """The process-wide handle for ``path`` (created on first use)."""
-        key = os.path.abspath(os.path.expanduser(path))
+        """The process-wide handle for ``path`` (created on first use, saving itself)."""
+        key = os.fspath(_absolute(os.fspath(path)))
         with _SHARED_MUTEX:
             cache = _SHARED.get(key)
             if cache is None:
-                cache = cls(key)
+                cache = cls(key, autosave_on_del=True)
                 _SHARED[key] = cache
             return cache
 
     @property
+    def autosave(self) -> bool:
+        """Older name of :attr:`autosave_on_del`."""
+        return self.autosave_on_del
+
+    @autosave.setter
+    def autosave(self, value: bool) -> None:
+        self.autosave_on_del = value
+
+    @property
     def in_memory(self) -> bool:
-        return self.path is None and self._stream is None
+        return self._file is None and self._stream is None
 
     @property
     def has_pending(self) -> bool:
@@ -444,17 +517,40 @@ class RuntimeCache:
 
     @property
     def lock_path(self) -> Path | None:
-        return (
-            None if self.path is None else self.path.with_name(self.path.name + ".lock")
-        )
+        return None if self._file is None else self._file.with_name(self._file.name + ".lock")
+
+    def has_cache(self) -> bool:
+        """Whether the handle holds kernels (loaded, or handed over by an engine that ran)."""
+        return self.payload is not None
+
+    def is_cpp_runtime(self) -> bool:
+        """Whether engines run by the C++ runtime can use this handle; as in Torch-TensorRT, that is
+        when the C++ runtime is loaded. One handle type serves both runtimes here, so the Python
+        runtime can always use it too."""
+        from torch_tensorrt import _trt
+
+        return bool(_trt.ENABLED_FEATURES.torch_tensorrt_runtime)
+
+    def add_user(self, engine: Any) -> None:
+        """Record an engine whose context uses this handle (held weakly), for :meth:`collect`."""
+        self._users.add(engine)
+
+    def collect(self) -> None:
+        """Ask the engines whose live context uses this handle to hand over their kernels.
+
+        Engines keep JIT-compiled kernels in their context until it is retired; a save in the middle
+        of a run would otherwise write what was loaded. Called without holding this handle's lock,
+        since an engine hands kernels over (``update``) while holding its own.
+        """
+        for engine in list(self._users):
+            if getattr(engine, "active_runtime_cache", None) is self:
+                engine.stash_runtime_cache()
 
     def __repr__(self) -> str:
-        where = (
-            "memory"
-            if self.in_memory
-            else ("stream" if self._stream is not None else str(self.path))
+        return (
+            f"RuntimeCache(path={self.path!r}, autosave_on_del={self.autosave_on_del}, "
+            f"loads={self.load_count}, saves={self.save_count}, pending={self.has_pending})"
         )
-        return f"RuntimeCache({where}, loads={self.load_count}, saves={self.save_count}, pending={self.has_pending})"
 
     def __enter__(self) -> RuntimeCache:  # noqa: PYI034 - typing.Self needs 3.11
         return self
@@ -468,43 +564,94 @@ class RuntimeCache:
         # Kernels compiled before an exception are still valid, so save either way.
         self.flush()
 
+    def __del__(self) -> None:
+        # A handle that saves itself and still holds kernels nobody stored. Never raises: a
+        # finaliser has no caller to report to, and the file simply keeps its previous content.
+        try:
+            if getattr(self, "autosave_on_del", False) and getattr(self, "_pending", None) is not None:
+                self.flush()
+        except Exception:  # noqa: BLE001
+            logger.debug("saving runtime cache %s on deletion failed", getattr(self, "path", "?"), exc_info=True)
+
     # -- loading -----------------------------------------------------------------------------------
 
-    def load(self) -> bytes | None:
-        """Read the stored payload; None when there is none or it was unusable (never raises for content)."""
+    def load(self, path: str | os.PathLike[str] | None = None) -> bytes | None:
+        """Read the stored payload into the handle, from ``path`` if given, else from its own file or
+        stream; returns it, or None when there is none or it was unusable (reported with a
+        :class:`RuntimeCacheWarning`, never raised). An in-memory handle returns what it holds."""
+        if path is not None:
+            source = RuntimeCache(path, lock_timeout=self.lock_timeout)
+            if self._stream is not None or source._file != self._file:
+                payload = source.load()
+                with self._mutex:
+                    self.load_count += 1
+                    if payload is not None:
+                        self.payload = payload
+                return payload
         with self._mutex:
             self.load_count += 1
             if self._stream is not None:
-                payload = self._load_stream()
-            elif self.path is None:
+                payload = self._read_stream(self._stream, rewind=True)[1]
+            elif self._file is None:
                 return self.payload
             else:
-                payload = self._load_file(self.path)
+                payload = self._load_file(self._file)
             if payload is not None:
                 self.payload = payload
             return payload
 
-    def _load_stream(self) -> bytes | None:
-        assert self._stream is not None
-        if self._stream.seekable():
-            self._stream.seek(0)
+    def load_from_stream(self, stream: BinaryIO) -> int:
+        """Read a cache (as :meth:`save_to_stream` writes it) from ``stream``'s current position to its
+        end into the handle; returns the number of bytes read, 0 when the stream was empty or did
+        not hold a usable cache (reported with a :class:`RuntimeCacheWarning`). Contexts created
+        afterwards start from these kernels."""
+        consumed, payload = self._read_stream(stream, rewind=False)
+        if payload is None:
+            return 0
+        with self._mutex:
+            self.load_count += 1
+            self.payload = payload
+        return consumed
+
+    def save_to_stream(self, stream: BinaryIO) -> int:
+        """Write the handle's current kernels (collected from the engines using it) to ``stream`` at
+        its current position; returns the number of bytes written, 0 when there is nothing to save.
+        The caller owns the stream (opening, positioning, flushing, closing)."""
+        self.collect()
+        with self._mutex:
+            payload = self.payload
+            if not payload:
+                return 0
+            refusal = self._size_refusal(len(payload))
+            if refusal is not None:
+                warnings.warn(f"not saving runtime cache to {stream!r}: {refusal}", RuntimeCacheWarning, stacklevel=2)
+                return 0
+            data = encode(payload)
+            stream.write(data)
+            return len(data)
+
+    @staticmethod
+    def _read_stream(stream: BinaryIO, *, rewind: bool) -> tuple[int, bytes | None]:
+        """(bytes read, payload or None); reads at most the size limit plus one byte."""
+        if rewind and stream.seekable():
+            stream.seek(0)
         limit = max_cache_bytes()
-        data = _read_at_most(self._stream, limit + 1)
+        data = _read_at_most(stream, limit + 1)
         if not data:
-            return None
+            return 0, None
         try:
             if len(data) > limit:
                 raise RuntimeCacheFormatError(
                     f"more than the {limit}-byte limit for runtime cache files (raise it with {MAX_BYTES_ENV})"
                 )
-            return decode(data)
+            return len(data), decode(data)
         except RuntimeCacheFormatError as e:
             warnings.warn(
-                f"runtime cache stream {self._stream!r} is not usable: {e}; ignoring it",
+                f"runtime cache stream {stream!r} is not usable: {e}; ignoring it",
                 RuntimeCacheWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            return None
+            return len(data), None
 
     def _load_file(self, path: Path) -> bytes | None:
         try:
@@ -589,27 +736,27 @@ class RuntimeCache:
         this handle loaded it, as that file is a different cache."""
         with self._mutex:
             self.payload = None
-            if self.path is None or not self.path.exists():
+            if self._file is None or not self._file.exists():
                 return None
             try:
                 with file_lock(self._lock_path_checked(), self.lock_timeout):
                     seen = self._seen_digest
                     if (
                         not isinstance(seen, bytes)
-                        or _digest_on_disk(self.path) != seen
+                        or _digest_on_disk(self._file) != seen
                     ):
                         return None  # not the file this handle loaded
-                    aside = self._move_aside(self.path)
+                    aside = self._move_aside(self._file)
             except (OSError, TimeoutError) as e:
                 logger.warning(
-                    "could not quarantine runtime cache %s: %s", self.path, e
+                    "could not quarantine runtime cache %s: %s", self._file, e
                 )
                 return None
             if aside is None:
                 return None
             self._seen_digest = None
             warnings.warn(
-                f"runtime cache {self.path} was rejected ({reason}); moved it to {aside}",
+                f"runtime cache {self._file} was rejected ({reason}); moved it to {aside}",
                 RuntimeCacheWarning,
                 stacklevel=2,
             )
@@ -618,24 +765,52 @@ class RuntimeCache:
     # -- saving ------------------------------------------------------------------------------------
 
     def update(self, payload: bytes) -> None:
-        """Record the engine's current serialized cache; written by :meth:`flush` (or at exit)."""
+        """Record an engine's current serialized cache; stored by :meth:`flush`, or by the handle
+        itself (teardown, exit) when it saves itself (:attr:`autosave_on_del`)."""
         payload = bytes(payload)
         with self._mutex:
             self.payload = payload
             self._pending = payload
-        if self.autosave:
+        if self.autosave_on_del:
             with _PENDING_MUTEX:
                 _PENDING.add(self)
 
     def flush(self) -> bool:
-        """Save the pending payload if there is one. Returns whether something was saved."""
+        """Store the pending payload now if there is one. Returns whether something was stored."""
         with self._mutex:
             pending = self._pending
             if pending is None:
                 return False
-            return self.save(pending)
+            return self.store(pending)
 
-    def save(self, payload: bytes) -> bool:
+    def autosave_now(self) -> bool:
+        """:meth:`flush` if the handle saves itself (:attr:`autosave_on_del`): what an engine calls
+        when it stops using the handle or is torn down. Returns whether something was stored."""
+        return self.autosave_on_del and self.flush()
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> bool:
+        """Save the current kernels now: to ``path`` if given, else to the handle's file or stream.
+
+        The engines whose context uses the handle hand over their kernels first. Returns whether
+        something was stored: False for an in-memory handle without ``path``, when there are no
+        kernels yet, or when the save failed (reported with a :class:`RuntimeCacheWarning`).
+        """
+        if isinstance(path, bytes):
+            raise TypeError("RuntimeCache.save() takes a path; to store payload bytes use store(payload)")
+        self.collect()
+        with self._mutex:
+            payload = self.payload
+            if payload is None:
+                return False
+            if path is not None:
+                target = RuntimeCache(path, lock_timeout=self.lock_timeout)
+                if self._stream is not None or target._file != self._file:
+                    return target.store(payload)
+            if self.in_memory:
+                return False
+            return self.store(payload)
+
+    def store(self, payload: bytes) -> bool:
         """Store ``payload`` now. Returns False (and logs or warns) instead of raising on failure.
 
         An empty payload is never stored: it would replace kernels with nothing (TensorRT serializes an
@@ -667,30 +842,35 @@ class RuntimeCache:
                 return False
             if self._stream is not None:
                 ok = self._save_stream(payload)
-            elif self.path is None:
+            elif self._file is None:
                 ok = True
             else:
-                ok = self._save_file(self.path, payload)
+                ok = self._save_file(self._file, payload)
             if ok:
                 self.payload = payload
                 self.save_count += 1
                 self._clear_pending(payload)
             return ok
 
-    def _save_refusal(self, payload_size: int) -> str | None:
-        """Why a payload of this size cannot be saved where this handle writes, or None."""
-        if self.in_memory:
-            return None
+    @staticmethod
+    def _size_refusal(payload_size: int) -> str | None:
         limit = max_cache_bytes()
         if HEADER_SIZE + payload_size > limit:
             return (
                 f"the cache is {HEADER_SIZE + payload_size} bytes, over the {limit}-byte limit for "
                 f"runtime cache files (raise it with {MAX_BYTES_ENV}), so it could not be read back"
             )
-        if self.path is None:
+        return None
+
+    def _save_refusal(self, payload_size: int) -> str | None:
+        """Why a payload of this size cannot be saved where this handle writes, or None."""
+        if self.in_memory:
             return None
+        refusal = self._size_refusal(payload_size)
+        if refusal is not None or self._file is None:
+            return refusal
         try:
-            reason = _not_regular_reason(os.stat(self.path).st_mode)
+            reason = _not_regular_reason(os.stat(self._file).st_mode)
         except OSError:
             return None  # missing (the usual case) or unreadable: _save_file reports real failures
         # os.replace would swap a FIFO or device node (e.g. /dev/null) for a regular file.
@@ -700,7 +880,7 @@ class RuntimeCache:
         return (
             "memory"
             if self.in_memory
-            else ("a stream" if self._stream is not None else str(self.path))
+            else ("a stream" if self._stream is not None else str(self._file))
         )
 
     def _clear_pending(self, saved: bytes) -> None:
@@ -734,7 +914,7 @@ class RuntimeCache:
     def _save_file(self, path: Path, payload: bytes) -> bool:
         digest = hashlib.sha256(payload).digest()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(path.parent)  # a missing directory is created private, like the default one
             with file_lock(self._lock_path_checked(), self.lock_timeout) as exclusive:
                 if exclusive:
                     _remove_orphaned_temporaries(path)
@@ -860,18 +1040,19 @@ def _fsync_directory(directory: Path) -> None:
 def resolve_runtime_cache(
     value: str | os.PathLike[str] | RuntimeCache | None, engine_hash: str
 ) -> RuntimeCache:
-    """The handle an engine uses for ``RuntimeSettings.runtime_cache`` (TensorRT-RTX only).
+    """The handle an engine uses for an effective ``RuntimeSettings.runtime_cache`` (TensorRT-RTX only).
 
-    ``None`` → the engine's own file in the private default directory (:func:`default_cache_path`);
-    ``""`` → a new in-memory handle; a path → the process-wide handle shared by all engines using that
-    path; a :class:`RuntimeCache` → itself.
+    The default (:class:`DefaultRuntimeCache`) → the engine's own file in the private default
+    directory (:func:`default_cache_path`); ``None`` or ``""`` → a new in-memory handle, as
+    ``runtime_cache=None`` opts out of the file in Torch-TensorRT; a path → the process-wide handle
+    shared by all engines using that path; a :class:`RuntimeCache` → itself.
     """
     if isinstance(value, RuntimeCache):
         return value
-    if value is None:
+    if is_default_runtime_cache(value):
         return RuntimeCache.shared(default_cache_path(engine_hash))
-    if isinstance(value, str | os.PathLike) and not os.fspath(value):
-        return RuntimeCache(None)
+    if value is None or (isinstance(value, str | os.PathLike) and not os.fspath(value)):
+        return RuntimeCache("")
     if isinstance(value, str | os.PathLike):
         return RuntimeCache.shared(value)
     raise TypeError(
@@ -887,7 +1068,7 @@ def save_all_pending() -> int:
     saved = 0
     for cache in caches:
         try:
-            saved += bool(cache.flush())
+            saved += bool(cache.autosave_now())
         except Exception:  # see docstring
             logger.exception("could not save runtime cache %r at exit", cache)
     return saved

@@ -18,7 +18,7 @@ from typing import Any
 
 from torch_tensorrt import _trt
 
-from ._runtime_cache import RuntimeCache
+from ._runtime_cache import RuntimeCache, default_runtime_cache, is_default_runtime_cache
 
 __all__ = [
     "CUDA_GRAPH_STRATEGIES",
@@ -93,18 +93,30 @@ DYNAMIC_SHAPES_KERNEL_STRATEGIES: tuple[str, ...] = (
 CUDA_GRAPH_STRATEGIES: tuple[str, ...] = CudaGraphStrategy.valid_names()
 
 
+# from_enums without a runtime cache: None is a value (no file), so "not given" needs its own marker.
+_UNSET: Any = object()
+
+
 @dataclass(frozen=True)
 class RuntimeSettings:
-    """How a module's engines run; see DESIGN.md section 4.
+    """How a module's engines run; see DESIGN.md section 4 (Torch-TensorRT's ``RuntimeSettings``).
 
-    ``runtime_cache``: ``None`` uses each engine's own file in the private per-user cache directory,
-    ``""`` keeps the cache in memory only, a path is a file shared by all engines using it, and a
-    :class:`RuntimeCache` is used as given (see ``resolve_runtime_cache``).
+    ``runtime_cache``:
+
+    - the default, ``RuntimeSettings().runtime_cache``: a ``str`` naming the private per-user cache
+      directory (``DefaultRuntimeCache``). It stands for the process-wide default cache
+      (``set_runtime_cache_path``), which unless changed is one file per engine in that directory,
+      because TensorRT-RTX caches cannot be merged (Torch-TensorRT uses one shared file);
+    - ``None`` or ``""``: no file, the kernels stay in memory (``None`` opts out as in Torch-TensorRT);
+    - a path: a file shared by all engines using it;
+    - a :class:`RuntimeCache`: used as given; it saves itself only if ``autosave_on_del``.
     """
 
     dynamic_shapes_kernel_specialization_strategy: str = "lazy"
     cuda_graph_strategy: str = "disabled"
-    runtime_cache: str | os.PathLike[str] | RuntimeCache | None = None
+    runtime_cache: str | os.PathLike[str] | RuntimeCache | None = dataclasses.field(
+        default_factory=default_runtime_cache
+    )
 
     def __post_init__(self) -> None:
         # Validated on every backend: a typo must fail even where the setting would be ignored.
@@ -139,7 +151,7 @@ class RuntimeSettings:
         return tuple(
             name
             for name in self.field_names()
-            if getattr(self, name) != getattr(defaults, name)
+            if not _is_default(name, getattr(self, name), getattr(defaults, name))
         )
 
     def to_enums(self) -> tuple[int, int]:
@@ -158,19 +170,27 @@ class RuntimeSettings:
         cls,
         dynamic_shapes_kernel_specialization_strategy: int,
         cuda_graph_strategy: int,
-        runtime_cache: str | os.PathLike[str] | RuntimeCache | None = None,
+        runtime_cache: str | os.PathLike[str] | RuntimeCache | None = _UNSET,
     ) -> RuntimeSettings:
-        """Inverse of :meth:`to_enums`; unknown ints raise ``ValueError``."""
-        return cls(
+        """Inverse of :meth:`to_enums`, with the given runtime cache (else the default); unknown
+        ints raise ``ValueError``."""
+        settings = cls(
             DynamicShapesKernelStrategy.from_int(
                 dynamic_shapes_kernel_specialization_strategy
             ).strategy_name,
             CudaGraphStrategy.from_int(cuda_graph_strategy).strategy_name,
-            runtime_cache,
         )
+        return settings if runtime_cache is _UNSET else settings.merge(runtime_cache=runtime_cache)
 
     def effective_for_backend(self, *, strict: bool = False) -> RuntimeSettings:
         return effective_for_backend(self, strict=strict)
+
+
+def _is_default(name: str, value: object, default: object) -> bool:
+    if name == "runtime_cache":
+        # The default path depends on the environment when it was made: compare what it means.
+        return is_default_runtime_cache(value)
+    return value == default
 
 
 # Settings already reported as ignored on standard TensorRT in this process.

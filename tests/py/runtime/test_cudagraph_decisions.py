@@ -57,8 +57,9 @@ def decide(**overrides: Any) -> str:
         ({"cudagraphs_mode": True}, RTX_NATIVE_CAPTURE),
         ({"cudagraphs_mode": True, "is_rtx": False}, TORCH_SUBGRAPH_CAPTURE),
         ({"cuda_graph_strategy": "whole_graph_capture"}, RTX_NATIVE_CAPTURE),
-        ({"cudagraphs_mode": True, "dynamic_inputs": True}, NOT_CAPTURABLE),
-        ({"cuda_graph_strategy": "whole_graph_capture", "dynamic_inputs": True}, NOT_CAPTURABLE),
+        # TensorRT-RTX's own capture follows lazily specialized kernels (as in Torch-TensorRT).
+        ({"cudagraphs_mode": True, "dynamic_inputs": True}, RTX_NATIVE_CAPTURE),
+        ({"cuda_graph_strategy": "whole_graph_capture", "dynamic_inputs": True}, RTX_NATIVE_CAPTURE),
         ({"cudagraphs_mode": True, "dynamic_inputs": True, "kernel_strategy": "eager"}, RTX_NATIVE_CAPTURE),
         ({"cudagraphs_mode": True, "dynamic_inputs": True, "kernel_strategy": "none"}, RTX_NATIVE_CAPTURE),
         ({"cudagraphs_mode": True, "dynamic_inputs": True, "is_rtx": False}, TORCH_SUBGRAPH_CAPTURE),
@@ -85,7 +86,7 @@ def test_decision_native_strategy() -> None:
     )
     assert native.native_strategy == "whole_graph_capture"
     reason = decide_capture(
-        cudagraphs_mode=True, outer_capture=False, is_rtx=True,
+        cudagraphs_mode=True, outer_capture=True, is_rtx=True,
         cuda_graph_strategy="disabled", kernel_strategy="lazy", dynamic_inputs=True,
     ).reason
     assert "dynamic_shapes_kernel_specialization_strategy='lazy'" in reason and "'eager'" in reason
@@ -191,11 +192,23 @@ def test_opaque_wrapper_counts_as_mixed(backend: Any) -> None:
     assert engines_of(wrapper)[0].last_capture_decision.path == OUTER_WHOLE_GRAPH_CAPTURE
 
 
-@pytest.mark.parametrize("whole_graph", [False, True], ids=["subgraph", "whole_graph"])
-def test_lazy_dynamic_on_rtx_is_reported_before_running(backend: Any, whole_graph: bool) -> None:
+def test_dynamic_engine_with_default_settings_captures_natively_on_rtx(backend: Any) -> None:
+    # As in Torch-TensorRT: enable_cudagraphs on a dynamic-shape engine needs no settings change.
     module = fresh("dynamic")
     (engine,) = engines_of(module)
-    target: torch.nn.Module = torch.nn.Sequential(module) if whole_graph else module  # Sequential: opaque → mixed
+    with enable_cudagraphs(module) as graphed, torch.no_grad():
+        assert graphed is module
+        for batch in (3, 5, 3):
+            torch.testing.assert_close(graphed(x := example("dynamic", batch)), eager("dynamic")(x))
+    assert engine.last_capture_decision.path == RTX_NATIVE_CAPTURE
+    (context,) = engine.engine().contexts
+    assert (context.options.kernel_strategy, context.options.cuda_graph_strategy) == ("lazy", "whole_graph_capture")
+
+
+def test_lazy_dynamic_under_an_outer_capture_is_reported_before_running(backend: Any) -> None:
+    module = fresh("dynamic")
+    (engine,) = engines_of(module)
+    target = torch.nn.Sequential(module)  # Sequential: opaque → captured whole, from outside the engine
     with enable_cudagraphs(target) as graphed, torch.no_grad():
         with pytest.raises(RuntimeError, match="cannot be captured.*strategy='lazy'.*'eager'"):
             graphed(example("dynamic", 3))
@@ -205,8 +218,7 @@ def test_lazy_dynamic_on_rtx_is_reported_before_running(backend: Any, whole_grap
             module(example("dynamic", 3))
         with runtime_config(module, **{KERNEL: "eager"}):
             graphed(example("dynamic", 3))
-    expected = OUTER_WHOLE_GRAPH_CAPTURE if whole_graph else RTX_NATIVE_CAPTURE
-    assert engine.last_capture_decision.path == expected
+    assert engine.last_capture_decision.path == OUTER_WHOLE_GRAPH_CAPTURE
 
 
 def test_changing_the_mode_recreates_the_context_once(backend: Any) -> None:

@@ -28,6 +28,7 @@ from torch_tensorrt.runtime._runtime_cache import (
     decode,
     default_cache_dir,
     default_cache_path,
+    default_runtime_cache,
     encode,
     resolve_runtime_cache,
     save_all_pending,
@@ -111,7 +112,7 @@ def test_round_trip_and_counters(tmp_path):
     cache = RuntimeCache(path)
     assert cache.load() is None
     assert not path.parent.exists()  # loading never creates anything
-    assert cache.save(b"payload-1")
+    assert cache.store(b"payload-1")
     assert path.is_file()
     assert decode(path.read_bytes()) == b"payload-1"
     other = RuntimeCache(str(path))
@@ -124,9 +125,9 @@ def test_round_trip_and_counters(tmp_path):
 def test_identical_save_does_not_rewrite(tmp_path):
     path = tmp_path / "c.trtcache"
     cache = RuntimeCache(path)
-    assert cache.save(b"same")
+    assert cache.store(b"same")
     before = path.stat()
-    assert cache.save(b"same")
+    assert cache.store(b"same")
     after = path.stat()
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
     assert cache.save_count == 2
@@ -138,7 +139,7 @@ def test_in_memory_writes_nothing(tmp_path, monkeypatch, where):
     cache = RuntimeCache(where)
     assert cache.in_memory
     assert cache.load() is None
-    assert cache.save(b"abc")
+    assert cache.store(b"abc")
     assert cache.load() == b"abc"
     cache.update(b"def")
     assert cache.flush()
@@ -153,20 +154,20 @@ def test_in_memory_writes_nothing(tmp_path, monkeypatch, where):
 def test_empty_payload_never_replaces_a_cache(tmp_path, caplog):
     path = tmp_path / "c.trtcache"
     cache = RuntimeCache(path)
-    assert cache.save(b"kernels")
+    assert cache.store(b"kernels")
     with caplog.at_level("INFO", logger=rc.__name__):
-        assert not cache.save(b"")
+        assert not cache.store(b"")
     assert "empty" in caplog.text
     cache.update(b"")
     assert not cache.flush()
     assert not cache.has_pending
     assert RuntimeCache(path).load() == b"kernels"
     # Nor is an empty cache written where there is none.
-    assert not RuntimeCache(tmp_path / "new.trtcache").save(b"")
+    assert not RuntimeCache(tmp_path / "new.trtcache").store(b"")
     assert not (tmp_path / "new.trtcache").exists()
     memory = RuntimeCache(None)
-    memory.save(b"k")
-    assert not memory.save(b"") and memory.load() == b"k"
+    memory.store(b"k")
+    assert not memory.store(b"") and memory.load() == b"k"
 
 
 @pytest.mark.parametrize("kind", list(_corruptions(b"x")))
@@ -187,13 +188,13 @@ def test_bad_file_is_reported_moved_aside_and_rebuilt(tmp_path, kind):
     )  # kept for inspection, not deleted
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert cache.save(b"new kernels")
+        assert cache.store(b"new kernels")
     assert RuntimeCache(path).load() == b"new kernels"
 
 
 def test_unreadable_directory_never_raises(tmp_path, monkeypatch):
     path = tmp_path / "c.trtcache"
-    RuntimeCache(path).save(b"k")
+    RuntimeCache(path).store(b"k")
 
     def refuse(*args, **kwargs):
         raise PermissionError("simulated")
@@ -203,59 +204,59 @@ def test_unreadable_directory_never_raises(tmp_path, monkeypatch):
         RuntimeCache(path).load() == b"k"
     )  # read unlocked: replacement is atomic anyway
     with pytest.warns(RuntimeCacheWarning, match="could not save"):
-        assert not RuntimeCache(path).save(b"other")
+        assert not RuntimeCache(path).store(b"other")
 
 
 def test_changed_since_load_warns_then_overwrites(tmp_path):
     path = tmp_path / "shared.trtcache"
-    RuntimeCache(path).save(b"base")
+    RuntimeCache(path).store(b"base")
     mine, theirs = RuntimeCache(path), RuntimeCache(path)
     assert mine.load() == b"base" and theirs.load() == b"base"
-    assert theirs.save(b"base+theirs")
+    assert theirs.store(b"base+theirs")
     with pytest.warns(
         RuntimeCacheWarning,
         match="changed since it was loaded \\(another process saved kernels\\)",
     ):
-        assert mine.save(b"base+mine")
+        assert mine.store(b"base+mine")
     assert RuntimeCache(path).load() == b"base+mine"
     with warnings.catch_warnings():  # now in sync again
         warnings.simplefilter("error")
-        assert mine.save(b"base+mine+more")
+        assert mine.store(b"base+mine+more")
 
 
 def test_file_created_by_another_writer_after_load_warns(tmp_path):
     path = tmp_path / "shared.trtcache"
     mine = RuntimeCache(path)
     assert mine.load() is None
-    RuntimeCache(path).save(b"theirs")
+    RuntimeCache(path).store(b"theirs")
     with pytest.warns(RuntimeCacheWarning, match="changed since it was loaded"):
-        mine.save(b"mine")
+        mine.store(b"mine")
 
 
 def test_unchanged_file_saves_silently(tmp_path):
     path = tmp_path / "c.trtcache"
-    RuntimeCache(path).save(b"a")
+    RuntimeCache(path).store(b"a")
     cache = RuntimeCache(path)
     cache.load()
     os.utime(path, ns=(1, 1))  # touched, same content: not a change
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert cache.save(b"ab")
-        assert cache.save(b"abc")
+        assert cache.store(b"ab")
+        assert cache.store(b"abc")
 
 
 def test_quarantine_moves_rejected_payload_aside_only_if_unchanged(tmp_path):
     path = tmp_path / "c.trtcache"
-    RuntimeCache(path).save(b"from another TensorRT-RTX")
+    RuntimeCache(path).store(b"from another TensorRT-RTX")
     cache = RuntimeCache(path)
     cache.load()
     with pytest.warns(RuntimeCacheWarning, match="rejected"):
         aside = cache.quarantine("deserialization failed")
     assert aside is not None and aside.exists() and not path.exists()
     stale = RuntimeCache(path)
-    RuntimeCache(path).save(b"good")
+    RuntimeCache(path).store(b"good")
     stale.load()
-    RuntimeCache(path).save(
+    RuntimeCache(path).store(
         b"newer good"
     )  # replaced since `stale` loaded: leave it alone
     assert stale.quarantine("rejected") is None
@@ -287,24 +288,27 @@ def _save_earlier_tests_handles() -> None:
 
 def test_save_all_pending_flushes_live_handles(tmp_path):
     _save_earlier_tests_handles()
-    a, b = RuntimeCache(tmp_path / "a.trtcache"), RuntimeCache(tmp_path / "b.trtcache")
+    a, b = RuntimeCache(tmp_path / "a.trtcache", True), RuntimeCache(tmp_path / "b.trtcache", True)
+    mine = RuntimeCache(tmp_path / "mine.trtcache")  # user-built: saves only when told to
+    mine.update(b"M")
     a.update(b"A")
     b.update(b"B")
     b.flush()
     assert save_all_pending() == 1
     assert RuntimeCache(tmp_path / "a.trtcache").load() == b"A"
     assert save_all_pending() == 0
+    assert not (tmp_path / "mine.trtcache").exists() and mine.has_pending
 
 
 def test_save_all_pending_never_raises(tmp_path, monkeypatch, caplog):
     _save_earlier_tests_handles()
-    cache = RuntimeCache(tmp_path / "a.trtcache")
+    cache = RuntimeCache(tmp_path / "a.trtcache", autosave_on_del=True)
     cache.update(b"A")
 
     def broken():
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cache, "flush", broken)
+    monkeypatch.setattr(cache, "autosave_now", broken)
     assert save_all_pending() == 0
     assert "boom" in caplog.text
     monkeypatch.undo()
@@ -317,13 +321,16 @@ def test_atexit_saves_pending_payloads(tmp_path):
         """
         import sys
         from torch_tensorrt.runtime._runtime_cache import RuntimeCache
-        cache = RuntimeCache(sys.argv[1])
+        cache = RuntimeCache(sys.argv[1], autosave_on_del=True)
         cache.update(b"compiled before exit")
+        unsaved = RuntimeCache(sys.argv[1] + ".mine")  # user-built without autosave_on_del
+        unsaved.update(b"not saved")
         """,
         str(path),
     )
     assert child.wait(timeout=60) == 0
     assert RuntimeCache(path).load() == b"compiled before exit"
+    assert not path.with_name(path.name + ".mine").exists()
 
 
 # -- atomicity and concurrency ---------------------------------------------------------------------
@@ -332,7 +339,7 @@ def test_atexit_saves_pending_payloads(tmp_path):
 @POSIX_ONLY
 def test_writer_killed_before_replace_leaves_old_file_valid(tmp_path):
     path = tmp_path / "c.trtcache"
-    RuntimeCache(path).save(b"old kernels")
+    RuntimeCache(path).store(b"old kernels")
     child = run_python(
         """
         import sys, time
@@ -343,7 +350,7 @@ def test_writer_killed_before_replace_leaves_old_file_valid(tmp_path):
             time.sleep(60)
 
         rc._before_replace_hook = stall
-        rc.RuntimeCache(sys.argv[1]).save(b"new kernels" * 100_000)
+        rc.RuntimeCache(sys.argv[1]).store(b"new kernels" * 100_000)
         """,
         str(path),
         stdout=subprocess.PIPE,
@@ -364,7 +371,7 @@ def test_writer_killed_before_replace_leaves_old_file_valid(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert RuntimeCache(path).load() == b"old kernels"
-        assert RuntimeCache(path).save(b"next kernels")  # the lock died with the writer
+        assert RuntimeCache(path).store(b"next kernels")  # the lock died with the writer
     assert not any(
         n.endswith(".tmp") for n in files_in(tmp_path)
     )  # orphan cleaned up under the lock
@@ -385,7 +392,7 @@ for i in range(20):
     seen = cache.load()
     assert seen is None or seen.startswith(b"writer-"), seen[:20]
     payload = f"writer-{writer}-{i}-".encode() * (2000 + 500 * i)
-    assert cache.save(payload)
+    assert cache.store(payload)
 """
 
 
@@ -414,8 +421,8 @@ def test_file_like_round_trip():
     cache = RuntimeCache.from_file_like(stream)
     assert not cache.in_memory
     assert cache.load() is None
-    assert cache.save(b"long payload" * 10)
-    assert cache.save(b"short")  # rewritten from the start and truncated
+    assert cache.store(b"long payload" * 10)
+    assert cache.store(b"short")  # rewritten from the start and truncated
     assert decode(stream.getvalue()) == b"short"
     assert RuntimeCache.from_file_like(io.BytesIO(stream.getvalue())).load() == b"short"
 
@@ -474,7 +481,7 @@ def test_dir_owned_by_another_user_is_refused(tmp_path, monkeypatch):
     message = str(info.value)
     assert str(target) in message and "12345" in message and rc.CACHE_DIR_ENV in message
     with pytest.raises(PermissionError):
-        resolve_runtime_cache(None, "abc")
+        resolve_runtime_cache(default_runtime_cache(), "abc")
 
 
 @POSIX_ONLY
@@ -500,12 +507,13 @@ def test_default_path_rejects_unsafe_hashes(bad):
 
 
 def test_resolve_runtime_cache(tmp_path):
-    engine = resolve_runtime_cache(None, "abc")
-    assert engine.path == default_cache_dir() / "abc.trtcache"
-    assert resolve_runtime_cache(None, "abc") is engine
+    engine = resolve_runtime_cache(default_runtime_cache(), "abc")
+    assert engine.path == str(default_cache_dir() / "abc.trtcache") and engine.autosave_on_del
+    assert resolve_runtime_cache(default_runtime_cache(), "abc") is engine
     assert (
-        resolve_runtime_cache(None, "def") is not engine
+        resolve_runtime_cache(default_runtime_cache(), "def") is not engine
     )  # one file per engine by default
+    assert resolve_runtime_cache(None, "abc").in_memory  # None opts out of the file
     user = tmp_path / "user.bin"
     shared = resolve_runtime_cache(str(user), "abc")
     assert (

@@ -91,7 +91,7 @@ def test_fifo_at_cache_path_is_refused_without_blocking(tmp_path: Path) -> None:
     cache = RuntimeCache(path)
 
     def load_then_save() -> tuple[bytes | None, bool]:
-        return cache.load(), cache.save(b"fresh kernels")
+        return cache.load(), cache.store(b"fresh kernels")
 
     (loaded, saved), caught = run_with_deadline(load_then_save, lambda: release_fifo_reader(path))
     assert loaded is None and cache.payload is None
@@ -107,7 +107,7 @@ def test_fifo_at_cache_path_is_refused_without_blocking(tmp_path: Path) -> None:
 def test_quarantine_of_a_path_that_became_a_fifo_does_not_block(tmp_path: Path) -> None:
     path = tmp_path / "c.trtcache"
     cache = RuntimeCache(path)
-    assert cache.save(b"kernels") and cache.load() == b"kernels"
+    assert cache.store(b"kernels") and cache.load() == b"kernels"
     path.unlink()
     os.mkfifo(path)
     aside, _ = run_with_deadline(lambda: cache.quarantine("rejected"), lambda: release_fifo_reader(path))
@@ -138,7 +138,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     cache = RuntimeCache(sys.argv[1])
     loaded = cache.load()
-    saved = cache.save(b"fresh kernels")
+    saved = cache.store(b"fresh kernels")
 elapsed = time.monotonic() - start
 grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 print(repr(loaded), saved, f"{elapsed:.3f}", grown_kib)
@@ -219,7 +219,7 @@ def test_oversized_cache_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # The fresh cache replaces it on save, without claiming another process changed the file.
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert cache.save(b"fresh kernels")
+        assert cache.store(b"fresh kernels")
     assert RuntimeCache(path).load() == b"fresh kernels"
 
 
@@ -258,7 +258,7 @@ def test_cache_at_the_limit_loads_and_one_byte_more_is_refused(tmp_path: Path, m
 def test_payload_over_the_limit_is_not_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "c.trtcache"
     cache = RuntimeCache(path)
-    assert cache.save(b"small")
+    assert cache.store(b"small")
     monkeypatch.setenv(MAX_BYTES_ENV, str(HEADER_SIZE + 10))
     cache.update(b"x" * 11)
     with pytest.warns(RuntimeCacheWarning, match="could not be read back"):
@@ -302,7 +302,7 @@ def test_unusable_limit_warns_and_keeps_the_default(monkeypatch: pytest.MonkeyPa
 def test_valid_cache_still_loads(tmp_path: Path) -> None:
     path = tmp_path / "c.trtcache"
     payload = os.urandom(3 << 20)  # several read chunks
-    assert RuntimeCache(path).save(payload)
+    assert RuntimeCache(path).store(payload)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert RuntimeCache(path).load() == payload
@@ -312,7 +312,7 @@ def test_valid_cache_still_loads(tmp_path: Path) -> None:
 def test_symlink_to_a_regular_cache_is_followed(tmp_path: Path) -> None:
     # A user may keep a cache on another disk behind a symlink; only what it points at is judged.
     real = tmp_path / "real.trtcache"
-    assert RuntimeCache(real).save(b"kernels")
+    assert RuntimeCache(real).store(b"kernels")
     link = tmp_path / "link.trtcache"
     link.symlink_to(real)
     with warnings.catch_warnings():

@@ -189,7 +189,7 @@ def test_file_changed_by_another_writer_warns_on_save(backend: Any, tmp_path: Pa
     with pytest.warns(RuntimeCacheWarning, match="changed since it was loaded"):
         with runtime_cache(module, path):
             run(module)
-            RuntimeCache(path).save(b"kernels of another process")
+            RuntimeCache(path).store(b"kernels of another process")
     assert kernels(decode(path.read_bytes())) == ["(2, 8)"]
 
 

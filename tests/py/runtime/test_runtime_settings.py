@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from torch_tensorrt import _trt
-from torch_tensorrt.runtime._runtime_cache import RuntimeCache
+from torch_tensorrt.runtime._runtime_cache import RuntimeCache, default_cache_location, is_default_runtime_cache
 from torch_tensorrt.runtime._settings import (
     CUDA_GRAPH_STRATEGIES,
     DYNAMIC_SHAPES_KERNEL_STRATEGIES,
@@ -39,8 +39,14 @@ def test_defaults():
     s = RuntimeSettings()
     assert s.dynamic_shapes_kernel_specialization_strategy == "lazy"
     assert s.cuda_graph_strategy == "disabled"
-    assert s.runtime_cache is None
+    # As in Torch-TensorRT, a str naming the per-user default location (here a directory holding
+    # one file per engine), told apart from the same path given explicitly.
+    assert isinstance(s.runtime_cache, str)
+    assert s.runtime_cache == str(default_cache_location())
+    assert is_default_runtime_cache(s.runtime_cache)
+    assert not is_default_runtime_cache(str(s.runtime_cache))
     assert s.non_default_fields() == ()
+    assert RuntimeSettings(runtime_cache=None).non_default_fields() == ("runtime_cache",)
 
 
 def test_constants():

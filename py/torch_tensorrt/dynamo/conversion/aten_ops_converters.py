@@ -15,6 +15,7 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     normalization,
     pooling,
     prims,
+    randomness,
     reduction,
     sampling,
     scatter,

@@ -193,6 +193,8 @@ class TRTEngine:
             self._context_options = options
             self._active_cache = cache
             self._owns_active_cache = cache is not None and cache is not self.runtime_cache
+            if cache is not None:
+                cache.add_user(self)  # so that saving the handle first collects this context's kernels
             self._graphs.clear()  # graphs recorded with the old context are re-recorded on demand
             self.contexts_created += 1
             _LIVE_ENGINES.add(self)
@@ -226,6 +228,15 @@ class TRTEngine:
             self._drop_context()
         self.runtime_cache = previous
 
+    @property
+    def active_runtime_cache(self) -> Any:
+        """The cache handle the current execution context was created with (None without a context)."""
+        return self._active_cache
+
+    def num_execution_contexts_created(self) -> int:
+        """Execution contexts this engine created (Torch-TensorRT's name for ``contexts_created``)."""
+        return self.contexts_created
+
     def stash_runtime_cache(self) -> None:
         """Hand the context's JIT-compiled kernels to its cache handle (saved by the handle's owner)."""
         if self._context is None or self._active_cache is None:
@@ -240,7 +251,7 @@ class TRTEngine:
         old = self._active_cache
         self.stash_runtime_cache()
         if old is not None and old is not next_cache and self._owns_active_cache and not old.in_memory:
-            old.flush()
+            old.autosave_now()  # a handle the user built saves only if it asked to
 
     def _drop_context(self) -> None:
         self._context = None
@@ -260,7 +271,7 @@ class TRTEngine:
             self.stash_runtime_cache()
             cache = self._active_cache
             if cache is not None and self._owns_active_cache and not cache.in_memory:
-                cache.flush()
+                cache.autosave_now()
         finally:
             self._drop_context()
 

@@ -6,11 +6,18 @@ from typing import Any
 
 import torch
 
-from torch_tensorrt.dynamo.runtime._cpp_engine import cpp_runs_engines, cpp_runtime_loaded
+from torch_tensorrt.dynamo.runtime._cpp_engine import (
+    CppEngineControls,
+    cpp_engine_for,
+    cpp_runs_engines,
+    cpp_runtime_loaded,
+)
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
 from torch_tensorrt.dynamo.runtime._engine_memory import track_engine_tensor
 from torch_tensorrt.dynamo.runtime._execute_engine_op import join_engine_info, split_engine_info, watch_engine_tensor
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
+from torch_tensorrt.runtime._controls import module_runtime_settings, set_module_runtime_settings
+from torch_tensorrt.runtime._settings import RuntimeSettings
 
 
 def _tracing(inputs: tuple[torch.Tensor, ...]) -> bool:
@@ -54,7 +61,15 @@ class TorchTensorRTModule(torch.nn.Module):
             )
 
     @property
-    def engine(self) -> TRTEngine:
+    def engine(self) -> TRTEngine | CppEngineControls:
+        """This module's engine on the runtime that runs it, as in Torch-TensorRT: the Python
+        ``TRTEngine``, or the controls of its C++ engine (``torch.classes.tensorrt.Engine``)."""
+        if self.runs_in_cpp():
+            return cpp_engine_for(self.serialized_engine, self.engine_info)
+        return self.python_engine
+
+    @property
+    def python_engine(self) -> TRTEngine:
         # Each module owns its engine, so runtime settings applied to one compiled module never
         # reach another copy of the same engine (loaded programs share engines through the op).
         if self._engine is None:
@@ -62,12 +77,22 @@ class TorchTensorRTModule(torch.nn.Module):
         return self._engine
 
     @property
+    def runtime_settings(self) -> RuntimeSettings:
+        """The settings this module's engine runs with: its own, else the process-wide defaults."""
+        return module_runtime_settings(self)
+
+    @runtime_settings.setter
+    def runtime_settings(self, settings: RuntimeSettings | None) -> None:
+        # Reaches the engine on the runtime in use; None returns it to the process-wide defaults.
+        set_module_runtime_settings(self, settings)
+
+    @property
     def input_names(self) -> list[str]:
-        return list(self.engine.info.input_names)
+        return list(self.python_engine.info.input_names)
 
     @property
     def output_names(self) -> list[str]:
-        return list(self.engine.info.output_names)
+        return list(self.python_engine.info.output_names)
 
     def runs_in_cpp(self) -> bool:
         """Whether eager calls run on the C++ runtime (its engine for this module's engine tensor)."""
@@ -81,7 +106,7 @@ class TorchTensorRTModule(torch.nn.Module):
             watch_engine_tensor(self.serialized_engine)
             outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
         else:
-            outputs = self.engine.execute(inputs)
+            outputs = self.python_engine.execute(inputs)
         return tuple(outputs) if self.output_is_tuple else outputs[0]
 
     def __getstate__(self) -> dict[str, Any]:

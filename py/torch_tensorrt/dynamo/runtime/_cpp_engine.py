@@ -56,6 +56,9 @@ class CppEngineControls:
         self.info = info
         self.runtime_settings_override: RuntimeSettings | None = None
         self.runtime_cache: Any = None
+        # The RuntimeCache handle the C++ engine was last given the kernels of (attached by a block
+        # or named by the settings); None while the C++ engine uses its own cache file.
+        self._served: Any = None
 
     @property
     def name(self) -> str:
@@ -69,6 +72,15 @@ class CppEngineControls:
     def contexts_created(self) -> int:
         return int(self.engine.stats()["contexts_created"])
 
+    def num_execution_contexts_created(self) -> int:
+        """Execution contexts this engine created (Torch-TensorRT's name for ``contexts_created``)."""
+        return self.contexts_created
+
+    @property
+    def active_runtime_cache(self) -> Any:
+        """The RuntimeCache handle whose kernels the C++ engine runs with, if any."""
+        return self._served
+
     def set_runtime_settings(self, settings: RuntimeSettings | None) -> None:
         if settings is not None and not isinstance(settings, RuntimeSettings):
             raise TypeError(f"expected RuntimeSettings or None, got {type(settings).__name__}")
@@ -78,23 +90,32 @@ class CppEngineControls:
         else:
             self.engine.set_runtime_settings(*settings.to_enums())
         if self.runtime_cache is None:
-            self._apply_cache_setting(None if settings is None else settings.runtime_cache)
+            self._apply_settings_cache()
 
-    def _apply_cache_setting(self, value: Any) -> None:
-        from torch_tensorrt.runtime._runtime_cache import RuntimeCache
+    def _apply_cache_setting(self, value: Any, *, follow_defaults: bool) -> None:
+        from torch_tensorrt.runtime._runtime_cache import RuntimeCache, is_default_runtime_cache
 
-        if value is None:
-            self.engine.clear_runtime_cache_path()  # the process-wide default (C++ globals)
-        elif isinstance(value, RuntimeCache):
+        if isinstance(value, RuntimeCache):
             self._serve_handle(value)
+            return
+        self._served = None
+        if follow_defaults or is_default_runtime_cache(value):
+            self.engine.clear_runtime_cache_path()  # the process-wide default (C++ globals)
         else:
-            self.engine.set_runtime_cache_path(os.fspath(value))
+            # None (no file, as in Torch-TensorRT) and "" keep the kernels in memory.
+            self.engine.set_runtime_cache_path("" if value is None else os.fspath(value))
+
+    def _apply_settings_cache(self) -> None:
+        settings = self.runtime_settings_override
+        self._apply_cache_setting(None if settings is None else settings.runtime_cache, follow_defaults=settings is None)
 
     def _serve_handle(self, cache: Any) -> None:
         payload = cache.payload if cache.load_count else cache.load()
         self.engine.set_runtime_cache_path("")
         data = torch.frombuffer(bytearray(payload), dtype=torch.uint8) if payload else torch.empty(0, dtype=torch.uint8)
         self.engine.set_runtime_cache_payload(data)
+        self._served = cache
+        cache.add_user(self)
 
     def set_runtime_cache(self, cache: Any) -> None:
         """Attach a cache handle owned by the caller (runtime_cache()), or None to detach.
@@ -106,8 +127,7 @@ class CppEngineControls:
             self.stash_runtime_cache()
         self.runtime_cache = cache
         if cache is None:
-            settings = self.runtime_settings_override
-            self._apply_cache_setting(None if settings is None else settings.runtime_cache)
+            self._apply_settings_cache()
         else:
             self._serve_handle(cache)
 
@@ -115,13 +135,26 @@ class CppEngineControls:
         self.set_runtime_cache(previous)
 
     def stash_runtime_cache(self) -> None:
-        """Hand the kernels to the attached handle (saved by its owner), else save the engine's file."""
-        if self.runtime_cache is None:
+        """Hand the kernels to the handle being served (saved by its owner), else save the engine's file."""
+        if self._served is None:
             self.engine.save_runtime_cache()
             return
         payload = self.engine.get_runtime_cache_payload()
         if payload.numel():
-            self.runtime_cache.update(payload.numpy().tobytes())
+            self._served.update(payload.numpy().tobytes())
+
+    def __del__(self) -> None:
+        # The module (its engine tensor) is going away: as on the Python runtime, the handle named by
+        # the settings gets the kernels and saves them if it saves itself; a block's handle is saved
+        # by its block. The C++ engine saves a cache file of its own when it is released.
+        try:
+            served = getattr(self, "_served", None)
+            if served is not None:
+                self.stash_runtime_cache()
+                if served is not self.runtime_cache:
+                    served.autosave_now()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser; the file stays as it was
+            pass
 
 
 # One controls object per engine tensor, stored on the tensor itself so it goes (and with it the engine
