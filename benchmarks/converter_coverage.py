@@ -157,6 +157,10 @@ EXTRA_PROBES: dict[str, Probe] = {
     "aten.scatter_reduce.two": Probe(
         lambda a, s: a.scatter_reduce(0, _i(0, 2, 0).reshape(3, 1).expand(3, 4), s, "amax"), lambda: [_r(3, 4), _r(3, 4)]
     ),
+    # Random ops: each probe returns a deterministic property of its samples, so --verify can compare.
+    "aten.rand.default": Probe(lambda a: (torch.rand(3, 4) < 1) & (a > -9), lambda: [_r(3, 4)]),
+    "aten.randn.default": Probe(lambda a: torch.randn(a.shape[0], 4).isfinite(), lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
+    "aten.randperm.default": Probe(lambda a: torch.randperm(a.shape[0]).sort().values, lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
 }
 
 PROBES = {**ISSUE_18, **EXTRA_PROBES}
@@ -167,9 +171,6 @@ KNOWN_GAPS: dict[str, str] = {
     "aten._local_scalar_dense.default": "Tensor.item(): a host-side Python number, data-dependent",
     "aten._fft_r2c.default": "FFT: complex results; TensorRT has neither complex dtypes nor a Fourier transform layer",
     "aten._fft_c2r.default": "FFT: complex results; TensorRT has neither complex dtypes nor a Fourier transform layer",
-    "aten.rand.default": "random op (issue 18 item 2)",
-    "aten.randn.default": "random op (issue 18 item 2)",
-    "aten.randperm.default": "random op (issue 18 item 2)",
     "aten.sym_stride.int": "strides of TensorRT tensors are not observable (always contiguous)",
     "aten.sym_storage_offset.default": "storage offsets of TensorRT tensors are not observable",
 }
