@@ -111,19 +111,6 @@ def test_dynamic_shapes(case: tuple, dtype: torch.dtype) -> None:
         assert_close_to_eager(module, [torch.randn(shape).to(dtype)], input_specs=[spec])
 
 
-class _WeightInput(nn.Module):
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return nn.functional.conv2d(x, w)
-
-
-def test_activation_weights_are_refused() -> None:
-    # The kernel must be a build-time constant; a graph input kernel is left to PyTorch.
-    inputs = [torch.randn(1, 2, 5, 5), torch.randn(3, 2, 3, 3)]
-    with pytest.raises(UnsupportedOperatorError, match="convolution"):
-        assert_close_to_eager(_WeightInput(), inputs)
-    assert_close_to_eager(_WeightInput(), inputs, require_full_compilation=False)
-
-
 def test_strided_dilated_deconvolution_is_refused() -> None:
     # TensorRT-RTX cannot build a deconvolution that is strided and dilated at once.
     module = nn.ConvTranspose2d(2, 3, 3, stride=2, dilation=2).eval()

@@ -143,15 +143,3 @@ def test_statistics_outputs_are_refused(module: nn.Module, x: torch.Tensor, op: 
     with pytest.raises(UnsupportedOperatorError, match=op):
         assert_close_to_eager(module, [x])
     assert_close_to_eager(module, [x], require_full_compilation=False)
-
-
-class ActivationStats(nn.Module):
-    def forward(self, x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-        return F.batch_norm(x, mean, torch.ones(3), training=False)
-
-
-def test_batch_norm_with_activation_statistics_is_refused() -> None:
-    # Running statistics must be build-time constants to be folded.
-    inputs = [torch.randn(2, 3, 4), torch.randn(3)]
-    with pytest.raises(UnsupportedOperatorError, match="batch_norm"):
-        assert_close_to_eager(ActivationStats(), inputs)

@@ -43,23 +43,39 @@ def _weights(ctx: ConversionContext, value: torch.Tensor, dtype: torch.dtype) ->
     return trt.Weights(torch_to_trt_dtype(dtype), tensor.data_ptr(), tensor.numel())
 
 
-def _is_constant(arg: Any) -> bool:
-    return isinstance(arg, torch.fx.Node) and arg.op == "get_attr"
+def _static_shape(node: Any) -> tuple[int, ...] | None:
+    val = node.meta.get("val") if isinstance(node, torch.fx.Node) else None
+    if not isinstance(val, torch.Tensor) or not all(isinstance(d, int) for d in val.shape):
+        return None
+    return tuple(val.shape)
 
 
 def _conv_supported(node: torch.fx.Node, settings: object) -> bool:
     x, weight = node.args[0], node.args[1]
     val = x.meta.get("val")
-    if not _is_constant(weight) or not isinstance(val, torch.Tensor):
-        return False  # kernels must be build-time constants
-    w = weight.meta.get("val")
-    spatial = (w.dim() if isinstance(w, torch.Tensor) else len(val.shape)) - 2
+    # Kernels may be parameters, graph inputs or computed in forward, but of a build-time shape.
+    w = _static_shape(weight)
+    if w is None or not isinstance(val, torch.Tensor):
+        return False
+    spatial = len(w) - 2
     # aten.convolution is always batched (export unsqueezes unbatched inputs); channels must be static.
     if not (1 <= spatial <= 3 and val.dim() == spatial + 2 and isinstance(val.shape[1], int) and val.dtype in FLOATS):
         return False
     stride, dilation, transposed = node.args[3], node.args[5], node.args[6]
     # TensorRT-RTX's builder rejects a deconvolution that is both strided and dilated.
     return not (transposed and any(s > 1 for s in stride) and any(d > 1 for d in dilation))
+
+
+def _kernel(ctx: ConversionContext, weight: Any, dtype: torch.dtype, one_d: bool, name: str) -> tuple[Any, TRTTensor | None]:
+    """(weights, kernel tensor): build-time weights for a module parameter, else an ITensor kernel
+    (a graph input or a value computed in forward) that the layer takes as its input 1."""
+    if isinstance(weight, torch.Tensor):
+        return _weights(ctx, weight.unsqueeze(2) if one_d else weight, dtype), None
+    kernel = cast_trt_tensor(ctx, weight, dtype, f"{name}_kernel")
+    if one_d:
+        out_ch, in_ch, length = kernel.shape
+        kernel = reshape(ctx, kernel, [out_ch, in_ch, 1, length], f"{name}_kernel")
+    return trt.Weights(torch_to_trt_dtype(dtype)), kernel
 
 
 def _unit_height(ctx: ConversionContext, x: TRTTensor, name: str) -> TRTTensor:
@@ -109,30 +125,32 @@ def aten_ops_convolution(ctx: ConversionContext, target: Any, args: Any, kwargs:
     # TensorRT-RTX has no bf16 deconvolution kernel (the builder fails to type it): run it in fp32.
     dtype = torch.float32 if transposed and out_dtype == torch.bfloat16 else out_dtype
     x = cast_trt_tensor(ctx, x, dtype, name)
-    spatial = weight.dim() - 2
+    w_shape = tuple(int(d) for d in weight.shape)
+    spatial = len(w_shape) - 2
     stride, padding, dilation = (expand_param(v, spatial) for v in (stride, padding, dilation))
     output_padding = expand_param(output_padding, spatial) if transposed else [0] * spatial
     one_d = spatial == 1
     if one_d:
         x = _unit_height(ctx, x, name)
-        weight = weight.unsqueeze(2)
         stride, padding, dilation, output_padding = ([1, *stride], [0, *padding], [1, *dilation], [0, *output_padding])
-    kernel = tuple(weight.shape[2:])
-    w = _weights(ctx, weight, dtype)
+    kernel_size = (1, *w_shape[2:]) if one_d else w_shape[2:]
+    w, kernel = _kernel(ctx, weight, dtype, one_d, name)
     # A transposed convolution whose output_padding exceeds the padding gets zero columns that torch
     # fills with the bias alone, so the bias is then added after padding (below), not in the layer.
     extra = [max(op - p, 0) for p, op in zip(padding, output_padding)]
     fused_bias = bias is not None and not is_trt_tensor(bias) and not any(extra)
     b = _weights(ctx, bias, dtype) if fused_bias else trt.Weights(torch_to_trt_dtype(dtype))
     if transposed:
-        layer = ctx.net.add_deconvolution_nd(x, weight.shape[1] * groups, kernel, w, b)
+        layer = ctx.net.add_deconvolution_nd(x, w_shape[1] * groups, kernel_size, w, b)
         # torch's output is the full transposed convolution cropped by `padding` at the start and by
         # `padding - output_padding` at the end.
         layer.pre_padding = tuple(padding)
         layer.post_padding = tuple(max(p - op, 0) for p, op in zip(padding, output_padding))
     else:
-        layer = ctx.net.add_convolution_nd(x, weight.shape[0], kernel, w, b)
+        layer = ctx.net.add_convolution_nd(x, w_shape[0], kernel_size, w, b)
         layer.padding_nd = tuple(padding)
+    if kernel is not None:
+        layer.set_input(1, kernel)
     layer.stride_nd = tuple(stride)
     layer.dilation_nd = tuple(dilation)
     layer.num_groups = groups

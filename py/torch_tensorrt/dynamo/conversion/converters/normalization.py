@@ -48,10 +48,6 @@ def _only_output_used(node: torch.fx.Node) -> bool:
     return all(u.target is operator.getitem and u.args[1] == 0 for u in node.users)
 
 
-def _is_constant(arg: Any) -> bool:
-    return arg is None or (isinstance(arg, torch.fx.Node) and arg.op == "get_attr")
-
-
 def _channel_view(ctx: ConversionContext, value: Any, rank: int, name: str) -> TRTTensor | None:
     """A per-channel weight/bias (constant or ITensor) in fp32, shaped [1, C, 1, ...] for ``rank``."""
     if value is None:
@@ -82,19 +78,32 @@ def _batch_norm_inference_ok(node: torch.fx.Node, settings: object) -> bool:
         and val.dtype in FLOATS
         and val.dim() >= 2
         and isinstance(val.shape[1], int)
-        and all(_is_constant(a) for a in node.args[1:5])
         and _only_output_used(node)
     )
 
 
+def _fold_statistics(ctx: ConversionContext, args: Sequence[Any], channels: int, eps: float, name: str) -> tuple[Any, Any]:
+    """(scale, shift) with scale = weight / sqrt(var + eps) and shift = bias - mean * scale, in fp32.
+
+    Module parameters and buffers are folded at build time; weights or statistics that are graph
+    inputs or computed in forward (ITensors) are folded by layers in the engine.
+    """
+    weight, bias, mean, var = args
+    weight = torch.ones(channels) if weight is None else weight
+    bias = torch.zeros(channels) if bias is None else bias
+    if all(isinstance(a, torch.Tensor) for a in (weight, bias, mean, var)):
+        scale = weight.detach().float() / torch.sqrt(var.detach().float() + eps)
+        return scale, bias.detach().float() - mean.detach().float() * scale
+    w, b, m, v = (get_trt_tensor(ctx, a, f"{name}_{k}", torch.float32) for a, k in zip((weight, bias, mean, var), "wbmv"))
+    eps_t = create_constant(ctx, torch.tensor([eps]), f"{name}_eps")
+    std = add_unary(ctx, trt.UnaryOperation.SQRT, add_binary(ctx, Op.SUM, v, eps_t, f"{name}_var_eps"), f"{name}_std")
+    scale = add_binary(ctx, Op.DIV, w, std, f"{name}_scale")
+    return scale, add_binary(ctx, Op.SUB, b, add_binary(ctx, Op.PROD, m, scale, f"{name}_mean_scaled"), f"{name}_shift")
+
+
 def _batch_norm_inference(ctx: ConversionContext, x: TRTTensor, args: Sequence[Any], eps: float, name: str) -> Any:
     """Running statistics folded into one per-channel ``x * scale + shift`` (folded in fp32)."""
-    weight, bias, mean, var = args
-    channels = x.shape[1]
-    weight = torch.ones(channels) if weight is None else weight.detach().float()
-    bias = torch.zeros(channels) if bias is None else bias.detach().float()
-    scale = weight / torch.sqrt(var.detach().float() + eps)
-    shift = bias - mean.detach().float() * scale
+    scale, shift = _fold_statistics(ctx, args, x.shape[1], eps, name)
     rank = len(x.shape)
     dtype = dtype_of(x)
     y = cast_trt_tensor(ctx, x, torch.float32, name)
