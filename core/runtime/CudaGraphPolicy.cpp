@@ -48,9 +48,8 @@ CudaGraphPolicy::Decision CudaGraphPolicy::decide(const Inputs& in) {
   if (!in.stream_capturable) {
     return make(Path::kNOT_CAPTURABLE, kStreamReason);
   }
-  if (lazy_dynamic) {
-    return make(Path::kNOT_CAPTURABLE, kLazyDynamicReason);
-  }
+  // Lazy kernels with dynamic inputs are left to TensorRT-RTX's native capture, which follows the
+  // kernels it swaps in (Torch-TensorRT enables CUDA graphs on such engines with default settings).
   if (in.is_rtx) {
     // TensorRT-RTX decides itself which parts of a data-dependent engine it can capture.
     return make(Path::kRTX_NATIVE_CAPTURE, kNativeReason);

@@ -46,8 +46,8 @@ std::vector<Case> cases() {
       make_case("subgraph mode on standard", [](In& i) { i.cudagraphs_mode = true, i.is_rtx = false; }, Path::kTORCH_SUBGRAPH_CAPTURE),
       make_case("whole_graph_capture on rtx", [](In& i) { i.cuda_graph_strategy = kWhole; }, Path::kRTX_NATIVE_CAPTURE),
       make_case("whole_graph_capture ignored on standard", [](In& i) { i.cuda_graph_strategy = kWhole, i.is_rtx = false; }, Path::kNO_CAPTURE),
-      make_case("lazy + dynamic", [](In& i) { i.cudagraphs_mode = true, i.dynamic_inputs = true; }, Path::kNOT_CAPTURABLE),
-      make_case("lazy + dynamic, native strategy", [](In& i) { i.cuda_graph_strategy = kWhole, i.dynamic_inputs = true; }, Path::kNOT_CAPTURABLE),
+      make_case("lazy + dynamic", [](In& i) { i.cudagraphs_mode = true, i.dynamic_inputs = true; }, Path::kRTX_NATIVE_CAPTURE),
+      make_case("lazy + dynamic, native strategy", [](In& i) { i.cuda_graph_strategy = kWhole, i.dynamic_inputs = true; }, Path::kRTX_NATIVE_CAPTURE),
       make_case("eager + dynamic", [](In& i) { i.cudagraphs_mode = true, i.dynamic_inputs = true, i.kernel_strategy = KernelSpecializationStrategy::kEAGER; }, Path::kRTX_NATIVE_CAPTURE),
       make_case("none + dynamic", [](In& i) { i.cudagraphs_mode = true, i.dynamic_inputs = true, i.kernel_strategy = KernelSpecializationStrategy::kNONE; }, Path::kRTX_NATIVE_CAPTURE),
       make_case("lazy + dynamic on standard", [](In& i) { i.cudagraphs_mode = true, i.dynamic_inputs = true, i.is_rtx = false; }, Path::kTORCH_SUBGRAPH_CAPTURE),
@@ -100,7 +100,7 @@ TEST(CudaGraphPolicy, OnlyNativeCaptureGetsANativeContext) {
 
 TEST(CudaGraphPolicy, ReasonsNameTheCause) {
   In in = rtx();
-  in.cudagraphs_mode = true;
+  in.outer_capture = true; // lazy kernels only break a graph recorded outside the engine
   in.dynamic_inputs = true;
   std::string lazy = rt::CudaGraphPolicy::decide(in).reason;
   EXPECT_NE(lazy.find("dynamic_shapes_kernel_specialization_strategy='lazy'"), std::string::npos) << lazy;

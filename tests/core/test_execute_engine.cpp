@@ -113,7 +113,7 @@ TEST_F(ExecuteEngineTest, InputChecks) {
   EXPECT_THROW(rt::execute_engine({ok, ok.to(at::kDouble)}, engine), c10::TypeError);
   EXPECT_CONTAINS(
       error_of([&] { rt::execute_engine({ok, ok.to(at::kDouble)}, engine); }),
-      "input y of engine 'adder' must have dtype Float, got Double");
+      "input y of engine 'adder' must have dtype torch.float32, got torch.float64");
   at::Tensor big = at::ones({5, 3}, at::kFloat);
   EXPECT_THROW(rt::execute_engine({big, big}, engine), c10::ValueError);
   EXPECT_CONTAINS(
@@ -284,7 +284,7 @@ TEST_F(ExecuteEngineTest, StreamThatCannotBeCapturedKeepsItsContext) {
   EXPECT_EQ(stat(engine, "graph_captures"), 0);
 }
 
-TEST_F(ExecuteEngineTest, LazyKernelsWithDynamicInputsAreNotCaptured) {
+TEST_F(ExecuteEngineTest, LazyKernelsWithDynamicInputsCaptureOnlyNatively) {
   const std::string md =
       R"({"format":"torch_tensorrt.engine_metadata","version":1,"inputs":[)"
       R"({"name":"x","dtype":"float32","shape":["s0",3],"min_shape":[1,3],"opt_shape":[2,3],"max_shape":[4,3]},)"
@@ -292,11 +292,12 @@ TEST_F(ExecuteEngineTest, LazyKernelsWithDynamicInputsAreNotCaptured) {
   auto engine = add_engine(md);
   at::Tensor x = at::ones({3, 3}, at::kFloat);
   rt::set_cudagraphs_mode(true);
-  // Default strategy "lazy": kernels swapped in later would invalidate a graph, so the call runs
-  // uncaptured on a context without native capture.
+  // Default strategy "lazy": kernels swapped in later would invalidate a torch graph, so TensorRT-RTX
+  // captures natively (its capture follows the swapped kernels), as with default settings upstream.
   EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
-  EXPECT_EQ(engine->last_capture_decision(), "not_capturable");
-  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 0);
+  EXPECT_EQ(engine->last_capture_decision(), "rtx_native_capture");
+  EXPECT_EQ(stat(engine, "context.cuda_graph_strategy"), 1);
+  EXPECT_EQ(stat(engine, "graph_captures"), 0); // no torch capture around it
   // Under an outer capture the same is an error, raised before a context is created.
   auto fresh = add_engine(md);
   backend->simulate_outer_capture = true;

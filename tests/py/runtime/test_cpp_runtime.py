@@ -429,7 +429,7 @@ def test_fake_backend_execution_through_the_cpp_op(cpp_fake):
     # Input checks.
     with pytest.raises(ValueError, match="takes 2 inputs \\(x, y\\), got 1"):
         OPS.execute_engine([x], engine, short)
-    with pytest.raises(TypeError, match="must have dtype Float, got Double"):
+    with pytest.raises(TypeError, match="must have dtype torch.float32, got torch.float64"):
         OPS.execute_engine([x, y.double()], engine, short)
     # Engine bytes that do not match the digest in the info.
     tampered = engine.clone()
@@ -462,17 +462,19 @@ def test_cuda_graph_decisions_through_the_op(cpp_fake, monkeypatch):
     cpp_engine = OPS.get_engine(engine, short)
     x = torch.ones(2, 3)
     OPS.set_cudagraphs_mode(True)
-    # Default kernel strategy "lazy" with dynamic inputs: no graph can follow the kernels, run uncaptured.
+    # Default kernel strategy "lazy" with dynamic inputs: only TensorRT-RTX's own capture can follow
+    # the kernels it swaps in, so subgraph mode is the native capture (as with default settings upstream).
     (out,) = OPS.execute_engine([x * 3, x], engine, short)
     assert torch.equal(out, x * 4)
-    assert cpp_engine.last_capture_decision() == "not_capturable"
-    assert cpp_engine.stats()["context.cuda_graph_strategy"] == 0
-    # "eager": subgraph mode on TensorRT-RTX is the engine's native capture, never a torch one.
+    assert cpp_engine.last_capture_decision() == "rtx_native_capture"
+    assert cpp_engine.stats()["context.cuda_graph_strategy"] == 1
+    # "eager": the same, never a torch capture.
     cpp_engine.set_runtime_settings(1, 0)
     OPS.execute_engine([x, x], engine, short)
     assert cpp_engine.last_capture_decision() == "rtx_native_capture"
     assert cpp_engine.stats()["context.cuda_graph_strategy"] == 1
     assert cpp_engine.stats()["context.native_capture_runs"] == 1
+    assert cpp_engine.stats()["graph_captures"] == 0
     contexts = cpp_engine.stats()["contexts_created"]
     # An outer capture records the engine: a new context without native capture (TensorRT-RTX
     # applies the strategy when a context is created), no torch capture either.
