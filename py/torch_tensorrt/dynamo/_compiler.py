@@ -27,6 +27,8 @@ from torch_tensorrt.dynamo.runtime._engine_memory import reclaim_dropped_engines
 from torch_tensorrt.dynamo.runtime._segment_info import engine_info_for_segment
 
 logger = logging.getLogger("torch_tensorrt")
+# One INFO record per long step (engine builds), for front ends that show progress (the command line).
+progress_logger = logging.getLogger("torch_tensorrt.progress")
 
 _PRESERVED_ATTRIBUTES = "_user_preserved_attributes"  # torch.fx.graph_module._USER_PRESERVED_ATTRIBUTES_KEY
 
@@ -152,9 +154,11 @@ def compile_module(
     gm = result.module
     if settings.dryrun:
         return gm
-    for call in [n for n in gm.graph.nodes if n.op == "call_module" and n.target in result.trt_segments]:
+    calls = [n for n in gm.graph.nodes if n.op == "call_module" and n.target in result.trt_segments]
+    for index, call in enumerate(calls, 1):
         segment_module = getattr(gm, call.target)
         input_ranges = _segment_input_ranges(gm, call, ranges)
+        progress_logger.info("building engine %d/%d (%s)", index, len(calls), call.target)
         with watch.stage("convert+build"):
             try:
                 converted = convert_segment(call.target, segment_module, input_ranges, settings)
