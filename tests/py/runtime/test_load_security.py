@@ -212,6 +212,26 @@ def test_crafted_member_is_refused_and_never_runs(
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    ("target", "allowed"),
+    [
+        ("torch.ops.aten.__and__.Tensor", True),  # Python's `a & b` on tensors: a real ATen operator
+        ("torch.ops.aten.__irshift__.Scalar", True),
+        ("torch.ops.aten.__class__.__init__", False),
+        ("torch.ops.aten.__and__.__call__", False),
+        ("torch.ops.mylib.__and__.Tensor", False),
+        ("torch.ops.aten.__and__.Tensor.__globals__", False),
+    ],
+)
+def test_dunder_targets_only_for_aten_operator_methods(target: str, allowed: bool) -> None:
+    if allowed:
+        _archive_check.check_graph_target("models/model.json", target)
+        assert callable(eval(target, {"torch": torch}))  # noqa: S307 - a fixed string of this test
+    else:
+        with pytest.raises(ValueError, match="may call registered operators"):
+            _archive_check.check_graph_target("models/model.json", target)
+
+
 def test_payloads_are_live_without_the_check(programs: dict[str, Path], tmp_path: Path) -> None:
     """torch itself runs these payloads: the refusal above is what stops them."""
     marker = tmp_path / "marker"

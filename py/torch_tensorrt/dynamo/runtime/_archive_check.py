@@ -259,6 +259,21 @@ def check_guard_code(member: str, text: str) -> None:
         raise _refuse(member, f"holds the guard {text[:80]!r} with {type(node).__name__}, which is not allowed")
 
 
+# ATen operators named after Python's operator methods. Any other "__" in a target is refused: torch
+# resolves targets attribute by attribute, and dunder attributes lead to Python internals.
+_DUNDER_ATEN_OPS = frozenset(
+    f"__{name}__" for op in ("and", "or", "xor", "lshift", "rshift") for name in (op, f"i{op}")
+)
+
+
+def _without_dunder_op(target: str) -> str:
+    """``target`` with an allowed dunder op name (torch.ops.aten.__and__.Tensor) taken out."""
+    parts = target.split(".")
+    if len(parts) == 5 and parts[:3] == ["torch", "ops", "aten"] and parts[3] in _DUNDER_ATEN_OPS:
+        return ".".join(parts[:3] + parts[4:])
+    return target
+
+
 def check_graph_target(member: str, target: str) -> None:
     """Targets resolve by attribute lookup on torch / operator / math: only operators and size helpers."""
     ok = (
@@ -266,7 +281,7 @@ def check_graph_target(member: str, target: str) -> None:
         or (target.startswith(("_operator.", "math.")) and target.count(".") == 1)
         or (target.startswith(("torch.sym_", "torch._sym_")) and target.count(".") == 1)
     )
-    if not ok or "__" in target:
+    if not ok or "__" in _without_dunder_op(target):
         raise _refuse(member, f"calls {target!r}; a program may call registered operators, _operator, math and torch.sym_* functions only")
 
 
