@@ -49,6 +49,11 @@ class EmulationStore:
             tmp.write_bytes(record.to_bytes())
             os.replace(tmp, self.directory / f"{key}.network")
 
+    def contains(self, engine: bytes) -> bool:
+        """Whether a record for ``engine`` is here, without reading it (a record can be 100s of MB)."""
+        key = hashlib.sha256(engine).hexdigest()
+        return key in self._records or (self.directory is not None and (self.directory / f"{key}.network").is_file())
+
     def get(self, engine: bytes, name: str) -> NetworkRecord:
         key = hashlib.sha256(engine).hexdigest()
         record = self._records.get(key)

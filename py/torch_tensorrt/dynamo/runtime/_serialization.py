@@ -100,6 +100,12 @@ def load_program(file_path: str | os.PathLike[str], extra_files: dict[str, Any] 
         program = torch.export.load(path, extra_files=extra_files)
     except Exception as exc:
         raise ValueError(f"{path} is not a program saved by torch_tensorrt.save: {exc}") from exc
+    return checked_program(path, program)
+
+
+def checked_program(path: str, program: torch.export.ExportedProgram) -> torch.export.ExportedProgram:
+    """What ``load`` does to a program read from ``path``: every engine's info validated (for this
+    host's platform too), engines released with the program, inputs checked against the ranges."""
     from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_calls, join_engine_info, watch_engine_tensor
 
     for index, (tensor, info) in enumerate(engine_calls(program.module())):
@@ -108,8 +114,7 @@ def load_program(file_path: str | os.PathLike[str], extra_files: dict[str, Any] 
         except ValueError as exc:
             raise ValueError(f"{path}: engine {index} is malformed: {exc}") from exc
         watch_engine_tensor(tensor)  # the program's engines (either runtime) go away with it
-    program = with_input_checks(program)  # out-of-range calls: the same ValueError as before saving
-    return program
+    return with_input_checks(program)  # out-of-range calls: the same ValueError as before saving
 
 
 def _load_torchscript(path: str, extra_files: dict[str, Any] | None = None) -> Any:
