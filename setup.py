@@ -40,6 +40,8 @@ SDK_KIND = {"standard": "tensorrt", "rtx": "tensorrt_rtx", "jetpack": "tensorrt"
 DISTRIBUTION = {"standard": "torch_tensorrt", "rtx": "torch_tensorrt_rtx", "jetpack": "torch_tensorrt"}
 # JetPack brings its own TensorRT (no pip package for it).
 TENSORRT_REQUIREMENT = {"standard": "tensorrt", "rtx": "tensorrt-rtx", "jetpack": None}
+# The command line, also `python -m torch_tensorrt` (py/torch_tensorrt/__main__.py).
+CONSOLE_SCRIPTS = ["torch-tensorrt = torch_tensorrt.cli:main"]
 
 
 class Options(NamedTuple):
@@ -256,6 +258,7 @@ def main() -> None:
         python_requires=">=3.10",
         install_requires=["torch>=2.9", "numpy"] + ([requirement] if requirement else []),
         extras_require={"progress": ["tqdm"]},
+        entry_points={"console_scripts": CONSOLE_SCRIPTS},
         ext_modules=ext_modules,
         cmdclass=cmdclass,
         zip_safe=False,
