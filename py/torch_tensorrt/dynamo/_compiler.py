@@ -102,10 +102,32 @@ def symbol_ranges(module: torch.fx.GraphModule, specs: Sequence[Input]) -> dict[
             continue
         for d, size in enumerate(val.shape):
             if isinstance(size, torch.SymInt):
-                expr = size.node.expr
-                if isinstance(expr, sympy.Symbol):
-                    ranges[expr] = (spec.min_shape[d], spec.opt_shape[d], spec.max_shape[d])
+                bounds = (spec.min_shape[d], spec.opt_shape[d], spec.max_shape[d])
+                solved = _solve_linear_size(size.node.expr, bounds)
+                if solved is not None:
+                    ranges.setdefault(*solved)
     return ranges
+
+
+def _solve_linear_size(expr: Any, bounds: tuple[int, int, int]) -> tuple[Any, tuple[int, int, int]] | None:
+    """The range of ``s`` for an input size ``a*s + b`` (a > 0) that lies within ``bounds``.
+
+    torch.export refines a size it must divide (``x.view(n, x.shape[2] // 2, -1)``) to ``2*s``; the
+    new symbol's range is the values that keep the size inside the user's range.
+    """
+    symbols = list(expr.free_symbols)
+    if len(symbols) != 1:
+        return None
+    sym = symbols[0]
+    poly = sympy.Poly(expr, sym) if expr.is_polynomial(sym) else None
+    if poly is None or poly.degree() != 1:
+        return None
+    a, b = (int(c) for c in poly.all_coeffs())
+    if a <= 0:
+        return None
+    lo, opt, hi = bounds
+    low, high = -((b - lo) // a), (hi - b) // a  # ceil((lo - b) / a), floor((hi - b) / a)
+    return sym, (low, min(max((opt - b) // a, low), high), high)
 
 
 def _shape_range(val: torch.Tensor, ranges: dict[Any, tuple[int, int, int]]) -> ShapeRange:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from _shape_testing import FLOATS, assert_falls_back, check, check_dynamic, dyn, randn, static
+from _shape_testing import FLOATS, check, check_dynamic, dyn, randn, static
 
 aten = torch.ops.aten
 Case = tuple[str, Callable[..., Any], tuple[int, ...]]
@@ -380,14 +380,19 @@ def test_pad_dynamic(mode: str) -> None:
     )
 
 
-def test_pad_symbolic_amount_falls_back() -> None:
-    # Pads that are sizes of a dynamic input are not converted (the validator refuses them).
-    assert_falls_back(
-        lambda x: F.pad(x, (0, x.shape[1])),
-        randn(2, 4, 4),
-        op="aten.pad",
-        input_specs=[dyn((2, 4, 4), (2, 6, 4), (2, 12, 4))],
-    )
+SYMBOLIC_PAD_CASES: list[tuple[str, Callable[..., Any]]] = [
+    ("constant", lambda x: F.pad(x, (0, x.shape[1])) + 1),
+    ("constant_value", lambda x: F.pad(x, (x.shape[1] // 2, 1, x.shape[1] % 3, 0), value=-2.0)),
+    ("reflect", lambda x: F.pad(x, (x.shape[1] % 3, 1), mode="reflect")),
+    ("replicate", lambda x: F.pad(x, (0, x.shape[1] - 3), mode="replicate")),
+]
+
+
+@pytest.mark.parametrize("case", SYMBOLIC_PAD_CASES, ids=[c[0] for c in SYMBOLIC_PAD_CASES])
+def test_pad_symbolic_amount(case: tuple[str, Callable[..., Any]]) -> None:
+    # Pads computed from a dynamic size are shape tensors of the slice layer.
+    spec = dyn((2, 4, 4), (2, 6, 4), (2, 12, 4))
+    check_dynamic(case[1], [spec], [randn(2, 4, 4)], [randn(2, 7, 4)], [randn(2, 12, 4)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import string
 
 import pytest
@@ -209,10 +210,38 @@ def test_to_expr_of_whole_float_scales(scale: float) -> None:
     assert [se.evaluate(text, {"s0": n}) for n in (1, 5, 64)] == [int(scale * n) + 1 for n in (1, 5, 64)]
 
 
-@pytest.mark.parametrize("scale", [1.5, 0.5])
-def test_to_expr_rejects_fractional_float_scales(scale: float) -> None:
+ROUNDINGS = {"TruncToInt": math.trunc, "FloorToInt": math.floor, "CeilToInt": math.ceil}
+
+
+@pytest.mark.parametrize("rounding", list(ROUNDINGS))
+@pytest.mark.parametrize(("scale", "offset"), [(1.5, 0.0), (0.5, 0.0), (0.25, 0.75), (0.625, -0.5)])
+def test_to_expr_of_dyadic_float_scales(scale: float, offset: float, rounding: str) -> None:
+    # F.interpolate(scale_factor=0.5) sizes its output as TruncToInt(0.5*ToFloat(s)): a dyadic scale
+    # times a size is exact in float64, so integer division gives torch's rounding exactly.
+    fn = getattr(sym_fn, rounding)
+    text = se.to_expr(fn(sympy.Float(scale) * sym_fn.ToFloat(S0) + sympy.Float(offset)))
+    for n in range(1, 300):
+        assert se.evaluate(text, {"s0": n}) == ROUNDINGS[rounding](scale * float(n) + offset), (text, n)
+
+
+@pytest.mark.parametrize("rounding", ["FloorToInt", "CeilToInt"])
+def test_to_expr_of_int_true_division(rounding: str) -> None:
+    # math.floor(x.shape[0] / 3): torch divides in float64, which never rounds across an integer here.
+    text = se.to_expr(getattr(sym_fn, rounding)(sym_fn.IntTrueDiv(S0, sympy.Integer(3))))
+    assert [se.evaluate(text, {"s0": n}) for n in range(1, 300)] == [ROUNDINGS[rounding](n / 3) for n in range(1, 300)]
+
+
+@pytest.mark.parametrize("scale", [0.3, 1 / 3])
+def test_to_expr_rejects_inexact_float_scales(scale: float) -> None:
+    # 0.3 * s in float64 is not (p * s) / q exactly: no integer expression is guaranteed to agree.
     with pytest.raises(ValueError, match="integer operations"):
         se.to_expr(sym_fn.TruncToInt(sympy.Float(scale) * sym_fn.ToFloat(S0)))
+
+
+def test_to_expr_rejects_round_to_int_of_a_fraction() -> None:
+    # Round half to even has no integer-division form here.
+    with pytest.raises(ValueError, match="integer operations"):
+        se.to_expr(sym_fn.RoundToInt(sympy.Float(0.5) * sym_fn.ToFloat(S0)))
 
 
 def test_to_expr_from_exported_symint() -> None:

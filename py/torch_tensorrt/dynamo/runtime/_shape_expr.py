@@ -310,10 +310,66 @@ def _print(e: Any) -> tuple[str, int]:
         args = ", ".join(_print(a)[0] for a in e.args)
         return (f"{cls.lower()}({args})", _ATOM)
     if cls in ("TruncToInt", "FloorToInt", "CeilToInt", "RoundToInt"):
-        # Sizes scaled by a float that is a whole number (F.interpolate(scale_factor=2.0) on a
-        # dynamic size): the float expression is an integer already, so every rounding is exact.
-        return _print(_whole_number_expr(e.args[0]))
+        try:
+            # Sizes scaled by a float that is a whole number (F.interpolate(scale_factor=2.0) on a
+            # dynamic size): the float expression is an integer already, so every rounding is exact.
+            return _print(_whole_number_expr(e.args[0]))
+        except ValueError:
+            if cls == "RoundToInt":
+                raise
+            return _rounded_ratio(cls, e.args[0])
     raise ValueError(f"{cls} is not supported in shape expressions")
+
+
+# Denominators of float factors that stay exact: a dyadic float times a size below 2^32 is exact in
+# float64, so torch's float rounding and the integer division agree.
+_MAX_DYADIC_DENOMINATOR = 2**20
+
+
+def _rounded_ratio(cls: str, e: Any) -> tuple[str, int]:
+    """floor/trunc/ceil of ``num / den`` (``e`` exactly) with integer division.
+
+    ``e`` is a size scaled by a dyadic float (TruncToInt(0.5*ToFloat(s)), as F.interpolate with
+    scale_factor=0.5 sizes its output) or a size divided by a positive integer (FloorToInt(s / 3)).
+    """
+    import sympy
+
+    if type(e).__name__ == "IntTrueDiv" and isinstance(e.args[1], sympy.Integer) and int(e.args[1]) > 0:
+        # torch divides in float64; for sizes far below 2^52 the quotient rounds to no integer it
+        # does not equal, so floor/ceil of it are those of the exact ratio.
+        num, den = e.args[0], int(e.args[1])
+    else:
+        num, den = _dyadic_ratio(e)
+    if cls == "TruncToInt" and not num.is_nonnegative:
+        raise ValueError(f"cannot express {e} with integer operations (sign unknown)")
+    if cls == "CeilToInt":
+        return (f"-({_wrap(_print(-num))}//{den})", _MUL)
+    return (f"{_wrap(_print(num))}//{den}", _MUL)
+
+
+def _dyadic_ratio(e: Any) -> tuple[Any, int]:
+    """(integer expression, power-of-two denominator) equal to the float expression ``e``."""
+    import fractions
+
+    import sympy
+
+    if isinstance(e, sympy.Float):
+        ratio = fractions.Fraction(float(e))
+        if ratio.denominator > _MAX_DYADIC_DENOMINATOR:
+            raise ValueError(f"cannot express {e} with integer operations")
+        return sympy.Integer(ratio.numerator), ratio.denominator
+    if isinstance(e, (sympy.Add, sympy.Mul)):
+        parts = [_dyadic_ratio(a) for a in e.args]
+        if isinstance(e, sympy.Mul):
+            num, den = sympy.Integer(1), 1
+            for n, d in parts:
+                num, den = num * n, den * d
+            if den > _MAX_DYADIC_DENOMINATOR:
+                raise ValueError(f"cannot express {e} with integer operations")
+            return num, den
+        den = max(d for _, d in parts)  # powers of two: the largest is a common multiple
+        return sympy.Add(*(n * (den // d) for n, d in parts)), den
+    return _whole_number_expr(e), 1
 
 
 def _whole_number_expr(e: Any) -> Any:

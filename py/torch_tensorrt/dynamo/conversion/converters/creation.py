@@ -22,6 +22,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     create_constant,
     is_trt_tensor,
     output_dtype,
+    reshape,
     set_layer_name,
     shape_tensor_from_dims,
 )
@@ -43,11 +44,19 @@ def _traced_dtype(ctx: ConversionContext) -> torch.dtype:
     return val.dtype if isinstance(val, torch.Tensor) else torch.float32
 
 
+def scalar_value(ctx: ConversionContext, value: Any, dtype: torch.dtype, name: str) -> Any:
+    """A 0-D tensor of ``dtype`` holding ``value``: a Python number, or a SymInt/SymFloat/SymBool
+    computed from sizes (a 1-element shape tensor, e.g. ``torch.full((1,), x.shape[0] * 2)``)."""
+    if is_trt_tensor(value):
+        value = cast_trt_tensor(ctx, value, dtype, f"{name}_value")
+        return reshape(ctx, value, [], f"{name}_value") if len(value.shape) else value
+    # The value is converted by torch first, so e.g. 2.7 in an int tensor truncates exactly as eager does.
+    return create_constant(ctx, torch.tensor(value).to(dtype), f"{name}_value")
+
+
 def filled(ctx: ConversionContext, size: list[Dim], value: Any, dtype: torch.dtype, name: str) -> Any:
     """A tensor of ``size`` (ints or shape tensors) holding ``value`` in ``dtype``."""
-    # The value is converted by torch first, so e.g. 2.7 in an int tensor truncates exactly as eager does.
-    scalar = create_constant(ctx, torch.tensor(value).to(dtype), f"{name}_value")
-    return expand_to(ctx, scalar, size, name)
+    return expand_to(ctx, scalar_value(ctx, value, dtype, name), size, name)
 
 
 def _like_size(ctx: ConversionContext, x: Any, name: str) -> list[Dim]:
@@ -103,7 +112,7 @@ def aten_ops_new_ones(ctx: ConversionContext, target: Any, args: Any, kwargs: An
 
 @dynamo_tensorrt_converter(aten.scalar_tensor.default)
 def aten_ops_scalar_tensor(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    return create_constant(ctx, torch.tensor(args[0]).to(_traced_dtype(ctx)), name)
+    return scalar_value(ctx, args[0], _traced_dtype(ctx), name)
 
 
 # ---------------------------------------------------------------------------------------------

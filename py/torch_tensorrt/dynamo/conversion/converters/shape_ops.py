@@ -7,6 +7,7 @@ Python ints wherever possible so static graphs get static layer parameters.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -259,6 +260,95 @@ def sym_neg(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: s
     return int_tensor(ctx, shape_math(ctx, EW.SUB, 0, args[0], name), f"{name}_out")
 
 
+def _symbool_result(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    return isinstance(node.meta.get("val"), (bool, torch.SymBool))
+
+
+def _is_float_operand(value: Any) -> bool:
+    if is_trt_tensor(value):
+        return dtype_of(value).is_floating_point
+    return isinstance(value, float)
+
+
+def _compare(ctx: ConversionContext, op: Any, a: Any, b: Any, name: str) -> Any:
+    """``a op b`` for sizes (int64) or SymFloats (float32, if either is one): a 1-element bool tensor."""
+    if _is_float_operand(a) or _is_float_operand(b):
+        return _float_math(ctx, op, a, b, name)
+    layer = ctx.net.add_elementwise(int_tensor(ctx, a, f"{name}_a"), int_tensor(ctx, b, f"{name}_b"), op)
+    set_layer_name(layer, ctx.unique_name(f"{name}_{str(op).split('.')[-1].lower()}"))
+    return layer.get_output(0)
+
+
+def _negate(ctx: ConversionContext, flag: Any, name: str) -> Any:
+    layer = ctx.net.add_unary(flag, trt.UnaryOperation.NOT)
+    set_layer_name(layer, ctx.unique_name(f"{name}_not"))
+    return layer.get_output(0)
+
+
+# SymBools (``x.shape[0] > 2``) are 1-element bool tensors; <=, >= and != negate >, < and ==.
+_SYM_COMPARISONS = {
+    operator.eq: (EW.EQUAL, False),
+    operator.ne: (EW.EQUAL, True),
+    operator.lt: (EW.LESS, False),
+    operator.ge: (EW.LESS, True),
+    operator.gt: (EW.GREATER, False),
+    operator.le: (EW.GREATER, True),
+}
+
+
+@dynamo_tensorrt_converter(list(_SYM_COMPARISONS), capability_validator=_symbool_result)
+def sym_compare(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    op, negated = _SYM_COMPARISONS[target]
+    result = _compare(ctx, op, args[0], args[1], name)
+    return _negate(ctx, result, name) if negated else result
+
+
+def _bool_scalar(ctx: ConversionContext, value: Any, name: str) -> Any:
+    if not is_trt_tensor(value):
+        return create_constant(ctx, torch.tensor([bool(value)]), name)
+    return cast_trt_tensor(ctx, int_tensor(ctx, value, name) if len(value.shape) != 1 else value, torch.bool, name)
+
+
+@dynamo_tensorrt_converter(torch.sym_not, capability_validator=_symbool_result)
+def sym_not(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    return _negate(ctx, _bool_scalar(ctx, args[0], f"{name}_in"), name)
+
+
+@dynamo_tensorrt_converter([operator.and_, operator.or_], capability_validator=_symbool_result)
+def sym_logical(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    op = EW.AND if target is operator.and_ else EW.OR
+    layer = ctx.net.add_elementwise(_bool_scalar(ctx, args[0], f"{name}_a"), _bool_scalar(ctx, args[1], f"{name}_b"), op)
+    set_layer_name(layer, ctx.unique_name(name))
+    return layer.get_output(0)
+
+
+def _trunc(ctx: ConversionContext, x: Any, name: str) -> Any:
+    # Towards zero: floor for x >= 0, ceil below (TensorRT has no truncating unary op).
+    floor = ctx.net.add_unary(x, trt.UnaryOperation.FLOOR).get_output(0)
+    ceil = ctx.net.add_unary(x, trt.UnaryOperation.CEIL).get_output(0)
+    negative = _float_math(ctx, EW.LESS, x, 0.0, f"{name}_sign")
+    layer = ctx.net.add_select(negative, ceil, floor)
+    set_layer_name(layer, ctx.unique_name(f"{name}_trunc"))
+    return layer.get_output(0)
+
+
+_ROUNDINGS = {math.floor: trt.UnaryOperation.FLOOR, math.ceil: trt.UnaryOperation.CEIL}
+
+
+@dynamo_tensorrt_converter([math.trunc, math.floor, math.ceil, torch.sym_int], capability_validator=_symint_result)
+def sym_to_int(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    """A SymFloat rounded to a SymInt (a float32 shape value, exact for sizes below 2^24)."""
+    value = args[0]
+    if not _is_float_operand(value):
+        return int_tensor(ctx, value, f"{name}_out")  # already an integer
+    x = float_scalar(ctx, value, f"{name}_in")
+    if target in _ROUNDINGS:
+        rounded = ctx.net.add_unary(x, _ROUNDINGS[target]).get_output(0)
+    else:
+        rounded = _trunc(ctx, x, name)
+    return cast_trt_tensor(ctx, rounded, torch.int64, f"{name}_out")
+
+
 # ---------------------------------------------------------------------------------------------
 # Views
 # ---------------------------------------------------------------------------------------------
@@ -449,10 +539,15 @@ def _pad_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     shape = meta_shape(x)
     if mode not in _PAD_MODES or shape is None or len(pads) % 2 or len(pads) // 2 > len(shape):
         return False
-    if not all(is_static_int(p) for p in pads):
+    # Pads may be sizes computed at run time (e.g. up to a multiple of a window: (7 - w % 7) % 7).
+    if not all(is_static_int(p) or _is_symint_node(p) for p in pads):
         return False
     # Cropping (negative pads) is only meaningful for constant padding; PyTorch refuses it elsewhere.
-    return mode == "constant" or all(p >= 0 for p in pads)
+    return mode == "constant" or all(not is_static_int(p) or p >= 0 for p in pads)
+
+
+def _is_symint_node(value: Any) -> bool:
+    return isinstance(value, torch.fx.Node) and isinstance(value.meta.get("val"), torch.SymInt)
 
 
 _PAD_TARGETS = [
@@ -470,7 +565,8 @@ _PAD_TARGETS = [
 
 @dynamo_tensorrt_converter(_PAD_TARGETS, capability_validator=_pad_ok)
 def aten_ops_pad(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    _, pads, mode, value = _pad_args(ctx.current_node)
+    _, _, mode, value = _pad_args(ctx.current_node)
+    pads = list(args[1])  # converted: run-time pads are shape tensors here
     x = get_trt_tensor(ctx, args[0], name)
     rank = len(x.shape)
     start: list[Dim] = [0] * rank
@@ -479,8 +575,8 @@ def aten_ops_pad(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, na
     for k in range(len(pads) // 2):
         d = rank - 1 - k
         before, after = pads[2 * k], pads[2 * k + 1]
-        start[d] = -before
-        size[d] = shape_math(ctx, EW.SUM, size[d], before + after, f"{name}_size{d}")
+        start[d] = shape_math(ctx, EW.SUB, 0, before, f"{name}_start{d}")
+        size[d] = shape_math(ctx, EW.SUM, size[d], shape_math(ctx, EW.SUM, before, after, f"{name}_pad{d}"), f"{name}_size{d}")
     fill = None
     if mode == "constant":
         fill = create_constant(ctx, torch.tensor(0 if value is None else value).to(dtype_of(x)), f"{name}_value")
