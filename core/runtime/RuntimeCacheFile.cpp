@@ -273,9 +273,9 @@ std::string windows_error(DWORD code) {
 }
 #endif
 
-// Exclusive inter-process lock on "<path>.lock": flock on POSIX; on Windows LockFileEx on its first
+// Exclusive inter-process lock on the directory's lock file (RuntimeCacheLocation::lock_path): flock on POSIX; on Windows LockFileEx on its first
 // byte, the range Python's msvcrt.locking(fd, LK_NBLCK, 1) takes (runtime/_file_lock.py), so the
-// two runtimes exclude each other there too.  The side file is never deleted (see _file_lock.py).
+// two runtimes exclude each other there too.  The lock file is never deleted (see _file_lock.py).
 class ScopedFileLock {
  public:
   explicit ScopedFileLock(const std::string& lock_path) {
@@ -457,6 +457,18 @@ std::string move_aside(const std::string& path) {
   return aside;
 }
 
+// After a save into the default directory, keeps the directory within its size limit.
+void evict_default_dir(const std::string& saved) {
+  if (!RuntimeCacheLocation::in_default_dir(saved)) {
+    return; // user-named paths are never evicted
+  }
+  uint64_t limit = RuntimeCacheLocation::dir_max_bytes();
+  for (const auto& name : RuntimeCacheLocation::evict(directory_of(saved), basename_of(saved), limit)) {
+    log(LogLevel::kINFO,
+        "evicted least recently used runtime cache " + name + " (directory over " + std::to_string(limit) + " bytes)");
+  }
+}
+
 } // namespace
 
 RuntimeCacheFile::RuntimeCacheFile(std::string path) : path_(std::move(path)) {}
@@ -545,18 +557,22 @@ std::string RuntimeCacheFile::decode(const std::string& data) {
 }
 
 std::string RuntimeCacheFile::load() {
-  // Checked before taking the lock, which would create "<path>.lock" next to a device node.
+  // Checked before taking the lock, which would create a lock file next to a device node.
   ReadOutcome pre = probe(path_);
   if (pre.status != ReadStatus::kOk) {
     return report(path_, pre);
   }
-  ScopedFileLock lock(path_ + ".lock");
+  ScopedFileLock lock(RuntimeCacheLocation::lock_path(path_));
   ReadOutcome read = read_bounded(path_, max_bytes());
   if (read.status != ReadStatus::kOk) {
     return report(path_, read);
   }
   try {
-    return decode(read.data);
+    std::string payload = decode(read.data);
+    if (RuntimeCacheLocation::in_default_dir(path_)) {
+      RuntimeCacheLocation::touch(path_); // "used" for least-recently-used eviction
+    }
+    return payload;
   } catch (const std::invalid_argument& e) {
     // Only under the lock is it certain that what is moved aside is the bad file just read.
     std::string aside = lock.locked() ? move_aside(path_) : "";
@@ -571,7 +587,7 @@ std::string RuntimeCacheFile::quarantine(const std::string& reason) {
   if (probe(path_).status != ReadStatus::kOk) {
     return ""; // gone, or no longer the regular file that was loaded: never move a device node
   }
-  ScopedFileLock lock(path_ + ".lock");
+  ScopedFileLock lock(RuntimeCacheLocation::lock_path(path_));
   std::string aside = move_aside(path_);
   log(LogLevel::kWARNING,
       "runtime cache " + path_ + " was rejected (" + reason + ")" + (aside.empty() ? "" : "; moved it to " + aside));
@@ -605,13 +621,15 @@ bool RuntimeCacheFile::save(const std::string& payload) {
     log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": " + e.what());
     return false;
   }
-  ScopedFileLock lock(path_ + ".lock");
+  std::string lock_path = RuntimeCacheLocation::lock_path(path_);
+  ScopedFileLock lock(lock_path);
   if (!lock.locked()) {
-    log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": could not lock " + path_ + ".lock");
+    log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": could not lock " + lock_path);
     return false;
   }
   std::string error;
   if (replace_atomically(path_, data, &error)) {
+    evict_default_dir(path_); // still under the directory lock, so no writer is using what it deletes
     return true;
   }
   log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": " + error);

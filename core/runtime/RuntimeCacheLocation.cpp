@@ -2,15 +2,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#if defined(_WIN32)
-#include <filesystem>
 #include <system_error>
+#if defined(_WIN32)
 #else
 #include <pwd.h>
 #include <sys/stat.h>
@@ -353,7 +355,7 @@ void RuntimeCacheLocation::create_private_directories(const std::string& dir) {
   }
 }
 
-std::string RuntimeCacheLocation::default_dir(Platform platform) {
+std::string RuntimeCacheLocation::default_location(Platform platform) {
   const bool windows = platform == Platform::kWindows;
   std::string dir = env_var(kCacheDirEnv).value_or("");
   if (!dir.empty()) {
@@ -365,7 +367,11 @@ std::string RuntimeCacheLocation::default_dir(Platform platform) {
     }
     dir = join(join(base, "torch_tensorrt"), "runtime_cache");
   }
-  dir = absolute(dir);
+  return absolute(dir);
+}
+
+std::string RuntimeCacheLocation::default_dir(Platform platform) {
+  std::string dir = default_location(platform);
   create_private_directories(dir);
   secure_directory(dir, platform); // whatever was there already, or was made concurrently
   return dir;
@@ -376,6 +382,113 @@ std::string RuntimeCacheLocation::default_path(const std::string& engine_hash, P
     throw std::invalid_argument("engine hash '" + engine_hash + "' is not usable as a file name");
   }
   return join(default_dir(platform), engine_hash + kSuffix);
+}
+
+std::string RuntimeCacheLocation::lock_path(const std::string& cache_path) {
+  return join(parent_of(cache_path), kLockName);
+}
+
+bool RuntimeCacheLocation::is_cache_file_name(const std::string& name) {
+  const std::string suffix = kSuffix;
+  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+      usable_file_name(name.substr(0, name.size() - suffix.size()));
+}
+
+bool RuntimeCacheLocation::in_default_dir(const std::string& path) {
+  std::string name = path.substr(path.find_last_of(kSep == '/' ? "/" : "\\/") + 1);
+  try {
+    return is_cache_file_name(name) && absolute(parent_of(path)) == default_location();
+  } catch (const Error&) {
+    return false; // no home directory: there is no default directory to tidy
+  }
+}
+
+uint64_t RuntimeCacheLocation::dir_max_bytes() {
+  std::string raw = env_var(kDirMaxBytesEnv).value_or("");
+  std::string text = raw;
+  text.erase(0, text.find_first_not_of(" \t\r\n"));
+  text.erase(text.find_last_not_of(" \t\r\n") + 1);
+  if (text.empty()) {
+    return kDefaultDirMaxBytes;
+  }
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    uint64_t value = 0;
+    for (char c : text) { // saturating: beyond 64 bits means "no practical limit"
+      uint64_t digit = static_cast<uint64_t>(c - '0');
+      value = value > (UINT64_MAX - digit) / 10 ? UINT64_MAX : value * 10 + digit;
+    }
+    return value;
+  }
+  static std::mutex mutex; // warn once per distinct value: this runs on every save
+  static std::string warned;
+  std::lock_guard<std::mutex> guard(mutex);
+  if (warned != raw) {
+    warned = raw;
+    log(LogLevel::kWARNING,
+        std::string(kDirMaxBytesEnv) + "='" + raw + "' is not a whole number of bytes; using the default limit of " +
+            std::to_string(kDefaultDirMaxBytes) + " bytes");
+  }
+  return kDefaultDirMaxBytes;
+}
+
+namespace {
+
+struct CacheEntry {
+  int64_t mtime_ns;
+  std::string name;
+  uint64_t size;
+};
+
+// Regular cache files of `dir` (symbolic links and anything else are neither counted nor deleted).
+std::vector<CacheEntry> list_cache_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<CacheEntry> entries;
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::u8path(dir), ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().u8string();
+    std::error_code fec;
+    if (!RuntimeCacheLocation::is_cache_file_name(name) || !fs::is_regular_file(fs::symlink_status(it->path(), fec))) {
+      continue;
+    }
+    uint64_t size = fs::file_size(it->path(), fec);
+    auto mtime = fs::last_write_time(it->path(), fec);
+    if (!fec) {
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+      entries.push_back({static_cast<int64_t>(ns), name, size});
+    }
+  }
+  return entries;
+}
+
+} // namespace
+
+std::vector<std::string> RuntimeCacheLocation::evict(const std::string& dir, const std::string& keep, uint64_t limit) {
+  std::vector<CacheEntry> entries = list_cache_files(dir);
+  uint64_t total = 0;
+  for (const auto& e : entries) {
+    total += e.size;
+  }
+  std::sort(entries.begin(), entries.end(), [](const CacheEntry& a, const CacheEntry& b) {
+    return a.mtime_ns != b.mtime_ns ? a.mtime_ns < b.mtime_ns : a.name < b.name;
+  });
+  std::vector<std::string> evicted;
+  for (const auto& e : entries) {
+    if (total <= limit) {
+      break;
+    }
+    std::error_code ec;
+    if (e.name != keep && std::filesystem::remove(std::filesystem::u8path(join(dir, e.name)), ec)) {
+      total -= e.size;
+      evicted.push_back(e.name);
+    }
+  }
+  return evicted;
+}
+
+void RuntimeCacheLocation::touch(const std::string& path) {
+  std::error_code ec;
+  auto p = std::filesystem::u8path(path);
+  std::filesystem::last_write_time(p, std::filesystem::file_time_type::clock::now(), ec);
 }
 
 } // namespace runtime

@@ -15,11 +15,20 @@
 // user; group/other write permission on our own directory is removed.  On Windows the profile's ACLs
 // keep %LOCALAPPDATA% private, so there is no owner check (as in Python).
 //
+// Every cache file in a directory shares one lock file, kLockName, in that directory (created once,
+// never deleted: deleting a lock file someone waits on breaks mutual exclusion), so saves leave no
+// per-file ".lock" behind and eviction can delete files no writer is using.  The default directory
+// is size-limited: after a save into it, the least recently used (oldest mtime; a load touches its
+// file) "<name>.trtcache" files are deleted until the total is within dir_max_bytes(); the file just
+// saved is never deleted and user-named paths are never evicted.  The same rules as Python.
+//
 // Torch-free and C++17: only the standard library and the OS.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace torch_tensorrt {
 namespace core {
@@ -59,6 +68,26 @@ class RuntimeCacheLocation {
   // in a shared place).  What exists is left as it is, for the caller to check; throws Error when a
   // directory cannot be made.  The rule of Python's make_private_dirs.
   static void create_private_directories(const std::string& dir);
+
+  static constexpr const char* kLockName = ".torch_tensorrt_runtime_cache.lock";
+  static constexpr uint64_t kDefaultDirMaxBytes = uint64_t{2} << 30; // 2 GiB
+  static constexpr const char* kDirMaxBytesEnv = "TORCH_TENSORRT_RUNTIME_CACHE_DIR_MAX_BYTES";
+
+  // default_dir without creating or checking anything.  Throws Error when there is no home directory.
+  static std::string default_location(Platform platform = host_platform());
+  // The directory lock shared by every cache file in the directory of `cache_path`.
+  static std::string lock_path(const std::string& cache_path);
+  // Whether `name` is a cache file name of the default directory: "<usable name>.trtcache".
+  static bool is_cache_file_name(const std::string& name);
+  // Whether `path` is a cache file in the default directory (only those are ever evicted).
+  static bool in_default_dir(const std::string& path);
+  // $TORCH_TENSORRT_RUNTIME_CACHE_DIR_MAX_BYTES (decimal digits) or kDefaultDirMaxBytes, read each call.
+  static uint64_t dir_max_bytes();
+  // Deletes the oldest (mtime, then name) regular cache files in `dir` other than `keep` until their
+  // total size is at most `limit`; returns the deleted names in order.  Call holding the directory lock.
+  static std::vector<std::string> evict(const std::string& dir, const std::string& keep, uint64_t limit);
+  // Marks a file as used now (its mtime), for eviction; failures are ignored.
+  static void touch(const std::string& path);
 };
 
 } // namespace runtime

@@ -3,7 +3,9 @@
 // can assert one table of cases against it and against the Python runtime's default_cache_path.
 #include <torch/library.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -58,10 +60,21 @@ std::vector<std::string> default_path_outcome(const std::string& engine_hash, co
   }
 }
 
+// The names RuntimeCacheLocation::evict deletes, so one table of eviction cases runs against both runtimes.
+std::vector<std::string> evict_outcome(const std::string& dir, const std::string& keep, int64_t limit) {
+  TORCH_CHECK_VALUE(limit >= 0, "limit must be >= 0");
+  return RuntimeCacheLocation::evict(dir, keep, static_cast<uint64_t>(limit));
+}
+
 } // namespace
 
 TORCH_LIBRARY_FRAGMENT(tensorrt, m) {
   m.def("_default_runtime_cache_path(str engine_hash, str platform=\"\") -> str[]", default_path_outcome);
+  m.def("_evict_runtime_cache_dir(str dir, str keep, int limit) -> str[]", evict_outcome);
+  m.def("_runtime_cache_lock_path(str cache_path) -> str", RuntimeCacheLocation::lock_path);
+  m.def("_runtime_cache_dir_max_bytes() -> int", []() {
+    return static_cast<int64_t>(std::min<uint64_t>(RuntimeCacheLocation::dir_max_bytes(), INT64_MAX));
+  });
 }
 
 } // namespace runtime

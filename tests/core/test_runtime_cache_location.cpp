@@ -6,8 +6,12 @@
 // temporary directory, so the user's real cache directory is never touched.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <vector>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -222,6 +226,77 @@ TEST_F(RuntimeCacheLocationTest, SaveCreatesAMissingDirectoryPrivately) {
   // A parent that cannot be a directory: a warning and false, never an exception.
   std::ofstream(root_ + "/blocker") << "x";
   EXPECT_FALSE(rt::RuntimeCacheFile(root_ + "/blocker/kernels.trtcache").save("kernels"));
+}
+
+namespace {
+
+// Names in `dir`, sorted.
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void set_mtime(const std::string& path, int seconds_ago) {
+  auto when = std::filesystem::file_time_type::clock::now() - std::chrono::seconds(seconds_ago);
+  std::filesystem::last_write_time(path, when);
+}
+
+} // namespace
+
+TEST_F(RuntimeCacheLocationTest, SavesLeaveOneDirectoryLockAndNoPerFileLocks) {
+  for (const char* name : {"a.trtcache", "b.trtcache", "c.bin"}) {
+    rt::RuntimeCacheFile file(root_ + "/" + name);
+    ASSERT_TRUE(file.save("kernels"));
+    EXPECT_EQ(file.load(), "kernels");
+  }
+  EXPECT_EQ(
+      names_in(root_),
+      (std::vector<std::string>{".torch_tensorrt_runtime_cache.lock", "a.trtcache", "b.trtcache", "c.bin", "home"}));
+}
+
+TEST_F(RuntimeCacheLocationTest, SaveIntoTheDefaultDirEvictsLeastRecentlyUsed) {
+  const std::string dir = root_ + "/cache";
+  ::setenv("TORCH_TENSORRT_CACHE_DIR", dir.c_str(), 1);
+  const std::string payload(944, 'k'); // 1000 bytes on disk with the header
+  for (const char* hash : {"old", "mid", "new"}) {
+    ASSERT_TRUE(rt::RuntimeCacheFile(Location::default_path(hash)).save(payload));
+  }
+  set_mtime(dir + "/old.trtcache", 300);
+  set_mtime(dir + "/mid.trtcache", 200);
+  set_mtime(dir + "/new.trtcache", 100);
+  EXPECT_EQ(rt::RuntimeCacheFile(dir + "/old.trtcache").load(), payload); // touched: now the newest
+  ::setenv(Location::kDirMaxBytesEnv, "2500", 1);
+  ASSERT_TRUE(rt::RuntimeCacheFile(Location::default_path("fresh")).save(payload));
+  ::unsetenv(Location::kDirMaxBytesEnv);
+  EXPECT_EQ(
+      names_in(dir),
+      (std::vector<std::string>{".torch_tensorrt_runtime_cache.lock", "fresh.trtcache", "old.trtcache"}));
+}
+
+TEST_F(RuntimeCacheLocationTest, UserNamedPathsAreNeverEvicted) {
+  ::setenv("TORCH_TENSORRT_CACHE_DIR", (root_ + "/cache").c_str(), 1);
+  ::setenv(Location::kDirMaxBytesEnv, "0", 1);
+  ASSERT_TRUE(rt::RuntimeCacheFile(root_ + "/mine/a.trtcache").save("kernels"));
+  ASSERT_TRUE(rt::RuntimeCacheFile(root_ + "/mine/b.trtcache").save("kernels"));
+  ASSERT_TRUE(rt::RuntimeCacheFile(Location::default_path("x")).save("kernels"));
+  ASSERT_TRUE(rt::RuntimeCacheFile(Location::default_path("y")).save("kernels"));
+  ::unsetenv(Location::kDirMaxBytesEnv);
+  EXPECT_EQ(names_in(root_ + "/mine").size(), 3u); // a, b and the lock
+  // The file just saved is kept even over the limit; the other default one goes.
+  EXPECT_EQ(names_in(root_ + "/cache"), (std::vector<std::string>{".torch_tensorrt_runtime_cache.lock", "y.trtcache"}));
+}
+
+TEST_F(RuntimeCacheLocationTest, DirMaxBytesFromEnvironment) {
+  EXPECT_EQ(Location::dir_max_bytes(), Location::kDefaultDirMaxBytes);
+  ::setenv(Location::kDirMaxBytesEnv, "123", 1);
+  EXPECT_EQ(Location::dir_max_bytes(), 123u);
+  ::setenv(Location::kDirMaxBytesEnv, "-5", 1);
+  EXPECT_EQ(Location::dir_max_bytes(), Location::kDefaultDirMaxBytes);
+  ::unsetenv(Location::kDirMaxBytesEnv);
 }
 
 TEST(RuntimeConfigDefaultCachePath, LookedUpOnceAndOnlyWhenItWouldBeUsed) {

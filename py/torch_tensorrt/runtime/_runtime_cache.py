@@ -29,11 +29,18 @@ and the reason, left in place, and the engine starts from a fresh cache. Saving 
 (replacing a device node such as ``/dev/null`` would be worse than losing the kernels) and payloads
 over the limit, which could never be read back.
 
-Writing: under an exclusive lock on ``<name>.lock``, the new file is written to a temporary file in
+Writing: under an exclusive lock on the directory's one lock file (:data:`LOCK_NAME`, shared by every
+cache file in the directory and by the C++ runtime, created once and never deleted), the new file is written to a temporary file in
 the same directory, fsynced, then ``os.replace``d over the old one; readers see either the old or the
 new file, never a mix, and a writer killed at any point leaves the old file intact (its temporary file
 is removed by the next writer, which can tell it is orphaned because temporaries only exist while
 their writer holds the lock). Missing directories on the way to the file are created 0700.
+
+Tidying: the default directory has a size limit (:func:`dir_max_bytes`,
+``$TORCH_TENSORRT_RUNTIME_CACHE_DIR_MAX_BYTES``, default 2 GiB). After a save into it, the least
+recently used ``<name>.trtcache`` files (oldest mtime; loading a file touches it) are deleted until the
+directory is within the limit (:func:`evict_directory`); the file just saved is never deleted, and
+user-named paths are never evicted.
 
 Sharing: TensorRT-RTX cannot merge caches, so by default every engine gets its own file named by its
 hash in a private per-user directory (:func:`default_cache_path`). A path given by the user is shared
@@ -74,7 +81,10 @@ from ._file_lock import file_lock
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_DIR_MAX_BYTES",
     "DEFAULT_MAX_BYTES",
+    "DIR_MAX_BYTES_ENV",
+    "LOCK_NAME",
     "FORMAT_VERSION",
     "HEADER_SIZE",
     "MAGIC",
@@ -88,7 +98,9 @@ __all__ = [
     "default_cache_location",
     "default_cache_path",
     "default_runtime_cache",
+    "dir_max_bytes",
     "encode",
+    "evict_directory",
     "is_default_runtime_cache",
     "max_cache_bytes",
     "resolve_runtime_cache",
@@ -107,6 +119,12 @@ DEFAULT_LOCK_TIMEOUT_S = 10.0
 # file, a device) can never exhaust memory. Override with the environment variable (a byte count).
 DEFAULT_MAX_BYTES = 1 << 30
 MAX_BYTES_ENV = "TORCH_TENSORRT_RUNTIME_CACHE_MAX_BYTES"
+# One lock file per directory: a per-file "<name>.lock" could never be deleted safely (a peer may be
+# waiting on it), so each cache left one behind forever. Same name in the C++ runtime.
+LOCK_NAME = ".torch_tensorrt_runtime_cache.lock"
+# Size limit of the default directory (cache files only); least recently used files go first.
+DEFAULT_DIR_MAX_BYTES = 2 << 30
+DIR_MAX_BYTES_ENV = "TORCH_TENSORRT_RUNTIME_CACHE_DIR_MAX_BYTES"
 # Reads go in chunks so that memory follows the bytes actually present, never a size someone claimed.
 _READ_CHUNK = 1 << 20
 
@@ -193,6 +211,85 @@ def max_cache_bytes() -> int:
         )
         return DEFAULT_MAX_BYTES
     return value
+
+
+def dir_max_bytes() -> int:
+    """Size limit of the default cache directory: ``$TORCH_TENSORRT_RUNTIME_CACHE_DIR_MAX_BYTES``
+    (decimal digits) or :data:`DEFAULT_DIR_MAX_BYTES` (2 GiB); read on every save, an unusable value
+    is reported with a :class:`RuntimeCacheWarning` and the default applies."""
+    raw = os.environ.get(DIR_MAX_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DIR_MAX_BYTES
+    if raw.isascii() and raw.isdigit():
+        return min(int(raw), (1 << 64) - 1)  # the C++ runtime saturates at 64 bits
+    warnings.warn(
+        f"{DIR_MAX_BYTES_ENV}={raw!r} is not a whole number of bytes; "
+        f"using the default limit of {DEFAULT_DIR_MAX_BYTES} bytes",
+        RuntimeCacheWarning,
+        stacklevel=2,
+    )
+    return DEFAULT_DIR_MAX_BYTES
+
+
+def is_cache_file_name(name: str) -> bool:
+    """Whether ``name`` is a default-directory cache file name, ``<engine hash>.trtcache``.
+
+    Temporaries and the lock start with ".", moved-aside files end in ``.corrupt-<ns>``: neither
+    matches, so eviction only ever deletes caches."""
+    stem = name[: -len(CACHE_SUFFIX)]
+    return name.endswith(CACHE_SUFFIX) and bool(stem) and bool(_ENGINE_HASH_RE.fullmatch(stem))
+
+
+def _in_default_dir(path: Path) -> bool:
+    """Whether ``path`` is a cache file in the default directory (only those are evicted)."""
+    try:
+        return is_cache_file_name(path.name) and _absolute(str(path.parent)) == default_cache_location()
+    except RuntimeError:  # no home directory: there is no default directory to tidy
+        return False
+
+
+def evict_directory(directory: str | os.PathLike[str], keep: str, limit: int) -> list[str]:
+    """Delete the oldest (mtime, then name) regular cache files in ``directory`` other than ``keep``
+    until their total size is at most ``limit``; return the deleted names in order.
+
+    Call holding the directory lock, so no writer is using what is deleted. Symbolic links and other
+    non-regular entries are neither counted nor deleted (the C++ rule, RuntimeCacheLocation::evict).
+    """
+    entries = []
+    with os.scandir(directory) as it:
+        for entry in it:
+            if not is_cache_file_name(entry.name):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # removed meanwhile
+            if stat.S_ISREG(st.st_mode):
+                entries.append((st.st_mtime_ns, entry.name, st.st_size))
+    total = sum(size for _, _, size in entries)
+    evicted = []
+    for _, name, size in sorted(entries):
+        if total <= limit:
+            break
+        if name == keep:
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            continue
+        total -= size
+        evicted.append(name)
+    return evicted
+
+
+def _evict_after_save(path: Path) -> None:
+    if not _in_default_dir(path):
+        return  # user-named paths are never evicted
+    limit = dir_max_bytes()
+    for name in evict_directory(path.parent, path.name, limit):
+        logger.info(
+            "evicted least recently used runtime cache %s (directory over %d bytes)", name, limit
+        )
 
 
 class _RefusedFile(Exception):
@@ -517,7 +614,7 @@ class RuntimeCache:
 
     @property
     def lock_path(self) -> Path | None:
-        return None if self._file is None else self._file.with_name(self._file.name + ".lock")
+        return None if self._file is None else self._file.parent / LOCK_NAME
 
     def has_cache(self) -> bool:
         """Whether the handle holds kernels (loaded, or handed over by an engine that ran)."""
@@ -655,7 +752,7 @@ class RuntimeCache:
 
     def _load_file(self, path: Path) -> bytes | None:
         try:
-            # Checked before taking the lock, which would create "<path>.lock" next to a device node.
+            # Checked before taking the lock, which would create a lock file next to a device node.
             try:
                 reason = _not_regular_reason(os.stat(path).st_mode)
             except FileNotFoundError:  # also a dangling symlink
@@ -718,6 +815,9 @@ class RuntimeCache:
             self._seen_digest = None
             return None
         self._seen_digest = hashlib.sha256(payload).digest()
+        if _in_default_dir(path):
+            with contextlib.suppress(OSError):
+                os.utime(path)  # "used" for least-recently-used eviction
         return payload
 
     @staticmethod
@@ -940,6 +1040,7 @@ class RuntimeCache:
                     )
                 _atomic_write(path, encode(payload))
                 self._seen_digest = digest
+                _evict_after_save(path)  # still under the directory lock
                 return True
         except (OSError, TimeoutError) as e:
             warnings.warn(

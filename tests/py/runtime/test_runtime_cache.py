@@ -119,7 +119,7 @@ def test_round_trip_and_counters(tmp_path):
     assert other.load() == b"payload-1" and other.payload == b"payload-1"
     assert (cache.load_count, cache.save_count, other.load_count) == (1, 1, 1)
     assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0 or sys.platform == "win32"
-    assert files_in(path.parent) == ["model.trtcache", "model.trtcache.lock"]
+    assert files_in(path.parent) == [rc.LOCK_NAME, "model.trtcache"]
 
 
 def test_identical_save_does_not_rewrite(tmp_path):
@@ -410,7 +410,7 @@ def test_concurrent_writers_never_corrupt_the_file(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert RuntimeCache(path).load() in expected
-    assert files_in(tmp_path) == ["shared.trtcache", "shared.trtcache.lock"]
+    assert files_in(tmp_path) == [rc.LOCK_NAME, "shared.trtcache"]
 
 
 # -- file-like -------------------------------------------------------------------------------------
