@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import hashlib
 import logging
+import threading
 import warnings
 import weakref
 from collections.abc import Sequence
@@ -19,6 +21,7 @@ from torch_tensorrt.dynamo.runtime._runtime_backend import (
     EngineHandle,
     ExecutionContextHandle,
     RuntimeBackend,
+    RuntimeCacheRejected,
     current_backend,
 )
 from torch_tensorrt.runtime._cudagraphs import (
@@ -29,7 +32,7 @@ from torch_tensorrt.runtime._cudagraphs import (
     CaptureDecision,
     decide_capture,
 )
-from torch_tensorrt.runtime._defaults import effective_settings
+from torch_tensorrt.runtime._defaults import effective_settings, process_defaults
 from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, get_multi_device_safe_mode
 from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
 
@@ -64,10 +67,26 @@ class TRTEngine:
     def __init__(self, info: EngineInfo, backend: RuntimeBackend | None = None) -> None:
         require_host_platform(info)
         self.info = info
+        # Calls from several threads share one execution context, whose input shapes and tensor
+        # addresses belong to one call from set-shape to enqueue: calls, context changes and cache
+        # hand-overs are serialized (as by the C++ engine's mutex). Reentrant: closing the context
+        # happens inside a call when the backend changes. One context per thread was not chosen:
+        # each holds its own device memory and JIT kernels, and the host part it would let overlap
+        # is a few microseconds against the GPU time, which overlaps anyway (enqueue is asynchronous).
+        self._lock = threading.RLock()
+        # (stamp, decision, context) of the last call: reused while the stamp (_call_stamp) and the
+        # engine's own settings are unchanged, so a call does not re-resolve settings and decisions.
+        self._plan: tuple[tuple[Any, ...], CaptureDecision, ExecutionContextHandle] | None = None
+        # Per input, the (shape, dtype, device) signatures already checked against the engine.
+        self._accepted: list[set[tuple[Any, ...]]] = [set() for _ in info.input_names]
+        self._last_stream: Any = None  # the CUDA stream of the last enqueue (see _after_last_enqueue)
+        self._dynamic_memory = info.resource_allocation_strategy == "dynamic"
+        self._truncate_double = info.metadata.settings.truncate_double
         # An explicit backend pins the engine to it; otherwise each call runs on the backend active
         # for that call (see _follow_active_backend), starting from the one active now.
         self._pinned_backend = backend
         self._backend = backend or current_backend()
+        self._cuda = self._backend.device_type == "cuda"
         self._engine: EngineHandle | None = None
         self._context: ExecutionContextHandle | None = None
         self._context_options: ContextOptions | None = None
@@ -85,9 +104,30 @@ class TRTEngine:
         self._outputs: list[tuple[str, torch.dtype]] | None = None
         self.contexts_created = 0
         # None: the process-wide defaults (torch_tensorrt.runtime._defaults), read at each context creation.
-        self.runtime_settings_override: RuntimeSettings | None = None
-        self.runtime_cache: Any = None  # a RuntimeCache handle, attached by the runtime controls
+        self._settings_override: RuntimeSettings | None = None
+        self._runtime_cache: Any = None  # a RuntimeCache handle, attached by the runtime controls
         self.last_capture_decision: CaptureDecision | None = None
+
+    # What the next call's plan depends on besides the call stamp: changing either drops the plan.
+    @property
+    def runtime_settings_override(self) -> RuntimeSettings | None:
+        return self._settings_override
+
+    @runtime_settings_override.setter
+    def runtime_settings_override(self, settings: RuntimeSettings | None) -> None:
+        with self._lock:
+            self._settings_override = settings
+            self._plan = None
+
+    @property
+    def runtime_cache(self) -> Any:
+        return self._runtime_cache
+
+    @runtime_cache.setter
+    def runtime_cache(self, cache: Any) -> None:
+        with self._lock:
+            self._runtime_cache = cache
+            self._plan = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -121,10 +161,13 @@ class TRTEngine:
             return
         self.close()  # keeps the old context's JIT kernels (stashed, and saved if this engine owns the cache)
         self._backend = backend
+        self._cuda = backend.device_type == "cuda"
         self._engine = None
         self._device = None
         self._outputs = None
         self._side_stream = None
+        self._last_stream = None
+        self._accepted = [set() for _ in self.info.input_names]  # checked against the old device
 
     def engine(self) -> EngineHandle:
         if self._engine is None:
@@ -176,7 +219,10 @@ class TRTEngine:
 
     def context(self, decision: CaptureDecision | None = None) -> ExecutionContextHandle:
         """The execution context for the current settings; (re)created only when they changed."""
-        decision = decision or _NO_CAPTURE
+        with self._lock:
+            return self._context_locked(decision or _NO_CAPTURE)
+
+    def _context_locked(self, decision: CaptureDecision) -> ExecutionContextHandle:
         key, settings, cache = self._wanted_context(decision)
         if self._context is None or key != self._context_key:
             self._retire_context(next_cache=cache)
@@ -187,8 +233,9 @@ class TRTEngine:
                 cuda_graph_strategy=decision.native_strategy,
                 runtime_cache=cache.payload if cache is not None else None,
                 use_runtime_cache=cache is not None,
+                allocation=self.info.resource_allocation_strategy,
             )
-            self._context = self.engine().create_context(options)
+            self._context, options = self._create_context(options, cache)
             self._context_key = key
             self._context_options = options
             self._active_cache = cache
@@ -199,6 +246,35 @@ class TRTEngine:
             self.contexts_created += 1
             _LIVE_ENGINES.add(self)
         return self._context
+
+    def _create_context(self, options: ContextOptions, cache: Any) -> tuple[ExecutionContextHandle, ContextOptions]:
+        """A new context, and the options it was made with. A runtime cache TensorRT refuses (another
+        TensorRT-RTX version or GPU, a corrupt payload) is reported, moved aside and replaced by a
+        fresh one, as in C++ (TRTEngine::context); one that cannot be attached at all leaves the
+        context without a cache. The cache only saves JIT time, so neither is fatal."""
+        from torch_tensorrt.runtime._runtime_cache import RuntimeCacheWarning
+
+        engine = self.engine()
+        while True:
+            try:
+                return engine.create_context(options), options
+            except ValueError as e:
+                # Backends report a refused cache with ValueError (C++: std::invalid_argument).
+                if options.use_runtime_cache and options.runtime_cache:
+                    if cache is None or cache.quarantine(str(e)) is None:  # quarantine warns when it moves the file
+                        warnings.warn(
+                            f"the runtime cache of engine {self.name!r} ({cache!r}) was rejected ({e}); "
+                            "starting with an empty cache", RuntimeCacheWarning, stacklevel=4,
+                        )
+                    options = dataclasses.replace(options, runtime_cache=None)
+                elif options.use_runtime_cache and isinstance(e, RuntimeCacheRejected):
+                    warnings.warn(
+                        f"engine {self.name!r} runs without a runtime cache: {e}; kernels it compiles "
+                        "are not kept", RuntimeCacheWarning, stacklevel=4,
+                    )
+                    options = dataclasses.replace(options, use_runtime_cache=False)
+                else:
+                    raise
 
     @property
     def runtime_settings(self) -> RuntimeSettings:
@@ -223,10 +299,11 @@ class TRTEngine:
         cache changes), so that a later teardown cannot write into a cache whose block has ended,
         which would ignore ``autosave=False`` and save it a second time.
         """
-        if self._active_cache is cache and previous is not cache:
-            self.stash_runtime_cache()
-            self._drop_context()
-        self.runtime_cache = previous
+        with self._lock:
+            if self._active_cache is cache and previous is not cache:
+                self.stash_runtime_cache()
+                self._drop_context()
+            self.runtime_cache = previous
 
     @property
     def active_runtime_cache(self) -> Any:
@@ -239,11 +316,12 @@ class TRTEngine:
 
     def stash_runtime_cache(self) -> None:
         """Hand the context's JIT-compiled kernels to its cache handle (saved by the handle's owner)."""
-        if self._context is None or self._active_cache is None:
-            return
-        payload = self._context.serialize_runtime_cache()
-        if payload:
-            self._active_cache.update(payload)
+        with self._lock:  # the handle's owner may save it from another thread while this engine runs
+            if self._context is None or self._active_cache is None:
+                return
+            payload = self._context.serialize_runtime_cache()
+            if payload:
+                self._active_cache.update(payload)
 
     def _retire_context(self, *, next_cache: Any) -> None:
         """Before a new context: keep the old one's kernels, and save a cache this engine owns and
@@ -254,6 +332,7 @@ class TRTEngine:
             old.autosave_now()  # a handle the user built saves only if it asked to
 
     def _drop_context(self) -> None:
+        self._plan = None
         self._context = None
         self._context_key = None
         self._context_options = None
@@ -267,13 +346,14 @@ class TRTEngine:
 
         Caches attached by a runtime_cache() block get the kernels but are saved by that block.
         """
-        try:
-            self.stash_runtime_cache()
-            cache = self._active_cache
-            if cache is not None and self._owns_active_cache and not cache.in_memory:
-                cache.autosave_now()
-        finally:
-            self._drop_context()
+        with self._lock:
+            try:
+                self.stash_runtime_cache()
+                cache = self._active_cache
+                if cache is not None and self._owns_active_cache and not cache.in_memory:
+                    cache.autosave_now()
+            finally:
+                self._drop_context()
 
     def __del__(self) -> None:
         try:
@@ -352,29 +432,78 @@ class TRTEngine:
             )
 
     def execute(self, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Run the engine; calls from several threads are serialized (see ``_lock``)."""
         if len(inputs) != len(self.info.input_names):
             raise ValueError(
                 f"engine {self.name!r} takes {len(self.info.input_names)} inputs "
                 f"({', '.join(self.info.input_names)}), got {len(inputs)}"
             )
-        self._follow_active_backend()
-        self.engine()  # a machine that cannot run engines says so before any input check
-        if self.info.metadata.settings.truncate_double:
+        # acquire/release rather than `with`: half the cost, and this runs on every call.
+        self._lock.acquire()
+        try:
+            stamp = self._call_stamp()
+            plan = self._plan
+            if plan is None or plan[0] != stamp:
+                plan = None
+                self._follow_active_backend()
+                self.engine()  # a machine that cannot run engines says so before any input check
+                stamp = self._call_stamp()  # now with the capture state, which needs a usable device
+            inputs = self._checked_inputs(inputs)
+            if self._cuda and get_multi_device_safe_mode():
+                self._ensure_device()
+            _, decision, context = plan or self._make_plan(stamp)
+            self.last_capture_decision = decision
+            path = decision.path
+            if path == TORCH_SUBGRAPH_CAPTURE or path == RTX_NATIVE_CAPTURE:
+                self._check_stream_capturable(context)
+                if path == TORCH_SUBGRAPH_CAPTURE:
+                    return self._run_captured(context, inputs)
+            return self._run(context, inputs)
+        finally:
+            self._lock.release()
+
+    def _call_stamp(self) -> tuple[Any, ...]:
+        """What a call's capture decision and context depend on besides the engine's own settings
+        and cache (whose setters drop the plan). Read on every call, so only cheap reads: the
+        process-wide settings are replaced, never mutated, so their identity says when they change."""
+        backend = self._pinned_backend or current_backend()
+        outer = OUTER_CAPTURE.get()
+        if not outer and backend.device_type == "cuda" and self._engine is not None and backend is self._backend:
+            outer = torch.cuda.is_current_stream_capturing()
+        return (backend, process_defaults(), ENABLED_FEATURES.tensorrt_rtx, get_cudagraphs_mode(), outer)
+
+    def _make_plan(self, stamp: tuple[Any, ...]) -> tuple[tuple[Any, ...], CaptureDecision, ExecutionContextHandle]:
+        decision = self.capture_decision(())
+        if decision.path == NOT_CAPTURABLE:
+            self.last_capture_decision = decision
+            raise RuntimeError(f"engine {self.name!r} cannot be captured in a CUDA graph: {decision.reason}")
+        context = self._context_locked(decision)
+        self._output_dtypes()
+        _ = self.device  # _run reads the memoised _outputs and _device without checking them
+        self._plan = (stamp, decision, context)
+        return self._plan
+
+    def _checked_inputs(self, inputs: Sequence[torch.Tensor]) -> Sequence[torch.Tensor]:
+        """The inputs as the engine takes them, after the dtype, shape-range and device checks.
+
+        A (shape, dtype, device) signature that passed once passes again, so it is checked only
+        the first time; the set is bounded for engines that see many shapes.
+        """
+        if self._truncate_double:
             # Compiled with truncate_double: the engine takes float32 where the model took float64.
             inputs = [t.float() if isinstance(t, torch.Tensor) and t.dtype == torch.float64 else t for t in inputs]
+        accepted = self._accepted
         for i, tensor in enumerate(inputs):
-            self._check_input(i, tensor)
-        self._ensure_device()
-        decision = self.capture_decision(inputs)
-        self.last_capture_decision = decision
-        if decision.path == NOT_CAPTURABLE:
-            raise RuntimeError(f"engine {self.name!r} cannot be captured in a CUDA graph: {decision.reason}")
-        context = self.context(decision)
-        if decision.path in (TORCH_SUBGRAPH_CAPTURE, RTX_NATIVE_CAPTURE):
-            self._check_stream_capturable(context)
-        if decision.path == TORCH_SUBGRAPH_CAPTURE:
-            return self._run_captured(context, inputs)
-        return self._run(context, inputs)
+            if type(tensor) is not torch.Tensor:  # subclasses and non-tensors: always the full check
+                self._check_input(i, tensor)
+                continue
+            signature = (tensor.shape, tensor.dtype, tensor.device)
+            if signature not in accepted[i]:
+                self._check_input(i, tensor)
+                if len(accepted[i]) >= _MAX_SIGNATURES:
+                    accepted[i].clear()
+                accepted[i].add(signature)
+        return inputs
 
     def _check_stream_capturable(self, context: ExecutionContextHandle) -> None:
         """Report a context that cannot be captured on the stream it will run on, before any capture.
@@ -403,32 +532,76 @@ class TRTEngine:
                 logger.warning("switching to %s to run engine %s (multi-device safe mode)", self.device, self.name)
                 torch.cuda.set_device(self.device)
 
-    def _run(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    def _run(
+        self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor], keep: list[Any] | None = None
+    ) -> list[torch.Tensor]:
+        """Set shapes, bind, allocate outputs and enqueue: the calls any runtime makes, with as little
+        around them as possible (the hot path: benchmarks/runtime_overhead.py). Dense copies and
+        scratch memory go to ``keep``: in use until the enqueue returns, or as long as a CUDA graph
+        recorded from this run exists (_run_captured passes its own list)."""
+        keep = [] if keep is None else keep
         for name, tensor in zip(self.info.input_names, inputs):
-            context.set_input_shape(name, tuple(tensor.shape))
-        contiguous = [t.contiguous() for t in inputs]
-        for name, tensor in zip(self.info.input_names, contiguous):
-            context.bind(name, tensor)
+            context.set_input_shape(name, tensor.shape)
+            dense = tensor.contiguous()
+            if dense is not tensor:
+                keep.append(dense)
+            context.bind(name, dense)
+        device = self._device
         outputs = []
-        for name, dtype in self._output_dtypes():
-            out = torch.empty(context.output_shape(name), dtype=dtype, device=self.device)
+        for name, dtype in self._outputs:  # type: ignore[union-attr]
+            # size= as a keyword: torch's argument parser takes about 0.7 us less than positional.
+            out = torch.empty(size=context.output_shape(name), dtype=dtype, device=device)
             context.bind(name, out)
             outputs.append(out)
-        if self.device.type != "cuda":
+        if self._dynamic_memory:
+            keep.append(self._bind_device_memory(context))
+        if self._cuda:
+            self._launch(context)
+        else:
             context.execute(None)
-            return outputs
-        caller = torch.cuda.current_stream(self.device)
-        if caller != torch.cuda.default_stream(self.device):
-            context.execute(caller)
-            return outputs
-        # The legacy default stream synchronises with every other stream; run on a side stream that
-        # waits only for the caller's prior work, and make the caller wait for the engine.
-        if self._side_stream is None:
-            self._side_stream = torch.cuda.Stream(self.device)
-        self._side_stream.wait_stream(caller)
-        context.execute(self._side_stream)
-        caller.wait_stream(self._side_stream)
         return outputs
+
+    def _bind_device_memory(self, context: ExecutionContextHandle) -> torch.Tensor | None:
+        """Scratch memory sized for this call's shapes ("dynamic" resource allocation: the context
+        was created with the user-managed strategy and owns none), as execute_engine.cpp does."""
+        size_for_shapes = getattr(context, "device_memory_size_for_shapes", None)
+        if size_for_shapes is None:
+            return None  # a backend without device memory (emulated on the CPU)
+        size = int(size_for_shapes())
+        if size < 0:
+            raise RuntimeError(f"TensorRT could not compute the scratch memory of engine {self.name!r}")
+        workspace = torch.empty(max(size, 1), dtype=torch.uint8, device=self.device)
+        context.set_device_memory(workspace, size)
+        return workspace
+
+    def _launch(self, context: ExecutionContextHandle) -> None:
+        caller = torch.cuda.current_stream(self.device)
+        stream = caller
+        if caller == torch.cuda.default_stream(self.device):
+            # The legacy default stream synchronises with every other stream; run on a side stream
+            # that waits only for the caller's prior work, and make the caller wait for the engine.
+            if self._side_stream is None:
+                self._side_stream = torch.cuda.Stream(self.device)
+            stream = self._side_stream
+            stream.wait_stream(caller)
+        self._after_last_enqueue(stream)
+        context.execute(stream)
+        if stream is not caller:
+            caller.wait_stream(stream)
+
+    def _after_last_enqueue(self, stream: Any) -> None:
+        """Order this enqueue after the previous one when it was on another stream.
+
+        Threads calling one module usually run on streams of their own, but the engine has one
+        context, whose activation memory the GPU work of both calls would share: TensorRT leaves
+        enqueues of one context on two streams at once undefined. The lock orders the host side;
+        this orders the device side (free while the stream stays the same). Not inside a capture,
+        which must not wait on work outside it.
+        """
+        last = self._last_stream
+        if last is not None and last != stream and not torch.cuda.is_current_stream_capturing():
+            stream.wait_stream(last)
+        self._last_stream = stream
 
     def _output_dtypes(self) -> list[tuple[str, torch.dtype]]:
         if self._outputs is None:
@@ -446,12 +619,14 @@ class TRTEngine:
             static_inputs = [t.clone() for t in inputs]
             self._run(context, static_inputs)  # warm-up outside the capture
             graph = torch.cuda.CUDAGraph()
+            recorded: list[Any] = []  # scratch memory the graph uses ("dynamic" allocation)
             with torch.cuda.graph(graph):
-                static_outputs = self._run(context, static_inputs)
-            entry = self._graphs[key] = (graph, static_inputs, static_outputs)
-        graph, static_inputs, static_outputs = entry
+                static_outputs = self._run(context, static_inputs, recorded)
+            entry = self._graphs[key] = (graph, static_inputs, static_outputs, recorded)
+        graph, static_inputs, static_outputs, _ = entry
         for dst, src in zip(static_inputs, inputs):
             dst.copy_(src)
+        self._after_last_enqueue(torch.cuda.current_stream(self.device))  # the graph uses the context's memory
         graph.replay()
         return [t.clone() for t in static_outputs]
 
@@ -479,6 +654,8 @@ class TRTEngine:
 
 
 _NO_CAPTURE = CaptureDecision(NO_CAPTURE)
+# Input signatures remembered per input as already checked (see TRTEngine._checked_inputs).
+_MAX_SIGNATURES = 64
 
 
 def evaluate_shape_expr(expr: str, symbols: dict[str, Any]) -> Any:

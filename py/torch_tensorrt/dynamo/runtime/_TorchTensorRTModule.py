@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any
 
 import torch
@@ -22,11 +24,23 @@ from torch_tensorrt.runtime._settings import RuntimeSettings
 
 def _tracing(inputs: tuple[torch.Tensor, ...]) -> bool:
     """True under torch.export / torch.compile / any tensor-subclass tracing (fake or proxy tensors)."""
-    return (
-        torch.compiler.is_compiling()
-        or torch._C._len_torch_dispatch_stack() > 0
-        or any(type(t) is not torch.Tensor for t in inputs)
-    )
+    if torch.compiler.is_compiling() or torch._C._len_torch_dispatch_stack() > 0:
+        return True
+    for t in inputs:  # a loop, not any(<generator>): this runs on every call
+        if type(t) is not torch.Tensor:
+            return True
+    return False
+
+
+@functools.cache
+def _cpp_execute_engine() -> Any:
+    # The overload itself: calling the overload packet resolves the overload anew on every call
+    # (about 5 us), and only the (tensors, engine tensor, info) one is ever meant here.
+    return torch.ops.tensorrt.execute_engine.default
+
+
+# Creating a module's Python engine once, when several threads make its first call together.
+_ENGINE_CREATION = threading.Lock()
 
 
 class TorchTensorRTModule(torch.nn.Module):
@@ -73,7 +87,10 @@ class TorchTensorRTModule(torch.nn.Module):
         # Each module owns its engine, so runtime settings applied to one compiled module never
         # reach another copy of the same engine (loaded programs share engines through the op).
         if self._engine is None:
-            self._engine = TRTEngine(EngineInfo.from_list(join_engine_info(self.serialized_engine, self.engine_info)))
+            with _ENGINE_CREATION:
+                if self._engine is None:
+                    info = EngineInfo.from_list(join_engine_info(self.serialized_engine, self.engine_info))
+                    self._engine = TRTEngine(info)
         return self._engine
 
     @property
@@ -103,10 +120,12 @@ class TorchTensorRTModule(torch.nn.Module):
             outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
         elif self.runs_in_cpp():
             # The C++ engine of this module's own buffer (EngineRegistry): per module, released with it.
-            watch_engine_tensor(self.serialized_engine)
-            outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
+            # The buffer is read from _buffers directly: nn.Module.__getattr__ is a slow path taken per call.
+            engine_tensor = self._buffers["serialized_engine"]
+            watch_engine_tensor(engine_tensor)
+            outputs = _cpp_execute_engine()(list(inputs), engine_tensor, self.engine_info)
         else:
-            outputs = self.python_engine.execute(inputs)
+            outputs = (self._engine or self.python_engine).execute(inputs)
         return tuple(outputs) if self.output_is_tuple else outputs[0]
 
     def __getstate__(self) -> dict[str, Any]:

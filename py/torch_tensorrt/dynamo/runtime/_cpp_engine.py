@@ -33,11 +33,18 @@ def cpp_runtime_loaded() -> bool:
     return bool(_trt.ENABLED_FEATURES.torch_tensorrt_runtime)
 
 
+@functools.cache
+def _delegate_mode_op() -> Any:
+    # The overload, not the packet: asked on every forward, and the packet's Python layer costs
+    # about as much as the op itself.
+    return torch.ops.tensorrt._get_python_delegate.default
+
+
 def cpp_runs_engines() -> bool:
     """True when execute_engine calls run in C++ rather than being handed to the Python runtime."""
     if not _trt.ENABLED_FEATURES.torch_tensorrt_runtime:
         return False
-    mode = torch.ops.tensorrt._get_python_delegate()
+    mode = _delegate_mode_op()()
     return mode == _NEVER_DELEGATE or (mode == _DELEGATE_WITHOUT_SDK and _has_sdk())
 
 

@@ -43,9 +43,22 @@ class ContextOptions:
     cuda_graph_strategy: str = "disabled"
     runtime_cache: bytes | None = None  # serialized cache to start from
     use_runtime_cache: bool = False
+    # The engine info's resource-allocation strategy: "static" (the context owns its scratch memory)
+    # or "dynamic" (the runtime hands it memory sized for each call's shapes).
+    allocation: str = "static"
+
+
+class RuntimeCacheRejected(ValueError):
+    """TensorRT refused a runtime cache: the serialized payload (wrong TensorRT-RTX version, device or
+    format), or attaching the cache to the runtime config. The engine retries with a fresh cache."""
 
 
 class ExecutionContextHandle(Protocol):
+    """A context with its runtime config applied. ``create_context`` raises ``ValueError`` (such as
+    :class:`RuntimeCacheRejected`) when the runtime cache it was given is refused. Contexts with
+    device memory also have ``device_memory_size_for_shapes() -> int`` and
+    ``set_device_memory(memory: torch.Tensor, size: int)``, used for "dynamic" allocation."""
+
     def set_input_shape(self, name: str, shape: Sequence[int]) -> None: ...
     def output_shape(self, name: str) -> tuple[int, ...]: ...
     def bind(self, name: str, tensor: torch.Tensor) -> None: ...
@@ -71,31 +84,55 @@ class NoUsableGPUError(RuntimeError):
     pass
 
 
+def allocation_strategy(name: str) -> Any:
+    """The TensorRT allocation strategy for an engine-info strategy name, as in C++
+    (TensorRTRuntimeConfig::allocation_strategy): "dynamic" is user-managed memory, which the runtime
+    sizes for each call's shapes; anything else is static."""
+    strategies = trt.ExecutionContextAllocationStrategy
+    return strategies.USER_MANAGED if name == "dynamic" else strategies.STATIC
+
+
 class _TensorRTContext:
+    """An execution context made as TensorRTRuntimeConfig::create_execution_context makes it in C++."""
+
     def __init__(self, engine: Any, options: ContextOptions) -> None:
         self._cache = None
-        if ENABLED_FEATURES.tensorrt_rtx and hasattr(engine, "create_runtime_config"):
+        if hasattr(engine, "create_runtime_config"):
             config = engine.create_runtime_config()
-            config.dynamic_shapes_kernel_specialization_strategy = getattr(
-                trt.DynamicShapesKernelSpecializationStrategy,
-                KERNEL_STRATEGY_NAMES[options.kernel_strategy],
-            )
-            config.cuda_graph_strategy = getattr(
-                trt.CudaGraphStrategy,
-                CUDA_GRAPH_STRATEGY_NAMES[options.cuda_graph_strategy],
-            )
-            if options.use_runtime_cache:
-                self._cache = config.create_runtime_cache()
-                if options.runtime_cache:
-                    self._cache.deserialize(options.runtime_cache)
-                config.set_runtime_cache(self._cache)
+            config.set_execution_context_allocation_strategy(allocation_strategy(options.allocation))
+            if ENABLED_FEATURES.tensorrt_rtx:
+                self._configure_rtx(config, options)
             self._context = engine.create_execution_context(config)
         else:
-            self._context = engine.create_execution_context()
+            self._context = engine.create_execution_context(allocation_strategy(options.allocation))
         if self._context is None:
             raise RuntimeError(
                 "TensorRT could not create an execution context (see the TensorRT log)"
             )
+
+    def _configure_rtx(self, config: Any, options: ContextOptions) -> None:
+        config.dynamic_shapes_kernel_specialization_strategy = getattr(
+            trt.DynamicShapesKernelSpecializationStrategy,
+            KERNEL_STRATEGY_NAMES[options.kernel_strategy],
+        )
+        config.cuda_graph_strategy = getattr(
+            trt.CudaGraphStrategy,
+            CUDA_GRAPH_STRATEGY_NAMES[options.cuda_graph_strategy],
+        )
+        if not options.use_runtime_cache:
+            return
+        cache = config.create_runtime_cache()
+        if cache is None:
+            raise RuntimeError("TensorRT-RTX could not create a runtime cache")
+        # Both calls report refusal by returning False; the engine then retries with a fresh cache
+        # (TRTEngine._create_context), so a cache from another version or GPU is never fatal.
+        if options.runtime_cache and not cache.deserialize(options.runtime_cache):
+            raise RuntimeCacheRejected(
+                "TensorRT-RTX refused the runtime cache (another TensorRT-RTX version or device?)"
+            )
+        if not config.set_runtime_cache(cache):
+            raise RuntimeCacheRejected("TensorRT-RTX could not attach the runtime cache")
+        self._cache = cache
 
     def set_input_shape(self, name: str, shape: Sequence[int]) -> None:
         if not self._context.set_input_shape(name, tuple(shape)):
@@ -106,6 +143,12 @@ class _TensorRTContext:
 
     def bind(self, name: str, tensor: torch.Tensor) -> None:
         self._context.set_tensor_address(name, tensor.data_ptr())
+
+    def device_memory_size_for_shapes(self) -> int:
+        return int(self._context.update_device_memory_size_for_shapes())
+
+    def set_device_memory(self, memory: torch.Tensor, size: int) -> None:
+        self._context.set_device_memory(memory.data_ptr(), size)
 
     def execute(self, stream: Any) -> None:
         if not self._context.execute_async_v3(stream.cuda_stream):
