@@ -24,7 +24,7 @@ def fuse_partitions(module: GraphModule, partitions: Sequence[Collection[Node]],
 
     A segment takes the values its nodes read from outside, in graph order, except weights (values
     read through ``get_attr``): those become the segment's own constants, which TensorRT bakes into
-    the engine. It returns its one value used outside, or a tuple of them (unpacked with getitem).
+    the engine — unless the program writes to them (mutated buffers stay inputs). It returns its one value used outside, or a tuple of them (unpacked with getitem).
     Returns the submodule names; ``module``'s code is regenerated.
     """
     segments: dict[str, GraphModule] = {}
@@ -45,7 +45,7 @@ def _fuse_one(module: GraphModule, inside: set[Node], name: str) -> GraphModule:
     members, consumers, position = _span(graph, inside)
     # Inputs in graph order: graph inputs keep the order the user passes them in.
     reads = sorted({a for n in members for a in n.all_input_nodes if a not in inside}, key=position.__getitem__)
-    inputs = [value for value in reads if value.op != "get_attr"]
+    inputs = [value for value in reads if value.op != "get_attr" or is_mutated_state(value)]
     outputs = [n for n in members if any(u not in inside for u in n.users)]
 
     segment = GraphModule(torch.nn.Module(), Graph(), class_name=name)
@@ -54,7 +54,7 @@ def _fuse_one(module: GraphModule, inside: set[Node], name: str) -> GraphModule:
     for value in inputs:
         copies[value] = body.placeholder(value.name, type_expr=value.type)
     for value in reads:
-        if value.op == "get_attr":
+        if value.op == "get_attr" and value not in copies:
             attribute = f"_const_{value.name}"
             segment.register_buffer(attribute, operator.attrgetter(str(value.target))(module).detach(), persistent=False)
             copies[value] = body.get_attr(attribute)
@@ -84,6 +84,25 @@ def _fuse_one(module: GraphModule, inside: set[Node], name: str) -> GraphModule:
     for node in reversed(members):
         graph.erase_node(node)
     return segment
+
+
+def is_state_write_back(node: Node) -> bool:
+    """``copy_`` of a new value into a graph input or a buffer: how an exported program that mutates
+    its inputs or buffers (``x[:, 1:3] = v``, ``self.cache[...] = ...``) stores the result.
+
+    The value is computed in TensorRT like any other; storing it into the caller's tensor is a side
+    effect an engine cannot have, so the copy stays in PyTorch (and is no fallback).
+    """
+    if node.op != "call_function" or node.target is not torch.ops.aten.copy_.default:
+        return False
+    destination = node.args[0]
+    return isinstance(destination, Node) and destination.op in ("placeholder", "get_attr")
+
+
+def is_mutated_state(value: Node) -> bool:
+    """A buffer the program writes back to: an engine input read at every call, never a constant
+    baked in at build time (the engine would keep reading the value it had then)."""
+    return value.op == "get_attr" and any(is_state_write_back(u) and u.args[0] is value for u in value.users)
 
 
 def _drop_unused_attributes(module: GraphModule) -> None:

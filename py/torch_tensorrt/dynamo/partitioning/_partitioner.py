@@ -13,7 +13,7 @@ from torch.fx.passes.operator_support import OperatorSupportBase
 from torch_tensorrt.dynamo._op_targets import matches, resolve_op
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
-from torch_tensorrt.dynamo.partitioning._fuse import fuse_partitions
+from torch_tensorrt.dynamo.partitioning._fuse import fuse_partitions, is_state_write_back
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -133,7 +133,7 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
             continue
         if node in placed:
             result.converted_ops[op_name(node.target)] += 1
-        elif node.target not in NON_COMPUTE_TARGETS:
+        elif node.target not in NON_COMPUTE_TARGETS and not is_state_write_back(node):
             reason = support.unsupported.get(node, "not placed in a TensorRT segment")
             result.fallback_ops[op_name(node.target)] += 1
             result.unsupported.append(UnsupportedNode(node.name, op_name(node.target), reason, _source_location(node)))
