@@ -256,25 +256,55 @@ def test_cache_list_and_clean(compiled: tuple[Path, dict[str, Any], str], env: d
     assert all(r.exists() for r in records[1:])
 
 
-def test_cache_clean_keeps_foreign_files_and_held_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from torch_tensorrt.runtime._file_lock import file_lock
-
+@pytest.fixture
+def cache_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     runtime, store = tmp_path / "rt", tmp_path / "emu"
     runtime.mkdir()
     store.mkdir()
     monkeypatch.setenv("TORCH_TENSORRT_CACHE_DIR", str(runtime))
     monkeypatch.setenv("TORCH_TENSORRT_EMULATION_DIR", str(store))
-    for name in ("a.trtcache", "a.trtcache.lock", "b.trtcache", "b.trtcache.lock", "notes.txt"):
+    return runtime, store
+
+
+def test_cache_clean_removes_only_cache_files(cache_dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    from torch_tensorrt.runtime._file_lock import file_lock
+    from torch_tensorrt.runtime._runtime_cache import LOCK_NAME
+
+    runtime, store = cache_dirs
+    record = "0" * 64
+    names = ("a.trtcache", "b.trtcache", "b.trtcache.lock", "c.trtcache.lock", ".a.trtcache.x1.tmp", LOCK_NAME, "notes.txt")
+    for name in names:
         (runtime / name).write_bytes(b"x")
-    (store / ("0" * 64 + ".network")).write_bytes(b"y")
-    (store / "unrelated.bin").write_bytes(b"z")
-    with file_lock(runtime / "b.trtcache.lock", timeout=0):  # a running process holds b's lock
+    for name in (f"{record}.network", f"{record}.tmp123", "unrelated.bin"):
+        (store / name).write_bytes(b"y")
+    with file_lock(runtime / "c.trtcache.lock", timeout=0):  # an earlier version's process holds its lock
         assert main(["cache", "clean", "--all", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert sorted(Path(r["path"]).name for r in report["removed"]) == ["0" * 64 + ".network", "a.trtcache", "a.trtcache.lock"]
-    assert [Path(k["path"]).name for k in report["kept_in_use"]] == ["b.trtcache"]
-    assert sorted(p.name for p in runtime.iterdir()) == ["b.trtcache", "b.trtcache.lock", "notes.txt"]
-    assert [p.name for p in store.iterdir()] == ["unrelated.bin"]
+    removed = sorted(Path(r["path"]).name for r in report["removed"])
+    assert removed == [".a.trtcache.x1.tmp", f"{record}.network", "a.trtcache", "b.trtcache", "b.trtcache.lock"]
+    # Kept: the directory lock, a held old lock, a store temporary being written, files that are not ours.
+    assert sorted(Path(k["path"]).name for k in report["kept_in_use"]) == [f"{record}.tmp123", "c.trtcache.lock"]
+    assert sorted(p.name for p in runtime.iterdir()) == [LOCK_NAME, "c.trtcache.lock", "notes.txt"]
+    assert sorted(p.name for p in store.iterdir()) == [f"{record}.tmp123", "unrelated.bin"]
+
+
+def test_cache_clean_waits_for_the_directory_lock(
+    cache_dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A program saving its runtime cache holds the directory lock: nothing is deleted under it."""
+    from torch_tensorrt.cli import _cache
+    from torch_tensorrt.runtime._file_lock import file_lock
+    from torch_tensorrt.runtime._runtime_cache import LOCK_NAME
+
+    runtime, _ = cache_dirs
+    (runtime / "a.trtcache").write_bytes(b"x")
+    monkeypatch.setattr(_cache, "LOCK_TIMEOUT_S", 0.2)
+    with file_lock(runtime / LOCK_NAME, timeout=0):
+        assert main(["cache", "clean", "--all", "--only", "runtime"]) == 1
+    assert "try again when no program is saving" in capsys.readouterr().out
+    assert (runtime / "a.trtcache").exists()
+    assert main(["cache", "clean", "--all", "--only", "runtime"]) == 0
+    assert not (runtime / "a.trtcache").exists()
 
 
 # ------------------------------------------------------------------------------------------------

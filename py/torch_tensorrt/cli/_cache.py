@@ -2,15 +2,19 @@
 
 Only files these caches write are counted or removed, recognised by name (a cache directory given
 through an environment variable may be shared with other files): the runtime cache's
-``<engine hash>.trtcache`` files and their lock, quarantined (``.corrupt-*``) and temporary siblings;
-the emulation store's ``<sha256>.network`` records and their temporaries. Symbolic links and
-subdirectories are never followed or removed. Torch-TensorRT's engine-cache directory is listed when
-it exists, but this build never writes it (engine caching is not implemented), so it is not cleaned.
+``<engine hash>.trtcache`` files, their quarantined (``.corrupt-*``) and temporary siblings, its
+directory lock (counted, never removed) and the per-file locks earlier versions left behind; the
+emulation store's ``<sha256>.network`` records and their temporaries. Symbolic links and
+subdirectories are never followed or removed. Cleaning the runtime cache holds its directory lock,
+as eviction does, so no writer is using what is deleted. Torch-TensorRT's engine-cache directory is
+listed when it exists, but this build never writes it (engine caching is not implemented), so it is
+not cleaned.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import stat
@@ -29,7 +33,7 @@ _RECORD = re.compile(r"[0-9a-f]{64}\.(network|tmp\d+)")
 @dataclass
 class CacheFile:
     path: Path
-    kind: str  # "cache", "lock", "quarantined", "temporary", "record"
+    kind: str  # "cache", "lock", "old lock", "quarantined", "temporary", "record"
     size: int
     mtime: float
 
@@ -44,13 +48,17 @@ class CacheDir:
     files: list[CacheFile] = field(default_factory=list)
 
 
-def _runtime_kind(name: str, suffix: str) -> str | None:
-    if suffix not in name:
-        return None
-    if name.endswith(suffix + ".lock"):
+def _runtime_kind(name: str) -> str | None:
+    from torch_tensorrt.runtime._runtime_cache import CACHE_SUFFIX, LOCK_NAME, is_cache_file_name
+
+    if name == LOCK_NAME:
         return "lock"
-    if name.endswith(suffix):
+    if is_cache_file_name(name):
         return "cache"
+    if CACHE_SUFFIX not in name:
+        return None
+    if name.endswith(CACHE_SUFFIX + ".lock"):
+        return "old lock"  # one per cache file, from before the directory lock
     if ".corrupt-" in name:
         return "quarantined"
     return "temporary" if name.startswith(".") and name.endswith(".tmp") else None
@@ -78,22 +86,14 @@ def _scan(directory: Path, classify: Any) -> list[CacheFile]:
     return files
 
 
-def _runtime_cache_location() -> Path:
-    from torch_tensorrt.runtime import _runtime_cache
-
-    # default_cache_location() does not create the directory (listing must not); older code only has
-    # default_cache_dir(), which creates it 0700.
-    locate = getattr(_runtime_cache, "default_cache_location", _runtime_cache.default_cache_dir)
-    return Path(locate())
-
-
 def cache_dirs() -> list[CacheDir]:
     from torch_tensorrt.dynamo._defaults import ENGINE_CACHE_DIR
-    from torch_tensorrt.runtime._runtime_cache import CACHE_SUFFIX
+    from torch_tensorrt.runtime._runtime_cache import default_cache_location
     from torch_tensorrt.testing._emulated_runtime import default_store_dir
 
-    runtime = CacheDir("runtime", "runtime cache", _runtime_cache_location(), True, "kernels compiled on the GPU, one file per engine")
-    runtime.files = _scan(runtime.path, lambda name: _runtime_kind(name, CACHE_SUFFIX))
+    # default_cache_location, not default_cache_dir: listing must not create the directory.
+    runtime = CacheDir("runtime", "runtime cache", default_cache_location(), True, "kernels compiled on the GPU, one file per engine")
+    runtime.files = _scan(runtime.path, _runtime_kind)
     store = CacheDir("emulation", "emulation store", default_store_dir(), True, "engine networks for the CPU reference executor (validate)")
     store.files = _scan(store.path, _store_kind)
     dirs = [runtime, store]
@@ -134,7 +134,11 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     listing = actions.add_parser("list", parents=[common], help="sizes, counts and ages (the default)")
     listing.add_argument("-v", "--verbose", action="store_true", help="list every file")
-    clean = actions.add_parser("clean", parents=[common], help="remove cache files", description="Remove cache files: all of them, or those last written more than DAYS ago. A runtime cache whose lock is held by a running process is kept.")
+    clean = actions.add_parser(
+        "clean", parents=[common], help="remove cache files",
+        description="Remove cache files: all of them, or those last written more than DAYS ago. The runtime cache is "
+        "cleaned under its directory lock (waiting up to 10 s for a program saving its cache).",
+    )  # fmt: skip
     clean.add_argument("--older-than", type=float, metavar="DAYS", help="remove files last written more than DAYS days ago")
     clean.add_argument("--all", action="store_true", help="remove every cache file")
     clean.add_argument("--only", choices=("runtime", "emulation"), action="append", help="clean this cache only (repeatable; default both)")
@@ -172,27 +176,15 @@ def _print_dir(d: CacheDir, s: dict[str, Any], now: float, verbose: bool) -> Non
             print(f"    {f.path.name}  {human_bytes(f.size)}  {human_age(now - f.mtime)} ago")
 
 
-def _entry(f: CacheFile) -> str:
-    """The cache file a runtime-cache file belongs to (``<hash>.trtcache``), from its name."""
-    name = f.path.name
-    cut = name.find(".trtcache")
-    return name[: cut + len(".trtcache")].lstrip(".") if cut >= 0 else name
+# How long clean waits for a runtime-cache writer to release the directory lock.
+LOCK_TIMEOUT_S = 10.0
+# Emulation-store writes hold no lock (a temporary, then an atomic rename): a temporary this young
+# may belong to a compile that is writing it, so even --all leaves it.
+_STORE_TEMPORARY_GRACE_S = 3600.0
 
 
-def _held(lock: Path) -> bool:
-    from torch_tensorrt.runtime._file_lock import file_lock
-
-    try:
-        with file_lock(lock, timeout=0):
-            return False
-    except TimeoutError:
-        return True
-
-
-def _lock_free_unlink(path: Path) -> bool:
-    """Remove a lock file unless a process holds it. Held while it is unlinked, so no holder loses it;
-    a process that opened the file just before can still lock the unlinked copy, which only matters
-    while it saves that same cache, and its cache file is already gone."""
+def _free_unlink(path: Path) -> bool:
+    """Remove an old per-file lock unless a process (of an earlier version) holds it."""
     from torch_tensorrt.runtime._file_lock import file_lock
 
     try:
@@ -203,16 +195,42 @@ def _lock_free_unlink(path: Path) -> bool:
         return False
 
 
-def _selected(d: CacheDir, cutoff: float | None) -> tuple[list[CacheFile], list[CacheFile]]:
-    """(files to remove, files kept because a running process holds their cache's lock). A lock
-    file goes only with its cache file, and only when nobody holds it."""
-    in_use = {_entry(f) for f in d.files if f.kind == "lock" and _held(f.path)}
-    doomed = [f for f in d.files if f.kind != "lock" and (cutoff is None or f.mtime < cutoff)]
-    kept = [f for f in doomed if _entry(f) in in_use]
-    doomed = [f for f in doomed if _entry(f) not in in_use]
-    remaining = {f.path.name for f in d.files if f.kind == "cache"} - {f.path.name for f in doomed}
-    locks = [f for f in d.files if f.kind == "lock" and _entry(f) not in remaining and _entry(f) not in in_use]
-    return doomed + locks, kept
+def _selected(d: CacheDir, cutoff: float | None, now: float) -> tuple[list[CacheFile], list[CacheFile]]:
+    """(files to remove, files kept because a writer may be using them)."""
+    if d.name == "runtime":
+        # Under the directory lock every temporary is an orphan; an old lock goes with its cache.
+        doomed = [f for f in d.files if f.kind not in ("lock", "old lock") and (cutoff is None or f.mtime < cutoff or f.kind == "temporary")]
+        remaining = {f.path.name for f in d.files if f.kind == "cache"} - {f.path.name for f in doomed}
+        return doomed + [f for f in d.files if f.kind == "old lock" and f.path.name.removesuffix(".lock") not in remaining], []
+    doomed = [f for f in d.files if cutoff is None or f.mtime < cutoff]
+    young = [f for f in doomed if f.kind == "temporary" and now - f.mtime < _STORE_TEMPORARY_GRACE_S]
+    return [f for f in doomed if f not in young], young
+
+
+def _directory_lock(d: CacheDir) -> contextlib.AbstractContextManager[Any]:
+    from torch_tensorrt.runtime._file_lock import file_lock
+    from torch_tensorrt.runtime._runtime_cache import LOCK_NAME
+
+    if d.name != "runtime" or not d.path.is_dir():
+        return contextlib.nullcontext()
+    return file_lock(d.path / LOCK_NAME, timeout=LOCK_TIMEOUT_S)
+
+
+def _remove(d: CacheDir, files: list[CacheFile], report: dict[str, list[Any]]) -> None:
+    try:
+        with _directory_lock(d):
+            for f in files:
+                entry = {"cache": d.name, "path": os.fspath(f.path), "bytes": f.size}
+                try:
+                    done = _free_unlink(f.path) if f.kind == "old lock" else (f.path.unlink() is None)
+                except FileNotFoundError:
+                    continue  # removed meanwhile (eviction, another clean)
+                except OSError as exc:
+                    report["errors"].append(f"{f.path}: {exc}")
+                    continue
+                report["removed" if done else "kept_in_use"].append(entry)
+    except TimeoutError as exc:
+        report["errors"].append(f"{d.path}: {exc}; try again when no program is saving its runtime cache")
 
 
 def _clean(args: argparse.Namespace) -> int:
@@ -220,39 +238,27 @@ def _clean(args: argparse.Namespace) -> int:
         raise UsageError("cache clean: give exactly one of --all or --older-than DAYS")
     if args.older_than is not None and not args.older_than >= 0:
         raise UsageError(f"--older-than must be a number of days >= 0, got {args.older_than}")
-    cutoff = None if args.all else time.time() - args.older_than * _DAY
+    now = time.time()
+    cutoff = None if args.all else now - args.older_than * _DAY
     only = set(args.only or ("runtime", "emulation"))
-    removed, kept, errors = [], [], []
+    report: dict[str, list[Any]] = {"removed": [], "kept_in_use": [], "errors": []}
     for d in cache_dirs():
         if not d.cleanable or d.name not in only:
             continue
-        doomed, in_use = _selected(d, cutoff)
-        kept += [{"cache": d.name, "path": os.fspath(f.path), "bytes": f.size} for f in in_use]
-        for f in doomed:
-            entry = {"cache": d.name, "path": os.fspath(f.path), "bytes": f.size}
-            if args.dry_run:
-                removed.append(entry)
-                continue
-            try:
-                done = _lock_free_unlink(f.path) if f.kind == "lock" else (f.path.unlink() is None)
-            except FileNotFoundError:
-                continue  # removed concurrently
-            except OSError as exc:
-                errors.append(f"{f.path}: {exc}")
-                continue
-            (removed if done else kept).append(entry)
-    report = {
-        "command": "cache", "action": "clean", "dry_run": args.dry_run,
-        "removed_files": len(removed), "removed_bytes": sum(r["bytes"] for r in removed),
-        "removed": removed, "kept_in_use": kept, "errors": errors,
-    }  # fmt: skip
+        doomed, young = _selected(d, cutoff, now)
+        report["kept_in_use"] += [{"cache": d.name, "path": os.fspath(f.path), "bytes": f.size} for f in young]
+        if args.dry_run:
+            report["removed"] += [{"cache": d.name, "path": os.fspath(f.path), "bytes": f.size} for f in doomed]
+        else:
+            _remove(d, doomed, report)
+    removed_bytes = sum(r["bytes"] for r in report["removed"])
     if args.json:
-        print_json(report)
+        print_json({"command": "cache", "action": "clean", "dry_run": args.dry_run, "removed_files": len(report["removed"]), "removed_bytes": removed_bytes, **report})
     else:
         verb = "would remove" if args.dry_run else "removed"
-        print(f"{verb} {len(removed)} files ({human_bytes(report['removed_bytes'])}) from {', '.join(sorted(only))}")
-        for k in kept:
-            print(f"  kept {k['path']}: a running process holds its runtime cache's lock")
-        for e in errors:
+        print(f"{verb} {len(report['removed'])} files ({human_bytes(removed_bytes)}) from {', '.join(sorted(only))}")
+        for k in report["kept_in_use"]:
+            print(f"  kept {k['path']}: a running process may be writing it")
+        for e in report["errors"]:
             print(f"  could not remove {e}")
-    return 1 if errors else 0
+    return 1 if report["errors"] else 0
