@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from _shape_testing import FLOATS, dyn, fn_module, randn
 
+from torch_tensorrt.dynamo.partitioning import UnsupportedOperatorError
 from torch_tensorrt.testing import compile_on_reference, emulated_runtime
 
 aten = torch.ops.aten
@@ -268,3 +269,26 @@ def test_randperm_dynamic() -> None:
 def test_dropout_dynamic() -> None:
     outs = _dynamic_samples(lambda x: F.dropout(x * 0 + 1, 0.5, training=True), [1, 128])
     assert_frequencies(outs[-1] != 0, [0, 1], [0.5, 0.5])
+
+
+def test_independent_calls_draw_independent_samples() -> None:
+    # Two rand calls of one shape are two fill layers: their difference is triangular on (-1, 1)
+    # (variance 1/6), not zero.
+    (out,) = _samples(lambda x: torch.rand(64, 64) - torch.rand(64, 64) + x * 0, [randn(64, 64)])
+    assert abs(float(out.var()) - 1 / 6) < 0.02
+    assert_distributed(out, lambda v: torch.where(v < 0, (1 + v).clamp(0) ** 2 / 2, 1 - (1 - v).clamp(0) ** 2 / 2))
+
+
+class _SeededRand(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.generator = torch.Generator().manual_seed(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.rand(3, generator=self.generator)
+
+
+def test_explicit_generator_is_left_to_pytorch() -> None:
+    # A seeded generator promises a sequence TensorRT cannot reproduce.
+    with pytest.raises(UnsupportedOperatorError, match="rand.generator"):
+        compile_on_reference(_SeededRand(), [randn(3)])
