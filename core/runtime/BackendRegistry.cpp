@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <utility>
 
 #if defined(_WIN32)
 #include <windows.h>
@@ -95,11 +96,13 @@ void BackendRegistry::select(const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (name == "default") {
     selected_ = default_;
+    generation_.fetch_add(1, std::memory_order_acq_rel);
     return;
   }
   for (auto& b : backends_) {
     if (b->name() == name) {
       selected_ = b;
+      generation_.fetch_add(1, std::memory_order_acq_rel);
       return;
     }
   }
@@ -117,6 +120,26 @@ std::vector<std::string> BackendRegistry::names() {
     out.push_back(b->name());
   }
   return out;
+}
+
+std::shared_ptr<EngineBackend> BackendRegistry::exchange(std::shared_ptr<EngineBackend> backend) {
+  if (!backend) {
+    throw std::invalid_argument("cannot select a null backend");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::swap(selected_, backend);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return backend;
+}
+
+bool BackendRegistry::restore(const std::shared_ptr<EngineBackend>& expected, std::shared_ptr<EngineBackend> previous) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (selected_ != expected || !previous) {
+    return false;
+  }
+  selected_ = std::move(previous);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return true;
 }
 
 std::string BackendRegistry::load_test_backend(const std::string& library_path) {

@@ -7,6 +7,8 @@
 // refuses, so a production process cannot be switched to a fake backend by accident.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +28,11 @@ class BackendRegistry {
 
   std::shared_ptr<EngineBackend> current();
   std::string current_name();
+  // Changes whenever the selection changes: engines compare it on every call (one atomic read)
+  // instead of taking the registry's lock (TRTEngine::follow_selected_backend).
+  uint64_t generation() const {
+    return generation_.load(std::memory_order_acquire);
+  }
   // True when the default backend can run engines (built with a TensorRT SDK).
   bool has_tensorrt_backend() const;
 
@@ -34,6 +41,11 @@ class BackendRegistry {
   // Selects a registered backend; "default" selects the built-in one.  Throws std::invalid_argument.
   void select(const std::string& name);
   std::vector<std::string> names();
+  // Selects a backend object that is not registered by name (one that lives for a scope, e.g. the
+  // DispatcherBackend of one emulated_runtime() block); returns the backend selected until now.
+  std::shared_ptr<EngineBackend> exchange(std::shared_ptr<EngineBackend> backend);
+  // Selects `previous` if `expected` is still the selection (scopes may end in any order); true if so.
+  bool restore(const std::shared_ptr<EngineBackend>& expected, std::shared_ptr<EngineBackend> previous);
 
   // See the file comment.  Returns the loaded backend's name.  Throws std::runtime_error.
   std::string load_test_backend(const std::string& library_path);
@@ -43,6 +55,7 @@ class BackendRegistry {
   std::mutex mutex_;
   std::shared_ptr<EngineBackend> default_;
   std::shared_ptr<EngineBackend> selected_;
+  std::atomic<uint64_t> generation_{1};
   std::vector<std::shared_ptr<EngineBackend>> backends_;
 };
 

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <map>
+#include <utility>
 
 #include "core/runtime/Base64.h"
 #include "core/runtime/Sha256.h"
@@ -139,6 +140,24 @@ EngineBackend& TRTEngine::backend() {
     backend_ = BackendRegistry::instance().current();
   }
   return *backend_;
+}
+
+void TRTEngine::follow_selected_backend() {
+  BackendRegistry& registry = BackendRegistry::instance();
+  const uint64_t generation = registry.generation();
+  if (backend_generation_.load(std::memory_order_acquire) == generation) {
+    return; // nothing was selected since this engine last looked
+  }
+  std::shared_ptr<EngineBackend> selected = registry.current();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (backend_ && backend_ != selected) {
+    drop_context_locked();
+    runtime_config_.save_runtime_cache();
+    engine_.reset();
+  }
+  backend_ = std::move(selected);
+  // A selection made after `generation` was read only makes the next call look again.
+  backend_generation_.store(generation, std::memory_order_release);
 }
 
 BackendEngine& TRTEngine::backend_engine() {

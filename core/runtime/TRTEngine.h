@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 #include <ATen/core/ivalue.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -90,8 +91,13 @@ class TRTEngine : public torch::CustomClassHolder {
   const EngineInfo& info() const {
     return info_;
   }
-  // The backend fixed at first use (the selected one at that time).
+  // The backend of this engine's current objects (the selected one when they were made).
   EngineBackend& backend();
+  // Before each execution: the call runs on the backend selected now. Engines outlive scopes that
+  // select a backend (torch_tensorrt.testing.emulated_runtime()), so, as on the Python runtime, a
+  // switch drops the deserialized engine and its context (their kernels stashed, the cache file
+  // saved) while the settings, cache path and kernels, which belong to the module, carry over.
+  void follow_selected_backend();
   BackendEngine& backend_engine();
   const IOTensorInfo& io_tensor(const std::string& name);
   // Created with `cuda_graph_strategy` (the capture decision's native strategy, not the setting:
@@ -114,6 +120,7 @@ class TRTEngine : public torch::CustomClassHolder {
   EngineInfo info_;
   std::mutex mutex_;
   std::shared_ptr<EngineBackend> backend_;
+  std::atomic<uint64_t> backend_generation_{0}; // BackendRegistry::generation() backend_ was checked at
   std::unique_ptr<BackendEngine> engine_;
   std::unique_ptr<BackendExecutionContext> context_;
   TRTRuntimeConfig runtime_config_;

@@ -47,6 +47,11 @@ c10::ScalarType to_scalar_type(DataType t) {
   TORCH_CHECK(false, "unsupported engine data type ", static_cast<int>(t));
 }
 
+// As Python prints it (torch.float32): both runtimes word their errors alike.
+std::string python_dtype_name(c10::ScalarType t) {
+  return "torch." + std::string(c10::getDtypeNames(t).first);
+}
+
 std::string shape_str(c10::IntArrayRef shape) {
   std::ostringstream ss;
   ss << "(";
@@ -184,11 +189,11 @@ void check_inputs(TRTEngine& engine, const std::vector<at::Tensor>& inputs, c10:
         " of engine '",
         info.name,
         "' must have dtype ",
-        want,
+        python_dtype_name(want),
         ", got ",
-        t.scalar_type(),
+        python_dtype_name(t.scalar_type()),
         "; cast it with .to(",
-        want,
+        python_dtype_name(want),
         ")");
     if (i < info.metadata.inputs.size()) {
       const InputSpec& spec = info.metadata.inputs[i];

@@ -42,6 +42,13 @@ auto translate(Fn&& fn) -> decltype(fn()) {
   }
 }
 
+// Every execution runs on the backend selected for it (TRTEngine::follow_selected_backend).
+std::vector<at::Tensor> run_on_selected_backend(std::vector<at::Tensor> inputs, const EnginePtr& engine) {
+  TORCH_CHECK(engine, "execute_engine: no engine");
+  engine->follow_selected_backend();
+  return execute_engine(std::move(inputs), engine);
+}
+
 // The engine info (name, bytes, ...) stays; live TensorRT objects and runtime settings do not travel.
 static auto engine_class =
     torch::class_<TRTEngine>("tensorrt", "Engine")
@@ -76,7 +83,7 @@ static auto engine_class =
         .def("stats", [](const EnginePtr& self) { return self->stats(); })
         .def(
             "execute",
-            [](const EnginePtr& self, std::vector<at::Tensor> inputs) { return execute_engine(std::move(inputs), self); })
+            [](const EnginePtr& self, std::vector<at::Tensor> inputs) { return run_on_selected_backend(std::move(inputs), self); })
         .def("__str__", [](const EnginePtr& self) { return self->to_str(); })
         .def("__repr__", [](const EnginePtr& self) { return self->to_str(); })
         .def_pickle(
@@ -98,14 +105,14 @@ std::vector<at::Tensor> execute_engine_from_info(
     TORCH_CHECK(stack.size() == 1, "tensorrt::execute_engine_python returned ", stack.size(), " values");
     return stack[0].toTensorVector();
   }
-  return execute_engine(std::move(inputs), EngineRegistry::instance().get_or_create(serialized_engine, info));
+  return run_on_selected_backend(std::move(inputs), EngineRegistry::instance().get_or_create(serialized_engine, info));
 }
 
 // The TorchScript overload delegates like the info overload does: the Python runtime takes the engine
 // as (bytes tensor, info list with the engine slot replaced by its digest), so rebuild that form.
 std::vector<at::Tensor> execute_engine_object(std::vector<at::Tensor> inputs, EnginePtr engine) {
   if (!should_delegate_to_python()) {
-    return execute_engine(std::move(inputs), engine);
+    return run_on_selected_backend(std::move(inputs), engine);
   }
   std::vector<std::string> info = engine->serialize();
   const auto slot = static_cast<size_t>(SERIALIZED_ENGINE_IDX);

@@ -77,8 +77,10 @@ tree = ast.parse(open(os.path.join(repo, "core/runtime/sources.bzl")).read())
 lists = {n.targets[0].id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)}
 torch_units = {"core/runtime/TRTEngine.cpp", "core/runtime/EngineRegistry.cpp", "core/runtime/execute_engine.cpp",
                "core/runtime/register_jit_hooks.cpp", "core/runtime/register_policy_ops.cpp",
+               "core/runtime/DispatcherBackend.cpp", "core/runtime/DispatcherEngine.cpp",
+               "core/runtime/DispatcherExecutionContext.cpp", "core/runtime/register_dispatcher_ops.cpp",
                "core/runtime/register_cache_ops.cpp",
-               "tests/core/test_execute_engine.cpp"}
+               "tests/core/test_execute_engine.cpp", "tests/core/test_backend_selection.cpp"}
 for src in lists["RUNTIME_SOURCES"] + lists["FAKE_BACKEND_SOURCES"] + lists["TEST_SOURCES"]:
     print(src, "torch" if src in torch_units else "plain")
 PYEOF

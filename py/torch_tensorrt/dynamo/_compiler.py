@@ -195,7 +195,10 @@ def compile_module(
         out_node = next(n for n in segment_module.graph.nodes if n.op == "output")
         output_is_tuple = isinstance(out_node.args[0], (list, tuple))
         info = engine_info_for_segment(converted, settings)
-        setattr(gm, call.target, TorchTensorRTModule(info, name=call.target, output_is_tuple=output_is_tuple))
+        trt_module = TorchTensorRTModule(
+            info, name=call.target, output_is_tuple=output_is_tuple, use_python_runtime=settings.use_python_runtime
+        )
+        setattr(gm, call.target, trt_module)
     summary.stage_seconds.pop("convert+build", None)
     return gm  # its code is current: only submodules were swapped since partitioning generated it
 

@@ -2,8 +2,9 @@
 
 Engines built inside the scope have their network recorded (keyed by the SHA-256 of the engine
 bytes) in an emulation store on disk, so a program saved in one process can be emulated when it
-is loaded in another. The Python engine runs unchanged: only the runtime backend, the one place
-that would call TensorRT, is replaced by the classes below.
+is loaded in another. Both runtimes run unchanged: only the one place that would call TensorRT is
+replaced by the classes below, on the Python runtime as its runtime backend, on the C++ runtime
+through a DispatcherBackend whose ops call these classes (``_emulated_cpp_runtime``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from torch_tensorrt.dynamo.conversion import NETWORK_BUILD_OBSERVERS, NetworkBuilt
 from torch_tensorrt.dynamo.runtime._execute_engine_op import python_runtime_delegate
 from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, ShapeRange, use_backend
+from torch_tensorrt.testing import _emulated_cpp_runtime
 from torch_tensorrt.testing._reference import NetworkRecord, capture_network, execute_record
 from torch_tensorrt.testing._reference._dtypes import torch_dtype
 
@@ -159,14 +161,28 @@ class EmulatedBackend:
         return handle
 
 
+def _cpp_runtime_on(backend: EmulatedBackend) -> contextlib.AbstractContextManager[None]:
+    """The C++ runtime's side of the block: its engines run on ``backend`` too. A C++ runtime built
+    before DispatcherBackend hands its calls to the (emulated) Python runtime instead."""
+    if _emulated_cpp_runtime.available():
+        return _emulated_cpp_runtime.cpp_emulation(backend)
+    return python_runtime_delegate()  # a no-op without the C++ runtime
+
+
 @contextlib.contextmanager
 def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist: bool = True) -> Iterator[EmulatedBackend]:
     """Within this scope engines run on CPU through the reference executor.
 
+    Both runtimes are emulated: a program compiled with ``use_python_runtime=True`` runs on the
+    Python engine; with False (or None while the C++ runtime is loaded) every call goes through the
+    C++ engine class and ``execute_engine`` with only the TensorRT calls replaced, and so do the
+    ``execute_engine`` calls of loaded programs.
+
     The scope is the calls made inside it, not the engines: each call runs on the backend active for
     it, so a module run here runs on the real runtime after the block, and a module whose earlier
     run failed (no GPU) runs here. Each block is a new backend; an engine recreates its execution
-    context on the first call of each block.
+    context on the first call of each block. On the C++ runtime the selection is process-wide (it has
+    one selected backend), so C++ calls made by other threads during the block are emulated too.
 
     Engines built here record their networks in ``store_dir`` (default: a per-user temp
     directory, or ``$TORCH_TENSORRT_EMULATION_DIR``) so that programs saved here can be loaded and
@@ -181,8 +197,7 @@ def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist
 
     NETWORK_BUILD_OBSERVERS.append(observe)
     try:
-        # With the C++ runtime loaded, its op must hand every call to the (emulated) Python runtime.
-        with use_backend(backend), python_runtime_delegate():
+        with use_backend(backend), _cpp_runtime_on(backend):
             yield backend
     finally:
         NETWORK_BUILD_OBSERVERS.remove(observe)

@@ -18,6 +18,7 @@ import pytest
 import torch
 
 import torch_tensorrt
+from torch_tensorrt.dynamo.runtime._execute_engine_op import python_runtime_delegate
 from torch_tensorrt.runtime._settings import reset_backend_warnings
 from torch_tensorrt.testing import emulated_runtime
 
@@ -55,7 +56,9 @@ def _compiled(kind: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     else:
         raise ValueError(kind)
     with emulated_runtime():
-        compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
+        # The tests using these programs inspect the Python engine (engine_handle); under
+        # emulated_runtime() a program left to the default runs on the C++ engine when it is loaded.
+        compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1, use_python_runtime=True)
     return model, compiled
 
 
@@ -86,8 +89,9 @@ def engine_handle(engine: Any) -> Any:
 
 @pytest.fixture(name="backend")
 def backend_fixture() -> Iterator[Any]:
-    """A fresh emulated backend for the test; engines first used inside it run on it."""
-    with emulated_runtime() as emulated:
+    """A fresh emulated backend for the test; engines first used inside it run on it. Loaded programs
+    run on the Python runtime too, like the programs above (their op would go to the C++ runtime)."""
+    with emulated_runtime() as emulated, python_runtime_delegate():
         yield emulated
 
 

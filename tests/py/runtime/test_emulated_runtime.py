@@ -67,8 +67,9 @@ def test_wrong_dtype_is_refused(dynamic_resnet18: tuple) -> None:
 
 def test_one_execution_context_for_repeated_forwards(dynamic_resnet18: tuple) -> None:
     compiled, store = dynamic_resnet18
-    engines = torch_tensorrt.runtime.engines_of(compiled)
     with emulated_runtime(store) as backend, torch.no_grad():
+        # Inside the block: the engines that run here (the C++ runtime's when it is loaded).
+        engines = torch_tensorrt.runtime.engines_of(compiled)
         before = [e.contexts_created for e in engines]
         for batch in (2, 2, 5, 2):
             compiled(torch.randn(batch, 3, 64, 64))

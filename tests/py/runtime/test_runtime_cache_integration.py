@@ -29,6 +29,7 @@ from _controls_testing import (  # noqa: F401 - fixtures
 import torch_tensorrt
 from torch_tensorrt import _trt
 from torch_tensorrt.dynamo.runtime import _TRTEngine
+from torch_tensorrt.dynamo.runtime._execute_engine_op import python_runtime_delegate
 from torch_tensorrt.runtime import RuntimeCache, RuntimeSettings, engines_of, runtime_cache, runtime_config
 from torch_tensorrt.runtime._runtime_cache import RuntimeCacheWarning, decode, encode
 from torch_tensorrt.testing import emulated_runtime
@@ -226,7 +227,8 @@ def test_settings_are_not_serialized(backend: Any, tmp_path: Path) -> None:
         run(module)
         torch_tensorrt.save(module, tmp_path / "program.pt2")
         assert pickle.loads(pickle.dumps(engine)).runtime_settings == RuntimeSettings()
-    with emulated_runtime():  # another backend, so the loaded program gets its own engine objects
+    # Another backend, so the loaded program gets its own engine objects (on the Python runtime, as here).
+    with emulated_runtime(), python_runtime_delegate():
         program = torch_tensorrt.load(tmp_path / "program.pt2")
         (loaded,) = engines_of(program)
         assert loaded is not engine

@@ -13,6 +13,7 @@ from torch_tensorrt.dynamo.runtime._cpp_engine import (
     cpp_engine_for,
     cpp_runs_engines,
     cpp_runtime_loaded,
+    require_cpp_runtime,
 )
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
 from torch_tensorrt.dynamo.runtime._engine_memory import track_engine_tensor
@@ -66,13 +67,10 @@ class TorchTensorRTModule(torch.nn.Module):
         self._engine: TRTEngine | None = None
         # Mirror the replaced fx submodule: a tuple when it returned several values (or a 1-tuple).
         self.output_is_tuple = len(info.output_names) > 1 if output_is_tuple is None else output_is_tuple
-        # None: the C++ runtime when it can run engines, else the Python one (Torch-TensorRT's default).
+        # True: the Python runtime. False: the C++ one, always (a C++ runtime built without a TensorRT SDK
+        # hands the calls to Python itself). None: the C++ runtime when it can run engines, else Python.
         self.use_python_runtime = use_python_runtime
-        if use_python_runtime is False and not cpp_runtime_loaded():
-            raise ValueError(
-                "use_python_runtime=False needs the C++ runtime (torch_tensorrt._C), which is not loaded; "
-                "use use_python_runtime=None or True, or install a build with the C++ runtime"
-            )
+        require_cpp_runtime(use_python_runtime)
 
     @property
     def engine(self) -> TRTEngine | CppEngineControls:
@@ -113,7 +111,9 @@ class TorchTensorRTModule(torch.nn.Module):
 
     def runs_in_cpp(self) -> bool:
         """Whether eager calls run on the C++ runtime (its engine for this module's engine tensor)."""
-        return self.use_python_runtime is not True and cpp_runs_engines()
+        if self.use_python_runtime is None:
+            return cpp_runs_engines()
+        return self.use_python_runtime is False and cpp_runtime_loaded()
 
     def forward(self, *inputs: torch.Tensor) -> Any:
         if _tracing(inputs):

@@ -33,6 +33,16 @@ def cpp_runtime_loaded() -> bool:
     return bool(_trt.ENABLED_FEATURES.torch_tensorrt_runtime)
 
 
+def require_cpp_runtime(use_python_runtime: bool | None) -> None:
+    """``use_python_runtime=False`` asks for the C++ runtime: a ValueError when it is not loaded."""
+    if use_python_runtime is False and not cpp_runtime_loaded():
+        raise ValueError(
+            "use_python_runtime=False needs the C++ runtime (torch_tensorrt._C), which is not loaded; "
+            "use use_python_runtime=None (the C++ runtime when it can run engines, else Python) or True, "
+            "or install a build with the C++ runtime"
+        )
+
+
 @functools.cache
 def _delegate_mode_op() -> Any:
     # The overload, not the packet: asked on every forward, and the packet's Python layer costs

@@ -130,34 +130,45 @@ if not _op_exists():
 else:
     # The C++ runtime (torch_tensorrt._C) defined the op. It hands calls to this Python runtime through
     # tensorrt::execute_engine_python when it cannot run engines itself (built without a TensorRT SDK), or
-    # always while python_runtime_delegate() is active (e.g. for torch_tensorrt.testing.emulated_runtime()).
+    # always while python_runtime_delegate() is active (delegate_mode() below).
     _LIB = torch.library.Library("tensorrt", "IMPL")
     _LIB.impl("execute_engine_python", execute_engine, "CompositeExplicitAutograd")
     torch.ops.tensorrt._set_python_delegate(1)
 
-_DELEGATE_DEPTH = 0
-_DELEGATE_SAVED = 1
+# Delegate modes of the C++ op (core/runtime/execute_engine.h): who runs tensorrt::execute_engine.
+NEVER_DELEGATE, DELEGATE_WITHOUT_BACKEND, ALWAYS_DELEGATE = 0, 1, 2
+
+# Active delegate_mode() blocks, oldest first, and the mode from before the first of them. The newest
+# block decides; blocks may exit in any order (threads), and the mode returns once all have.
+_MODE_REQUESTS: list[tuple[object, int]] = []
+_MODE_BEFORE = DELEGATE_WITHOUT_BACKEND
+_MODE_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def python_runtime_delegate() -> Iterator[None]:
-    """Run every ``tensorrt::execute_engine`` call with the Python runtime while active (no-op without the C++ one)."""
-    global _DELEGATE_DEPTH, _DELEGATE_SAVED
+def delegate_mode(mode: int) -> Iterator[None]:
+    """Set who runs ``tensorrt::execute_engine`` calls while active (no-op without the C++ runtime)."""
+    global _MODE_BEFORE
     if not hasattr(torch.ops.tensorrt, "_set_python_delegate"):
         yield
         return
-    with _LOCK:
-        if _DELEGATE_DEPTH == 0:
-            _DELEGATE_SAVED = torch.ops.tensorrt._get_python_delegate()
-        _DELEGATE_DEPTH += 1
-        torch.ops.tensorrt._set_python_delegate(2)
+    token = object()
+    with _MODE_LOCK:
+        if not _MODE_REQUESTS:
+            _MODE_BEFORE = torch.ops.tensorrt._get_python_delegate()
+        _MODE_REQUESTS.append((token, mode))
+        torch.ops.tensorrt._set_python_delegate(mode)
     try:
         yield
     finally:
-        with _LOCK:
-            _DELEGATE_DEPTH -= 1
-            if _DELEGATE_DEPTH == 0:
-                torch.ops.tensorrt._set_python_delegate(_DELEGATE_SAVED)
+        with _MODE_LOCK:
+            _MODE_REQUESTS[:] = [r for r in _MODE_REQUESTS if r[0] is not token]
+            torch.ops.tensorrt._set_python_delegate(_MODE_REQUESTS[-1][1] if _MODE_REQUESTS else _MODE_BEFORE)
+
+
+def python_runtime_delegate() -> contextlib.AbstractContextManager[None]:
+    """Run every ``tensorrt::execute_engine`` call with the Python runtime while active (no-op without the C++ one)."""
+    return delegate_mode(ALWAYS_DELEGATE)
 
 
 def check_cpp_runtime_layout() -> None:
