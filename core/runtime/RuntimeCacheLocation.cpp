@@ -445,7 +445,9 @@ std::vector<CacheEntry> list_cache_files(const std::string& dir) {
   std::vector<CacheEntry> entries;
   std::error_code ec;
   for (fs::directory_iterator it(fs::u8path(dir), ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().u8string();
+    // u8string() is std::string in C++17 and std::u8string in C++20 (setup.py builds with C++20).
+    const auto utf8 = it->path().filename().u8string();
+    std::string name(utf8.begin(), utf8.end());
     std::error_code fec;
     if (!RuntimeCacheLocation::is_cache_file_name(name) || !fs::is_regular_file(fs::symlink_status(it->path(), fec))) {
       continue;
