@@ -276,7 +276,7 @@ def test_torchscript_setstate_and_foreign_classes_are_refused(programs: dict[str
     src = _needs_torchscript(programs)
 
     def add_setstate(members: Members, root: str) -> None:
-        name = next(n for n in members if n.endswith("graph_module.py"))
+        name = next(n for n in members if "/code/__torch__/" in n and n.endswith(".py"))
         members[name] += b"\n  def __setstate__(self, state: Tuple[int]) -> None:\n    pass\n"
 
     with pytest.raises(ValueError, match="__setstate__"):
