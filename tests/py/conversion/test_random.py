@@ -160,6 +160,8 @@ RANDINT_CASES: list[tuple[str, Callable[..., Any], int, int, torch.dtype]] = [
     ("randint_like", lambda x: torch.randint_like(x, 6), 0, 6, torch.float32),
     ("randint_like_low", lambda x: torch.randint_like(x.int(), 10, 13), 10, 13, torch.int32),
     ("randint_span_one", lambda x: torch.randint(5, 6, (64, 64)), 5, 6, torch.int64),
+    # The bound is a 0-D tensor's value (here computed in forward, so known only at run time).
+    ("randint_like_tensor_bound", lambda x: aten.randint_like.Tensor(x, (x[0, 0] * 0 + 4).long()), 0, 4, torch.float32),
 ]
 
 
