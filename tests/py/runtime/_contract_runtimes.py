@@ -9,14 +9,17 @@ context settings) on both, and a difference is a failing test.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import pytest
 import torch
 
+import torch_tensorrt
+from torch_tensorrt import runtime as rt
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
-from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor
+from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, use_backend
 from torch_tensorrt.runtime import engines_of
 
 CACHE_MAGIC = b"FAKECACHE1\n"
@@ -121,3 +124,26 @@ class Runtime:
 
     def contexts_created(self, module: torch.nn.Module) -> int:
         return int(self.engine(module).contexts_created)
+
+
+@pytest.fixture(name="runtime", params=["python", "cpp"])
+def runtime_fixture(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """Each test once per runtime (the C++ one needs ``cpp_fake`` in the test module's namespace)."""
+    if request.param == "cpp":
+        if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
+            pytest.skip("the C++ runtime torch_tensorrt._C is not built")
+        request.getfixturevalue("cpp_fake")
+        yield Runtime("cpp")
+        return
+    with use_backend(PyContractBackend()):
+        yield Runtime("python")
+
+
+@pytest.fixture(name="process_defaults_restored", autouse=False)
+def process_defaults_fixture() -> Iterator[None]:
+    """The process-wide runtime defaults as they were before the test."""
+    before = (rt.get_dynamic_shapes_kernel_strategy(), rt.get_cuda_graph_strategy(), rt.get_runtime_cache_path())
+    yield
+    rt.set_runtime_cache_path(before[2])
+    rt.dynamic_shapes_kernel_strategy(before[0])
+    rt.cuda_graph_strategy(before[1])

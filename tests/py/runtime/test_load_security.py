@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_load_validation import _Small
 
 import torch_tensorrt
 from torch_tensorrt.dynamo.runtime import _archive_check
@@ -36,15 +37,6 @@ class _TouchOnUnpickle:
 
     def __reduce__(self) -> tuple:
         return (Path(self.path).touch, ())
-
-
-class _Small(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = torch.nn.Linear(3, 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.linear(x))
 
 
 @pytest.fixture(scope="module")

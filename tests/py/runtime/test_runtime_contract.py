@@ -11,40 +11,27 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _contract_runtimes import CACHE_MAGIC, PyContractBackend, Runtime, kernel_line
+from _contract_runtimes import (  # noqa: F401 - fixtures
+    CACHE_MAGIC,
+    Runtime,
+    kernel_line,
+    process_defaults_fixture,
+    runtime_fixture,
+)
 from test_cpp_runtime import cpp_fake, fake_backend_library  # noqa: F401 - fixtures
 
-import torch_tensorrt
 from torch_tensorrt import runtime as rt
-from torch_tensorrt.dynamo.runtime._runtime_backend import use_backend
 from torch_tensorrt.runtime import RuntimeSettings
 
 pytestmark = pytest.mark.filterwarnings("ignore::torch_tensorrt.runtime._runtime_cache.RuntimeCacheWarning")
 
 
-@pytest.fixture(params=["python", "cpp"])
-def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    if request.param == "cpp":
-        if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
-            pytest.skip("the C++ runtime torch_tensorrt._C is not built")
-        request.getfixturevalue("cpp_fake")
-        yield Runtime("cpp")
-        return
-    with use_backend(PyContractBackend()):
-        yield Runtime("python")
-
-
 @pytest.fixture(autouse=True)
-def _process_defaults_restored() -> Iterator[None]:
-    before = (rt.get_dynamic_shapes_kernel_strategy(), rt.get_cuda_graph_strategy(), rt.get_runtime_cache_path())
-    yield
-    rt.set_runtime_cache_path(before[2])
-    rt.dynamic_shapes_kernel_strategy(before[0])
-    rt.cuda_graph_strategy(before[1])
+def _process_defaults_restored(process_defaults_restored: None) -> None:
+    pass
 
 
 def cache_lines(path: Path) -> set[str]:
