@@ -9,38 +9,11 @@
 
 #include "core/runtime/DispatcherBackend.h"
 #include "core/runtime/DispatcherGraphCapture.h"
+#include "core/runtime/execute_engine.h"
 
 namespace torch_tensorrt {
 namespace core {
 namespace runtime {
-
-namespace {
-
-c10::ScalarType scalar_type(DataType t) {
-  switch (t) {
-    case DataType::kFLOAT32:
-      return c10::ScalarType::Float;
-    case DataType::kFLOAT16:
-      return c10::ScalarType::Half;
-    case DataType::kBFLOAT16:
-      return c10::ScalarType::BFloat16;
-    case DataType::kINT8:
-      return c10::ScalarType::Char;
-    case DataType::kUINT8:
-      return c10::ScalarType::Byte;
-    case DataType::kINT32:
-      return c10::ScalarType::Int;
-    case DataType::kINT64:
-      return c10::ScalarType::Long;
-    case DataType::kBOOL:
-      return c10::ScalarType::Bool;
-    case DataType::kFLOAT64:
-      return c10::ScalarType::Double;
-  }
-  throw std::runtime_error(std::string("unsupported engine data type ") + dtype_name(t));
-}
-
-} // namespace
 
 DispatcherExecutionContext::DispatcherExecutionContext(
     std::shared_ptr<DispatcherBackend> backend,
@@ -79,7 +52,7 @@ at::Tensor DispatcherExecutionContext::view(const IOTensorInfo& t, const std::ve
   if (address == addresses_.end()) {
     throw std::runtime_error("tensor '" + t.name + "' has no address");
   }
-  return at::from_blob(address->second, shape, at::TensorOptions().dtype(scalar_type(t.dtype)));
+  return at::from_blob(address->second, shape, at::TensorOptions().dtype(to_scalar_type(t.dtype)));
 }
 
 void DispatcherExecutionContext::input_changed() {

@@ -23,29 +23,6 @@ namespace {
 
 std::atomic<int64_t> g_python_delegate_mode{static_cast<int64_t>(PythonDelegateMode::kNEVER)};
 
-c10::ScalarType to_scalar_type(DataType t) {
-  switch (t) {
-    case DataType::kFLOAT32:
-      return c10::ScalarType::Float;
-    case DataType::kFLOAT16:
-      return c10::ScalarType::Half;
-    case DataType::kBFLOAT16:
-      return c10::ScalarType::BFloat16;
-    case DataType::kINT8:
-      return c10::ScalarType::Char;
-    case DataType::kUINT8:
-      return c10::ScalarType::Byte;
-    case DataType::kINT32:
-      return c10::ScalarType::Int;
-    case DataType::kINT64:
-      return c10::ScalarType::Long;
-    case DataType::kBOOL:
-      return c10::ScalarType::Bool;
-    case DataType::kFLOAT64:
-      return c10::ScalarType::Double;
-  }
-  TORCH_CHECK(false, "unsupported engine data type ", static_cast<int>(t));
-}
 
 // As Python prints it (torch.float32): both runtimes word their errors alike.
 std::string python_dtype_name(c10::ScalarType t) {
@@ -489,6 +466,30 @@ CudaGraphPolicy::Decision decide_capture(
 }
 
 } // namespace
+
+c10::ScalarType to_scalar_type(DataType t) {
+  switch (t) {
+    case DataType::kFLOAT32:
+      return c10::ScalarType::Float;
+    case DataType::kFLOAT16:
+      return c10::ScalarType::Half;
+    case DataType::kBFLOAT16:
+      return c10::ScalarType::BFloat16;
+    case DataType::kINT8:
+      return c10::ScalarType::Char;
+    case DataType::kUINT8:
+      return c10::ScalarType::Byte;
+    case DataType::kINT32:
+      return c10::ScalarType::Int;
+    case DataType::kINT64:
+      return c10::ScalarType::Long;
+    case DataType::kBOOL:
+      return c10::ScalarType::Bool;
+    case DataType::kFLOAT64:
+      return c10::ScalarType::Double;
+  }
+  TORCH_CHECK(false, "unsupported engine data type ", static_cast<int>(t));
+}
 
 std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine) {
   TORCH_CHECK(engine, "execute_engine: no engine");

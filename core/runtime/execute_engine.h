@@ -23,6 +23,9 @@ namespace runtime {
 
 std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine);
 
+// The torch dtype of an engine binding's data type (every backend's tensors use this one map).
+c10::ScalarType to_scalar_type(DataType t);
+
 // The tensor + str[] overload (register_jit_hooks.cpp) runs the engine from the per-info cache
 // (EngineRegistry::get_or_create) unless this says to hand the call to the Python runtime's
 // tensorrt::execute_engine_python.
