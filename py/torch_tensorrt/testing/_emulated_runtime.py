@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,11 @@ from typing import Any
 import torch
 
 from torch_tensorrt.dynamo.conversion import NETWORK_BUILD_OBSERVERS, NetworkBuilt
+from torch_tensorrt.dynamo.conversion._engine_build import REFITTABLE_BUILD_STAND_IN
 from torch_tensorrt.dynamo.runtime._execute_engine_op import python_runtime_delegate
 from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, ShapeRange, use_backend
 from torch_tensorrt.testing import _emulated_cpp_runtime
+from torch_tensorrt.testing._emulated_weights import refit_emulated_engine, refuse_stripped, stand_in_build
 from torch_tensorrt.testing._reference import NetworkRecord, capture_network, execute_record
 from torch_tensorrt.testing._reference._dtypes import torch_dtype
 
@@ -156,9 +158,14 @@ class EmulatedBackend:
         self.engines: list[EmulatedEngine] = []
 
     def load_engine(self, engine: bytes, name: str) -> EmulatedEngine:
+        refuse_stripped(engine, name)
         handle = EmulatedEngine(self.store.get(engine, name))
         self.engines.append(handle)
         return handle
+
+    def refit_engine(self, engine: bytes, name: str, weights: Mapping[str, torch.Tensor]) -> bytes:
+        """New engine bytes whose network record holds ``weights`` (see _emulated_weights)."""
+        return refit_emulated_engine(self.store, engine, name, weights)
 
 
 def _cpp_runtime_on(backend: EmulatedBackend) -> contextlib.AbstractContextManager[None]:
@@ -184,6 +191,9 @@ def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist
     context on the first call of each block. On the C++ runtime the selection is process-wide (it has
     one selected backend), so C++ calls made by other threads during the block are emulated too.
 
+    Refittable engines (``immutable_weights=False``, ``strip_engine_weights=True``), which TensorRT-RTX
+    builds only with a GPU, are stood in for here and refit on their records (``_emulated_weights``).
+
     Engines built here record their networks in ``store_dir`` (default: a per-user temp
     directory, or ``$TORCH_TENSORRT_EMULATION_DIR``) so that programs saved here can be loaded and
     run under emulation in another process. ``persist=False`` keeps records in memory only.
@@ -196,8 +206,10 @@ def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist
         backend.store.put(event.engine, capture_network(event.network, [profile]))
 
     NETWORK_BUILD_OBSERVERS.append(observe)
+    stand_in = REFITTABLE_BUILD_STAND_IN.set(stand_in_build)
     try:
         with use_backend(backend), _cpp_runtime_on(backend):
             yield backend
     finally:
+        REFITTABLE_BUILD_STAND_IN.reset(stand_in)
         NETWORK_BUILD_OBSERVERS.remove(observe)

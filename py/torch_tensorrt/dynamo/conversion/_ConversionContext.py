@@ -21,6 +21,10 @@ class ConversionContext:
     # Constant layers by the tensor view they hold (see create_constant): a weight used twice, e.g. a
     # tied embedding / LM head, becomes one constant instead of two copies in the engine.
     constants: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    # Refittable weights by their engine name (see _weight_names): what a refit writes into the engine.
+    refit_weights: dict[str, Any] = field(default_factory=dict)
+    # Module attributes (get_attr) by the tensor view they are, so a weight can name the attribute it is.
+    attribute_sources: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def output_meta(self) -> Any:
         return None if self.current_node is None else self.current_node.meta.get("val")

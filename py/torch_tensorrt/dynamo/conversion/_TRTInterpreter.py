@@ -15,7 +15,7 @@ from torch_tensorrt._types import torch_to_trt_dtype
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
-from torch_tensorrt.dynamo.conversion.converter_utils import cast_trt_tensor, create_constant, is_trt_tensor
+from torch_tensorrt.dynamo.conversion.converter_utils import cast_trt_tensor, create_constant, is_trt_tensor, view_key
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -108,7 +108,10 @@ class TRTInterpreter(torch.fx.Interpreter):
         return tensor
 
     def get_attr(self, target: Any, args: Any, kwargs: Any) -> Any:
-        return super().get_attr(target, args, kwargs)  # a torch.Tensor; converters make constants
+        value = super().get_attr(target, args, kwargs)  # a torch.Tensor; converters make constants
+        if isinstance(value, torch.Tensor) and value.device.type != "meta":
+            self.ctx.attribute_sources.setdefault(view_key(value), str(target))
+        return value
 
     def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
         node = self.ctx.current_node

@@ -26,10 +26,15 @@ class CrossCompileError(NotImplementedError):
     """This TensorRT cannot build engines for the requested platform."""
 
 
-def apply_builder_settings(config: Any, settings: CompilationSettings) -> None:
-    """Everything of ``settings`` that configures the builder, beyond shapes and memory limits."""
+def apply_builder_settings(config: Any, settings: CompilationSettings, *, weight_flags: bool = True) -> None:
+    """Everything of ``settings`` that configures the builder, beyond shapes and memory limits.
+
+    ``weight_flags=False``: leave out REFIT/STRIP_PLAN (the emulated runtime stands in for them where
+    TensorRT-RTX cannot build refittable engines, see _engine_build).
+    """
     _set_flags(config, settings)
-    _set_weight_flags(config, settings)
+    if weight_flags:
+        _set_weight_flags(config, settings)
     _set_tiling(config, settings)
     _set_timing(config, settings)
     if settings.enable_cross_compile_for_windows:
@@ -69,8 +74,7 @@ def _set_weight_flags(config: Any, settings: CompilationSettings) -> None:
         warn_once(
             "strip_engine_weights",
             "strip_engine_weights=True: the engines are built without their weights and cannot run until "
-            "they are refitted, and refit_module_weights is not implemented yet (issue 19 of this project). "
-            "(reported once per process)",
+            "they are refitted with torch_tensorrt.dynamo.refit_module_weights. (reported once per process)",
         )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES, trt
 from torch_tensorrt._trt_logger import collect_errors
@@ -20,6 +24,44 @@ ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 class EngineBuildError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class WeightFlags:
+    """What the weight settings ask of an engine: refittable (immutable_weights=False), and built
+    without its weights (strip_engine_weights=True, which only refittable engines can be)."""
+
+    refittable: bool
+    stripped: bool
+
+    @classmethod
+    def of(cls, settings: CompilationSettings) -> WeightFlags:
+        refittable = not settings.immutable_weights
+        return cls(refittable, refittable and settings.strip_engine_weights)
+
+
+# How to stand in for a refittable build on a machine without a GPU (TensorRT-RTX needs CUDA to build
+# a refittable engine). torch_tensorrt.testing.emulated_runtime() sets it: it gets the plan built
+# without the weight flags and returns the engine bytes its emulated runtime refits and runs.
+RefittableStandIn = Callable[[bytes, WeightFlags], bytes]
+REFITTABLE_BUILD_STAND_IN: contextvars.ContextVar[RefittableStandIn | None] = contextvars.ContextVar(
+    "torch_tensorrt_refittable_build_stand_in", default=None
+)
+
+
+def _refittable_stand_in(flags: WeightFlags) -> RefittableStandIn | None:
+    """The stand-in to use for this build, or None for a real build; refuses what cannot be built."""
+    if not flags.refittable or not ENABLED_FEATURES.tensorrt_rtx or torch.cuda.is_available():
+        return None
+    stand_in = REFITTABLE_BUILD_STAND_IN.get()
+    if stand_in is None:
+        raise EngineBuildError(
+            "TensorRT-RTX builds refittable engines (immutable_weights=False, strip_engine_weights=True) only "
+            "on a machine with a CUDA GPU, and this one has none. Compile with immutable_weights=True (the "
+            "default) and recompile to change weights, or compile on a GPU machine; "
+            "torch_tensorrt.testing.emulated_runtime() stands in for refittable engines on the CPU."
+        )
+    return stand_in
 
 
 def _progress_monitor() -> Any | None:
@@ -63,6 +105,8 @@ def build_engine(
     profile: Mapping[str, ShapeRange],
     settings: CompilationSettings,
 ) -> bytes:
+    flags = WeightFlags.of(settings)
+    stand_in = _refittable_stand_in(flags)
     config = builder.create_builder_config()
     dynamic = {name: r for name, r in profile.items() if r[0] != r[2]}
     if dynamic:
@@ -82,7 +126,7 @@ def build_engine(
             config.set_compute_capability(_compute_capability_enum(cc), i)
     elif not ENABLED_FEATURES.tensorrt_rtx and settings.hardware_compatible:
         config.hardware_compatibility_level = trt.HardwareCompatibilityLevel.AMPERE_PLUS
-    apply_builder_settings(config, settings)
+    apply_builder_settings(config, settings, weight_flags=stand_in is None)
     monitor = _progress_monitor()
     if monitor is not None:
         config.progress_monitor = monitor
@@ -94,4 +138,4 @@ def build_engine(
         raise EngineBuildError(f"TensorRT could not build the engine: {reason}")
     logger.debug("engine built in %.3f s (%d bytes)", time.perf_counter() - start, serialized.nbytes)
     save_timing_cache(config, settings)
-    return bytes(serialized)
+    return bytes(serialized) if stand_in is None else stand_in(bytes(serialized), flags)

@@ -12,6 +12,7 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype, trt_to_torch_dtype
 from torch_tensorrt.dynamo._node_args import arg as arg  # converters read their arguments through it
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
+from torch_tensorrt.dynamo.conversion._weight_names import register_weights
 
 TRTTensor = Any  # trt.ITensor; an alias keeps signatures readable without importing at type time
 
@@ -87,7 +88,21 @@ def _add_constant(ctx: ConversionContext, value: torch.Tensor, name: str, dtype:
     weights = trt.Weights(torch_to_trt_dtype(tensor.dtype), tensor.data_ptr(), tensor.numel())
     layer = ctx.net.add_constant(tuple(tensor.shape), weights)
     set_layer_name(layer, ctx.unique_name(f"{name}_constant"))
+    register_weights(ctx, layer, "CONSTANT", weights, tensor, attribute_source(ctx, value))
     return layer.get_output(0)
+
+
+def view_key(value: torch.Tensor) -> tuple[Any, ...]:
+    """Which tensor view ``value`` is: same storage, offset, shape and strides."""
+    storage = value.untyped_storage().data_ptr()
+    return (storage, value.storage_offset(), tuple(value.shape), tuple(value.stride()), value.dtype)
+
+
+def attribute_source(ctx: ConversionContext, value: torch.Tensor) -> str | None:
+    """The module attribute ``value`` is (unchanged but for a dtype cast), else None (computed)."""
+    if value.device.type == "meta" or not ctx.attribute_sources:
+        return None
+    return ctx.attribute_sources.get(view_key(value))
 
 
 def get_trt_tensor(

@@ -128,6 +128,22 @@ class TorchTensorRTModule(torch.nn.Module):
             outputs = (self._engine or self.python_engine).execute(inputs)
         return tuple(outputs) if self.output_is_tuple else outputs[0]
 
+    def replace_engine(self, engine_info: EngineInfo) -> None:
+        """Hold another engine of the same signature (a refitted one): new engine bytes and info.
+
+        The engine is set up again on the next call, on either runtime (the C++ runtime keys its
+        engines by the engine tensor, which is new); settings given to this module's engine are kept.
+        """
+        own = self.engine.runtime_settings_override if self._engine is not None or self.runs_in_cpp() else None
+        serialized_engine, self.engine_info = split_engine_info(engine_info)
+        self.register_buffer("serialized_engine", serialized_engine)
+        track_engine_tensor(serialized_engine)
+        self._engine = None
+        if "_cpp_engine_token" in self.__dict__:
+            self._cpp_engine_token = 0  # the C++ registry token named the previous engine
+        if own is not None:
+            self.runtime_settings = own
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_engine"] = None  # live TensorRT objects never travel

@@ -28,6 +28,11 @@ Metadata JSON schema (``METADATA_VERSION`` 1)
         "immutable_weights": bool                      default true
         "enabled_precisions": [DTYPE] (unique)         default ["float32"]
         "compute_capabilities": ["major.minor"]        default []
+        "min_block_size": int >= 1                     optional (partitioning, for refit)
+        "require_full_compilation": bool               optional (partitioning, for refit)
+        "torch_executed_ops": [str] (unique)           optional (partitioning, for refit)
+        "use_fp32_acc": bool                           optional (lowering, for refit)
+        "assume_dynamic_shape_support": bool           optional (partitioning, for refit)
       },
       "flags": {str: bool}                             default {}
     }
@@ -207,6 +212,20 @@ def _unique_list_of(read_item: Callable[[object, str], str]) -> Callable[[object
 
 def _as_optimization_level(value: object, path: str) -> int:
     return as_int(value, path, 0, 5)
+
+
+def _as_min_block_size(value: object, path: str) -> int:
+    return as_int(value, path, 1, 2**31 - 1)
+
+
+def _as_op_name(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 256:
+        fail(path, f"expected an operator name (a non-empty string of at most 256 characters), got {short(value)}")
+    return value
+
+
+def _as_optional_json_list(value: Any) -> list[Any] | None:
+    return None if value is None else list(value)
 
 
 def _as_version(value: object, path: str) -> int:
@@ -427,6 +446,14 @@ class EngineSettings:
     immutable_weights: bool = True
     enabled_precisions: tuple[str, ...] = ("float32",)
     compute_capabilities: tuple[str, ...] = ()
+    # How the program was partitioned and lowered, so refit_module_weights can partition a model with
+    # new weights the same way; None: not recorded (written before refit existed). Python-only keys:
+    # the C++ runtime ignores them (unknown keys), as it does not refit.
+    min_block_size: int | None = None
+    require_full_compilation: bool | None = None
+    torch_executed_ops: tuple[str, ...] | None = None
+    use_fp32_acc: bool | None = None
+    assume_dynamic_shape_support: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -449,6 +476,11 @@ _SETTINGS = Schema(
         Key("immutable_weights", as_bool, OPTIONAL),
         Key("enabled_precisions", _unique_list_of(_as_dtype), OPTIONAL, _as_json_list),
         Key("compute_capabilities", _unique_list_of(_as_capability), OPTIONAL, _as_json_list),
+        Key("min_block_size", _as_min_block_size, OPTIONAL, omit_none=True),
+        Key("require_full_compilation", as_bool, OPTIONAL, omit_none=True),
+        Key("torch_executed_ops", _unique_list_of(_as_op_name), OPTIONAL, _as_optional_json_list, omit_none=True),
+        Key("use_fp32_acc", as_bool, OPTIONAL, omit_none=True),
+        Key("assume_dynamic_shape_support", as_bool, OPTIONAL, omit_none=True),
     ),
 )
 

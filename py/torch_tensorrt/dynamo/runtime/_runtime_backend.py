@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES, trt
+from torch_tensorrt.dynamo.runtime._engine_refit import (
+    refit_serialized_engine,
+    refuse_emulated_plan,
+    require_gpu_for_refit,
+)
 
 ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
@@ -78,6 +83,11 @@ class RuntimeBackend(Protocol):
     device_type: str  # "cuda" for real engines, "cpu" when emulated
 
     def load_engine(self, engine: bytes, name: str) -> EngineHandle: ...
+
+    def refit_engine(self, engine: bytes, name: str, weights: Mapping[str, torch.Tensor]) -> bytes:
+        """The engine with ``weights`` (by engine weight name) written in, serialized with them.
+        Raises ``_engine_refit.RefitError`` when the engine cannot take them."""
+        ...
 
 
 class NoUsableGPUError(RuntimeError):
@@ -209,6 +219,7 @@ class TensorRTBackend:
             from torch_tensorrt._trt_logger import TRT_LOGGER
 
             self._runtime = trt.Runtime(TRT_LOGGER)
+        refuse_emulated_plan(engine, name, "run")
         handle = self._runtime.deserialize_cuda_engine(engine)
         if handle is None:
             raise RuntimeError(
@@ -216,6 +227,14 @@ class TensorRTBackend:
                 "built for another TensorRT version or GPU (see the TensorRT log)"
             )
         return _TensorRTEngine(handle)
+
+    def refit_engine(self, engine: bytes, name: str, weights: Mapping[str, torch.Tensor]) -> bytes:
+        require_gpu_for_refit(name)
+        if self._runtime is None:
+            from torch_tensorrt._trt_logger import TRT_LOGGER
+
+            self._runtime = trt.Runtime(TRT_LOGGER)
+        return refit_serialized_engine(self._runtime, engine, name, weights)
 
 
 _REAL_BACKEND = TensorRTBackend()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from torch_tensorrt.dynamo._op_targets import resolve_op
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.runtime._engine_info import (
     EngineInfo,
@@ -19,6 +20,33 @@ from torch_tensorrt.dynamo.runtime._shape_expr import to_expr
 
 def _dims(symbolic: tuple[Any, ...]) -> tuple[int | str, ...]:
     return tuple(int(d) if isinstance(d, int) or getattr(d, "is_number", False) else to_expr(d) for d in symbolic)
+
+
+# Metadata flag: the engine was built without its weights (strip_engine_weights=True) and has not
+# been refitted since, so it cannot run yet.
+WEIGHTS_STRIPPED_FLAG = "weights_stripped"
+
+
+def _op_names(ops: Any) -> tuple[str, ...]:
+    """torch_executed_ops as names that resolve back to the same operators (resolve_op)."""
+    return tuple(sorted({str(resolve_op(entry)) for entry in ops}))  # "aten.relu", "aten.add.Tensor"
+
+
+def engine_settings(settings: CompilationSettings) -> EngineSettings:
+    """What the metadata records of the compile settings (see EngineSettings)."""
+    return EngineSettings(
+        optimization_level=settings.optimization_level if settings.optimization_level is not None else 3,
+        truncate_double=settings.truncate_double,
+        hardware_compatible=settings.hardware_compatible,
+        immutable_weights=settings.immutable_weights,
+        enabled_precisions=tuple(sorted(dtype_name(p) for p in settings.enabled_precisions)),
+        compute_capabilities=settings.compute_capabilities,
+        min_block_size=settings.min_block_size,
+        require_full_compilation=settings.require_full_compilation,
+        torch_executed_ops=_op_names(settings.torch_executed_ops),
+        use_fp32_acc=settings.use_fp32_acc,
+        assume_dynamic_shape_support=settings.assume_dynamic_shape_support,
+    )
 
 
 def engine_info_for_segment(converted: Any, settings: CompilationSettings) -> EngineInfo:
@@ -37,13 +65,8 @@ def engine_info_for_segment(converted: Any, settings: CompilationSettings) -> En
     metadata = EngineMetadata(
         inputs=inputs,
         outputs=outputs,
-        settings=EngineSettings(
-            optimization_level=settings.optimization_level if settings.optimization_level is not None else 3,
-            truncate_double=settings.truncate_double,
-            hardware_compatible=settings.hardware_compatible,
-            enabled_precisions=tuple(sorted(dtype_name(p) for p in settings.enabled_precisions)),
-            compute_capabilities=settings.compute_capabilities,
-        ),
+        settings=engine_settings(settings),
+        flags={WEIGHTS_STRIPPED_FLAG: True} if not settings.immutable_weights and settings.strip_engine_weights else {},
     )
     return EngineInfo(
         name=converted.name,
@@ -60,4 +83,4 @@ def engine_info_for_segment(converted: Any, settings: CompilationSettings) -> En
     )
 
 
-__all__ = ["engine_info_for_segment"]
+__all__ = ["WEIGHTS_STRIPPED_FLAG", "engine_info_for_segment", "engine_settings"]

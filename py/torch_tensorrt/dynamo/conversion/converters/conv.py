@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -11,9 +12,11 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
+from torch_tensorrt.dynamo.conversion._weight_names import register_weights
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
+    attribute_source,
     cast_trt_tensor,
     create_constant,
     dtype_of,
@@ -36,11 +39,24 @@ def expand_param(values: Sequence[int] | int, n: int) -> list[int]:
     return values * n if len(values) == 1 else values
 
 
-def _weights(ctx: ConversionContext, value: torch.Tensor, dtype: torch.dtype) -> Any:
-    # Strongly typed network: the kernel has the input's dtype (fp16/bf16 modules keep fp16/bf16).
+@dataclass(frozen=True)
+class _LayerWeights:
+    """Weights handed to a layer, with the tensor behind them and the attribute it came from."""
+
+    weights: Any
+    tensor: torch.Tensor
+    source: str | None = None
+
+
+def _weights(ctx: ConversionContext, value: torch.Tensor | None, dtype: torch.dtype) -> _LayerWeights:
+    """Build-time weights (empty for None). Strongly typed network: the kernel has the input's dtype
+    (fp16/bf16 modules keep fp16/bf16)."""
+    if value is None:
+        return _LayerWeights(trt.Weights(torch_to_trt_dtype(dtype)), torch.empty(0, dtype=dtype))
     tensor = value.detach().cpu().to(dtype).contiguous()
     ctx.keep_alive.append(tensor)
-    return trt.Weights(torch_to_trt_dtype(dtype), tensor.data_ptr(), tensor.numel())
+    weights = trt.Weights(torch_to_trt_dtype(dtype), tensor.data_ptr(), tensor.numel())
+    return _LayerWeights(weights, tensor, attribute_source(ctx, value))
 
 
 def _static_shape(node: Any) -> tuple[int, ...] | None:
@@ -66,16 +82,21 @@ def _conv_supported(node: torch.fx.Node, settings: object) -> bool:
     return not (transposed and any(s > 1 for s in stride) and any(d > 1 for d in dilation))
 
 
-def _kernel(ctx: ConversionContext, weight: Any, dtype: torch.dtype, one_d: bool, name: str) -> tuple[Any, TRTTensor | None]:
+def _kernel(
+    ctx: ConversionContext, weight: Any, dtype: torch.dtype, one_d: bool, name: str
+) -> tuple[_LayerWeights, TRTTensor | None]:
     """(weights, kernel tensor): build-time weights for a module parameter, else an ITensor kernel
     (a graph input or a value computed in forward) that the layer takes as its input 1."""
     if isinstance(weight, torch.Tensor):
-        return _weights(ctx, weight.unsqueeze(2) if one_d else weight, dtype), None
+        kernel_weights = _weights(ctx, weight.unsqueeze(2) if one_d else weight, dtype)
+        if one_d:  # the unsqueezed view is not the attribute, but holds exactly its values
+            kernel_weights = _LayerWeights(kernel_weights.weights, kernel_weights.tensor, attribute_source(ctx, weight))
+        return kernel_weights, None
     kernel = cast_trt_tensor(ctx, weight, dtype, f"{name}_kernel")
     if one_d:
         out_ch, in_ch, length = kernel.shape
         kernel = reshape(ctx, kernel, [out_ch, in_ch, 1, length], f"{name}_kernel")
-    return trt.Weights(torch_to_trt_dtype(dtype)), kernel
+    return _weights(ctx, None, dtype), kernel
 
 
 def _unit_height(ctx: ConversionContext, x: TRTTensor, name: str) -> TRTTensor:
@@ -139,15 +160,15 @@ def aten_ops_convolution(ctx: ConversionContext, target: Any, args: Any, kwargs:
     # fills with the bias alone, so the bias is then added after padding (below), not in the layer.
     extra = [max(op - p, 0) for p, op in zip(padding, output_padding)]
     fused_bias = bias is not None and not is_trt_tensor(bias) and not any(extra)
-    b = _weights(ctx, bias, dtype) if fused_bias else trt.Weights(torch_to_trt_dtype(dtype))
+    b = _weights(ctx, bias if fused_bias else None, dtype)
     if transposed:
-        layer = ctx.net.add_deconvolution_nd(x, w_shape[1] * groups, kernel_size, w, b)
+        layer = ctx.net.add_deconvolution_nd(x, w_shape[1] * groups, kernel_size, w.weights, b.weights)
         # torch's output is the full transposed convolution cropped by `padding` at the start and by
         # `padding - output_padding` at the end.
         layer.pre_padding = tuple(padding)
         layer.post_padding = tuple(max(p - op, 0) for p, op in zip(padding, output_padding))
     else:
-        layer = ctx.net.add_convolution_nd(x, w_shape[0], kernel_size, w, b)
+        layer = ctx.net.add_convolution_nd(x, w_shape[0], kernel_size, w.weights, b.weights)
         layer.padding_nd = tuple(padding)
     if kernel is not None:
         layer.set_input(1, kernel)
@@ -155,6 +176,8 @@ def aten_ops_convolution(ctx: ConversionContext, target: Any, args: Any, kwargs:
     layer.dilation_nd = tuple(dilation)
     layer.num_groups = groups
     set_layer_name(layer, ctx.unique_name(name))
+    register_weights(ctx, layer, "KERNEL", w.weights, w.tensor, w.source)
+    register_weights(ctx, layer, "BIAS", b.weights, b.tensor, b.source)
     out = layer.get_output(0)
     if any(extra):
         out = _pad_end_with_zeros(ctx, out, extra, name)
