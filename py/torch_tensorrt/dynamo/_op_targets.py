@@ -1,4 +1,4 @@
-"""Resolving ``torch_executed_ops`` entries to the operators they name.
+"""Resolving ``torch_executed_ops`` (and ``autocast_excluded_ops``) entries to the operators they name.
 
 An entry that names no operator used to be kept and silently matched nothing; now every entry is
 resolved when the settings are made, and one that names nothing is an error saying which forms
@@ -19,20 +19,18 @@ ACCEPTED_FORMS = (
 OpTarget = torch._ops.OpOverload | torch._ops.OpOverloadPacket | torch._ops.HigherOrderOperator
 
 
-def resolve_op(entry: Any) -> OpTarget:
-    """The operator (overload, or packet = every overload) ``entry`` names; raises if it names none."""
+def resolve_op(entry: Any, setting: str = "torch_executed_ops") -> OpTarget:
+    """The operator (overload, or packet = every overload) ``entry`` of ``setting`` names; raises if it names none."""
     if isinstance(entry, (torch._ops.OpOverload, torch._ops.OpOverloadPacket, torch._ops.HigherOrderOperator)):
         return entry
     if not isinstance(entry, str):
-        raise TypeError(
-            f"torch_executed_ops entry {entry!r} ({type(entry).__name__}) is not an operator; use {ACCEPTED_FORMS}"
-        )
+        raise TypeError(f"{setting} entry {entry!r} ({type(entry).__name__}) is not an operator; use {ACCEPTED_FORMS}")
     op = _lookup(entry)
     if op is None:
         hint = ""
         if "." not in entry and ":" not in entry and _lookup(f"aten.{entry}") is not None:
             hint = f" (did you mean 'aten.{entry}'?)"
-        raise ValueError(f"torch_executed_ops entry {entry!r} names no operator{hint}; use {ACCEPTED_FORMS}")
+        raise ValueError(f"{setting} entry {entry!r} names no operator{hint}; use {ACCEPTED_FORMS}")
     return op
 
 

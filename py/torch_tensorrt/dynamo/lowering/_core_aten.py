@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch._export.utils import _check_valid_to_preserve, _is_cia_op
 from torch.fx import Graph, GraphModule, Node
+from torch.fx.traceback import NodeSource, NodeSourceAction
 
 from torch_tensorrt.dynamo._node_args import arg
 from torch_tensorrt.dynamo.lowering._decompositions import decomposes_aten_op
@@ -158,6 +159,9 @@ class _Rewriter:
         """
         node = self.graph.call_function(target, args, kwargs or {})
         node.meta = {k: v for k, v in like.meta.items() if k != "val"}
+        # Provenance, as the retrace records it: rules naming the exported graph's nodes or ops
+        # (autocast_excluded_nodes / _ops) still find the node after its rewrite.
+        node.meta["from_node"] = [NodeSource(like, "torch_tensorrt.lower_to_core_aten", NodeSourceAction.REPLACE)]
         if value is not None:
             node.meta["val"] = value
         else:

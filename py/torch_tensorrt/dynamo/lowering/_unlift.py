@@ -65,6 +65,7 @@ def unlift(program: torch.export.ExportedProgram, edit: Callable[[Graph], None] 
         placeholder.replace_all_uses_with(attribute)
         graph.erase_node(placeholder)
     if edit is not None:
+        graph.owning_module = module  # passes that run the graph (autocast calibration) need the weights
         edit(graph)
     call_spec = program.call_spec
     graph._codegen = _get_codegen(call_spec.in_spec, call_spec.out_spec, call_signature.forward_arg_names)
