@@ -53,12 +53,12 @@ class FeatureSet:
     torch_tensorrt_runtime: bool  # the C++ runtime extension is loaded
     python_runtime: bool = True
     # Torch-TensorRT's fields, with what holds here: compiling is the dynamo (torch.export) frontend
-    # only; no TorchScript or FX frontend, no TensorRT plugins or NCCL collectives, no refit yet
-    # (refit_module_weights is issue 19's to-do), no complex-number lowering.
+    # only; no TorchScript or FX frontend, no TensorRT plugins or NCCL collectives, no complex-number
+    # lowering. Refit (refit_module_weights) needs a GPU, or torch_tensorrt.testing.emulated_runtime().
     torchscript_frontend: bool = False
     dynamo_frontend: bool = True
     fx_frontend: bool = False
-    refit: bool = False
+    refit: bool = True
     qdp_plugin: bool = False
     trtllm_for_nccl: bool = False
     native_trt_collectives: bool = False

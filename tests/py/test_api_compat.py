@@ -119,7 +119,7 @@ def test_enabled_features_fields_are_truthful() -> None:
         assert isinstance(getattr(ENABLED_FEATURES, name), bool), name
     assert ENABLED_FEATURES.dynamo_frontend
     assert not ENABLED_FEATURES.torchscript_frontend and not ENABLED_FEATURES.fx_frontend
-    assert not ENABLED_FEATURES.refit  # refit_module_weights raises NotImplementedError
+    assert ENABLED_FEATURES.refit  # refit_module_weights (on a GPU, or under emulated_runtime())
     assert not ENABLED_FEATURES.qdp_plugin
     assert ENABLED_FEATURES.tensorrt_rtx == (trt.__name__ == "tensorrt_rtx")
     if ENABLED_FEATURES.tensorrt_rtx and trt.__version__.startswith("1.7."):
@@ -359,13 +359,16 @@ SETTING_EFFECTS: dict[str, tuple[Any, str]] = {
     "l2_limit_for_tiling": (1 << 20, "builder"),
     "use_distributed_mode_trace": (True, "warn"),
     "offload_module_to_cpu": (True, "warn"),
+    # Alone, each autocast option warns (enable_autocast without a low-precision type changes nothing,
+    # as in Torch-TensorRT; the others need enable_autocast); together they are honoured by the
+    # lowering pass (tests/py/lowering/test_autocast.py, tests/py/models/test_autocast_models.py).
     "enable_autocast": (True, "warn"),
-    "autocast_low_precision_type": (torch.bfloat16, "honoured"),  # validated; acts with enable_autocast
-    "autocast_excluded_nodes": ({"^linear"}, "honoured"),
-    "autocast_excluded_ops": ({"torch.ops.aten.relu.default"}, "honoured"),
-    "autocast_max_output_threshold": (100.0, "honoured"),
-    "autocast_max_depth_of_reduction": (8, "honoured"),
-    "autocast_calibration_dataloader": (None, "honoured"),
+    "autocast_low_precision_type": (torch.bfloat16, "warn"),
+    "autocast_excluded_nodes": ({"^linear"}, "warn"),
+    "autocast_excluded_ops": ({"torch.ops.aten.relu.default"}, "warn"),
+    "autocast_max_output_threshold": (100.0, "warn"),
+    "autocast_max_depth_of_reduction": (8, "warn"),
+    "autocast_calibration_dataloader": ([(torch.randn(2, 3),)], "warn"),
     "enable_resource_partitioning": (True, "warn"),
     "cpu_memory_budget": (1 << 30, "warn"),
     "dynamically_allocate_resources": (True, "honoured"),
@@ -406,10 +409,16 @@ def test_defaults_say_nothing() -> None:
         CompilationSettings.from_kwargs(device=None, torch_executed_ops=None, enabled_precisions=None)
 
 
-def test_autocast_is_accepted_and_reported_as_not_implemented() -> None:
-    with pytest.warns(UserWarning, match="enable_autocast.*not implemented yet.*model's dtypes"):
+def test_autocast_is_honoured_when_enabled_with_a_low_precision_type() -> None:
+    from torch_tensorrt.dynamo.lowering import lower_exported_program
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         s = CompilationSettings(enable_autocast=True, autocast_low_precision_type=torch_tensorrt.dtype.bf16)
     assert s.autocast_low_precision_type == torch.bfloat16
+    lowered = lower_exported_program(torch.export.export(_Small(), (torch.randn(2, 3),)), s)
+    linear = next(n for n in lowered.graph.nodes if n.target == torch.ops.aten.linear.default)
+    assert linear.meta["val"].dtype == torch.bfloat16
     with pytest.raises(ValueError, match="autocast_low_precision_type"):
         CompilationSettings(autocast_low_precision_type=torch.int8)
 
@@ -677,8 +686,8 @@ def test_cross_compile_for_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         torch_tensorrt.load_cross_compiled_exported_program(str(path))
 
 
-def test_refit_and_mutable_module_are_not_implemented_yet() -> None:
-    with pytest.raises(NotImplementedError, match="issue 19"):
+def test_refit_refuses_what_is_not_a_program_and_mutable_module_is_not_implemented_yet() -> None:
+    with pytest.raises(TypeError, match="ExportedProgram"):
         torch_tensorrt.dynamo.refit_module_weights(None, None)
     with pytest.raises(NotImplementedError, match="issue 19"):
         torch_tensorrt.MutableTorchTensorRTModule(_Small())
