@@ -30,6 +30,7 @@ from torch_tensorrt._logging import DefaultStderrHandler, reset_warnings
 from torch_tensorrt._trt import ENABLED_FEATURES, override_features, trt
 from torch_tensorrt.dynamo import CompilationSettings
 from torch_tensorrt.dynamo import _defaults as D
+from torch_tensorrt.dynamo._engine_cache import BaseEngineCache
 
 REQUIRED = inspect.Parameter.empty
 ROOT = Path(__file__).resolve().parents[2]
@@ -311,6 +312,20 @@ def test_settings_have_every_torch_tensorrt_field_and_default() -> None:
 
 # -- settings: each honoured, warned about, or refused ---------------------------------------------
 
+
+class _NullEngineCache(BaseEngineCache):
+    """A custom engine cache that stores nothing (custom_engine_cache must be a BaseEngineCache)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def save(self, hash: str, blob: bytes, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        pass
+
+    def load(self, hash: str, *args: Any, **kwargs: Any) -> bytes | None:  # noqa: A002
+        return None
+
+
 # Field -> a non-default value and what it does. "builder": checked on a real IBuilderConfig below;
 # "warn": a one-time UserWarning naming the field; "honoured": tested by its own test here or elsewhere.
 SETTING_EFFECTS: dict[str, tuple[Any, str]] = {
@@ -344,11 +359,12 @@ SETTING_EFFECTS: dict[str, tuple[Any, str]] = {
     "dla_local_dram_size": (1, "warn"),
     "dla_global_dram_size": (1, "warn"),
     "timing_cache_path": ("/nonexistent/timing.bin", "builder"),
-    "cache_built_engines": (True, "warn"),
-    "reuse_cached_engines": (True, "warn"),
+    "cache_built_engines": (True, "honoured"),  # tests/py/dynamo/test_engine_cache.py
+    "reuse_cached_engines": (True, "honoured"),
+    # Honoured with cache_built_engines/reuse_cached_engines; alone they cannot act and say so.
     "engine_cache_dir": ("/tmp/elsewhere", "warn"),
     "engine_cache_size": (1, "warn"),
-    "custom_engine_cache": (object(), "warn"),
+    "custom_engine_cache": (_NullEngineCache(), "warn"),
     "use_fp32_acc": (True, "honoured"),
     "refit_identical_engine_weights": (True, "error"),  # needs immutable_weights=False (as upstream)
     "strip_engine_weights": (True, "warn"),  # with immutable_weights=True: nothing to strip

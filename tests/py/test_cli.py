@@ -263,11 +263,13 @@ def cache_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, P
     store.mkdir()
     monkeypatch.setenv("TORCH_TENSORRT_CACHE_DIR", str(runtime))
     monkeypatch.setenv("TORCH_TENSORRT_EMULATION_DIR", str(store))
+    # Never the real engine cache: `clean --all` cleans it too.
+    monkeypatch.setattr("torch_tensorrt.dynamo._defaults.ENGINE_CACHE_DIR", str(tmp_path / "engine"))
     return runtime, store
 
 
 def test_cache_clean_removes_only_cache_files(cache_dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    from torch_tensorrt.runtime._file_lock import file_lock
+    from torch_tensorrt._file_lock import file_lock
     from torch_tensorrt.runtime._runtime_cache import LOCK_NAME
 
     runtime, store = cache_dirs
@@ -292,8 +294,8 @@ def test_cache_clean_waits_for_the_directory_lock(
     cache_dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A program saving its runtime cache holds the directory lock: nothing is deleted under it."""
+    from torch_tensorrt._file_lock import file_lock
     from torch_tensorrt.cli import _cache
-    from torch_tensorrt.runtime._file_lock import file_lock
     from torch_tensorrt.runtime._runtime_cache import LOCK_NAME
 
     runtime, _ = cache_dirs
@@ -305,6 +307,28 @@ def test_cache_clean_waits_for_the_directory_lock(
     assert (runtime / "a.trtcache").exists()
     assert main(["cache", "clean", "--all", "--only", "runtime"]) == 0
     assert not (runtime / "a.trtcache").exists()
+
+
+def test_cache_lists_and_cleans_the_engine_cache(
+    cache_dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Entries a compile stored (cache_built_engines=True) are listed and cleaned under the engine cache's lock."""
+    from torch_tensorrt.dynamo._engine_cache import LOCK_NAME, BaseEngineCache, CachedEngine, DiskEngineCache
+
+    engine_dir = tmp_path / "engines"
+    cache = DiskEngineCache(str(engine_dir), 1 << 20)
+    key = "ab" * 32
+    cache.save(key, BaseEngineCache.pack(CachedEngine(key, b"plan" * 100, (), ())))
+    (engine_dir / f".{key}.trtengine.x1.tmp").write_bytes(b"t")
+    (engine_dir / "notes.txt").write_bytes(b"n")
+    assert main(["cache", "list", "--engine-cache-dir", str(engine_dir), "--json"]) == 0
+    listed = {c["name"]: c for c in json.loads(capsys.readouterr().out)["caches"]}["engine"]
+    assert listed["path"] == str(engine_dir)
+    assert {k: v["files"] for k, v in listed["kinds"].items()} == {"entry": 1, "temporary": 1, "lock": 1}
+    assert main(["cache", "clean", "--all", "--only", "engine", "--engine-cache-dir", str(engine_dir), "--json"]) == 0
+    removed = sorted(Path(r["path"]).name for r in json.loads(capsys.readouterr().out)["removed"])
+    assert removed == [f".{key}.trtengine.x1.tmp", f"{key}.trtengine"]
+    assert sorted(p.name for p in engine_dir.iterdir()) == [LOCK_NAME, "notes.txt"]
 
 
 # ------------------------------------------------------------------------------------------------

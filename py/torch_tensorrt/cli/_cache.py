@@ -1,14 +1,15 @@
-"""``torch-tensorrt cache [list|clean]``: the runtime cache and the emulation store on disk.
+"""``torch-tensorrt cache [list|clean]``: the runtime cache, the engine cache and the emulation store on disk.
 
 Only files these caches write are counted or removed, recognised by name (a cache directory given
-through an environment variable may be shared with other files): the runtime cache's
+through an environment variable or option may be shared with other files): the runtime cache's
 ``<engine hash>.trtcache`` files, their quarantined (``.corrupt-*``) and temporary siblings, its
 directory lock (counted, never removed) and the per-file locks earlier versions left behind; the
-emulation store's ``<sha256>.network`` records and their temporaries. Symbolic links and
-subdirectories are never followed or removed. Cleaning the runtime cache holds its directory lock,
-as eviction does, so no writer is using what is deleted. Torch-TensorRT's engine-cache directory is
-listed when it exists, but this build never writes it (engine caching is not implemented), so it is
-not cleaned.
+engine cache's ``<key>.trtengine`` entries (written by compiles with ``cache_built_engines=True``,
+in ``engine_cache_dir``: Torch-TensorRT's default, or ``--engine-cache-dir``), their temporaries and
+its directory lock (never removed); the emulation store's ``<sha256>.network`` records and their
+temporaries. Symbolic links and subdirectories are never followed or removed. Cleaning the runtime
+cache or the engine cache holds that directory's lock, as eviction does, so no writer is using what
+is deleted.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ _RECORD = re.compile(r"[0-9a-f]{64}\.(network|tmp\d+)")
 @dataclass
 class CacheFile:
     path: Path
-    kind: str  # "cache", "lock", "old lock", "quarantined", "temporary", "record"
+    kind: str  # "cache", "entry", "lock", "old lock", "quarantined", "temporary", "record"
     size: int
     mtime: float
 
@@ -64,6 +65,16 @@ def _runtime_kind(name: str) -> str | None:
     return "temporary" if name.startswith(".") and name.endswith(".tmp") else None
 
 
+def _engine_kind(name: str) -> str | None:
+    from torch_tensorrt.dynamo._engine_cache import ENGINE_SUFFIX, LOCK_NAME, is_entry_name
+
+    if name == LOCK_NAME:
+        return "lock"
+    if is_entry_name(name):
+        return "entry"
+    return "temporary" if name.startswith(".") and ENGINE_SUFFIX + "." in name and name.endswith(".tmp") else None
+
+
 def _store_kind(name: str) -> str | None:
     match = _RECORD.fullmatch(name)
     if match is None:
@@ -86,8 +97,10 @@ def _scan(directory: Path, classify: Any) -> list[CacheFile]:
     return files
 
 
-def cache_dirs() -> list[CacheDir]:
-    from torch_tensorrt.dynamo._defaults import ENGINE_CACHE_DIR
+def cache_dirs(engine_cache_dir: str | None = None) -> list[CacheDir]:
+    """The runtime cache, the emulation store and the engine cache (``engine_cache_dir``, default
+    Torch-TensorRT's ``<temp dir>/torch_tensorrt_engine_cache``). Nothing is created."""
+    from torch_tensorrt.dynamo import _defaults
     from torch_tensorrt.runtime._runtime_cache import default_cache_location
     from torch_tensorrt.testing._emulated_runtime import default_store_dir
 
@@ -96,10 +109,10 @@ def cache_dirs() -> list[CacheDir]:
     runtime.files = _scan(runtime.path, _runtime_kind)
     store = CacheDir("emulation", "emulation store", default_store_dir(), True, "engine networks for the CPU reference executor (validate)")
     store.files = _scan(store.path, _store_kind)
-    dirs = [runtime, store]
-    if os.path.isdir(ENGINE_CACHE_DIR):
-        dirs.append(CacheDir("engine", "engine cache", Path(ENGINE_CACHE_DIR), False, "Torch-TensorRT's default engine_cache_dir; this build never writes it"))
-    return dirs
+    engine_dir = Path(os.path.abspath(os.path.expanduser(engine_cache_dir or _defaults.ENGINE_CACHE_DIR)))
+    engine = CacheDir("engine", "engine cache", engine_dir, True, "engines stored by compiles with cache_built_engines=True")
+    engine.files = _scan(engine.path, _engine_kind)
+    return [runtime, engine, store]
 
 
 def _summary(d: CacheDir, now: float) -> dict[str, Any]:
@@ -127,32 +140,38 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser(
         "cache",
         parents=[common],
-        help="list or clean the runtime cache and the emulation store",
-        description="List (default) or clean the runtime cache ($TORCH_TENSORRT_CACHE_DIR) and the emulation store "
+        help="list or clean the runtime cache, the engine cache and the emulation store",
+        description="List (default) or clean the runtime cache ($TORCH_TENSORRT_CACHE_DIR), the engine cache "
+        "(engine_cache_dir: --engine-cache-dir, default Torch-TensorRT's) and the emulation store "
         "($TORCH_TENSORRT_EMULATION_DIR): sizes, file counts and ages (by last write).",
     )
+    engine_dir = argparse.ArgumentParser(add_help=False)
+    engine_dir.add_argument(
+        "--engine-cache-dir", metavar="DIR", help="the engine cache directory (the engine_cache_dir setting; default: Torch-TensorRT's, "
+        "<temp dir>/torch_tensorrt_engine_cache)"
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
-    listing = actions.add_parser("list", parents=[common], help="sizes, counts and ages (the default)")
+    listing = actions.add_parser("list", parents=[common, engine_dir], help="sizes, counts and ages (the default)")
     listing.add_argument("-v", "--verbose", action="store_true", help="list every file")
     clean = actions.add_parser(
-        "clean", parents=[common], help="remove cache files",
-        description="Remove cache files: all of them, or those last written more than DAYS ago. The runtime cache is "
-        "cleaned under its directory lock (waiting up to 10 s for a program saving its cache).",
+        "clean", parents=[common, engine_dir], help="remove cache files",
+        description="Remove cache files: all of them, or those last written more than DAYS ago. The runtime and engine "
+        "caches are cleaned under their directory locks (waiting up to 10 s for a program saving to them).",
     )  # fmt: skip
     clean.add_argument("--older-than", type=float, metavar="DAYS", help="remove files last written more than DAYS days ago")
     clean.add_argument("--all", action="store_true", help="remove every cache file")
-    clean.add_argument("--only", choices=("runtime", "emulation"), action="append", help="clean this cache only (repeatable; default both)")
+    clean.add_argument("--only", choices=("runtime", "engine", "emulation"), action="append", help="clean this cache only (repeatable; default all three)")
     clean.add_argument("--dry-run", action="store_true", help="show what would be removed")
     for parser in (p, listing, clean):
         parser.set_defaults(handler=run, parser=parser)
-    p.set_defaults(verbose=False)
+    p.set_defaults(verbose=False, engine_cache_dir=None)
 
 
 def run(args: argparse.Namespace, progress: Progress) -> int:
     if args.action == "clean":
         return _clean(args)
     now = time.time()
-    dirs = cache_dirs()
+    dirs = cache_dirs(args.engine_cache_dir)
     report = {"command": "cache", "action": "list", "caches": [_summary(d, now) for d in dirs]}
     if args.json:
         print_json(report)
@@ -185,7 +204,7 @@ _STORE_TEMPORARY_GRACE_S = 3600.0
 
 def _free_unlink(path: Path) -> bool:
     """Remove an old per-file lock unless a process (of an earlier version) holds it."""
-    from torch_tensorrt.runtime._file_lock import file_lock
+    from torch_tensorrt._file_lock import file_lock
 
     try:
         with file_lock(path, timeout=0):
@@ -197,7 +216,7 @@ def _free_unlink(path: Path) -> bool:
 
 def _selected(d: CacheDir, cutoff: float | None, now: float) -> tuple[list[CacheFile], list[CacheFile]]:
     """(files to remove, files kept because a writer may be using them)."""
-    if d.name == "runtime":
+    if d.name in ("runtime", "engine"):
         # Under the directory lock every temporary is an orphan; an old lock goes with its cache.
         doomed = [f for f in d.files if f.kind not in ("lock", "old lock") and (cutoff is None or f.mtime < cutoff or f.kind == "temporary")]
         remaining = {f.path.name for f in d.files if f.kind == "cache"} - {f.path.name for f in doomed}
@@ -208,12 +227,14 @@ def _selected(d: CacheDir, cutoff: float | None, now: float) -> tuple[list[Cache
 
 
 def _directory_lock(d: CacheDir) -> contextlib.AbstractContextManager[Any]:
-    from torch_tensorrt.runtime._file_lock import file_lock
+    from torch_tensorrt._file_lock import file_lock
+    from torch_tensorrt.dynamo._engine_cache import LOCK_NAME as ENGINE_LOCK_NAME
     from torch_tensorrt.runtime._runtime_cache import LOCK_NAME
 
-    if d.name != "runtime" or not d.path.is_dir():
+    lock_name = {"runtime": LOCK_NAME, "engine": ENGINE_LOCK_NAME}.get(d.name)
+    if lock_name is None or not d.path.is_dir():
         return contextlib.nullcontext()
-    return file_lock(d.path / LOCK_NAME, timeout=LOCK_TIMEOUT_S)
+    return file_lock(d.path / lock_name, timeout=LOCK_TIMEOUT_S)
 
 
 def _remove(d: CacheDir, files: list[CacheFile], report: dict[str, list[Any]]) -> None:
@@ -230,7 +251,7 @@ def _remove(d: CacheDir, files: list[CacheFile], report: dict[str, list[Any]]) -
                     continue
                 report["removed" if done else "kept_in_use"].append(entry)
     except TimeoutError as exc:
-        report["errors"].append(f"{d.path}: {exc}; try again when no program is saving its runtime cache")
+        report["errors"].append(f"{d.path}: {exc}; try again when no program is saving its {d.title}")
 
 
 def _clean(args: argparse.Namespace) -> int:
@@ -240,9 +261,9 @@ def _clean(args: argparse.Namespace) -> int:
         raise UsageError(f"--older-than must be a number of days >= 0, got {args.older_than}")
     now = time.time()
     cutoff = None if args.all else now - args.older_than * _DAY
-    only = set(args.only or ("runtime", "emulation"))
+    only = set(args.only or ("runtime", "engine", "emulation"))
     report: dict[str, list[Any]] = {"removed": [], "kept_in_use": [], "errors": []}
-    for d in cache_dirs():
+    for d in cache_dirs(args.engine_cache_dir):
         if not d.cleanable or d.name not in only:
             continue
         doomed, young = _selected(d, cutoff, now)

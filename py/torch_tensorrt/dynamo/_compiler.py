@@ -14,10 +14,11 @@ import sympy
 import torch
 
 from torch_tensorrt._Input import Input
+from torch_tensorrt.dynamo._cached_conversion import convert_with_engine_cache, engine_cache_for
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
 from torch_tensorrt.dynamo._tracer import as_inputs, trace
-from torch_tensorrt.dynamo.conversion import ConvertedSegment, convert_segment
+from torch_tensorrt.dynamo.conversion import ConvertedSegment
 from torch_tensorrt.dynamo.lowering import lower_exported_program
 from torch_tensorrt.dynamo.partitioning import partition
 from torch_tensorrt.dynamo.partitioning._partitioner import NON_COMPUTE_TARGETS, op_name
@@ -177,13 +178,14 @@ def compile_module(
     if settings.dryrun:
         return gm
     calls = [n for n in gm.graph.nodes if n.op == "call_module" and n.target in result.trt_segments]
+    engine_cache = engine_cache_for(settings)
     for index, call in enumerate(calls, 1):
         segment_module = getattr(gm, call.target)
         input_ranges = _segment_input_ranges(gm, call, ranges)
         progress_logger.info("building engine %d/%d (%s)", index, len(calls), call.target)
         with watch.stage("convert+build"):
             try:
-                converted = convert_segment(call.target, segment_module, input_ranges, settings)
+                converted = convert_with_engine_cache(engine_cache, call.target, segment_module, input_ranges, settings)
             except Exception as exc:
                 if settings.pass_through_build_failures or settings.require_full_compilation:
                     raise

@@ -68,6 +68,12 @@ class CompilationSettings:
         use_fp32_acc: float16 matrix multiplications accumulate (and run) in float32.
         dynamically_allocate_resources: engines allocate their scratch memory per call.
         enable_cross_compile_for_windows: set by ``dynamo.cross_compile_for_windows`` only.
+        cache_built_engines / reuse_cached_engines: store every built engine in the engine cache / take
+            a segment's engine from it instead of building it (``torch_tensorrt.dynamo._engine_cache``;
+            unlike Torch-TensorRT the key includes the weight values, so a hit needs no refit).
+        engine_cache_dir / engine_cache_size: the disk cache's private directory and its size limit in
+            bytes (least recently used entries are evicted).
+        custom_engine_cache: a ``BaseEngineCache`` instance used instead of the disk cache.
         The remaining Torch-TensorRT fields are accepted and warn once when set (see README).
     """
 
@@ -183,6 +189,7 @@ class CompilationSettings:
                 f"are {list(KNOWN_COMPUTE_CAPABILITIES)} (or leave it empty to build for all of them)"
             )
         _check_weight_settings(self)
+        _check_engine_cache_settings(self)
         _check_capability_and_precision(self)
         _check_runtime_choice(self)
 
@@ -282,6 +289,39 @@ def _check_weight_settings(s: CompilationSettings) -> None:
             "strip_engine_weights=True has no effect with immutable_weights=True (Torch-TensorRT ignores it "
             "too): only refittable engines can be stripped. Pass immutable_weights=False as well. "
             "(reported once per process)",
+            stacklevel=5,
+        )
+
+
+def _check_engine_cache_settings(s: CompilationSettings) -> None:
+    """custom_engine_cache must be a BaseEngineCache instance; cache settings that cannot act warn."""
+    cache = s.custom_engine_cache
+    if cache is not None:
+        # Imported here: the engine cache module is not needed (nor loaded) unless a cache is given.
+        from torch_tensorrt.dynamo._engine_cache import BaseEngineCache
+
+        if isinstance(cache, type) and issubclass(cache, BaseEngineCache):
+            raise TypeError(
+                f"custom_engine_cache must be an instance of a BaseEngineCache subclass, got the class "
+                f"{cache.__name__}; pass {cache.__name__}(...) instead"
+            )
+        if not isinstance(cache, BaseEngineCache):
+            raise TypeError(
+                f"custom_engine_cache must be an instance of a torch_tensorrt.dynamo._engine_cache.BaseEngineCache "
+                f"subclass (implementing save(hash, blob) and load(hash)), got {type(cache).__name__}"
+            )
+    disk_settings = [name for name in ("engine_cache_dir", "engine_cache_size") if getattr(s, name) != _DEFAULTS[name]]
+    if not (s.cache_built_engines or s.reuse_cached_engines):
+        unused = (["custom_engine_cache"] if cache is not None else []) + disk_settings
+        why = "neither cache_built_engines nor reuse_cached_engines is True"
+    elif cache is not None:
+        unused, why = disk_settings, "custom_engine_cache is given, so no disk cache is used (as in Torch-TensorRT)"
+    else:
+        unused = []
+    for name in unused:
+        warn_once(
+            f"engine-cache-unused:{name}:{why}",
+            f"{name}={getattr(s, name)!r} has no effect: {why}. (reported once per process)",
             stacklevel=5,
         )
 
@@ -393,11 +433,6 @@ _NO_EFFECT: dict[str, str] = {
         "keeping whole modules in PyTorch is unimplemented (as in Torch-TensorRT's dynamo frontend); "
         "list their ops in torch_executed_ops instead"
     ),
-    "cache_built_engines": "engine caching across compiles is " + _NOT_YET + "; every compile builds its engines",
-    "reuse_cached_engines": "engine caching across compiles is " + _NOT_YET + "; every compile builds its engines",
-    "engine_cache_dir": "engine caching across compiles is " + _NOT_YET,
-    "engine_cache_size": "engine caching across compiles is " + _NOT_YET,
-    "custom_engine_cache": "engine caching across compiles is " + _NOT_YET,
     "enable_autocast": (
         "mixed precision through enable_autocast is " + _NOT_YET + ": the network stays in the model's "
         "dtypes (convert the model and inputs, e.g. model.half(), to run in reduced precision), and the "

@@ -58,15 +58,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import glob
 import hashlib
 import logging
 import os
 import re
-import stat
 import struct
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -76,7 +73,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
-from ._file_lock import file_lock
+# The file rules shared with the engine cache (bounded reads, atomic writes, private directories,
+# eviction) live in one module; the runtime cache keeps its historical private names for them.
+from torch_tensorrt._cache_files import RefusedFile as _RefusedFile
+from torch_tensorrt._cache_files import atomic_write, evict_lru, make_private_dirs, secure_private_directory
+from torch_tensorrt._cache_files import not_regular_reason as _not_regular_reason
+from torch_tensorrt._cache_files import open_regular as _open_regular
+from torch_tensorrt._cache_files import read_at_most as _read_at_most
+from torch_tensorrt._cache_files import remove_orphaned_temporaries as _remove_orphaned_temporaries
+from torch_tensorrt._file_lock import file_lock
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +130,6 @@ LOCK_NAME = ".torch_tensorrt_runtime_cache.lock"
 # Size limit of the default directory (cache files only); least recently used files go first.
 DEFAULT_DIR_MAX_BYTES = 2 << 30
 DIR_MAX_BYTES_ENV = "TORCH_TENSORRT_RUNTIME_CACHE_DIR_MAX_BYTES"
-# Reads go in chunks so that memory follows the bytes actually present, never a size someone claimed.
-_READ_CHUNK = 1 << 20
 
 # Test-only hook: called with the temporary file's path after it is written and fsynced, right before
 # it replaces the cache. Lets a test kill a writer at the worst moment without slowing real saves.
@@ -255,31 +258,7 @@ def evict_directory(directory: str | os.PathLike[str], keep: str, limit: int) ->
     Call holding the directory lock, so no writer is using what is deleted. Symbolic links and other
     non-regular entries are neither counted nor deleted (the C++ rule, RuntimeCacheLocation::evict).
     """
-    entries = []
-    with os.scandir(directory) as it:
-        for entry in it:
-            if not is_cache_file_name(entry.name):
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue  # removed meanwhile
-            if stat.S_ISREG(st.st_mode):
-                entries.append((st.st_mtime_ns, entry.name, st.st_size))
-    total = sum(size for _, _, size in entries)
-    evicted = []
-    for _, name, size in sorted(entries):
-        if total <= limit:
-            break
-        if name == keep:
-            continue
-        try:
-            os.unlink(os.path.join(directory, name))
-        except OSError:
-            continue
-        total -= size
-        evicted.append(name)
-    return evicted
+    return evict_lru(directory, is_cache_file_name, keep, limit)
 
 
 def _evict_after_save(path: Path) -> None:
@@ -290,71 +269,6 @@ def _evict_after_save(path: Path) -> None:
         logger.info(
             "evicted least recently used runtime cache %s (directory over %d bytes)", name, limit
         )
-
-
-class _RefusedFile(Exception):
-    """A cache path that is not read at all (not a regular file, or over the size limit).
-
-    ``digest`` is the payload digest from a valid header when there was one, so that a later save
-    knows which file it replaces.
-    """
-
-    def __init__(self, reason: str, digest: bytes | None = None) -> None:
-        super().__init__(reason)
-        self.digest = digest
-
-
-_FILE_KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a directory"),
-)
-
-
-def _not_regular_reason(mode: int) -> str | None:
-    """Why a file of this mode is refused, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    kind = next((name for test, name in _FILE_KINDS if test(mode)), None)
-    return "is not a regular file" if kind is None else f"is {kind}, not a regular file"
-
-
-def _open_regular(path: Path) -> tuple[BinaryIO, os.stat_result]:
-    """Open ``path`` for reading if it is a regular file (symlinks followed); raises _RefusedFile.
-
-    The path is checked before opening, because opening a device can have side effects and opening a
-    FIFO blocks until a writer appears; it is opened non-blocking and checked again through the
-    descriptor, because the path may have been swapped in between.
-    """
-    reason = _not_regular_reason(os.stat(path).st_mode)
-    if reason is not None:
-        raise _RefusedFile(reason)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        reason = _not_regular_reason(st.st_mode)
-        if reason is not None:
-            raise _RefusedFile(reason)
-        return os.fdopen(fd, "rb"), st
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _read_at_most(f: BinaryIO, limit: int) -> bytes:
-    """Up to ``limit`` bytes (fewer at end of file), read in chunks so memory follows what is there."""
-    chunks = []
-    remaining = limit
-    while remaining > 0:
-        chunk = f.read(min(remaining, _READ_CHUNK))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 def _read_cache_file(path: Path, limit: int) -> bytes:
@@ -382,46 +296,9 @@ def _read_cache_file(path: Path, limit: int) -> bytes:
 # Where cache files live
 
 
-def _describe_owner(uid: int) -> str:
-    try:
-        import pwd
-
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except (ImportError, KeyError):
-        return f"uid {uid}"
-
-
 def _secure_directory(directory: Path) -> None:
     """Refuse a cache directory another user could write into; tighten our own if needed."""
-    st = os.lstat(directory)
-    if stat.S_ISLNK(st.st_mode):
-        raise PermissionError(
-            f"runtime cache directory {directory} is a symbolic link; refusing to use it because the "
-            f"link target may be controlled by another user. Replace it with a real directory or set "
-            f"{CACHE_DIR_ENV} to a directory you own."
-        )
-    if not stat.S_ISDIR(st.st_mode):
-        raise NotADirectoryError(
-            f"runtime cache directory {directory} exists but is not a directory; remove it or set "
-            f"{CACHE_DIR_ENV} to a directory you own."
-        )
-    if sys.platform == "win32":
-        # No POSIX uids or mode bits to check: directories under %LOCALAPPDATA% are protected by the
-        # user profile's ACLs, which is what makes them private there.
-        return
-    uid = os.geteuid()
-    if st.st_uid != uid:
-        raise PermissionError(
-            f"runtime cache directory {directory} is owned by {_describe_owner(st.st_uid)}, not by the "
-            f"current user ({_describe_owner(uid)}). Another user could plant kernels in it, so it is not "
-            f"used. Remove it, `chown` it to yourself, or set {CACHE_DIR_ENV} to a private directory."
-        )
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        logger.info(
-            "runtime cache directory %s was group/other writable; setting mode 0700",
-            directory,
-        )
-        os.chmod(directory, 0o700)
+    secure_private_directory(directory, "runtime cache directory", f"set {CACHE_DIR_ENV} to a directory you own")
 
 
 def default_cache_location() -> Path:
@@ -442,24 +319,6 @@ def default_cache_location() -> Path:
             base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         directory = Path(base) / "torch_tensorrt" / "runtime_cache"
     return Path(os.path.abspath(directory))
-
-
-def make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and any missing parents with mode 0700.
-
-    ``os.makedirs(mode=...)`` applies the mode to the last component only; kernels are code the
-    device runs, so no directory we create for them may be writable (or listable) by other users.
-    """
-    missing = []
-    current = directory
-    while not os.path.lexists(current) and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass  # created concurrently; callers check what they use
 
 
 def default_cache_dir() -> Path:
@@ -1072,66 +931,8 @@ def _size_on_disk(path: Path) -> int:
         return -1
 
 
-def _temp_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
-def _remove_orphaned_temporaries(path: Path) -> None:
-    """Delete temporaries left by killed writers. Call only while holding the real lock: writers
-    create temporaries only under it, so any that exist now belong to a writer that died."""
-    pattern = os.path.join(
-        glob.escape(str(path.parent)), glob.escape(_temp_prefix(path)) + "*.tmp"
-    )
-    for orphan in glob.glob(pattern):
-        try:
-            os.unlink(orphan)
-            logger.info("removed orphaned runtime cache temporary %s", orphan)
-        except OSError:
-            pass
-
-
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent
-    )
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if sys.platform != "win32":
-                # Keep a user's chosen permissions on replace; new files stay 0600 (mkstemp's default).
-                try:
-                    os.fchmod(f.fileno(), stat.S_IMODE(os.stat(path).st_mode))
-                except FileNotFoundError:
-                    pass
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if _before_replace_hook is not None:
-            _before_replace_hook(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open directories, and NTFS journals it.
-    if sys.platform == "win32":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    atomic_write(path, data, _before_replace_hook)
 
 
 # ---------------------------------------------------------------------------------------------------

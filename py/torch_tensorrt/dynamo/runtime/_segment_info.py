@@ -15,11 +15,20 @@ from torch_tensorrt.dynamo.runtime._engine_info import (
     current_platform,
     dtype_name,
 )
-from torch_tensorrt.dynamo.runtime._shape_expr import to_expr
+from torch_tensorrt.dynamo.runtime._shape_expr import to_expr, validate
 
 
 def _dims(symbolic: tuple[Any, ...]) -> tuple[int | str, ...]:
-    return tuple(int(d) if isinstance(d, int) or getattr(d, "is_number", False) else to_expr(d) for d in symbolic)
+    """A binding's dims as engine metadata stores them: ints and shape expressions. A string is an
+    expression already (a binding read back from the engine cache): it is checked and kept."""
+    return tuple(_dim(d) for d in symbolic)
+
+
+def _dim(d: Any) -> int | str:
+    if isinstance(d, str):
+        validate(d)
+        return d
+    return int(d) if isinstance(d, int) or getattr(d, "is_number", False) else to_expr(d)
 
 
 # Metadata flag: the engine was built without its weights (strip_engine_weights=True) and has not
