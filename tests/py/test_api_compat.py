@@ -702,11 +702,13 @@ def test_cross_compile_for_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         torch_tensorrt.load_cross_compiled_exported_program(str(path))
 
 
-def test_refit_refuses_what_is_not_a_program_and_mutable_module_is_not_implemented_yet() -> None:
+def test_refit_and_mutable_module_refuse_what_they_cannot_use() -> None:
     with pytest.raises(TypeError, match="ExportedProgram"):
         torch_tensorrt.dynamo.refit_module_weights(None, None)
-    with pytest.raises(NotImplementedError, match="issue 19"):
-        torch_tensorrt.MutableTorchTensorRTModule(_Small())
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        torch_tensorrt.MutableTorchTensorRTModule(None)  # type: ignore[arg-type]
+    mutable = torch_tensorrt.MutableTorchTensorRTModule(_Small(), min_block_size=1)
+    assert not mutable.settings.immutable_weights and mutable.gm is None  # refittable, compiled on first call
 
 
 @pytest.mark.parametrize("output_format", ["aot_inductor", "executorch"])
