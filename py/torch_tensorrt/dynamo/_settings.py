@@ -22,6 +22,7 @@ from torch_tensorrt._enums import EngineCapability, as_torch_dtype
 from torch_tensorrt._logging import warn_once
 from torch_tensorrt._types import dtype_from_any
 from torch_tensorrt.dynamo import _defaults as D
+from torch_tensorrt.dynamo._autocast_settings import check_autocast_settings, resolve_precisions
 from torch_tensorrt.dynamo._op_targets import resolve_op
 
 # Compute capabilities TensorRT-RTX 1.7 builds working engines for (its default, empty, covers them
@@ -37,7 +38,9 @@ class CompilationSettings:
 
     Attributes (this project's meaning; README lists how each differs from Torch-TensorRT):
         enabled_precisions: kept for API compatibility; the network is strongly typed, so layers run
-            in the model's own dtypes and anything beyond float32 here is reported as having no effect.
+            in the graph's dtypes. With enable_autocast, a single float16 or bfloat16 here is autocast's
+            low-precision type when autocast_low_precision_type is not given; otherwise anything beyond
+            float32 is reported as having no effect.
         min_block_size: fewest TensorRT-convertible ops a segment needs to become an engine.
         torch_executed_ops: ops (overloads, packets or names like "torch.ops.aten.add.Tensor",
             "aten.add", "aten::add") that always run in PyTorch; a name that resolves to no op is an error.
@@ -58,7 +61,9 @@ class CompilationSettings:
             TensorRT-RTX, which has no lean runtime.
         debug: verbose logging of every stage.
         dryrun: partition and report, but build no engines; a string is a file the report is written to.
-        use_explicit_typing: always True in effect (networks are strongly typed).
+        use_explicit_typing: always True in effect (networks are strongly typed); False warns.
+        enable_autocast / autocast_*: rule-based mixed precision written into the graph (lowering
+            pass rule_based_autocast; _autocast_settings checks the options).
         lazy_engine_init: engines are always set up on first use here.
         disable_tf32 / sparse_weights / num_avg_timing_iters / tiling_optimization_level /
         l2_limit_for_tiling / immutable_weights / refit_identical_engine_weights /
@@ -144,7 +149,7 @@ class CompilationSettings:
         self._normalize()
         self._check_types()
         self._check_values()
-        _warn_ignored_precision_settings(self)
+        resolve_precisions(self)
         _warn_settings_without_effect(self)
 
     def _normalize(self) -> None:
@@ -166,8 +171,6 @@ class CompilationSettings:
         for name in ("autocast_excluded_nodes", "autocast_excluded_ops", "disabled_constant_fold_exclusions"):
             setattr(self, name, frozenset(_as_collection(getattr(self, name), name)))
         self.torch_executed_modules = frozenset(_as_collection(self.torch_executed_modules, "torch_executed_modules"))
-        if self.autocast_low_precision_type is not None:
-            self.autocast_low_precision_type = dtype_from_any(as_torch_dtype(self.autocast_low_precision_type))
 
     def _check_types(self) -> None:
         for name, kind in _FIELD_TYPES.items():
@@ -191,6 +194,7 @@ class CompilationSettings:
         _check_weight_settings(self)
         _check_engine_cache_settings(self)
         _check_capability_and_precision(self)
+        check_autocast_settings(self)
         _check_runtime_choice(self)
 
     @classmethod
@@ -342,9 +346,6 @@ def _check_capability_and_precision(s: CompilationSettings) -> None:
             "safety runtime and DLA_STANDALONE engines a DLA core, neither of which this runtime (or "
             "TensorRT-RTX) has. Use EngineCapability.STANDARD (the default)."
         )
-    low = s.autocast_low_precision_type
-    if low is not None and low not in (torch.float16, torch.bfloat16):
-        raise ValueError(f"autocast_low_precision_type must be torch.float16 or torch.bfloat16, got {low}")
     if s.disabled_constant_fold_exclusions:
         raise ValueError(
             f"disabled_constant_fold_exclusions names unknown rules {sorted(s.disabled_constant_fold_exclusions)}: "
@@ -374,27 +375,6 @@ def _translate_deprecated(kwargs: dict[str, Any]) -> dict[str, Any]:
         )
         kwargs[new] = value
     return kwargs
-
-
-def _warn_ignored_precision_settings(settings: CompilationSettings) -> None:
-    """Settings kept for Torch-TensorRT compatibility that cannot act on a strongly typed network."""
-    extra = sorted(str(p).removeprefix("torch.") for p in settings.enabled_precisions - {torch.float32})
-    if extra:
-        warn_once(
-            "enabled_precisions",
-            f"enabled_precisions containing {extra} has no effect: TensorRT-RTX networks are strongly typed, "
-            "so every layer runs in the dtype the model computes in. To run in reduced precision, convert "
-            "the model and its example inputs before compiling (e.g. model.half() and x.half()). "
-            "(reported once per process)",
-            stacklevel=4,
-        )
-    if not settings.use_explicit_typing:
-        warn_once(
-            "use_explicit_typing",
-            "use_explicit_typing=False has no effect: TensorRT-RTX networks are always strongly typed; "
-            "convert the model and inputs to the dtype you want instead. (reported once per process)",
-            stacklevel=4,
-        )
 
 
 _NO_DLA = "TensorRT-RTX (and this runtime) has no DLA cores, so there are no DLA memory pools to size"
@@ -432,11 +412,6 @@ _NO_EFFECT: dict[str, str] = {
     "torch_executed_modules": (
         "keeping whole modules in PyTorch is unimplemented (as in Torch-TensorRT's dynamo frontend); "
         "list their ops in torch_executed_ops instead"
-    ),
-    "enable_autocast": (
-        "mixed precision through enable_autocast is " + _NOT_YET + ": the network stays in the model's "
-        "dtypes (convert the model and inputs, e.g. model.half(), to run in reduced precision), and the "
-        "autocast_* settings have no effect either"
     ),
 }
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(CompilationSettings)}

@@ -15,6 +15,7 @@ unless one of these rules keeps it in float32:
   the contracted size; convolution: input channels per group x kernel volume; attention: the larger
   of head size and key length; sum / mean: the reduced element count). A dynamic size counts at
   the upper bound of its range;
+- a float constant among its arguments lies beyond the low type's range (a float16 ``-1e9`` mask fill);
 - with ``autocast_calibration_dataloader``, an input or output of it reached a magnitude above
   ``autocast_max_output_threshold`` on the calibration data.
 """
@@ -59,10 +60,12 @@ class AutocastRules:
     excluded_ops: frozenset[OpTarget] = frozenset()
     max_output_threshold: float = 512.0
     max_depth_of_reduction: int | None = None
+    low_precision_type: torch.dtype = torch.float16
 
     @classmethod
     def from_settings(cls, settings: Any) -> AutocastRules:
         return cls(
+            low_precision_type=settings.autocast_low_precision_type,
             excluded_names=tuple(re.compile(p) for p in sorted(settings.autocast_excluded_nodes)),
             excluded_ops=frozenset(resolve_op(o, "autocast_excluded_ops") for o in settings.autocast_excluded_ops),
             max_output_threshold=float(settings.autocast_max_output_threshold),
@@ -84,11 +87,11 @@ def leaves(value: Any) -> Iterator[Any]:
 
 def is_candidate(node: Node) -> bool:
     """A float32 computation autocast may move: an ATen op with float32 tensors in and out whose
-    result dtype follows its inputs (no explicit dtype, not a cast, not a random draw)."""
+    result dtype follows its inputs (no explicit dtype, not a cast)."""
     target = node.target
     if node.op != "call_function" or not isinstance(target, torch._ops.OpOverload):
         return False
-    if target.overloadpacket in (aten._to_copy, aten.to) or torch.Tag.nondeterministic_seeded in target.tags:
+    if target.overloadpacket in (aten._to_copy, aten.to):
         return False
     if node.kwargs.get("dtype") is not None:
         return False
@@ -206,6 +209,35 @@ def _out_of_range(node: Node, rules: AutocastRules, peaks: Mapping[Node, float])
     return None
 
 
+def _unrepresentable_constant(node: Node, rules: AutocastRules) -> str | None:
+    # A finite constant beyond the low type's range (a mask fill of -1e9 in float16) would turn into inf.
+    largest = torch.finfo(rules.low_precision_type).max
+    # Its own arguments, and those of constants it reads (masked_fill lowers to where(scalar_tensor(c))).
+    makers = [n for n in node.all_input_nodes if n.op == "call_function" and not n.all_input_nodes]
+    for value in leaves([(n.args, tuple(n.kwargs.values())) for n in (node, *makers)]):
+        if isinstance(value, float) and math.isfinite(value) and abs(value) > largest:
+            return f"its constant {value:g} is beyond {rules.low_precision_type}'s range"
+    return None
+
+
+def _excluded(node: Node, rules: AutocastRules, sources: list[tuple[str, str]]) -> str | None:
+    if matches(node.target, rules.excluded_ops) or any(_names_op(t, rules.excluded_ops) for _, t in sources):
+        return "its op is in autocast_excluded_ops"
+    names = [module_path(node), node.name, *(name for name, _ in sources)]
+    for pattern in rules.excluded_names:
+        if any(pattern.match(name) for name in names if name):
+            return f"autocast_excluded_nodes pattern {pattern.pattern!r} matches it"
+    return None
+
+
+def _too_deep(node: Node, rules: AutocastRules) -> str | None:
+    limit = rules.max_depth_of_reduction
+    depth = reduction_depth(node) if limit is not None else None
+    if depth is not None and depth > limit:
+        return f"it reduces over {depth:g} elements (autocast_max_depth_of_reduction={limit})"
+    return None
+
+
 def keep_float32_reason(node: Node, rules: AutocastRules, peaks: Mapping[Node, float] | None) -> str | None:
     """Why a candidate node stays in float32, or None when it runs in the low-precision type."""
     sources = list(source_nodes(node))
@@ -213,19 +245,12 @@ def keep_float32_reason(node: Node, rules: AutocastRules, peaks: Mapping[Node, f
         return "inside a torch.autocast region (its dtypes are the model's)"
     if matches(node.target, FLOAT32_OPS):
         return f"{node.target.overloadpacket} is precision-sensitive (kept in float32, as PyTorch's autocast does)"
-    if matches(node.target, rules.excluded_ops) or any(_names_op(t, rules.excluded_ops) for _, t in sources):
-        return "its op is in autocast_excluded_ops"
-    names = [module_path(node), node.name, *(name for name, _ in sources)]
-    for pattern in rules.excluded_names:
-        if any(pattern.match(name) for name in names if name):
-            return f"autocast_excluded_nodes pattern {pattern.pattern!r} matches it"
-    if rules.max_depth_of_reduction is not None:
-        depth = reduction_depth(node)
-        if depth is not None and depth > rules.max_depth_of_reduction:
-            return (
-                f"it reduces over {depth:g} elements (autocast_max_depth_of_reduction={rules.max_depth_of_reduction})"
-            )
-    return _out_of_range(node, rules, peaks) if peaks is not None else None
+    return (
+        _excluded(node, rules, sources)
+        or _too_deep(node, rules)
+        or _unrepresentable_constant(node, rules)
+        or (_out_of_range(node, rules, peaks) if peaks is not None else None)
+    )
 
 
 def precision_decisions(

@@ -11,6 +11,7 @@ lets outputs come out in the low type). Casts are shared: a value is cast to a d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -62,7 +63,7 @@ class _CastInserter:
         node.args, node.kwargs = map_arg((node.args, node.kwargs), to_low)
         self.before[node] = node.meta["val"]
         fake_args, fake_kwargs = map_arg((node.args, node.kwargs), lambda n: n.meta.get("val"))
-        with self.fake_mode:
+        with self.fake_mode or contextlib.nullcontext():
             node.meta["val"] = node.target(*fake_args, **fake_kwargs)
         node.meta.pop("tensor_meta", None)
 
