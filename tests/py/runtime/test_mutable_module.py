@@ -140,8 +140,12 @@ def test_input_shape_change_recompiles(counts: dict[str, int]) -> None:
     module(torch.randn(2, 4))
     _assert_eager(module, model, torch.randn(3, 4))
     assert counts["compile"] == 2
-    with pytest.raises(Exception):  # noqa: B017 - the model itself refuses: nothing to compile
+    with pytest.raises(RuntimeError):  # inputs the model itself refuses: export fails, nothing runs stale engines
         module(torch.randn(3, 5))
+    assert counts["compile"] == 3
+    module.load_state_dict(_new_state(model, 1))  # refits with the inputs that last compiled
+    _assert_eager(module, model, torch.randn(3, 4))
+    assert counts == {"compile": 3, "refit": 1}
 
 
 def test_dynamic_range_avoids_recompiles_until_an_input_leaves_it(counts: dict[str, int]) -> None:

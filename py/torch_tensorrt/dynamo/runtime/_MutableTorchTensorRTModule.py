@@ -253,8 +253,14 @@ class MutableTorchTensorRTModule:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         action = self._update_action(args, kwargs)
         if action == "compile":
+            previous = self.arg_inputs, self.kwarg_inputs
             self.arg_inputs, self.kwarg_inputs = args, kwargs
-            self.compile()
+            try:
+                self.compile()
+            except Exception:
+                # Inputs that failed to compile must not become the ones later refits export with.
+                self.arg_inputs, self.kwarg_inputs = previous
+                raise
         elif action == "refit":
             self._refit_or_recompile()
         return self.gm(*args, **kwargs)
