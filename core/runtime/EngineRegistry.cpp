@@ -35,13 +35,19 @@ std::vector<c10::intrusive_ptr<TRTEngine>> EngineRegistry::take_expired_locked()
 c10::intrusive_ptr<TRTEngine> EngineRegistry::get_or_create(
     const at::Tensor& serialized_engine,
     const std::vector<std::string>& engine_info) {
+  return get_or_create_with_token(serialized_engine, engine_info).first;
+}
+
+std::pair<c10::intrusive_ptr<TRTEngine>, int64_t> EngineRegistry::get_or_create_with_token(
+    const at::Tensor& serialized_engine,
+    const std::vector<std::string>& engine_info) {
   TORCH_CHECK_VALUE(serialized_engine.defined(), "execute_engine: the serialized engine tensor is undefined");
   const c10::StorageImpl* key = serialized_engine.storage().unsafeGetStorageImpl();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(key);
     if (it != entries_.end() && !it->second.storage.expired() && it->second.info == engine_info) {
-      return it->second.engine;
+      return {it->second.engine, it->second.token};
     }
   }
   // Verification (digest of the bytes) and parsing happen outside the lock.
@@ -52,15 +58,25 @@ c10::intrusive_ptr<TRTEngine> EngineRegistry::get_or_create(
     released = take_expired_locked();
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.info == engine_info) {
-      return it->second.engine; // a concurrent creator won
+      return {it->second.engine, it->second.token}; // a concurrent creator won
     }
     if (it != entries_.end()) {
       released.push_back(std::move(it->second.engine)); // same storage, other info: replaced
       entries_.erase(it);
     }
-    entries_.emplace(key, Entry{serialized_engine.storage().getWeakStorageImpl(), engine_info, engine});
+    const int64_t token = next_token_++;
+    entries_.emplace(key, Entry{serialized_engine.storage().getWeakStorageImpl(), engine_info, engine, token});
+    return {engine, token};
   }
-  return engine;
+}
+
+c10::intrusive_ptr<TRTEngine> EngineRegistry::find(const c10::StorageImpl* storage, int64_t token) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(storage);
+  if (it == entries_.end() || it->second.token != token || it->second.storage.expired()) {
+    return {};
+  }
+  return it->second.engine;
 }
 
 int64_t EngineRegistry::release_expired() {

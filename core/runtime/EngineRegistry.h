@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/runtime/TRTEngine.h"
@@ -32,6 +33,14 @@ class EngineRegistry {
   c10::intrusive_ptr<TRTEngine> get_or_create(
       const at::Tensor& serialized_engine,
       const std::vector<std::string>& engine_info);
+  // get_or_create, with the token of the entry: find() with it returns the same engine without
+  // comparing the info again (the per-call path of a module that already made its first call).
+  std::pair<c10::intrusive_ptr<TRTEngine>, int64_t> get_or_create_with_token(
+      const at::Tensor& serialized_engine,
+      const std::vector<std::string>& engine_info);
+  // The engine of the live entry for `storage` made with `token`; null when it was released or
+  // replaced (the caller then goes through get_or_create_with_token again).
+  c10::intrusive_ptr<TRTEngine> find(const c10::StorageImpl* storage, int64_t token);
   // Releases the engines whose tensors are gone; returns how many.
   int64_t release_expired();
   // Releases the engine of the storage at `storage` (a StorageImpl address, Python's
@@ -47,12 +56,14 @@ class EngineRegistry {
     c10::weak_intrusive_ptr<c10::StorageImpl> storage;
     std::vector<std::string> info;
     c10::intrusive_ptr<TRTEngine> engine;
+    int64_t token;
   };
   // Moves expired entries out (under the lock) so their engines are destroyed after it is released:
   // a destructor saves the runtime cache, which takes a file lock and may be slow.
   std::vector<c10::intrusive_ptr<TRTEngine>> take_expired_locked();
 
   std::mutex mutex_;
+  int64_t next_token_ = 1; // never reused: a stale token can only miss
   std::unordered_map<const c10::StorageImpl*, Entry> entries_;
 };
 

@@ -26,6 +26,9 @@ class RuntimeDefaults {
 
   static Values get();
   static void set(const Values& values);
+  // The two strategies alone, without a lock or a string copy: read on every run (capture decision).
+  static KernelSpecializationStrategy kernel_strategy();
+  static CudaGraphStrategy cuda_graph_strategy();
   static uint64_t generation();
 };
 

@@ -115,6 +115,14 @@ TRTRuntimeConfig::Effective TRTRuntimeConfig::effective() const {
   return out;
 }
 
+KernelSpecializationStrategy TRTRuntimeConfig::effective_kernel_strategy() const {
+  return kernel_override_ ? *kernel_override_ : RuntimeDefaults::kernel_strategy();
+}
+
+CudaGraphStrategy TRTRuntimeConfig::effective_cuda_graph_strategy() const {
+  return cuda_graph_override_ ? *cuda_graph_override_ : RuntimeDefaults::cuda_graph_strategy();
+}
+
 bool TRTRuntimeConfig::needs_default_cache_path(const BackendFeatures& features) const {
   return !default_cache_path_set_ && features.runtime_cache && !cache_path_override_ &&
       !RuntimeDefaults::get().has_runtime_cache_path;

@@ -48,6 +48,9 @@ class TRTRuntimeConfig {
     }
   };
   Effective effective() const;
+  // The effective strategies alone (no runtime-cache path): cheap enough for every run.
+  KernelSpecializationStrategy effective_kernel_strategy() const;
+  CudaGraphStrategy effective_cuda_graph_strategy() const;
 
   // Setters return true when the effective settings changed (the execution context must be recreated).
   bool set_strategies(KernelSpecializationStrategy kernel, CudaGraphStrategy cuda_graph);

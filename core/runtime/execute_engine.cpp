@@ -142,6 +142,45 @@ class EngineStreams {
   bool outer_capture_ = false;
 };
 
+// The engine's range for dim k of an input: its profile, else its static size (dynamic: unbounded).
+std::pair<int64_t, int64_t> dim_range(const InputSpec& spec, size_t k) {
+  if (spec.has_profile) {
+    return {spec.min_shape[k], spec.max_shape[k]};
+  }
+  const auto& d = spec.shape[k];
+  return d.is_static ? std::pair<int64_t, int64_t>{d.value, d.value} : std::pair<int64_t, int64_t>{0, INT64_MAX};
+}
+
+void check_input_range(const EngineInfo& info, const InputSpec& spec, const std::string& name, const at::Tensor& t) {
+  const size_t rank = spec.has_profile ? spec.min_shape.size() : spec.shape.size();
+  bool ok = static_cast<size_t>(t.dim()) == rank;
+  for (size_t k = 0; ok && k < rank; ++k) {
+    const auto [lo, hi] = dim_range(spec, k);
+    ok = lo <= t.size(static_cast<int64_t>(k)) && t.size(static_cast<int64_t>(k)) <= hi;
+  }
+  if (ok) {
+    return;
+  }
+  std::vector<int64_t> lo, hi; // only to word the error
+  for (size_t k = 0; k < rank; ++k) {
+    lo.push_back(dim_range(spec, k).first);
+    hi.push_back(dim_range(spec, k).second);
+  }
+  TORCH_CHECK_VALUE(
+      false,
+      "input ",
+      name,
+      " of engine '",
+      info.name,
+      "' has shape ",
+      shape_str(t.sizes()),
+      ", outside the range the engine was built for: min ",
+      shape_str(lo),
+      ", max ",
+      shape_str(hi),
+      ". Recompile with a wider torch_tensorrt.Input(min_shape=..., max_shape=...).");
+}
+
 void check_inputs(TRTEngine& engine, const std::vector<at::Tensor>& inputs, c10::Device device) {
   const EngineInfo& info = engine.info();
   TORCH_CHECK_VALUE(
@@ -173,34 +212,7 @@ void check_inputs(TRTEngine& engine, const std::vector<at::Tensor>& inputs, c10:
         python_dtype_name(want),
         ")");
     if (i < info.metadata.inputs.size()) {
-      const InputSpec& spec = info.metadata.inputs[i];
-      std::vector<int64_t> lo, hi;
-      if (spec.has_profile) {
-        lo = spec.min_shape;
-        hi = spec.max_shape;
-      } else {
-        for (const auto& d : spec.shape) {
-          lo.push_back(d.is_static ? d.value : 0);
-          hi.push_back(d.is_static ? d.value : INT64_MAX);
-        }
-      }
-      bool ok = static_cast<size_t>(t.dim()) == lo.size();
-      for (size_t k = 0; ok && k < lo.size(); ++k) {
-        ok = lo[k] <= t.size(static_cast<int64_t>(k)) && t.size(static_cast<int64_t>(k)) <= hi[k];
-      }
-      TORCH_CHECK_VALUE(
-          ok,
-          "input ",
-          name,
-          " of engine '",
-          info.name,
-          "' has shape ",
-          shape_str(t.sizes()),
-          ", outside the range the engine was built for: min ",
-          shape_str(lo),
-          ", max ",
-          shape_str(hi),
-          ". Recompile with a wider torch_tensorrt.Input(min_shape=..., max_shape=...).");
+      check_input_range(info, info.metadata.inputs[i], name, t);
     }
     bool same_device = t.device().type() == device.type() && (!device.has_index() || t.device().index() == device.index());
     TORCH_CHECK(
@@ -424,14 +436,16 @@ bool has_dynamic_inputs(const EngineInfo& info) {
 }
 
 CudaGraphPolicy::Inputs capture_inputs(TRTEngine& engine, const BackendFeatures& features, bool outer_capture) {
-  const TRTRuntimeConfig::Effective settings = engine.runtime_config().effective();
+  const TRTRuntimeConfig& settings = engine.runtime_config();
   CudaGraphPolicy::Inputs in;
   in.cudagraphs_mode = get_cudagraphs_mode();
   in.outer_capture = outer_capture;
   in.is_rtx = features.native_cuda_graphs;
   // The settings as they apply on this backend: RTX-only ones are at their defaults elsewhere.
-  in.cuda_graph_strategy = features.native_cuda_graphs ? settings.cuda_graph_strategy : CudaGraphStrategy::kDISABLED;
-  in.kernel_strategy = features.kernel_strategy ? settings.kernel_strategy : KernelSpecializationStrategy::kLAZY;
+  in.cuda_graph_strategy =
+      features.native_cuda_graphs ? settings.effective_cuda_graph_strategy() : CudaGraphStrategy::kDISABLED;
+  in.kernel_strategy =
+      features.kernel_strategy ? settings.effective_kernel_strategy() : KernelSpecializationStrategy::kLAZY;
   in.dynamic_inputs = has_dynamic_inputs(engine.info());
   in.data_dependent_outputs = engine.info().requires_output_allocator;
   return in;
@@ -528,10 +542,22 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
   return outputs;
 }
 
+std::vector<at::Tensor> run_on_selected_backend(std::vector<at::Tensor> inputs, const c10::intrusive_ptr<TRTEngine>& engine) {
+  TORCH_CHECK(engine, "execute_engine: no engine");
+  engine->follow_selected_backend();
+  return execute_engine(std::move(inputs), engine);
+}
+
 bool should_delegate_to_python() {
   auto mode = static_cast<PythonDelegateMode>(g_python_delegate_mode.load());
   return mode == PythonDelegateMode::kALWAYS ||
       (mode == PythonDelegateMode::kWHEN_NO_BACKEND && BackendRegistry::instance().current_name() == "unavailable");
+}
+
+bool runs_engines_by_default() {
+  auto mode = static_cast<PythonDelegateMode>(g_python_delegate_mode.load());
+  return mode == PythonDelegateMode::kNEVER ||
+      (mode == PythonDelegateMode::kWHEN_NO_BACKEND && BackendRegistry::instance().has_tensorrt_backend());
 }
 
 void set_python_delegate_mode(int64_t mode) {

@@ -22,6 +22,9 @@ namespace core {
 namespace runtime {
 
 std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine);
+// execute_engine on the backend selected for this call (TRTEngine::follow_selected_backend): what
+// every entry point (op overloads, Engine.execute, the Python module's direct call) runs.
+std::vector<at::Tensor> run_on_selected_backend(std::vector<at::Tensor> inputs, const c10::intrusive_ptr<TRTEngine>& engine);
 
 // The torch dtype of an engine binding's data type (every backend's tensors use this one map).
 c10::ScalarType to_scalar_type(DataType t);
@@ -37,6 +40,10 @@ bool should_delegate_to_python();
 //       other backend selected), else C++ (what torch_tensorrt sets at import);
 //   2 = always the Python delegate (e.g. while torch_tensorrt.testing.emulated_runtime() is active).
 enum class PythonDelegateMode : int64_t { kNEVER = 0, kWHEN_NO_BACKEND = 1, kALWAYS = 2 };
+// Whether a module left to choose (use_python_runtime=None) runs on the C++ runtime: the delegate
+// mode is kNEVER, or kWHEN_NO_BACKEND in a build with a TensorRT SDK (a test backend loaded into a
+// build without one does not make it the default).
+bool runs_engines_by_default();
 void set_python_delegate_mode(int64_t mode);
 int64_t get_python_delegate_mode();
 

@@ -42,13 +42,6 @@ auto translate(Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// Every execution runs on the backend selected for it (TRTEngine::follow_selected_backend).
-std::vector<at::Tensor> run_on_selected_backend(std::vector<at::Tensor> inputs, const EnginePtr& engine) {
-  TORCH_CHECK(engine, "execute_engine: no engine");
-  engine->follow_selected_backend();
-  return execute_engine(std::move(inputs), engine);
-}
-
 // The engine info (name, bytes, ...) stays; live TensorRT objects and runtime settings do not travel.
 static auto engine_class =
     torch::class_<TRTEngine>("tensorrt", "Engine")
@@ -138,6 +131,13 @@ TORCH_LIBRARY(tensorrt, m) {
   m.def("execute_engine_python(Tensor[] input_tensors, Tensor serialized_engine, str[] engine_info) -> Tensor[]");
   m.def("_set_python_delegate(int mode) -> ()", [](int64_t mode) { set_python_delegate_mode(mode); });
   m.def("_get_python_delegate() -> int", []() { return get_python_delegate_mode(); });
+  m.def("_runs_engines_by_default() -> bool", []() { return runs_engines_by_default(); });
+  // The token of the engine an op call with these arguments runs: torch_tensorrt._C._execute_registered
+  // runs that engine by (engine tensor, token) without the op's argument conversion (python_module.cpp).
+  m.def("_engine_token(Tensor serialized_engine, str[] engine_info) -> int", [](at::Tensor t, std::vector<std::string> info) {
+    // 0 while calls are handed to the Python runtime (no C++ engine is made for them).
+    return should_delegate_to_python() ? int64_t{0} : EngineRegistry::instance().get_or_create_with_token(t, info).second;
+  });
   // The cached engine an op call with these arguments runs (e.g. to apply runtime settings to it).
   m.def(
       "get_engine(Tensor serialized_engine, str[] engine_info) -> __torch__.torch.classes.tensorrt.Engine",

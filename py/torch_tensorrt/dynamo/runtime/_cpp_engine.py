@@ -9,6 +9,7 @@ controls reach its engines through :class:`CppEngineControls`. Strategy names ar
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import threading
 from typing import Any
@@ -16,16 +17,9 @@ from typing import Any
 import torch
 
 from torch_tensorrt import _trt
+from torch_tensorrt.dynamo.runtime._execute_engine_op import watch_engine_tensor
 from torch_tensorrt.runtime._defaults import effective_settings
 from torch_tensorrt.runtime._settings import RuntimeSettings
-
-# Delegate modes of the C++ op (see core/runtime/execute_engine.h).
-_NEVER_DELEGATE, _DELEGATE_WITHOUT_SDK = 0, 1
-
-
-@functools.cache
-def _has_sdk() -> bool:
-    return bool(torch.ops.tensorrt.has_tensorrt_backend())
 
 
 def cpp_runtime_loaded() -> bool:
@@ -43,19 +37,58 @@ def require_cpp_runtime(use_python_runtime: bool | None) -> None:
         )
 
 
+def _extension_function(name: str) -> Any:
+    """A function of the torch_tensorrt._C extension module, or None (Bazel builds load the runtime as
+    a plain library, without the module's functions)."""
+    try:
+        return getattr(importlib.import_module("torch_tensorrt._C"), name, None)
+    except ImportError:
+        return None
+
+
+# The eager per-call entry points of python_module.cpp: no op call, no argument boxing.
+EAGER_CALL = _extension_function("_eager_call")
+_EXECUTE_REGISTERED = _extension_function("_execute_registered")
+_RUNS_ENGINES_BY_DEFAULT = _extension_function("_runs_engines_by_default")
+
+
 @functools.cache
-def _delegate_mode_op() -> Any:
-    # The overload, not the packet: asked on every forward, and the packet's Python layer costs
-    # about as much as the op itself.
-    return torch.ops.tensorrt._get_python_delegate.default
+def _ops() -> tuple[Any, Any, Any]:
+    # Overloads, not packets: the packet resolves the overload anew on every call (about 5 us).
+    ops = torch.ops.tensorrt
+    return ops.execute_engine.default, ops._engine_token.default, ops._runs_engines_by_default.default
 
 
 def cpp_runs_engines() -> bool:
-    """True when execute_engine calls run in C++ rather than being handed to the Python runtime."""
+    """Whether modules left to choose (use_python_runtime=None) run on the C++ runtime (the rule is
+    the C++ runtime's runs_engines_by_default, execute_engine.h)."""
     if not _trt.ENABLED_FEATURES.torch_tensorrt_runtime:
         return False
-    mode = _delegate_mode_op()()
-    return mode == _NEVER_DELEGATE or (mode == _DELEGATE_WITHOUT_SDK and _has_sdk())
+    direct = _RUNS_ENGINES_BY_DEFAULT
+    return bool(direct() if direct is not None else _ops()[2]())
+
+
+def execute_on_cpp_runtime(module: Any, inputs: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+    """One eager call of a TorchTensorRTModule on the C++ runtime: the engine of its own engine tensor.
+
+    After the first call through the op, the module keeps the registry token of its engine and calls it
+    directly (torch_tensorrt._C._execute_registered); the op path serves every call that cannot
+    (first call, engine released or replaced, calls handed to the Python runtime).
+    """
+    # Read from _buffers directly: nn.Module.__getattr__ is a slow path taken per call.
+    engine_tensor = module._buffers["serialized_engine"]
+    token = module._cpp_engine_token
+    if token and _EXECUTE_REGISTERED is not None:
+        outputs = _EXECUTE_REGISTERED(engine_tensor, token, inputs)
+        if outputs is not None:
+            return outputs  # type: ignore[no-any-return]
+    execute_engine, engine_token, _ = _ops()
+    watch_engine_tensor(engine_tensor)
+    outputs = execute_engine(list(inputs), engine_tensor, module.engine_info)
+    if _EXECUTE_REGISTERED is not None:
+        # 0 while calls are handed to the Python runtime: the next call asks again.
+        module._cpp_engine_token = engine_token(engine_tensor, module.engine_info)
+    return outputs  # type: ignore[no-any-return]
 
 
 class CppEngineControls:
@@ -124,7 +157,9 @@ class CppEngineControls:
 
     def _apply_settings_cache(self) -> None:
         settings = self.runtime_settings_override
-        self._apply_cache_setting(None if settings is None else settings.runtime_cache, follow_defaults=settings is None)
+        self._apply_cache_setting(
+            None if settings is None else settings.runtime_cache, follow_defaults=settings is None
+        )
 
     def _serve_handle(self, cache: Any) -> None:
         payload = cache.payload if cache.load_count else cache.load()
