@@ -53,6 +53,38 @@ std::vector<IOTensorInfo> parse_io(const std::vector<c10::IValue>& out, const st
   return io;
 }
 
+// [count, then per profile and input: rank, min dims, opt dims, max dims] (see DispatcherBackend.h).
+std::vector<std::vector<ProfileShape>> parse_profiles(
+    const std::vector<int64_t>& flat,
+    const std::vector<IOTensorInfo>& io,
+    const std::string& engine) {
+  size_t pos = 0;
+  auto next = [&]() {
+    if (pos >= flat.size()) {
+      throw std::runtime_error("_dispatcher_profiles: malformed profiles of engine '" + engine + "'");
+    }
+    return flat[pos++];
+  };
+  const int64_t count = next();
+  std::vector<std::vector<ProfileShape>> profiles(static_cast<size_t>(std::max<int64_t>(count, 0)));
+  for (auto& profile : profiles) {
+    for (const auto& t : io) {
+      if (!t.is_input) {
+        continue;
+      }
+      const int64_t rank = next();
+      ProfileShape shape;
+      for (auto* dims : {&shape.min, &shape.opt, &shape.max}) {
+        for (int64_t d = 0; d < rank; ++d) {
+          dims->push_back(next());
+        }
+      }
+      profile.push_back(std::move(shape));
+    }
+  }
+  return profiles;
+}
+
 } // namespace
 
 DispatcherBackend::DispatcherBackend(int64_t session, std::string name, bool rtx)
@@ -132,7 +164,11 @@ std::unique_ptr<BackendEngine> DispatcherBackend::deserialize_engine(const std::
     std::memcpy(data.data_ptr(), bytes.data(), bytes.size());
   }
   std::vector<c10::IValue> out = call("_dispatcher_load", {data, name});
-  return std::make_unique<DispatcherEngine>(shared_from_this(), out.at(0).toInt(), parse_io(out, name));
+  std::vector<IOTensorInfo> io = parse_io(out, name);
+  const int64_t handle = out.at(0).toInt();
+  std::vector<std::vector<ProfileShape>> profiles =
+      parse_profiles(call("_dispatcher_profiles", {handle}).at(0).toIntVector(), io, name);
+  return std::make_unique<DispatcherEngine>(shared_from_this(), handle, std::move(io), std::move(profiles));
 }
 
 bool DispatcherBackend::is_stream_capturing(void*) {

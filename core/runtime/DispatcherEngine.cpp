@@ -2,6 +2,7 @@
 
 #include <ATen/ops/empty.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -13,8 +14,58 @@ namespace torch_tensorrt {
 namespace core {
 namespace runtime {
 
-DispatcherEngine::DispatcherEngine(std::shared_ptr<DispatcherBackend> backend, int64_t handle, std::vector<IOTensorInfo> io)
-    : backend_(std::move(backend)), handle_(handle), io_(std::move(io)) {}
+DispatcherEngine::DispatcherEngine(
+    std::shared_ptr<DispatcherBackend> backend,
+    int64_t handle,
+    std::vector<IOTensorInfo> io,
+    std::vector<std::vector<ProfileShape>> profiles)
+    : backend_(std::move(backend)), handle_(handle), io_(std::move(io)), profiles_(std::move(profiles)) {}
+
+int32_t DispatcherEngine::num_optimization_profiles() const {
+  return std::max<int32_t>(static_cast<int32_t>(profiles_.size()), 1);
+}
+
+bool DispatcherEngine::profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const {
+  if (profile < 0 || static_cast<size_t>(profile) >= profiles_.size()) {
+    return false;
+  }
+  size_t input = 0;
+  for (const auto& t : io_) {
+    if (!t.is_input) {
+      continue;
+    }
+    if (t.name == name) {
+      *out = profiles_[static_cast<size_t>(profile)].at(input);
+      return true;
+    }
+    ++input;
+  }
+  return false;
+}
+
+std::vector<int64_t> DispatcherEngine::weights() const {
+  std::vector<int64_t> out = backend_->call("_dispatcher_weights", {handle_}).at(0).toIntVector();
+  if (out.size() != 3) {
+    throw std::runtime_error("_dispatcher_weights must return (streamable, budget, automatic)");
+  }
+  return out;
+}
+
+int64_t DispatcherEngine::streamable_weights_size() const {
+  return weights()[0];
+}
+
+int64_t DispatcherEngine::weight_streaming_budget() const {
+  return weights()[1];
+}
+
+int64_t DispatcherEngine::weight_streaming_automatic_budget() const {
+  return weights()[2];
+}
+
+bool DispatcherEngine::set_weight_streaming_budget(int64_t bytes) {
+  return backend_->call("_dispatcher_set_weight_budget", {handle_, bytes}).at(0).toBool();
+}
 
 std::unique_ptr<BackendExecutionContext> DispatcherEngine::create_execution_context(const ContextOptions& options) {
   at::Tensor cache = at::empty({static_cast<int64_t>(options.runtime_cache.size())}, at::kByte);

@@ -15,17 +15,32 @@ class DispatcherBackend;
 
 class DispatcherEngine : public BackendEngine {
  public:
-  DispatcherEngine(std::shared_ptr<DispatcherBackend> backend, int64_t handle, std::vector<IOTensorInfo> io);
+  // `profiles`: per optimization profile, the shapes of each input (in io order).
+  DispatcherEngine(
+      std::shared_ptr<DispatcherBackend> backend,
+      int64_t handle,
+      std::vector<IOTensorInfo> io,
+      std::vector<std::vector<ProfileShape>> profiles);
 
   const std::vector<IOTensorInfo>& io_tensors() const override {
     return io_;
   }
   std::unique_ptr<BackendExecutionContext> create_execution_context(const ContextOptions& options) override;
+  int32_t num_optimization_profiles() const override;
+  bool profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const override;
+  // Asked of the implementation each time (_dispatcher_weights): not on the per-call path.
+  int64_t streamable_weights_size() const override;
+  int64_t weight_streaming_budget() const override;
+  bool set_weight_streaming_budget(int64_t bytes) override;
+  int64_t weight_streaming_automatic_budget() const override;
 
  private:
+  std::vector<int64_t> weights() const; // (streamable, budget, automatic)
+
   std::shared_ptr<DispatcherBackend> backend_;
   int64_t handle_;
   std::vector<IOTensorInfo> io_;
+  std::vector<std::vector<ProfileShape>> profiles_;
 };
 
 } // namespace runtime

@@ -75,6 +75,10 @@ bool DispatcherExecutionContext::set_input_shape(const std::string& name, const 
   return true;
 }
 
+bool DispatcherExecutionContext::set_optimization_profile(int32_t index, void*) {
+  return backend_->call("_dispatcher_set_profile", {handle_, static_cast<int64_t>(index)}).at(0).toBool();
+}
+
 void DispatcherExecutionContext::compute_output_shapes() {
   std::vector<std::string> input_names;
   std::vector<at::Tensor> inputs;

@@ -50,6 +50,7 @@ class DispatcherExecutionContext : public BackendExecutionContext {
   bool is_stream_capturable(void* stream) override {
     return true;
   }
+  bool set_optimization_profile(int32_t index, void* stream) override;
   bool enqueue(void* stream) override;
   std::string serialize_runtime_cache() override;
   std::map<std::string, int64_t> debug_stats() const override;

@@ -49,6 +49,13 @@ struct ContextOptions {
   std::string runtime_cache; // serialized cache to start from; empty = fresh cache
 };
 
+// The shapes input `name` may take in one optimization profile.
+struct ProfileShape {
+  std::vector<int64_t> min;
+  std::vector<int64_t> opt;
+  std::vector<int64_t> max;
+};
+
 // What this backend can do (RTX-only features are false on standard TensorRT).
 struct BackendFeatures {
   bool runtime_config = false; // IRuntimeConfig (allocation strategy through the config)
@@ -87,6 +94,9 @@ class BackendExecutionContext {
   // CUDA graph strategy when a context is created, so the runtime creates the context it needs
   // (kDISABLED while an outer capture records the engine; see CudaGraphPolicy).
   virtual bool enqueue(void* stream) = 0;
+  // Switches to optimization profile `index` (a new context starts on profile 0), ordered on `stream`
+  // before the next enqueue; false for an index the engine does not have.
+  virtual bool set_optimization_profile(int32_t index, void* stream) = 0;
   // The runtime cache after execution (JIT-compiled kernels); empty when there is none.
   virtual std::string serialize_runtime_cache() = 0;
   // Counters for tests and diagnostics (e.g. {"enqueues": 3}); empty unless a backend has some.
@@ -102,6 +112,17 @@ class BackendEngine {
   // Throws std::runtime_error when a context cannot be created (e.g. out of memory); a runtime
   // cache that is not a valid cache is reported by throwing std::invalid_argument.
   virtual std::unique_ptr<BackendExecutionContext> create_execution_context(const ContextOptions& options) = 0;
+  // Optimization profiles (at least 1), and the shapes of input `name` in one (false: unknown input
+  // or profile).
+  virtual int32_t num_optimization_profiles() const = 0;
+  virtual bool profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const = 0;
+  // Weight streaming: bytes of weights that can be streamed (0: built without it), the budget of them
+  // kept on the device, and the budget the library would choose. A budget is set only while no
+  // execution context of the engine exists (TensorRT's rule); false when refused.
+  virtual int64_t streamable_weights_size() const = 0;
+  virtual int64_t weight_streaming_budget() const = 0;
+  virtual bool set_weight_streaming_budget(int64_t bytes) = 0;
+  virtual int64_t weight_streaming_automatic_budget() const = 0;
 };
 
 // A CUDA graph captured on a stream, replayed later (torch-level subgraph capture).

@@ -194,9 +194,136 @@ BackendEngine& TRTEngine::backend_engine() {
           c10::Join(", ", outputs),
           "])");
     }
+    setup_loaded_engine(*loaded);
     engine_ = std::move(loaded);
   }
   return *engine_;
+}
+
+void TRTEngine::setup_loaded_engine(BackendEngine& engine) {
+  const int32_t count = engine.num_optimization_profiles();
+  profiles_.reset();
+  if (count > 1) {
+    std::vector<std::vector<OptimizationProfiles::Range>> ranges(static_cast<size_t>(count));
+    for (int32_t p = 0; p < count; ++p) {
+      for (const auto& name : info_.input_names) {
+        ProfileShape shape;
+        TORCH_CHECK(
+            engine.profile_shape(name, p, &shape),
+            "engine '", info_.name, "' has no shape for input ", name, " in optimization profile ", p);
+        ranges[static_cast<size_t>(p)].emplace_back(shape.min, shape.max);
+      }
+    }
+    profiles_ = std::make_unique<OptimizationProfiles>(info_.name, info_.input_names, std::move(ranges));
+  }
+  // The budget set before (engines are reloaded on another backend), else the automatic one, as
+  // Torch-TensorRT sets it when it deserializes a streaming engine.
+  if (engine.streamable_weights_size() > 0) {
+    const int64_t budget = weight_budget_ >= 0 ? weight_budget_ : engine.weight_streaming_automatic_budget();
+    TORCH_CHECK(
+        engine.set_weight_streaming_budget(budget),
+        "TensorRT refused weight-streaming budget ", budget, " for engine '", info_.name, "'");
+  }
+}
+
+int64_t TRTEngine::num_optimization_profiles() {
+  follow_selected_backend();
+  std::lock_guard<std::mutex> lock(mutex_);
+  backend_engine();
+  return profiles_ ? profiles_->count() : 1;
+}
+
+void TRTEngine::set_optimization_profile(int64_t profile) {
+  // Profile 0 always exists: selecting it needs no engine (nor a machine that can load one).
+  if (profile != 0) {
+    try {
+      check_profile_index(info_.name, profile, num_optimization_profiles());
+    } catch (const std::invalid_argument& e) {
+      TORCH_CHECK_VALUE(false, e.what());
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  forced_profile_ = profile;
+}
+
+void TRTEngine::clear_optimization_profile() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  forced_profile_ = -1;
+}
+
+int64_t TRTEngine::get_optimization_profile() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return forced_profile_;
+}
+
+int64_t TRTEngine::active_optimization_profile() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return context_profile_;
+}
+
+void TRTEngine::use_profile(BackendExecutionContext& ctx, const std::vector<at::Tensor>& inputs, void* stream) {
+  std::vector<std::vector<int64_t>> shapes;
+  shapes.reserve(inputs.size());
+  for (const auto& t : inputs) {
+    shapes.push_back(t.sizes().vec());
+  }
+  int64_t profile = 0;
+  try {
+    profile = profiles_->choose(shapes, forced_profile_);
+  } catch (const std::invalid_argument& e) {
+    TORCH_CHECK_VALUE(false, e.what());
+  }
+  if (profile != context_profile_) {
+    TORCH_CHECK(
+        ctx.set_optimization_profile(static_cast<int32_t>(profile), stream),
+        "TensorRT could not switch engine '", info_.name, "' to optimization profile ", profile);
+    context_profile_ = profile;
+    subgraph_.reset();
+  }
+}
+
+int64_t TRTEngine::get_streamable_device_memory_budget() {
+  follow_selected_backend();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return backend_engine().streamable_weights_size();
+}
+
+int64_t TRTEngine::get_automatic_device_memory_budget() {
+  follow_selected_backend();
+  std::lock_guard<std::mutex> lock(mutex_);
+  BackendEngine& engine = backend_engine();
+  try {
+    check_weight_budget(info_.name, 0, engine.streamable_weights_size());
+  } catch (const std::runtime_error& e) {
+    TORCH_CHECK(false, e.what());
+  }
+  return engine.weight_streaming_automatic_budget();
+}
+
+int64_t TRTEngine::get_device_memory_budget() {
+  follow_selected_backend();
+  std::lock_guard<std::mutex> lock(mutex_);
+  BackendEngine& engine = backend_engine();
+  return engine.streamable_weights_size() > 0 ? engine.weight_streaming_budget() : 0;
+}
+
+bool TRTEngine::set_device_memory_budget(int64_t budget) {
+  follow_selected_backend();
+  std::lock_guard<std::mutex> lock(mutex_);
+  BackendEngine& engine = backend_engine();
+  try {
+    check_weight_budget(info_.name, budget, engine.streamable_weights_size());
+  } catch (const std::invalid_argument& e) {
+    TORCH_CHECK_VALUE(false, e.what());
+  } catch (const std::runtime_error& e) {
+    TORCH_CHECK(false, e.what());
+  }
+  drop_context_locked();
+  TORCH_CHECK(
+      engine.set_weight_streaming_budget(budget),
+      "TensorRT refused weight-streaming budget ", budget, " for engine '", info_.name, "'");
+  weight_budget_ = budget;
+  return true;
 }
 
 const IOTensorInfo& TRTEngine::io_tensor(const std::string& name) {
@@ -247,6 +374,7 @@ BackendExecutionContext& TRTEngine::context(CudaGraphStrategy cuda_graph_strateg
       TORCH_CHECK(false, "could not create an execution context for engine '", info_.name, "': ", e.what());
     }
     TORCH_CHECK(context_, "could not create an execution context for engine '", info_.name, "'");
+    context_profile_ = 0;
     ++contexts_created_;
   }
   return *context_;
@@ -265,6 +393,7 @@ void TRTEngine::drop_context_locked() {
     runtime_config_.stash_runtime_cache(context_->serialize_runtime_cache());
     context_.reset();
   }
+  context_profile_ = 0;
 }
 
 void TRTEngine::set_runtime_settings(int64_t kernel_strategy, int64_t cuda_graph_strategy) {

@@ -17,6 +17,7 @@
 
 #include "core/runtime/EngineBackend.h"
 #include "core/runtime/EngineInfo.h"
+#include "core/runtime/OptimizationProfiles.h"
 #include "core/runtime/TRTRuntimeConfig.h"
 
 namespace torch_tensorrt {
@@ -83,6 +84,21 @@ class TRTEngine : public torch::CustomClassHolder {
   std::string last_capture_decision();
   c10::Dict<std::string, int64_t> stats();
   std::string to_str() const;
+  // Optimization profiles and weight streaming: runtime controls (never serialized), with the Python
+  // engine's rules and messages (OptimizationProfiles.h). These load the engine on the selected backend.
+  int64_t num_optimization_profiles();
+  // Runs every call on `profile` (checked against the engine); clear_...: back to the first profile
+  // containing each call's input shapes. get_... is the forced one, -1 when automatic.
+  void set_optimization_profile(int64_t profile);
+  void clear_optimization_profile();
+  int64_t get_optimization_profile();
+  int64_t active_optimization_profile();
+  int64_t get_streamable_device_memory_budget();
+  int64_t get_automatic_device_memory_budget();
+  int64_t get_device_memory_budget();
+  // Drops the execution context (TensorRT takes a budget only while none exists); the next call
+  // creates one. Throws for an engine without streamable weights or a budget outside 0..streamable.
+  bool set_device_memory_budget(int64_t budget);
 
   // --- used by execute_engine --------------------------------------------------------------------
   std::mutex& mutex() {
@@ -112,9 +128,16 @@ class TRTEngine : public torch::CustomClassHolder {
     return subgraph_;
   }
   void note_execution(const char* decision, bool graph_captured, bool graph_replayed);
+  bool has_several_profiles() const {
+    return profiles_ != nullptr;
+  }
+  // Switches `ctx` to this call's profile (cached per input shapes) on `stream`; a switch drops the
+  // subgraph capture recorded on the old one. Throws c10::ValueError when no profile fits.
+  void use_profile(BackendExecutionContext& ctx, const std::vector<at::Tensor>& inputs, void* stream);
 
  private:
   void drop_context_locked();
+  void setup_loaded_engine(BackendEngine& engine);
 
   std::vector<std::string> serialized_info_;
   EngineInfo info_;
@@ -133,6 +156,10 @@ class TRTEngine : public torch::CustomClassHolder {
   int64_t executions_ = 0;
   int64_t graph_captures_ = 0;
   int64_t graph_replays_ = 0;
+  std::unique_ptr<OptimizationProfiles> profiles_; // engines with several profiles only
+  int64_t forced_profile_ = -1; // optimization_profile(module, k); -1: automatic
+  int64_t context_profile_ = 0; // the profile context_ runs on (a new context starts on 0)
+  int64_t weight_budget_ = -1; // set_device_memory_budget's; -1: the backend's automatic budget
 };
 
 } // namespace runtime

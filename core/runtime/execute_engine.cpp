@@ -525,6 +525,9 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
   EngineStreams streams(device, backend);
   BackendExecutionContext* ctx = nullptr;
   const CudaGraphPolicy::Decision decision = decide_capture(*engine, streams, &ctx);
+  if (engine->has_several_profiles()) {
+    engine->use_profile(*ctx, contiguous, streams.engine_handle());
+  }
   const bool torch_capture = decision.path == CudaGraphPolicy::Path::kTORCH_SUBGRAPH_CAPTURE;
   if (!torch_capture) {
     engine->subgraph_capture().reset();

@@ -44,6 +44,10 @@ TORCH_LIBRARY_FRAGMENT(tensorrt, m) {
       "str[] allocated) -> Tensor[]");
   m.def("_dispatcher_runtime_cache(int session, int context) -> Tensor");
   m.def("_dispatcher_outer_capture(int session) -> bool");
+  m.def("_dispatcher_profiles(int session, int engine) -> int[]");
+  m.def("_dispatcher_set_profile(int session, int context, int profile) -> bool");
+  m.def("_dispatcher_weights(int session, int engine) -> int[]");
+  m.def("_dispatcher_set_weight_budget(int session, int engine, int budget) -> bool");
 
   // Sessions: begin selects a new DispatcherBackend named `name`; end closes it (handing each context
   // its final runtime cache) and restores the backend selected before.

@@ -74,6 +74,23 @@ static auto engine_class =
         .def("backend_name", [](const EnginePtr& self) { return self->backend_name(); })
         .def("last_capture_decision", [](const EnginePtr& self) { return self->last_capture_decision(); })
         .def("stats", [](const EnginePtr& self) { return self->stats(); })
+        // Optimization profiles and weight streaming (runtime controls; the Python engine's names in
+        // torch_tensorrt/dynamo/runtime/_cpp_engine.py map onto these).
+        .def("num_optimization_profiles", [](const EnginePtr& self) { return self->num_optimization_profiles(); })
+        .def("set_optimization_profile", [](const EnginePtr& self, int64_t profile) { self->set_optimization_profile(profile); })
+        .def("clear_optimization_profile", [](const EnginePtr& self) { self->clear_optimization_profile(); })
+        .def("get_optimization_profile", [](const EnginePtr& self) { return self->get_optimization_profile(); })
+        .def("active_optimization_profile", [](const EnginePtr& self) { return self->active_optimization_profile(); })
+        .def(
+            "get_streamable_device_memory_budget",
+            [](const EnginePtr& self) { return self->get_streamable_device_memory_budget(); })
+        .def(
+            "get_automatic_device_memory_budget",
+            [](const EnginePtr& self) { return self->get_automatic_device_memory_budget(); })
+        .def("get_device_memory_budget", [](const EnginePtr& self) { return self->get_device_memory_budget(); })
+        .def(
+            "set_device_memory_budget",
+            [](const EnginePtr& self, int64_t budget) { return self->set_device_memory_budget(budget); })
         .def(
             "execute",
             [](const EnginePtr& self, std::vector<at::Tensor> inputs) { return run_on_selected_backend(std::move(inputs), self); })

@@ -18,6 +18,7 @@ RUNTIME_SOURCES = [
     "core/runtime/RuntimeDefaults.cpp",
     "core/runtime/TRTRuntimeConfig.cpp",
     "core/runtime/CudaGraphPolicy.cpp",
+    "core/runtime/OptimizationProfiles.cpp",
     "core/runtime/UnavailableBackend.cpp",
     "core/runtime/DispatcherGraphCapture.cpp",
     "core/runtime/DispatcherExecutionContext.cpp",
@@ -49,6 +50,7 @@ RUNTIME_HEADERS = [
     "core/runtime/RuntimeDefaults.h",
     "core/runtime/TRTRuntimeConfig.h",
     "core/runtime/CudaGraphPolicy.h",
+    "core/runtime/OptimizationProfiles.h",
     "core/runtime/UnavailableBackend.h",
     "core/runtime/DispatcherGraphCapture.h",
     "core/runtime/DispatcherExecutionContext.h",
@@ -103,4 +105,5 @@ TEST_SOURCES = [
     "tests/core/test_cuda_graph_policy.cpp",
     "tests/core/test_execute_engine.cpp",
     "tests/core/test_backend_selection.cpp",
+    "tests/core/test_profiles_and_budgets.cpp",
 ]

@@ -116,19 +116,38 @@ def _from_shape_ranges(shape: Any, shape_ranges: Any) -> tuple[Any, Any, Any]:
     return lo, opt, hi
 
 
-def _from_profiles(profiles: Any) -> tuple[Any, Any, Any]:
-    """``profiles=[{min_shape, opt_shape, max_shape}]``: engines here have one optimization profile."""
-    if not isinstance(profiles, Sequence) or not profiles or not all(isinstance(p, dict) for p in profiles):
-        raise ValueError("profiles must be a non-empty list of dicts with min_shape, opt_shape and max_shape")
-    if len(profiles) > 1:
-        raise NotImplementedError(
-            f"Input(profiles=...) with {len(profiles)} profiles: engines with several optimization profiles are "
-            "not implemented yet (issue 19 of this project); give one range (min_shape/opt_shape/max_shape)"
+def _from_profiles(profiles: Any) -> tuple[tuple[dict[str, tuple[int, ...]], ...], Any, Any, Any]:
+    """``profiles=[{min_shape, opt_shape, max_shape}, ...]``: one TensorRT optimization profile each.
+
+    Returns the profiles (shapes as tuples) and the range the program is traced over: the elementwise
+    envelope of every profile's min and max, with the first profile's opt (Torch-TensorRT's rule).
+    """
+    if not isinstance(profiles, Sequence) or isinstance(profiles, str) or not profiles:
+        raise ValueError(
+            "profiles must be a non-empty list of dicts with min_shape, opt_shape and max_shape (the list "
+            "index is the optimization-profile index selected at run time)"
         )
-    missing = {"min_shape", "opt_shape", "max_shape"} - set(profiles[0])
-    if missing:
-        raise ValueError(f"profile 0 lacks {sorted(missing)}")
-    return profiles[0]["min_shape"], profiles[0]["opt_shape"], profiles[0]["max_shape"]
+    normalized = []
+    for index, profile in enumerate(profiles):
+        if not isinstance(profile, dict):
+            raise ValueError(f"profile {index} must be a dict with min_shape, opt_shape and max_shape, got {profile!r}")
+        missing = {"min_shape", "opt_shape", "max_shape"} - set(profile)
+        if missing:
+            raise ValueError(f"profile {index} lacks {sorted(missing)}")
+        lo, opt, hi = (_as_shape(profile[k], f"profile {index} {k}") for k in ("min_shape", "opt_shape", "max_shape"))
+        if not len(lo) == len(opt) == len(hi) or any(not a <= b <= c for a, b, c in zip(lo, opt, hi)):
+            raise ValueError(
+                f"profile {index} needs min_shape <= opt_shape <= max_shape of one rank, got {lo}, {opt}, {hi}"
+            )
+        if normalized and len(lo) != len(normalized[0]["min_shape"]):
+            raise ValueError(
+                f"all profiles of an Input must have one rank: profile {index} has rank {len(lo)}, "
+                f"profile 0 has rank {len(normalized[0]['min_shape'])}"
+            )
+        normalized.append({"min_shape": lo, "opt_shape": opt, "max_shape": hi})
+    union_min = tuple(min(p["min_shape"][d] for p in normalized) for d in range(len(normalized[0]["min_shape"])))
+    union_max = tuple(max(p["max_shape"][d] for p in normalized) for d in range(len(normalized[0]["max_shape"])))
+    return tuple(normalized), union_min, normalized[0]["opt_shape"], union_max
 
 
 def _parse_domain(domain: Any) -> tuple[float, float]:
@@ -159,6 +178,12 @@ class Input:
     >>> Input(shape=(1, 3, 224, 224), dtype=torch.half)
     >>> Input(min_shape=(1, 3, 224, 224), opt_shape=(4, 3, 224, 224), max_shape=(8, 3, 224, 224))
     >>> Input(shape=(-1, 3), shape_ranges=[((1, 3), (4, 3), (8, 3))])  # Torch-TensorRT's older form
+    >>> Input(profiles=[{"min_shape": (1, 1), "opt_shape": (1, 1), "max_shape": (1, 1)},
+    ...                 {"min_shape": (1, 2), "opt_shape": (1, 256), "max_shape": (1, 512)}])
+
+    ``profiles`` builds engines with one optimization profile per entry (the list index is the
+    profile's index); the program is traced over their envelope (min of the mins, max of the maxes,
+    opt of profile 0), and each call runs on the first profile containing its input shapes.
 
     ``tensor_domain=(low, high)`` bounds the values of generated example tensors; ``shared_dims``
     ({axis: name}) or namedtuple shapes make equally named dynamic axes of several inputs one dim.
@@ -187,6 +212,8 @@ class Input:
         **unexpected: Any,
     ) -> None:
         _warn_unknown_keywords(unexpected)
+        # One dict per optimization profile (profiles=...), else None: the engine has one profile.
+        self.profiles: tuple[dict[str, tuple[int, ...]], ...] | None = None
         if args:
             if len(args) == 1 and shape is None:
                 shape = args[0]
@@ -197,7 +224,7 @@ class Input:
         if profiles is not None:
             if any(v is not None for v in (shape, min_shape, opt_shape, max_shape, shape_ranges)):
                 raise ValueError("profiles= replaces shape/min_shape/opt_shape/max_shape; give only one of them")
-            min_shape, opt_shape, max_shape = _from_profiles(profiles)
+            self.profiles, min_shape, opt_shape, max_shape = _from_profiles(profiles)
         if shape_ranges is not None:
             min_shape, opt_shape, max_shape = _from_shape_ranges(shape, shape_ranges)
             shape = None
@@ -312,7 +339,9 @@ class Input:
     @staticmethod
     def equivalent_spec(a: Input, b: Input) -> bool:
         """Same shapes (or ranges), dtype, format and tensor domain."""
-        fields = ("min_shape", "opt_shape", "max_shape", "dtype", "format", "tensor_domain", "shape_tensor_values")
+        fields = (
+            "min_shape", "opt_shape", "max_shape", "dtype", "format", "tensor_domain", "shape_tensor_values", "profiles"
+        )  # fmt: skip
         return a.shape_mode == b.shape_mode and all(getattr(a, f) == getattr(b, f) for f in fields)
 
     def example_tensor(self, optimization_profile_field: str | None = None) -> torch.Tensor:
@@ -342,6 +371,8 @@ class Input:
         return torch.ones(shape, dtype=self.dtype)
 
     def __repr__(self) -> str:
+        if self.profiles is not None and len(self.profiles) > 1:
+            return f"Input(profiles={list(self.profiles)}, dtype={self.dtype})"
         if self.shape_mode is Input._ShapeMode.STATIC:
             return f"Input(shape={self.opt_shape}, dtype={self.dtype})"
         return (

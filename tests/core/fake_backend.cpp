@@ -85,8 +85,15 @@ class FakeGraphCapture : public rt::GraphCapture {
 
 class FakeContext : public rt::BackendExecutionContext {
  public:
-  FakeContext(std::shared_ptr<FakeBackend> backend, const FakeEngineSpec& spec, const rt::ContextOptions& options, bool rtx)
-      : backend_(std::move(backend)), spec_(spec), options_(options), rtx_(rtx) {
+  FakeContext(
+      std::shared_ptr<FakeBackend> backend,
+      const FakeEngineSpec& spec,
+      const rt::ContextOptions& options,
+      bool rtx,
+      std::shared_ptr<int64_t> live)
+      : backend_(std::move(backend)), spec_(spec), options_(options), rtx_(rtx), live_(std::move(live)) {
+    ++*live_;
+    stats_["profile"] = 0;
     if (options.use_runtime_cache && !options.runtime_cache.empty()) {
       const std::string magic = "FAKECACHE1\n";
       if (options.runtime_cache.compare(0, magic.size(), magic) != 0) {
@@ -105,6 +112,21 @@ class FakeContext : public rt::BackendExecutionContext {
     stats_["cuda_graph_strategy"] = static_cast<int64_t>(options.cuda_graph_strategy);
     stats_["allocation"] = static_cast<int64_t>(options.allocation);
     stats_["use_runtime_cache"] = options.use_runtime_cache ? 1 : 0;
+  }
+
+  ~FakeContext() override {
+    --*live_;
+  }
+
+  bool set_optimization_profile(int32_t index, void*) override {
+    const int32_t count = std::max<int32_t>(static_cast<int32_t>(spec_.profiles.size()), 1);
+    if (index < 0 || index >= count) {
+      return false;
+    }
+    profile_ = index;
+    stats_["profile"] = index;
+    stats_["profile_switches"]++;
+    return true;
   }
 
   const rt::IOTensorInfo* find(const std::string& name) const {
@@ -134,6 +156,15 @@ class FakeContext : public rt::BackendExecutionContext {
     for (size_t i = 0; i < shape.size(); ++i) {
       if (t->shape[i] >= 0 && t->shape[i] != shape[i]) {
         return false;
+      }
+    }
+    auto profile = spec_.profiles.find(profile_);
+    if (profile != spec_.profiles.end()) {
+      const rt::ProfileShape& range = profile->second.at(name);
+      for (size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] < range.min.at(i) || shape[i] > range.max.at(i)) {
+          return false; // outside the active profile: TensorRT refuses the shape
+        }
       }
     }
     shapes_[name] = shape;
@@ -329,25 +360,59 @@ class FakeContext : public rt::BackendExecutionContext {
   int64_t device_memory_size_ = 0;
   std::set<std::string> kernels_;
   std::map<std::string, int64_t> stats_;
+  std::shared_ptr<int64_t> live_;
+  int32_t profile_ = 0;
 };
 
 class FakeEngine : public rt::BackendEngine {
  public:
   FakeEngine(std::shared_ptr<FakeBackend> backend, FakeEngineSpec spec, bool rtx)
-      : backend_(std::move(backend)), spec_(std::move(spec)), rtx_(rtx) {}
+      : backend_(std::move(backend)), spec_(std::move(spec)), rtx_(rtx), budget_(spec_.streamable) {}
 
   const std::vector<rt::IOTensorInfo>& io_tensors() const override {
     return spec_.io;
   }
 
   std::unique_ptr<rt::BackendExecutionContext> create_execution_context(const rt::ContextOptions& options) override {
-    return std::make_unique<FakeContext>(backend_, spec_, options, rtx_);
+    return std::make_unique<FakeContext>(backend_, spec_, options, rtx_, live_contexts_);
+  }
+
+  int32_t num_optimization_profiles() const override {
+    return std::max<int32_t>(static_cast<int32_t>(spec_.profiles.size()), 1);
+  }
+
+  bool profile_shape(const std::string& name, int32_t profile, rt::ProfileShape* out) const override {
+    auto p = spec_.profiles.find(profile);
+    if (p == spec_.profiles.end() || !p->second.count(name)) {
+      return false;
+    }
+    *out = p->second.at(name);
+    return true;
+  }
+
+  int64_t streamable_weights_size() const override {
+    return spec_.streamable;
+  }
+  int64_t weight_streaming_budget() const override {
+    return budget_;
+  }
+  bool set_weight_streaming_budget(int64_t bytes) override {
+    if (spec_.streamable <= 0 || bytes < 0 || *live_contexts_ > 0) {
+      return false; // no streaming, a negative budget, or a context alive: TensorRT refuses
+    }
+    budget_ = std::min(bytes, spec_.streamable);
+    return true;
+  }
+  int64_t weight_streaming_automatic_budget() const override {
+    return spec_.automatic_budget >= 0 ? spec_.automatic_budget : spec_.streamable;
   }
 
  private:
   std::shared_ptr<FakeBackend> backend_;
   FakeEngineSpec spec_;
   bool rtx_;
+  int64_t budget_;
+  std::shared_ptr<int64_t> live_contexts_ = std::make_shared<int64_t>(0);
 };
 
 } // namespace
@@ -360,6 +425,18 @@ std::string FakeEngineSpec::serialize() const {
     } else {
       out += "output " + t.name + " " + rt::dtype_name(t.dtype) + "\n";
     }
+  }
+  for (const auto& [index, inputs] : profiles) {
+    for (const auto& [name, shape] : inputs) {
+      out += "profile " + std::to_string(index) + " " + name + " " + dims_text(shape.min) + " " + dims_text(shape.opt) +
+          " " + dims_text(shape.max) + "\n";
+    }
+  }
+  if (streamable > 0) {
+    out += "streamable " + std::to_string(streamable) + "\n";
+  }
+  if (automatic_budget >= 0) {
+    out += "automatic_budget " + std::to_string(automatic_budget) + "\n";
   }
   return out;
 }
@@ -379,6 +456,19 @@ FakeEngineSpec FakeEngineSpec::parse(const std::string& bytes) {
     std::stringstream ls(line);
     std::string kind, name, dtype, dims;
     ls >> kind;
+    if (kind == "profile") {
+      int32_t index = -1;
+      std::string lo, opt, hi;
+      ls >> index >> name >> lo >> opt >> hi;
+      spec.profiles[index][name] = rt::ProfileShape{parse_dims(lo), parse_dims(opt), parse_dims(hi)};
+      continue;
+    }
+    if (kind == "streamable" || kind == "automatic_budget") {
+      int64_t bytes = 0;
+      ls >> bytes;
+      (kind == "streamable" ? spec.streamable : spec.automatic_budget) = bytes;
+      continue;
+    }
     if (kind == "op") {
       ls >> spec.op;
       if (spec.op != "identity" && spec.op != "add" && spec.op != "filter_positive") {

@@ -8,6 +8,9 @@
 //   op <identity|add|filter_positive>
 //   input <name> <dtype> <dims>      dims: comma-separated, -1 = dynamic, "-" = rank 0
 //   output <name> <dtype>
+//   profile <index> <input> <min dims> <opt dims> <max dims>   (optional; indices 0..n-1, every input)
+//   streamable <bytes>                                         (optional: weight streaming)
+//   automatic_budget <bytes>                                   (optional; default: the streamable bytes)
 //
 //   identity         output k = copy of input (k mod #inputs)
 //   add              one output = elementwise sum of all inputs (same shape/dtype; float32/64, int32/64)
@@ -15,6 +18,8 @@
 //
 // Its "streams" are nullptr; "CUDA graph capture" records enqueues and replays them.  Runtime
 // caches are "FAKECACHE1\n" + one line per (shape) the context has run; anything else is refused.
+// With profiles, a context refuses input shapes outside its active profile (as TensorRT does), and
+// a weight budget is refused while any context of the engine exists (TensorRT's rule).
 #pragma once
 
 #include <functional>
@@ -33,6 +38,9 @@ namespace rt = torch_tensorrt::core::runtime;
 struct FakeEngineSpec {
   std::string op = "identity";
   std::vector<rt::IOTensorInfo> io;
+  std::map<int32_t, std::map<std::string, rt::ProfileShape>> profiles;
+  int64_t streamable = 0;
+  int64_t automatic_budget = -1;
 
   std::string serialize() const;
   // Throws std::runtime_error for malformed bytes.

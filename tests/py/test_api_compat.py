@@ -608,12 +608,15 @@ def test_input_accepts_torch_tensorrt_dtypes_formats_and_domains() -> None:
         torch_tensorrt.Input(shape=(2,), tensor_domain=(2, 1))
 
 
-def test_input_profiles_single_range_and_several_not_yet() -> None:
+def test_input_profiles_one_or_several_ranges() -> None:
     spec = torch_tensorrt.Input(profiles=[{"min_shape": (1, 3), "opt_shape": (2, 3), "max_shape": (4, 3)}])
-    assert spec.max_shape == (4, 3)
-    two = [{"min_shape": (1, 3), "opt_shape": (1, 3), "max_shape": (1, 3)}] * 2
-    with pytest.raises(NotImplementedError, match="several optimization profiles"):
-        torch_tensorrt.Input(profiles=two)
+    assert spec.max_shape == (4, 3) and len(spec.profiles) == 1
+    two = [{"min_shape": (1, 3), "opt_shape": (1, 3), "max_shape": (1, 3)},
+           {"min_shape": (4, 3), "opt_shape": (8, 3), "max_shape": (16, 3)}]  # fmt: skip
+    several = torch_tensorrt.Input(profiles=two)
+    # Traced over the envelope of the profiles, opt from the first (Torch-TensorRT's rule).
+    assert (several.min_shape, several.opt_shape, several.max_shape) == ((1, 3), (1, 3), (16, 3))
+    assert [p["max_shape"] for p in several.profiles] == [(1, 3), (16, 3)]
 
 
 def test_shared_dims_make_one_export_dim() -> None:
@@ -747,10 +750,17 @@ def test_runtime_blocks_keep_results_and_say_what_they_do() -> None:
                 torch.testing.assert_close(compiled(x), expected)
         with torch_tensorrt.runtime.optimization_profile(compiled, 0) as module:
             torch.testing.assert_close(module(x), expected)
-    with pytest.raises(ValueError, match="one optimization profile"):
-        torch_tensorrt.runtime.optimization_profile(compiled, 1)
-    with torch_tensorrt.runtime.weight_streaming(compiled) as ws, pytest.raises(NotImplementedError, match="issue 19"):
-        ws.device_budget = 1 << 20
+        with (
+            pytest.raises(ValueError, match="has 1 optimization profile "),
+            torch_tensorrt.runtime.optimization_profile(compiled, 1),
+        ):
+            pass
+        # Budgets need engines built with enable_weight_streaming=True (tests/py/runtime/test_profiles_and_budgets.py).
+        with (
+            torch_tensorrt.runtime.weight_streaming(compiled) as ws,
+            pytest.raises(RuntimeError, match="enable_weight_streaming"),
+        ):
+            ws.device_budget = 1 << 20
     assert torch_tensorrt.runtime.get_whole_cudagraphs_mode() is False
 
 

@@ -87,6 +87,42 @@ std::unique_ptr<BackendExecutionContext> TensorRTEngine::create_execution_contex
   }
 }
 
+int32_t TensorRTEngine::num_optimization_profiles() const {
+  return std::max<int32_t>(engine_->getNbOptimizationProfiles(), 1);
+}
+
+bool TensorRTEngine::profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const {
+  if (profile < 0 || profile >= num_optimization_profiles()) {
+    return false;
+  }
+  auto read = [&](nvinfer1::OptProfileSelector which, std::vector<int64_t>* dims) {
+    nvinfer1::Dims d = engine_->getProfileShape(name.c_str(), profile, which);
+    if (d.nbDims < 0) {
+      return false;
+    }
+    dims->assign(d.d, d.d + d.nbDims);
+    return true;
+  };
+  return read(nvinfer1::OptProfileSelector::kMIN, &out->min) && read(nvinfer1::OptProfileSelector::kOPT, &out->opt) &&
+      read(nvinfer1::OptProfileSelector::kMAX, &out->max);
+}
+
+int64_t TensorRTEngine::streamable_weights_size() const {
+  return engine_->getStreamableWeightsSize();
+}
+
+int64_t TensorRTEngine::weight_streaming_budget() const {
+  return engine_->getWeightStreamingBudgetV2();
+}
+
+bool TensorRTEngine::set_weight_streaming_budget(int64_t bytes) {
+  return engine_->setWeightStreamingBudgetV2(bytes);
+}
+
+int64_t TensorRTEngine::weight_streaming_automatic_budget() const {
+  return engine_->getWeightStreamingAutomaticBudget();
+}
+
 } // namespace runtime
 } // namespace core
 } // namespace torch_tensorrt

@@ -97,6 +97,10 @@ bool TensorRTExecutionContext::is_stream_capturable(void* stream) {
 #endif
 }
 
+bool TensorRTExecutionContext::set_optimization_profile(int32_t index, void* stream) {
+  return config_.context()->setOptimizationProfileAsync(index, static_cast<cudaStream_t>(stream));
+}
+
 bool TensorRTExecutionContext::enqueue(void* stream) {
   return config_.context()->enqueueV3(static_cast<cudaStream_t>(stream));
 }

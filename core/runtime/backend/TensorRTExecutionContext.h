@@ -28,6 +28,7 @@ class TensorRTExecutionContext : public BackendExecutionContext {
   bool set_device_memory(void* memory, int64_t size) override;
   bool uses_native_capture() const override;
   bool is_stream_capturable(void* stream) override;
+  bool set_optimization_profile(int32_t index, void* stream) override;
   bool enqueue(void* stream) override;
   std::string serialize_runtime_cache() override;
 

@@ -93,21 +93,45 @@ class _Stage:
         logger.info("stage %s took %.3f s", self.name, seconds)
 
 
-def symbol_ranges(module: torch.fx.GraphModule, specs: Sequence[Input]) -> dict[Any, tuple[int, int, int]]:
-    """Map each symbolic size of the graph inputs to its (min, opt, max) from the user's Inputs."""
+def symbol_ranges(
+    module: torch.fx.GraphModule, specs: Sequence[Input], profile: int | None = None
+) -> dict[Any, tuple[int, int, int]]:
+    """Map each symbolic size of the graph inputs to its (min, opt, max) from the user's Inputs: their
+    whole ranges, or (``profile``) the ranges of that optimization profile (see profile_count)."""
     ranges: dict[Any, tuple[int, int, int]] = {}
     placeholders = [n for n in module.graph.nodes if n.op == "placeholder"]
     for node, spec in zip(placeholders, specs):
         val = node.meta.get("val")
         if not isinstance(val, torch.Tensor):
             continue
+        shapes = _spec_shapes(spec, profile)
         for d, size in enumerate(val.shape):
             if isinstance(size, torch.SymInt):
-                bounds = (spec.min_shape[d], spec.opt_shape[d], spec.max_shape[d])
+                bounds = (shapes[0][d], shapes[1][d], shapes[2][d])
                 solved = _solve_linear_size(size.node.expr, bounds)
                 if solved is not None:
                     ranges.setdefault(*solved)
     return ranges
+
+
+def _spec_shapes(spec: Input, profile: int | None) -> tuple[tuple[int, ...], ...]:
+    if profile is not None and spec.profiles is not None:
+        chosen = spec.profiles[profile]
+        return chosen["min_shape"], chosen["opt_shape"], chosen["max_shape"]
+    return spec.min_shape, spec.opt_shape, spec.max_shape
+
+
+def profile_count(specs: Sequence[Input]) -> int:
+    """How many optimization profiles the engines get: that of every Input declaring ``profiles``
+    (they must agree; the other Inputs reuse their one range in each), else 1."""
+    counts = {i: len(s.profiles) for i, s in enumerate(specs) if isinstance(s, Input) and s.profiles is not None}
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"input {i}: {n}" for i, n in counts.items())
+        raise ValueError(
+            f"every Input declaring profiles must declare the same number of them (one engine profile per "
+            f"index), got {listed}; give each the same list length"
+        )
+    return next(iter(counts.values()), 1)
 
 
 def _solve_linear_size(expr: Any, bounds: tuple[int, int, int]) -> tuple[Any, tuple[int, int, int]] | None:
@@ -168,6 +192,8 @@ def compile_module(
     """Partition a lowered module and replace each TensorRT segment with a runtime module."""
     watch = _Stopwatch(summary)
     ranges = symbol_ranges(module, specs)
+    profiles = profile_count(specs)
+    per_profile = [symbol_ranges(module, specs, k) for k in range(profiles)] if profiles > 1 else []
     with watch.stage("partition"):
         result = partition(module, settings)
     summary.converted_ops.update(result.converted_ops)
@@ -182,10 +208,13 @@ def compile_module(
     for index, call in enumerate(calls, 1):
         segment_module = getattr(gm, call.target)
         input_ranges = _segment_input_ranges(gm, call, ranges)
+        profile_ranges = [_segment_input_ranges(gm, call, r) for r in per_profile]
         progress_logger.info("building engine %d/%d (%s)", index, len(calls), call.target)
         with watch.stage("convert+build"):
             try:
-                converted = convert_with_engine_cache(engine_cache, call.target, segment_module, input_ranges, settings)
+                converted = convert_with_engine_cache(
+                    engine_cache, call.target, segment_module, input_ranges, settings, profile_ranges
+                )
             except Exception as exc:
                 if settings.pass_through_build_failures or settings.require_full_compilation:
                     raise

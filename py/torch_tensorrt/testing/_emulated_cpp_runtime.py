@@ -150,6 +150,36 @@ def _outer_capture(session: int) -> bool:
     return OUTER_CAPTURE.get()
 
 
+def _profiles(session: int, engine: int) -> list[int]:
+    """[count, then per profile and input: rank, min, opt, max dims] (DispatcherBackend.h)."""
+    handle = _session(session).engines[engine]
+    count = int(getattr(handle, "num_optimization_profiles", 1))
+    flat = [count]
+    for index in range(count):
+        for tensor in (t for t in handle.io_tensors if t.is_input):
+            lo, opt, hi = handle.profile_shape(tensor.name, index)
+            flat += [len(lo), *lo, *opt, *hi]
+    return flat
+
+
+def _set_profile(session: int, context: int, profile: int) -> bool:
+    ctx, _ = _session(session).contexts[context]
+    return bool(ctx.set_optimization_profile(profile, None))
+
+
+def _weights(session: int, engine: int) -> list[int]:
+    handle = _session(session).engines[engine]
+    streamable = int(getattr(handle, "streamable_weights_size", 0))
+    if streamable <= 0:
+        return [0, 0, 0]
+    return [streamable, int(handle.weight_streaming_budget()), int(handle.weight_streaming_automatic_budget())]
+
+
+def _set_weight_budget(session: int, engine: int, budget: int) -> bool:
+    handle = _session(session).engines[engine]
+    return int(getattr(handle, "streamable_weights_size", 0)) > 0 and bool(handle.set_weight_streaming_budget(budget))
+
+
 def _register() -> bool:
     """Implement the ops once; False when the C++ runtime is not loaded or predates DispatcherBackend."""
     global _LIB
@@ -166,6 +196,10 @@ def _register() -> bool:
             ("_dispatcher_execute", _execute),
             ("_dispatcher_runtime_cache", _runtime_cache),
             ("_dispatcher_outer_capture", _outer_capture),
+            ("_dispatcher_profiles", _profiles),
+            ("_dispatcher_set_profile", _set_profile),
+            ("_dispatcher_weights", _weights),
+            ("_dispatcher_set_weight_budget", _set_weight_budget),
         ):
             # Some take no tensor: an alias kernel serves every dispatch key, the empty set included.
             lib.impl(name, fn, "CompositeImplicitAutograd")

@@ -86,6 +86,8 @@ class EmulatedContext:
     _results: dict[str, torch.Tensor] | None = None
     kernels: set[str] = field(default_factory=set)
     executions: int = 0
+    profile: int = 0  # the active optimization profile (a new context starts on 0, as in TensorRT)
+    profile_switches: int = 0
 
     def __post_init__(self) -> None:
         if self.options.runtime_cache:
@@ -93,8 +95,23 @@ class EmulatedContext:
             self.kernels.update(k for k in text.split("\n")[1:] if k)
 
     def set_input_shape(self, name: str, shape: Sequence[int]) -> None:
+        profiles = self.record.profiles
+        if len(profiles) > 1 and name in profiles[self.profile]:
+            lo, _, hi = profiles[self.profile][name]
+            if len(shape) != len(lo) or any(not a <= s <= b for s, a, b in zip(shape, lo, hi)):
+                # TensorRT refuses a shape outside the context's active profile.
+                raise ValueError(
+                    f"TensorRT rejected shape {tuple(shape)} for input {name} (optimization profile {self.profile})"
+                )
         self.shapes[name] = tuple(shape)
         self._results = None
+
+    def set_optimization_profile(self, index: int, stream: Any) -> bool:
+        if not 0 <= index < max(len(self.record.profiles), 1):
+            return False
+        self.profile = index
+        self.profile_switches += 1
+        return True
 
     def bind(self, name: str, tensor: torch.Tensor) -> None:
         self.bound[name] = tensor
@@ -127,18 +144,47 @@ class EmulatedContext:
 
 
 class EmulatedEngine:
-    def __init__(self, record: NetworkRecord) -> None:
+    """An engine of the emulated backend. Weight streaming: the streamable bytes of an engine built with
+    WEIGHT_STREAMING are its layers' weights; the automatic budget is that, capped by the backend's
+    ``weight_memory_limit`` (TensorRT's: free device memory, capped to the streamable bytes)."""
+
+    def __init__(self, record: NetworkRecord, weight_memory_limit: int | None = None) -> None:
         self.record = record
         self.contexts: list[EmulatedContext] = []
+        streamable = 0
+        if "WEIGHT_STREAMING" in record.builder_flags:
+            for layer in record.layers:
+                streamable += sum(
+                    v.numel() * v.element_size() for v in layer.params.values() if isinstance(v, torch.Tensor)
+                )
+        self.streamable_weights_size = streamable
+        self._automatic = streamable if weight_memory_limit is None else min(streamable, weight_memory_limit)
+        self._budget = streamable  # TensorRT's default: every weight on the device (no streaming)
         dtypes = {spec.name: spec.dtype for layer in record.layers for spec in layer.outputs}
         dtypes.update({spec.name: spec.dtype for spec in record.inputs})
         self.io_tensors = [IOTensor(s.name, True, torch_dtype(s.dtype), tuple(s.shape)) for s in record.inputs]
         self.io_tensors += [IOTensor(n, False, torch_dtype(dtypes[n]), ()) for n in record.outputs]
 
-    def profile_shape(self, name: str) -> ShapeRange:
-        for profile in self.record.profiles:
-            if name in profile:
-                lo, opt, hi = profile[name]
+    @property
+    def num_optimization_profiles(self) -> int:
+        return max(len(self.record.profiles), 1)
+
+    def weight_streaming_budget(self) -> int:
+        return self._budget
+
+    def set_weight_streaming_budget(self, budget: int) -> bool:
+        if self.streamable_weights_size <= 0 or budget < 0:
+            return False  # TensorRT refuses: no streaming, or a negative budget
+        self._budget = min(budget, self.streamable_weights_size)
+        return True
+
+    def weight_streaming_automatic_budget(self) -> int:
+        return self._automatic
+
+    def profile_shape(self, name: str, profile: int = 0) -> ShapeRange:
+        for candidate in self.record.profiles[profile:]:
+            if name in candidate:
+                lo, opt, hi = candidate[name]
                 return tuple(lo), tuple(opt), tuple(hi)
         spec = next(s for s in self.record.inputs if s.name == name)
         return tuple(spec.shape), tuple(spec.shape), tuple(spec.shape)
@@ -153,13 +199,15 @@ class EmulatedBackend:
     name = "emulated"
     device_type = "cpu"
 
-    def __init__(self, store: EmulationStore) -> None:
+    def __init__(self, store: EmulationStore, weight_memory_limit: int | None = None) -> None:
         self.store = store
         self.engines: list[EmulatedEngine] = []
+        # Device memory for streamable weights (None: unlimited); caps the automatic budget.
+        self.weight_memory_limit = weight_memory_limit
 
     def load_engine(self, engine: bytes, name: str) -> EmulatedEngine:
         refuse_stripped(engine, name)
-        handle = EmulatedEngine(self.store.get(engine, name))
+        handle = EmulatedEngine(self.store.get(engine, name), self.weight_memory_limit)
         self.engines.append(handle)
         return handle
 
@@ -202,8 +250,11 @@ def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist
     backend = EmulatedBackend(EmulationStore(directory))
 
     def observe(event: NetworkBuilt) -> None:
-        profile = {n: (list(r[0]), list(r[1]), list(r[2])) for n, r in event.profile.items()}
-        backend.store.put(event.engine, capture_network(event.network, [profile]))
+        profiles = event.profiles or [event.profile]
+        shapes = [{n: (list(r[0]), list(r[1]), list(r[2])) for n, r in p.items()} for p in profiles]
+        record = capture_network(event.network, shapes)
+        record.builder_flags = ["WEIGHT_STREAMING"] if event.weight_streaming else []
+        backend.store.put(event.engine, record)
 
     NETWORK_BUILD_OBSERVERS.append(observe)
     stand_in = REFITTABLE_BUILD_STAND_IN.set(stand_in_build)

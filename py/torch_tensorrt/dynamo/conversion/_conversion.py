@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -43,8 +43,11 @@ class NetworkBuilt:
 
     name: str
     network: Any
-    profile: dict[str, ShapeRange]
+    profile: dict[str, ShapeRange]  # the envelope of the profiles: the range of every input
     engine: bytes
+    # One entry per optimization profile the engine was built with (a single one: [profile]).
+    profiles: list[dict[str, ShapeRange]] = field(default_factory=list)
+    weight_streaming: bool = False  # built with BuilderFlag.WEIGHT_STREAMING
 
 
 # Observers of every engine build (used by torch_tensorrt.testing to evaluate networks on CPU).
@@ -56,14 +59,21 @@ def convert_segment(
     module: torch.fx.GraphModule,
     input_ranges: Sequence[ShapeRange],
     settings: CompilationSettings,
+    profile_ranges: Sequence[Sequence[ShapeRange]] | None = None,
 ) -> ConvertedSegment:
+    """``input_ranges``: each input's range over all profiles; ``profile_ranges``: per optimization
+    profile, each input's range inside it (None or one entry: one profile, ``input_ranges``)."""
     start = time.perf_counter()
     result = TRTInterpreter(module, input_ranges, settings).run()
     converted = time.perf_counter()
-    engine = build_engine(result.builder, result.network, result.profile(), settings)
+    names = [b.name for b in result.inputs]
+    profiles = [dict(zip(names, ranges)) for ranges in profile_ranges or ()] or [result.profile()]
+    engine = build_engine(result.builder, result.network, result.profile(), settings, profiles=profiles)
     built = time.perf_counter()
     for observer in list(NETWORK_BUILD_OBSERVERS):
-        observer(NetworkBuilt(name, result.network, result.profile(), engine))
+        observer(
+            NetworkBuilt(name, result.network, result.profile(), engine, profiles, settings.enable_weight_streaming)
+        )
     return ConvertedSegment(
         name=name,
         engine=engine,

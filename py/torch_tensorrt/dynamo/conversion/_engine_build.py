@@ -6,7 +6,7 @@ import contextvars
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,21 +99,47 @@ def _compute_capability_enum(cc: str) -> Any:
     return getattr(trt.ComputeCapability, "SM" + cc.replace(".", ""))
 
 
+def _check_weight_streaming(network: Any, settings: CompilationSettings) -> None:
+    """TensorRT streams weights only of strongly typed networks (TensorRT-RTX networks always are)."""
+    if not settings.enable_weight_streaming:
+        return
+    flag = trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED
+    if hasattr(network, "get_flag") and not network.get_flag(flag):
+        raise EngineBuildError(
+            "enable_weight_streaming=True needs a strongly typed network (TensorRT refuses to stream the "
+            "weights of a weakly typed one); this network was created without "
+            "NetworkDefinitionCreationFlag.STRONGLY_TYPED. Compile with enable_weight_streaming=False, or "
+            "with TensorRT-RTX, whose networks are always strongly typed."
+        )
+
+
+def _add_profiles(
+    builder: Any, config: Any, envelope: Mapping[str, ShapeRange], profiles: Sequence[Mapping[str, ShapeRange]]
+) -> None:
+    if len(profiles) == 1 and all(r[0] == r[2] for r in envelope.values()):
+        return  # static shapes: TensorRT needs no profile
+    for ranges in profiles:
+        opt_profile = builder.create_optimization_profile()
+        for name, (lo, opt, hi) in ranges.items():
+            opt_profile.set_shape(name, lo, opt, hi)
+        if config.add_optimization_profile(opt_profile) < 0:
+            raise EngineBuildError(f"TensorRT refused optimization profile {dict(ranges)} (see the TensorRT log)")
+
+
 def build_engine(
     builder: Any,
     network: Any,
     profile: Mapping[str, ShapeRange],
     settings: CompilationSettings,
+    profiles: Sequence[Mapping[str, ShapeRange]] | None = None,
 ) -> bytes:
+    """``profile``: every input's range; ``profiles``: one optimization profile each, in index order
+    (None: ``profile`` alone). An engine with one static profile gets none (TensorRT needs none)."""
     flags = WeightFlags.of(settings)
     stand_in = _refittable_stand_in(flags)
     config = builder.create_builder_config()
-    dynamic = {name: r for name, r in profile.items() if r[0] != r[2]}
-    if dynamic:
-        opt_profile = builder.create_optimization_profile()
-        for name, (lo, opt, hi) in profile.items():
-            opt_profile.set_shape(name, lo, opt, hi)
-        config.add_optimization_profile(opt_profile)
+    _add_profiles(builder, config, profile, list(profiles) if profiles else [profile])
+    _check_weight_streaming(network, settings)
     if settings.optimization_level is not None:
         config.builder_optimization_level = settings.optimization_level
     if settings.workspace_size:

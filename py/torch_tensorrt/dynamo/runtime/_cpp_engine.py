@@ -131,6 +131,46 @@ class CppEngineControls:
         """The RuntimeCache handle whose kernels the C++ engine runs with, if any."""
         return self._served
 
+    # Optimization profiles and weight streaming: the Python engine's names (TRTEngine), over the C++
+    # engine's methods, which apply the same rules and messages (TRTEngine.cpp).
+    @property
+    def num_optimization_profiles(self) -> int:
+        return int(self.engine.num_optimization_profiles())
+
+    @property
+    def optimization_profile(self) -> int | None:
+        forced = int(self.engine.get_optimization_profile())
+        return None if forced < 0 else forced
+
+    @property
+    def active_optimization_profile(self) -> int:
+        return int(self.engine.active_optimization_profile())
+
+    def set_optimization_profile(self, profile: int | None) -> None:
+        if profile is None:
+            self.engine.clear_optimization_profile()
+        else:
+            self.engine.set_optimization_profile(int(profile))
+
+    @property
+    def streamable_device_memory_budget(self) -> int:
+        return int(self.engine.get_streamable_device_memory_budget())
+
+    @property
+    def automatic_device_memory_budget(self) -> int:
+        return int(self.engine.get_automatic_device_memory_budget())
+
+    @property
+    def device_memory_budget(self) -> int:
+        return int(self.engine.get_device_memory_budget())
+
+    @device_memory_budget.setter
+    def device_memory_budget(self, budget: int) -> None:
+        self.set_device_memory_budget(budget)
+
+    def set_device_memory_budget(self, budget: int) -> bool:
+        return bool(self.engine.set_device_memory_budget(int(budget)))
+
     def set_runtime_settings(self, settings: RuntimeSettings | None) -> None:
         if settings is not None and not isinstance(settings, RuntimeSettings):
             raise TypeError(f"expected RuntimeSettings or None, got {type(settings).__name__}")

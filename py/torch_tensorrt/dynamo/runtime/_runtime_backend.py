@@ -62,7 +62,9 @@ class ExecutionContextHandle(Protocol):
     """A context with its runtime config applied. ``create_context`` raises ``ValueError`` (such as
     :class:`RuntimeCacheRejected`) when the runtime cache it was given is refused. Contexts with
     device memory also have ``device_memory_size_for_shapes() -> int`` and
-    ``set_device_memory(memory: torch.Tensor, size: int)``, used for "dynamic" allocation."""
+    ``set_device_memory(memory: torch.Tensor, size: int)``, used for "dynamic" allocation. Contexts of
+    engines with several optimization profiles also have ``set_optimization_profile(index: int,
+    stream) -> bool`` (a new context starts on profile 0, as in TensorRT)."""
 
     def set_input_shape(self, name: str, shape: Sequence[int]) -> None: ...
     def output_shape(self, name: str) -> tuple[int, ...]: ...
@@ -72,9 +74,15 @@ class ExecutionContextHandle(Protocol):
 
 
 class EngineHandle(Protocol):
+    """A deserialized engine. Engines with several optimization profiles also have
+    ``num_optimization_profiles: int`` (absent: one); engines that can stream weights have
+    ``streamable_weights_size: int`` (absent: 0), ``weight_streaming_budget() -> int``,
+    ``set_weight_streaming_budget(bytes: int) -> bool`` (called with no context alive, as TensorRT
+    requires) and ``weight_streaming_automatic_budget() -> int``."""
+
     io_tensors: list[IOTensor]
 
-    def profile_shape(self, name: str) -> ShapeRange: ...
+    def profile_shape(self, name: str, profile: int = 0) -> ShapeRange: ...
     def create_context(self, options: ContextOptions) -> ExecutionContextHandle: ...
 
 
@@ -157,6 +165,9 @@ class _TensorRTContext:
     def device_memory_size_for_shapes(self) -> int:
         return int(self._context.update_device_memory_size_for_shapes())
 
+    def set_optimization_profile(self, index: int, stream: Any) -> bool:
+        return bool(self._context.set_optimization_profile_async(index, stream.cuda_stream))
+
     def set_device_memory(self, memory: torch.Tensor, size: int) -> None:
         self._context.set_device_memory(memory.data_ptr(), size)
 
@@ -190,9 +201,28 @@ class _TensorRTEngine:
                 )
             )
 
-    def profile_shape(self, name: str) -> ShapeRange:
-        lo, opt, hi = self._engine.get_tensor_profile_shape(name, 0)
+    def profile_shape(self, name: str, profile: int = 0) -> ShapeRange:
+        lo, opt, hi = self._engine.get_tensor_profile_shape(name, profile)
         return tuple(lo), tuple(opt), tuple(hi)
+
+    @property
+    def num_optimization_profiles(self) -> int:
+        return int(self._engine.num_optimization_profiles)
+
+    @property
+    def streamable_weights_size(self) -> int:
+        return int(self._engine.streamable_weights_size)
+
+    def weight_streaming_budget(self) -> int:
+        return int(self._engine.weight_streaming_budget_v2)
+
+    def set_weight_streaming_budget(self, budget: int) -> bool:
+        # The binding's setter reports a refused budget only in the log; reading back tells.
+        self._engine.weight_streaming_budget_v2 = budget
+        return int(self._engine.weight_streaming_budget_v2) == budget
+
+    def weight_streaming_automatic_budget(self) -> int:
+        return int(self._engine.get_weight_streaming_automatic_budget())
 
     def create_context(self, options: ContextOptions) -> ExecutionContextHandle:
         return _TensorRTContext(self._engine, options)

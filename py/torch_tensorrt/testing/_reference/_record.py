@@ -93,6 +93,9 @@ class NetworkRecord:
     profiles: list[dict[str, list[list[int]]]] = field(default_factory=list)
     name: str = ""
     trt_version: str = ""
+    # BuilderFlag names the engine was built with that change how it runs (e.g. WEIGHT_STREAMING);
+    # absent from records written before the field existed.
+    builder_flags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,7 @@ class NetworkRecord:
             "layers": [layer.to_dict() for layer in self.layers],
             "outputs": list(self.outputs),
             "profiles": [{k: [list(s) for s in v] for k, v in p.items()} for p in self.profiles],
+            "builder_flags": list(self.builder_flags),
         }
 
     @classmethod
@@ -121,6 +125,7 @@ class NetworkRecord:
             profiles=[{str(k): [[int(x) for x in s] for s in v] for k, v in p.items()} for p in d["profiles"]],
             name=str(d.get("name", "")),
             trt_version=str(d.get("trt_version", "")),
+            builder_flags=[str(f) for f in d.get("builder_flags", [])],
         )
 
     def to_bytes(self) -> bytes:
