@@ -190,8 +190,10 @@ def test_bad_arguments_are_refused_with_the_fix(tmp_path: Path) -> None:
         MutableTorchTensorRTModule(lambda x: x)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="min_block_size"):
         MutableTorchTensorRTModule(_Tiny(), min_blok_size=1)
-    with pytest.raises(NotImplementedError, match="weight streaming"):
+    with pytest.raises(ValueError, match="enable_weight_streaming=True"):
         MutableTorchTensorRTModule(_Tiny(), weight_streaming_budget=1 << 20)
+    with pytest.raises(ValueError, match="bytes >= 0"):
+        MutableTorchTensorRTModule(_Tiny(), weight_streaming_budget=-1, enable_weight_streaming=True)
     model, module = _wrapped()
     with pytest.raises(TypeError, match="tuple"):
         module.set_expected_dynamic_shape_range([{}], {})  # type: ignore[arg-type]
@@ -208,3 +210,22 @@ def test_bad_arguments_are_refused_with_the_fix(tmp_path: Path) -> None:
     torch_tensorrt.save(module.gm, str(plain), arg_inputs=[x])
     with pytest.raises(ValueError, match="not written by MutableTorchTensorRTModule.save"):
         MutableTorchTensorRTModule.load(plain)
+
+
+def test_weight_streaming_budget_is_applied_after_each_compile() -> None:
+    torch.manual_seed(0)
+    model = _Tiny().eval()
+    module = MutableTorchTensorRTModule(
+        model, weight_streaming_budget=20, enable_weight_streaming=True, min_block_size=1, use_python_runtime=True
+    )
+    x = torch.randn(2, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(module(x), model(x), rtol=RTOL, atol=ATOL)
+    (segment,) = [m for m in module.gm.modules() if isinstance(m, torch_tensorrt.runtime.TorchTensorRTModule)]
+    assert segment.get_streamable_device_memory_budget() >= (4 * 3 + 3) * 4  # fc's weight and bias at least
+    assert segment.get_device_memory_budget() == 20
+    module.scale = 2.0  # a structure change: recompiled, and the budget applied to the new engines
+    with torch.no_grad():
+        torch.testing.assert_close(module(x), model(x), rtol=RTOL, atol=ATOL)
+    (segment,) = [m for m in module.gm.modules() if isinstance(m, torch_tensorrt.runtime.TorchTensorRTModule)]
+    assert segment.get_device_memory_budget() == 20

@@ -53,6 +53,19 @@ _RECORDED_SETTINGS = (
 )
 
 
+def _checked_budget(budget: int | None, settings: CompilationSettings) -> int | None:
+    if budget is None:
+        return None
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise ValueError(f"weight_streaming_budget must be a number of bytes >= 0 or None, got {budget!r}")
+    if not settings.enable_weight_streaming:
+        raise ValueError(
+            "weight_streaming_budget needs engines with streamable weights: pass enable_weight_streaming=True "
+            "too (or leave the budget None)"
+        )
+    return budget
+
+
 @dataclass(frozen=True)
 class _TensorState:
     """What identifies a weight's current value without copying it."""
@@ -176,11 +189,6 @@ class MutableTorchTensorRTModule:
     ) -> None:
         if not isinstance(pytorch_model, torch.nn.Module):
             raise TypeError(f"pytorch_model must be a torch.nn.Module, got {type(pytorch_model).__name__}")
-        if weight_streaming_budget is not None:
-            raise NotImplementedError(
-                "weight_streaming_budget is not supported: weight streaming is not implemented yet (issue 19 of "
-                "this project). Leave it None."
-            )
         settings_kwargs = dict(kwargs, immutable_weights=immutable_weights)
         if device is not None:
             settings_kwargs["device"] = device
@@ -199,6 +207,9 @@ class MutableTorchTensorRTModule:
             "_model_state": None,
             "_recompile_reason": None,
         }
+        # Bytes of streamable weights kept on the device after each compile (None: automatic).
+        own["weight_streaming_budget"] = _checked_budget(weight_streaming_budget, own["settings"])
+        own["weight_streaming_ctx"] = None
         for name, value in own.items():
             object.__setattr__(self, name, value)
 
@@ -302,10 +313,25 @@ class MutableTorchTensorRTModule:
         program = self._export()
         # No inputs given: compile takes the ranges torch.export recorded (static, or the dynamic range).
         self.gm = dynamo_compile(program, settings=self.settings)
+        if self.settings.enable_weight_streaming:
+            self.set_weight_streaming_ctx(self.weight_streaming_budget)
         self.exp_program = program
         self._input_ranges = _InputRanges.of(program, self.arg_inputs, self.kwarg_inputs)
         self._model_state = _ModelState.of(self.original_model)
         self._recompile_reason = None
+
+    def set_weight_streaming_ctx(self, requested_budget: int | None = None) -> None:
+        """Keep ``requested_budget`` bytes of the engines' streamable weights on the device (None: the
+        automatic budget), as Torch-TensorRT does after every compile with enable_weight_streaming."""
+        from torch_tensorrt.runtime import weight_streaming
+
+        self.weight_streaming_ctx = weight_streaming(self.gm)
+        budget = (
+            self.weight_streaming_ctx.get_automatic_weight_streaming_budget()
+            if requested_budget is None
+            else requested_budget
+        )
+        self.weight_streaming_ctx.device_budget = budget
 
     def refit_gm(self) -> None:
         """Refit the engines with the model's current weights (same structure); call it after an edit
