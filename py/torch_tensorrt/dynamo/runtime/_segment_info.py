@@ -70,7 +70,9 @@ def engine_info_for_segment(converted: Any, settings: CompilationSettings) -> En
         )
         for b in converted.inputs
     )
-    outputs = tuple(OutputSpec(name=b.name, dtype=dtype_name(b.dtype), shape=_dims(b.symbolic_shape)) for b in converted.outputs)
+    outputs = tuple(
+        OutputSpec(name=b.name, dtype=dtype_name(b.dtype), shape=_dims(b.symbolic_shape)) for b in converted.outputs
+    )
     metadata = EngineMetadata(
         inputs=inputs,
         outputs=outputs,
