@@ -14,6 +14,7 @@ import sympy
 import torch
 
 from torch_tensorrt._Input import Input
+from torch_tensorrt.dynamo._binding_names import REQUESTED_BINDING_NAMES, segment_io_names
 from torch_tensorrt.dynamo._cached_conversion import convert_with_engine_cache, engine_cache_for
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
@@ -209,11 +210,16 @@ def compile_module(
         segment_module = getattr(gm, call.target)
         input_ranges = _segment_input_ranges(gm, call, ranges)
         profile_ranges = [_segment_input_ranges(gm, call, r) for r in per_profile]
+        build_args: tuple[Any, ...] = (profile_ranges,)
+        requested_names = REQUESTED_BINDING_NAMES.get()
+        if requested_names is not None:
+            outputs = _segment_output_count(segment_module)
+            build_args += (segment_io_names(gm, call, outputs, requested_names),)
         progress_logger.info("building engine %d/%d (%s)", index, len(calls), call.target)
         with watch.stage("convert+build"):
             try:
                 converted = convert_with_engine_cache(
-                    engine_cache, call.target, segment_module, input_ranges, settings, profile_ranges
+                    engine_cache, call.target, segment_module, input_ranges, settings, *build_args
                 )
             except Exception as exc:
                 if settings.pass_through_build_failures or settings.require_full_compilation:
@@ -232,6 +238,11 @@ def compile_module(
         setattr(gm, call.target, trt_module)
     summary.stage_seconds.pop("convert+build", None)
     return gm  # its code is current: only submodules were swapped since partitioning generated it
+
+
+def _segment_output_count(segment: torch.fx.GraphModule) -> int:
+    out_node = next(n for n in segment.graph.nodes if n.op == "output")
+    return len(out_node.args[0]) if isinstance(out_node.args[0], (list, tuple)) else 1
 
 
 def _record_failed_segment(

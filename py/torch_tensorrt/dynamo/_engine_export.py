@@ -38,20 +38,35 @@ def convert_exported_program_to_serialized_trt_engine(
 
     Every op must convert (``require_full_compilation`` is implied) and the program must become a
     single engine; build failures raise. Settings are those of :func:`torch_tensorrt.dynamo.compile`.
+
+    The engine's I/O tensors are named after the graph's inputs and ``output0``, ``output1``, ... unless
+    ``arg_input_binding_names`` / ``kwarg_input_binding_names`` (pytrees of str shaped like the
+    program's positional / keyword inputs) and ``output_binding_names`` (shaped like what ``forward``
+    returns) name them; names that do not fit the program raise ``BindingNameError`` (a ValueError).
     """
-    if lift_mutable_buffers or any(
-        n is not None for n in (arg_input_binding_names, kwarg_input_binding_names, output_binding_names)
-    ):
+    if lift_mutable_buffers:
         raise NotImplementedError(
-            "lift_mutable_buffers and *_binding_names are not implemented yet "
-            f"({_ISSUE}): engines here name their bindings after the graph's inputs and outputs"
+            f"lift_mutable_buffers=True is not implemented yet ({_ISSUE}): it makes mutated buffers engine "
+            "inputs written in place through aliased I/O, which TensorRT-RTX offers only through its KV-cache "
+            "update layer (no converter here yet). Export the model without buffer mutation, or pass the "
+            "buffer as an input and return its new value."
         )
     from torch_tensorrt.dynamo import _compiler
+    from torch_tensorrt.dynamo._binding_names import REQUESTED_BINDING_NAMES, resolve_binding_names
     from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
 
+    requested = resolve_binding_names(
+        exported_program, arg_input_binding_names, kwarg_input_binding_names, output_binding_names
+    )
     kwargs.update(require_full_compilation=True, pass_through_build_failures=True)
     kwargs.setdefault("min_block_size", 1)
-    compiled = _compiler.compile(exported_program, inputs, arg_inputs=arg_inputs, kwarg_inputs=kwarg_inputs, **kwargs)
+    token = REQUESTED_BINDING_NAMES.set(requested)
+    try:
+        compiled = _compiler.compile(
+            exported_program, inputs, arg_inputs=arg_inputs, kwarg_inputs=kwarg_inputs, **kwargs
+        )
+    finally:
+        REQUESTED_BINDING_NAMES.reset(token)
     engines = [m for m in compiled.modules() if isinstance(m, TorchTensorRTModule)]
     if len(engines) != 1:
         raise ValueError(
@@ -91,9 +106,13 @@ def cross_compile_for_windows(
     from torch_tensorrt.dynamo import _compiler
 
     settings = dataclasses.replace(
-        CompilationSettings.from_kwargs(**kwargs), enable_cross_compile_for_windows=True, pass_through_build_failures=True
+        CompilationSettings.from_kwargs(**kwargs),
+        enable_cross_compile_for_windows=True,
+        pass_through_build_failures=True,
     )
-    return _compiler.compile(exported_program, inputs, arg_inputs=arg_inputs, kwarg_inputs=kwarg_inputs, settings=settings)
+    return _compiler.compile(
+        exported_program, inputs, arg_inputs=arg_inputs, kwarg_inputs=kwarg_inputs, settings=settings
+    )
 
 
 def save_cross_compiled_exported_program(gm: torch.fx.GraphModule, file_path: str | os.PathLike[str]) -> None:

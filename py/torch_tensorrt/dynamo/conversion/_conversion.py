@@ -50,6 +50,31 @@ class NetworkBuilt:
     weight_streaming: bool = False  # built with BuilderFlag.WEIGHT_STREAMING
 
 
+# Names for an engine's I/O tensors chosen by the caller (convert_exported_program_to_serialized_trt_engine's
+# *_binding_names): per segment input, then per segment output, a name or None (keep the graph's name).
+SegmentIONames = tuple[tuple[str | None, ...], tuple[str | None, ...]]
+
+
+def _rename_io(result: Any, io_names: SegmentIONames) -> None:
+    """Give the network's inputs and outputs the requested names before the build, so they are the
+    engine's binding names. TensorRT refuses a name another tensor of the network has: that is refused
+    here with the name (each tensor first gets a unique interim name, so that names can swap)."""
+    input_names, output_names = io_names
+    renames = [(result.network.get_input(i), result.inputs[i], n) for i, n in enumerate(input_names) if n]
+    renames += [(result.network.get_output(i), result.outputs[i], n) for i, n in enumerate(output_names) if n]
+    for index, (tensor, _, _) in enumerate(renames):
+        tensor.name = f"__torch_tensorrt_renaming_{index}"
+    for tensor, binding, name in renames:
+        tensor.name = name
+        if tensor.name != name:
+            raise ValueError(
+                f"binding name {name!r} is already the name of another tensor of the engine's network (the "
+                f"engine's other bindings: inputs {[b.name for b in result.inputs]}, outputs "
+                f"{[b.name for b in result.outputs]}); choose another name"
+            )
+        binding.name = name
+
+
 # Observers of every engine build (used by torch_tensorrt.testing to evaluate networks on CPU).
 NETWORK_BUILD_OBSERVERS: list[Callable[[NetworkBuilt], None]] = []
 
@@ -60,11 +85,15 @@ def convert_segment(
     input_ranges: Sequence[ShapeRange],
     settings: CompilationSettings,
     profile_ranges: Sequence[Sequence[ShapeRange]] | None = None,
+    io_names: SegmentIONames | None = None,
 ) -> ConvertedSegment:
     """``input_ranges``: each input's range over all profiles; ``profile_ranges``: per optimization
-    profile, each input's range inside it (None or one entry: one profile, ``input_ranges``)."""
+    profile, each input's range inside it (None or one entry: one profile, ``input_ranges``);
+    ``io_names``: binding names to give the engine's inputs and outputs (None: the graph's names)."""
     start = time.perf_counter()
     result = TRTInterpreter(module, input_ranges, settings).run()
+    if io_names is not None:
+        _rename_io(result, io_names)
     converted = time.perf_counter()
     names = [b.name for b in result.inputs]
     profiles = [dict(zip(names, ranges)) for ranges in profile_ranges or ()] or [result.profile()]
