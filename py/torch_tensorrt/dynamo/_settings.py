@@ -79,6 +79,12 @@ class CompilationSettings:
         engine_cache_dir / engine_cache_size: the disk cache's private directory and its size limit in
             bytes (least recently used entries are evicted).
         custom_engine_cache: a ``BaseEngineCache`` instance used instead of the disk cache.
+        decompose_attention: write scaled dot-product attention out as matmul / softmax / masking ops
+            (lowering pass decompose_attention) instead of converting it as one op.
+        enable_resource_partitioning / cpu_memory_budget: split TensorRT segments whose engine build
+            (estimated, as Torch-TensorRT does, at 4 x their weight bytes) exceeds the budget in bytes
+            (None = the host memory available) into consecutive segments that fit
+            (partitioning/_memory_budget).
         The remaining Torch-TensorRT fields are accepted and warn once when set (see README).
     """
 
@@ -192,6 +198,7 @@ class CompilationSettings:
                 f"are {list(KNOWN_COMPUTE_CAPABILITIES)} (or leave it empty to build for all of them)"
             )
         _check_weight_settings(self)
+        _check_resource_settings(self)
         _check_engine_cache_settings(self)
         _check_capability_and_precision(self)
         check_autocast_settings(self)
@@ -274,6 +281,11 @@ def _check_ranges(s: CompilationSettings) -> None:
         ("l2_limit_for_tiling", s.l2_limit_for_tiling >= -1, ">= -1 (-1: no limit)"),
         ("engine_cache_size", s.engine_cache_size >= 0, ">= 0"),
         (
+            "cpu_memory_budget",
+            s.cpu_memory_budget is None or s.cpu_memory_budget > 0,
+            "a positive number of bytes (or None: the host memory available when partitioning)",
+        ),
+        (
             "tiling_optimization_level",
             s.tiling_optimization_level in D.TILING_OPTIMIZATION_LEVELS,
             f"one of {list(D.TILING_OPTIMIZATION_LEVELS)}",
@@ -293,6 +305,16 @@ def _check_weight_settings(s: CompilationSettings) -> None:
             "strip_engine_weights=True has no effect with immutable_weights=True (Torch-TensorRT ignores it "
             "too): only refittable engines can be stripped. Pass immutable_weights=False as well. "
             "(reported once per process)",
+            stacklevel=5,
+        )
+
+
+def _check_resource_settings(s: CompilationSettings) -> None:
+    if s.cpu_memory_budget is not None and not s.enable_resource_partitioning:
+        warn_once(
+            "cpu_memory_budget-unused",
+            f"cpu_memory_budget={s.cpu_memory_budget!r} has no effect without enable_resource_partitioning=True "
+            "(which splits TensorRT segments to fit it). (reported once per process)",
             stacklevel=5,
         )
 
@@ -382,7 +404,6 @@ _ONE_PARTITIONER = (
     "there is one partitioner here, which places every supported op in TensorRT segments globally "
     "(like Torch-TensorRT's global partitioner) and fuses adjacent segments"
 )
-_NOT_YET = "not implemented yet (issue 19 of this project)"
 
 # Settings whose non-default value changes nothing here -> why (the warning's text).
 _NO_EFFECT: dict[str, str] = {
@@ -390,8 +411,6 @@ _NO_EFFECT: dict[str, str] = {
     "dla_local_dram_size": _NO_DLA,
     "dla_global_dram_size": _NO_DLA,
     "use_fast_partitioner": _ONE_PARTITIONER,
-    "enable_resource_partitioning": _ONE_PARTITIONER + "; memory-budgeted partitioning is " + _NOT_YET,
-    "cpu_memory_budget": _ONE_PARTITIONER + "; memory-budgeted partitioning is " + _NOT_YET,
     "enable_experimental_decompositions": (
         "lowering always applies torch's full core-ATen decomposition table, keeping whole only the ops "
         "TensorRT has a native layer for"
@@ -404,10 +423,6 @@ _NO_EFFECT: dict[str, str] = {
     "offload_module_to_cpu": (
         "compiling holds no GPU memory (TensorRT-RTX builds on the CPU), so there is nothing to free; "
         "the module is left where it is"
-    ),
-    "decompose_attention": (
-        "decomposing attention is " + _NOT_YET + "; scaled_dot_product_attention is converted to "
-        "TensorRT's attention layers"
     ),
     "torch_executed_modules": (
         "keeping whole modules in PyTorch is unimplemented (as in Torch-TensorRT's dynamo frontend); "

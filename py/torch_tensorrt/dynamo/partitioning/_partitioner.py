@@ -14,6 +14,7 @@ from torch_tensorrt.dynamo._op_targets import matches, resolve_op
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 from torch_tensorrt.dynamo.partitioning._fuse import fuse_partitions, is_state_write_back
+from torch_tensorrt.dynamo.partitioning._memory_budget import host_memory_budget, split_for_budget
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -108,7 +109,9 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
     """Fuse TensorRT-convertible regions of ``module`` into ``_run_on_acc_N`` submodules.
 
     Regions with fewer than ``min_block_size`` compute ops stay in PyTorch. With
-    ``require_full_compilation`` any op left to PyTorch is an error listing all of them.
+    ``require_full_compilation`` any op left to PyTorch is an error listing all of them. With
+    ``enable_resource_partitioning`` a region whose engine build would exceed ``cpu_memory_budget``
+    becomes several consecutive segments (``_memory_budget``).
     """
     support = _TensorRTSupport(settings)
     partitioner = _Partitioner(
@@ -127,7 +130,10 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
                 support.unsupported.setdefault(n, f"segment smaller than min_block_size={settings.min_block_size}")
             continue
         kept.append(part)
-    placed = {n for part in kept for n in part.nodes}
+    segments: list[Any] = [list(part.nodes) for part in kept]
+    if settings.enable_resource_partitioning:
+        segments = split_for_budget(module, segments, host_memory_budget(settings.cpu_memory_budget))
+    placed = {n for nodes in segments for n in nodes}
     for node in module.graph.nodes:
         if node.op != "call_function":
             continue
@@ -145,7 +151,7 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
             "require_full_compilation=True but these ops cannot run in TensorRT:\n"
             f"{listing}\nRemove require_full_compilation to run them in PyTorch."
         )
-    result.trt_segments = fuse_partitions(module, [part.nodes for part in kept], TRT_SEGMENT_PREFIX)
+    result.trt_segments = fuse_partitions(module, segments, TRT_SEGMENT_PREFIX)
     return result
 
 
