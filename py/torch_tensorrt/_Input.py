@@ -278,16 +278,24 @@ class Input:
         if any(v is None for v in values):
             raise ValueError("Input(is_shape_tensor=True) needs shape=... or min_shape/opt_shape/max_shape (its values)")
         lo, opt, hi = (tuple(int(x) for x in v) for v in values)
+        if not len(lo) == len(opt) == len(hi):
+            raise ValueError(
+                f"Input(is_shape_tensor=True): min/opt/max values must have one length, got {lo}, {opt}, {hi}"
+            )
+        if any(not a <= b <= c for a, b, c in zip(lo, opt, hi)):
+            raise ValueError(
+                f"Input(is_shape_tensor=True): need min <= opt <= max for every value, got {lo}, {opt}, {hi}"
+            )
+        if self.dtype not in (torch.int32, torch.int64):
+            raise ValueError(
+                f"Input(is_shape_tensor=True) holds sizes, so its dtype must be torch.int32 or torch.int64, "
+                f"got {self.dtype}; pass dtype=torch.int64"
+            )
+        # The values' range becomes the engine's optimization profile (set_shape_input); the tensor
+        # itself is a static 1-D tensor of len(values) elements.
         self.shape_tensor_values = (lo, opt, hi)
         self.shape_mode = Input._ShapeMode.STATIC
         self.min_shape = self.opt_shape = self.max_shape = (len(opt),)
-        warn_once(
-            "Input.is_shape_tensor",
-            "Input(is_shape_tensor=True) is traced as an ordinary 1-D int tensor holding opt_shape's values: "
-            "its min/max value range is not given to TensorRT, because inputs whose values set shapes are not "
-            "implemented yet (issue 19 of this project). (reported once per process)",
-            stacklevel=3,
-        )
 
     def _parse_shared_dims(self, shared_dims: Any, field_names: Sequence[str] | None) -> dict[int, str]:
         if shared_dims and field_names:

@@ -591,9 +591,12 @@ def test_input_unknown_keyword_warns_with_the_closest_valid_one() -> None:
 
 
 def test_input_shape_tensor_is_a_1d_tensor_of_its_values() -> None:
-    with pytest.warns(UserWarning, match="is_shape_tensor"):
+    # Implemented (tests/py/runtime/test_shape_tensor_inputs.py): no "not implemented" warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         spec = torch_tensorrt.Input(min_shape=(1, 2), opt_shape=(3, 4), max_shape=(5, 6), dtype=torch.int64, is_shape_tensor=True)
     assert spec.is_shape_tensor and spec.shape == (2,)
+    assert spec.shape_tensor_values == ((1, 2), (3, 4), (5, 6))
     assert spec.example_tensor().tolist() == [3, 4] and spec.example_tensor("max_shape").tolist() == [5, 6]
 
 

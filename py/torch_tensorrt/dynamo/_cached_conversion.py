@@ -35,7 +35,13 @@ from torch_tensorrt.dynamo.conversion import (
     NetworkBuilt,
     convert_segment,
 )
-from torch_tensorrt.dynamo.conversion._TRTInterpreter import InputBinding, OutputBinding, ShapeRange, TRTInterpreter
+from torch_tensorrt.dynamo.conversion._TRTInterpreter import (
+    SHAPE_TENSOR_VALUES_META,
+    InputBinding,
+    OutputBinding,
+    ShapeRange,
+    TRTInterpreter,
+)
 from torch_tensorrt.dynamo.runtime._segment_info import _dims as symbolic_dims
 
 logger = logging.getLogger("torch_tensorrt")
@@ -70,6 +76,9 @@ def _segment_specs(module: torch.fx.GraphModule, input_ranges: Sequence[ShapeRan
     placeholders = [n for n in module.graph.nodes if n.op == "placeholder"]
     specs = []
     for node, (lo, opt, hi) in zip(placeholders, input_ranges):
+        if node.meta.get(SHAPE_TENSOR_VALUES_META) is not None:
+            # A cached entry would come back without the value range the runtimes check.
+            raise NotCacheable(f"input {node.name} is a shape tensor (Input(is_shape_tensor=True))")
         val = node.meta.get("val")
         dtype = val.dtype if isinstance(val, torch.Tensor) else torch.float32
         specs.append(Input(min_shape=lo, opt_shape=opt, max_shape=hi, dtype=dtype))

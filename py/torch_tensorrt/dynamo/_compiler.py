@@ -17,6 +17,7 @@ from torch_tensorrt._Input import Input
 from torch_tensorrt.dynamo._binding_names import REQUESTED_BINDING_NAMES, segment_io_names
 from torch_tensorrt.dynamo._cached_conversion import convert_with_engine_cache, engine_cache_for
 from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo._shape_tensor_inputs import mark_shape_tensor_inputs
 from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
 from torch_tensorrt.dynamo._tracer import as_inputs, trace
 from torch_tensorrt.dynamo.conversion import ConvertedSegment
@@ -208,6 +209,7 @@ def compile_module(
     engine_cache = engine_cache_for(settings)
     for index, call in enumerate(calls, 1):
         segment_module = getattr(gm, call.target)
+        mark_shape_tensor_inputs(gm, call, segment_module, specs)
         input_ranges = _segment_input_ranges(gm, call, ranges)
         profile_ranges = [_segment_input_ranges(gm, call, r) for r in per_profile]
         build_args: tuple[Any, ...] = (profile_ranges,)

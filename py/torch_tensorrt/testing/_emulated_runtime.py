@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from torch_tensorrt.dynamo.conversion import NETWORK_BUILD_OBSERVERS, NetworkBuilt
-from torch_tensorrt.dynamo.conversion._engine_build import REFITTABLE_BUILD_STAND_IN
+from torch_tensorrt.dynamo.conversion._engine_build import REFITTABLE_BUILD_STAND_IN, shape_input_values
 from torch_tensorrt.dynamo.runtime._execute_engine_op import python_runtime_delegate
 from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, ShapeRange, use_backend
 from torch_tensorrt.testing import _emulated_cpp_runtime
@@ -251,7 +251,9 @@ def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist
 
     def observe(event: NetworkBuilt) -> None:
         profiles = event.profiles or [event.profile]
-        shapes = [{n: (list(r[0]), list(r[1]), list(r[2])) for n, r in p.items()} for p in profiles]
+        # A shape-tensor input's profile bounds its values (set_shape_input), as in the built engine.
+        values = shape_input_values(event.network)
+        shapes = [{n: tuple(list(b) for b in values.get(n, r)) for n, r in p.items()} for p in profiles]
         record = capture_network(event.network, shapes)
         record.builder_flags = ["WEIGHT_STREAMING"] if event.weight_streaming else []
         backend.store.put(event.engine, record)

@@ -10,16 +10,22 @@ from typing import Any
 
 import torch
 
+from torch_tensorrt._logging import warn_once
 from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
+from torch_tensorrt.dynamo.conversion._engine_build import declare_shape_input_values
 from torch_tensorrt.dynamo.conversion.converter_utils import cast_trt_tensor, create_constant, is_trt_tensor, view_key
 
 logger = logging.getLogger("torch_tensorrt")
 
 ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+# Placeholder meta of a segment input fed by an Input(is_shape_tensor=True): its (min, opt, max)
+# values, which become the input's optimization profile (set by the compiler, read here).
+SHAPE_TENSOR_VALUES_META = "torch_tensorrt_shape_tensor_values"
 
 
 class ConversionError(RuntimeError):
@@ -33,6 +39,7 @@ class InputBinding:
     shape: tuple[int, ...]  # -1 marks a dynamic dim
     shape_range: ShapeRange
     symbolic_shape: tuple[Any, ...]  # ints or sympy expressions, from tracing
+    shape_values: ShapeRange | None = None  # a shape-tensor input: the range of its values
 
 
 @dataclass
@@ -78,7 +85,23 @@ class TRTInterpreter(torch.fx.Interpreter):
 
     def run(self) -> InterpreterResult:  # type: ignore[override]
         super().run()
+        self._settle_shape_inputs()
         return self.result
+
+    def _settle_shape_inputs(self) -> None:
+        """Keep the value ranges of the inputs TensorRT reads as shape tensors; an input declared
+        is_shape_tensor whose values the network only uses as data is an ordinary input."""
+        for index, binding in enumerate(self.result.inputs):
+            if binding.shape_values is None or self.network.get_input(index).is_shape_tensor:
+                continue
+            warn_once(
+                f"shape-input-as-data:{binding.name}",
+                f"Input(is_shape_tensor=True) for engine input {binding.name} is not used as a shape by "
+                "TensorRT (its values only feed computations), so it is bound as an ordinary tensor and "
+                "its value range is not checked. (reported once per process)",
+            )
+            binding.shape_values = None
+            declare_shape_input_values(self.network, index, None)
 
     def run_node(self, n: torch.fx.Node) -> Any:
         self.ctx.current_node = n
@@ -104,7 +127,10 @@ class TRTInterpreter(torch.fx.Interpreter):
         name = node.name
         tensor = self.network.add_input(name, torch_to_trt_dtype(dtype), shape)
         symbolic = tuple(int(d) if isinstance(d, int) else d.node.expr for d in val.shape)
-        self.result.inputs.append(InputBinding(name, dtype, shape, (lo, opt, hi), symbolic))
+        values = node.meta.get(SHAPE_TENSOR_VALUES_META)
+        if values is not None:
+            declare_shape_input_values(self.network, index, values)
+        self.result.inputs.append(InputBinding(name, dtype, shape, (lo, opt, hi), symbolic, values))
         return tensor
 
     def get_attr(self, target: Any, args: Any, kwargs: Any) -> Any:

@@ -6,6 +6,7 @@ import contextvars
 import logging
 import sys
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,15 +114,43 @@ def _check_weight_streaming(network: Any, settings: CompilationSettings) -> None
         )
 
 
+# The (min, opt, max) values of each shape-tensor input (Input(is_shape_tensor=True)), per network
+# and input index: the interpreter declares them, the build puts them in every optimization profile.
+# By index, so that inputs renamed after conversion keep their values.
+_SHAPE_INPUT_VALUES: weakref.WeakKeyDictionary[Any, dict[int, ShapeRange]] = weakref.WeakKeyDictionary()
+
+
+def declare_shape_input_values(network: Any, index: int, values: ShapeRange | None) -> None:
+    """Network input ``index`` is a shape tensor whose values lie in ``values`` (None: it is not)."""
+    declared = _SHAPE_INPUT_VALUES.setdefault(network, {})
+    if values is None:
+        declared.pop(index, None)
+    else:
+        declared[index] = values
+
+
+def shape_input_values(network: Any) -> dict[str, ShapeRange]:
+    declared = _SHAPE_INPUT_VALUES.get(network, {})
+    return {network.get_input(index).name: values for index, values in declared.items()}
+
+
 def _add_profiles(
-    builder: Any, config: Any, envelope: Mapping[str, ShapeRange], profiles: Sequence[Mapping[str, ShapeRange]]
+    builder: Any,
+    config: Any,
+    envelope: Mapping[str, ShapeRange],
+    profiles: Sequence[Mapping[str, ShapeRange]],
+    shape_values: Mapping[str, ShapeRange],
 ) -> None:
-    if len(profiles) == 1 and all(r[0] == r[2] for r in envelope.values()):
+    if not shape_values and len(profiles) == 1 and all(r[0] == r[2] for r in envelope.values()):
         return  # static shapes: TensorRT needs no profile
     for ranges in profiles:
         opt_profile = builder.create_optimization_profile()
         for name, (lo, opt, hi) in ranges.items():
-            opt_profile.set_shape(name, lo, opt, hi)
+            if name in shape_values:
+                # TensorRT reads a shape tensor's values at run time: its profile bounds those values.
+                opt_profile.set_shape_input(name, *shape_values[name])
+            else:
+                opt_profile.set_shape(name, lo, opt, hi)
         if config.add_optimization_profile(opt_profile) < 0:
             raise EngineBuildError(f"TensorRT refused optimization profile {dict(ranges)} (see the TensorRT log)")
 
@@ -138,7 +167,7 @@ def build_engine(
     flags = WeightFlags.of(settings)
     stand_in = _refittable_stand_in(flags)
     config = builder.create_builder_config()
-    _add_profiles(builder, config, profile, list(profiles) if profiles else [profile])
+    _add_profiles(builder, config, profile, list(profiles) if profiles else [profile], shape_input_values(network))
     _check_weight_streaming(network, settings)
     if settings.optimization_level is not None:
         config.builder_optimization_level = settings.optimization_level

@@ -30,6 +30,7 @@ from torch_tensorrt.dynamo.runtime._runtime_backend import (
     RuntimeCacheRejected,
     current_backend,
 )
+from torch_tensorrt.dynamo.runtime._shape_tensor_inputs import host_shape_inputs, shape_input_checks
 from torch_tensorrt.runtime._cudagraphs import (
     NO_CAPTURE,
     NOT_CAPTURABLE,
@@ -85,6 +86,8 @@ class TRTEngine:
         self._plan: tuple[tuple[Any, ...], CaptureDecision, ExecutionContextHandle] | None = None
         # Per input, the (shape, dtype, device) signatures already checked against the engine.
         self._accepted: list[set[tuple[Any, ...]]] = [set() for _ in info.input_names]
+        # Shape-tensor inputs: their values are checked and handed to TensorRT from host memory.
+        self._shape_inputs = shape_input_checks(info)
         self._last_stream: Any = None  # the CUDA stream of the last enqueue (see _after_last_enqueue)
         self._dynamic_memory = info.resource_allocation_strategy == "dynamic"
         self._truncate_double = info.metadata.settings.truncate_double
@@ -532,6 +535,8 @@ class TRTEngine:
                     f"was built for: min {lo}, max {hi}. Recompile with a wider "
                     "torch_tensorrt.Input(min_shape=..., max_shape=...)."
                 )
+        if any(index == shape_index for shape_index, *_ in self._shape_inputs):
+            return  # a shape tensor may be on the host, where TensorRT reads it (see _checked_inputs)
         want_device = self.device
         if tensor.device != want_device and (
             tensor.device.type != want_device.type
@@ -616,6 +621,8 @@ class TRTEngine:
                 if len(accepted[i]) >= _MAX_SIGNATURES:
                     accepted[i].clear()
                 accepted[i].add(signature)
+        if self._shape_inputs:
+            return host_shape_inputs(self.name, self._shape_inputs, inputs)
         return inputs
 
     def _check_stream_capturable(self, context: ExecutionContextHandle) -> None:

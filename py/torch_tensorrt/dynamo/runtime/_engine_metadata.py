@@ -361,6 +361,9 @@ class InputSpec:
     min_shape: tuple[int, ...] | None = None
     opt_shape: tuple[int, ...] | None = None
     max_shape: tuple[int, ...] | None = None
+    # A shape-tensor input (Input(is_shape_tensor=True)): the (min, opt, max) *values* its profile
+    # allows; the runtimes check them on every call and hand the values to TensorRT from host memory.
+    shape_values: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -390,6 +393,27 @@ def _profile_bounds(values: dict[str, Any], path: str) -> None:
             fail(path, f"dim {i} is static ({dim}) but the profile is {lo}, {mid}, {hi}")
 
 
+def _as_shape_values(value: object, path: str) -> tuple[tuple[int, ...], ...]:
+    """[min, opt, max] value lists of a shape-tensor input, each of one length, min <= opt <= max."""
+    bounds = as_list(value, path)
+    if len(bounds) != 3:
+        fail(path, f"expected [min, opt, max] value lists, found {len(bounds)} entries")
+    lo, opt, hi = (
+        tuple(
+            as_int(v, f"{path}[{k}][{i}]", -_shape_expr.INT64_MAX, _shape_expr.INT64_MAX)
+            for i, v in enumerate(_shape_items(b, f"{path}[{k}]"))
+        )
+        for k, b in enumerate(bounds)
+    )
+    if not len(lo) == len(opt) == len(hi) or any(not a <= b <= c for a, b, c in zip(lo, opt, hi)):
+        fail(path, f"need min <= opt <= max value lists of one length, found {list(lo)}, {list(opt)}, {list(hi)}")
+    return lo, opt, hi
+
+
+def _write_shape_values(values: tuple[tuple[int, ...], ...]) -> list[list[int]]:
+    return [list(v) for v in values]
+
+
 _INPUT = Schema(
     "InputSpec",
     (
@@ -400,6 +424,7 @@ _INPUT = Schema(
             Key(k, _as_static_shape, OPTIONAL, _as_json_list, omit_none=True, check=_profile_rank)
             for k in _PROFILE
         ),
+        Key("shape_values", _as_shape_values, OPTIONAL, _write_shape_values, omit_none=True),
     ),
     together=_PROFILE,
     check=_profile_bounds,

@@ -67,6 +67,7 @@ def engine_info_for_segment(converted: Any, settings: CompilationSettings) -> En
             min_shape=b.shape_range[0],
             opt_shape=b.shape_range[1],
             max_shape=b.shape_range[2],
+            shape_values=b.shape_values,
         )
         for b in converted.inputs
     )

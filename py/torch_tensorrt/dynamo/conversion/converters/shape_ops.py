@@ -626,6 +626,45 @@ def aten_ops_split(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, 
     return _split_pieces(ctx, x, sizes, dim, name)
 
 
+# Ops that only pick or re-view elements: a value read through them still comes from the tensor
+# they start from (for .item() / .tolist() of a shape-tensor input).
+_ELEMENT_PICKS = {
+    aten.slice.Tensor, aten.select.int, aten.squeeze.dims, aten.squeeze.dim, aten.squeeze.default,
+    aten.view.default, aten.reshape.default, aten.unsqueeze.default, aten.unbind.int, operator.getitem,
+}  # fmt: skip
+
+
+def _reads_graph_input(node: torch.fx.Node) -> bool:
+    """Whether ``node`` picks elements of a graph input (``shape[0]``, ``shape.tolist()``)."""
+    seen = 0
+    while node.op == "call_function" and node.target in _ELEMENT_PICKS and seen < 16:
+        source = node.args[0]
+        if not isinstance(source, torch.fx.Node):
+            return False
+        node, seen = source, seen + 1
+    return node.op == "placeholder"
+
+
+def _scalar_of_int_input(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    """``x.item()`` of a 1-element integer tensor picked from a graph input, giving a SymInt: TensorRT
+    computes it as a shape value (e.g. the dims of Input(is_shape_tensor=True) given to reshape).
+    Other reads of tensor values stay in PyTorch: TensorRT cannot make shapes from computed data."""
+    source = node.args[0] if node.args else None
+    val = source.meta.get("val") if isinstance(source, torch.fx.Node) else None
+    return (
+        isinstance(val, torch.Tensor)
+        and val.dtype in (torch.int32, torch.int64)
+        and val.numel() == 1
+        and isinstance(node.meta.get("val"), torch.SymInt)
+        and _reads_graph_input(source)
+    )
+
+
+@dynamo_tensorrt_converter(aten._local_scalar_dense.default, capability_validator=_scalar_of_int_input)
+def aten_ops_local_scalar_dense(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    return int_tensor(ctx, get_trt_tensor(ctx, args[0], name), f"{name}_value")
+
+
 def _unbind_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     shape = meta_shape(node.args[0])
     dim = arg(node.args, node.kwargs, 1, "dim", 0)

@@ -1,0 +1,36 @@
+"""Shape-tensor inputs (``Input(is_shape_tensor=True)``): carrying their value ranges to the segments.
+
+The user gives the range of the input's *values* (min/opt/max), which TensorRT needs in the
+optimization profile of every engine that reads the input as a shape tensor. The program input is
+an ordinary 1-D int tensor to torch.export; this module tags each TensorRT segment input that is such
+a program input with the value range, which the interpreter turns into the engine's profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from torch_tensorrt._Input import Input
+from torch_tensorrt.dynamo.conversion._TRTInterpreter import SHAPE_TENSOR_VALUES_META
+
+
+def mark_shape_tensor_inputs(
+    parent: torch.fx.GraphModule, call: torch.fx.Node, segment: torch.fx.GraphModule, specs: Sequence[Input]
+) -> None:
+    """Tag the placeholders of ``segment`` (called by ``call`` in ``parent``) that receive a program
+    input declared ``is_shape_tensor`` with that input's value range."""
+    program_inputs = [n for n in parent.graph.nodes if n.op == "placeholder"]
+    values_of = {
+        node: spec.shape_tensor_values
+        for node, spec in zip(program_inputs, specs)
+        if spec.is_shape_tensor and spec.shape_tensor_values is not None
+    }
+    segment_inputs = [n for n in segment.graph.nodes if n.op == "placeholder"]
+    for arg, placeholder in zip(call.args, segment_inputs):
+        values = values_of.get(arg) if isinstance(arg, torch.fx.Node) else None
+        if values is not None:
+            placeholder.meta[SHAPE_TENSOR_VALUES_META] = values
+        else:
+            placeholder.meta.pop(SHAPE_TENSOR_VALUES_META, None)
