@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -189,6 +190,24 @@ class EmulatedEngine:
         spec = next(s for s in self.record.inputs if s.name == name)
         return tuple(spec.shape), tuple(spec.shape), tuple(spec.shape)
 
+    def layer_information(self) -> str:
+        """TensorRT's engine-inspector JSON (``{"Layers": [...], "Bindings": [...]}``) for the recorded
+        network: the network's layers, not the fused kernels a real engine reports."""
+        layers = [
+            {
+                "Name": layer.name,
+                "LayerType": layer.type,
+                "Inputs": [{"Name": name} for name in layer.inputs if name is not None],
+                "Outputs": [
+                    {"Name": out.name, "Dimensions": list(out.shape), "Format/Datatype": out.dtype}
+                    for out in layer.outputs
+                ],
+                "Precision": layer.precision,
+            }
+            for layer in self.record.layers
+        ]
+        return json.dumps({"Layers": layers, "Bindings": [t.name for t in self.io_tensors]}, indent=2)
+
     def create_context(self, options: ContextOptions) -> EmulatedContext:
         context = EmulatedContext(self.record, options, {t.name: t for t in self.io_tensors})
         self.contexts.append(context)
@@ -258,7 +277,8 @@ def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist
         record.builder_flags = ["WEIGHT_STREAMING"] if event.weight_streaming else []
         backend.store.put(event.engine, record)
 
-    NETWORK_BUILD_OBSERVERS.append(observe)
+    # First, so that observers after it (Debugger(save_layer_info=True)) can load the engine here.
+    NETWORK_BUILD_OBSERVERS.insert(0, observe)
     stand_in = REFITTABLE_BUILD_STAND_IN.set(stand_in_build)
     try:
         with use_backend(backend), _cpp_runtime_on(backend):

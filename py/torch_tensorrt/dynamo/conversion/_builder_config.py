@@ -37,6 +37,7 @@ def apply_builder_settings(config: Any, settings: CompilationSettings, *, weight
         _set_weight_flags(config, settings)
     _set_tiling(config, settings)
     _set_timing(config, settings)
+    _set_profiling_verbosity(config)
     if settings.enable_cross_compile_for_windows:
         set_windows_target(config)
 
@@ -61,6 +62,17 @@ def _set_flags(config: Any, settings: CompilationSettings) -> None:
         return
     config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
     config.set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
+
+
+def _set_profiling_verbosity(config: Any) -> None:
+    """As Torch-TensorRT: DETAILED inside a ``Debugger`` block (the engine inspector then describes each
+    layer's parameters and formats), else LAYER_NAMES_ONLY."""
+    from torch_tensorrt.dynamo.debug._state import active_config
+
+    detailed = active_config() is not None
+    config.profiling_verbosity = (
+        trt.ProfilingVerbosity.DETAILED if detailed else trt.ProfilingVerbosity.LAYER_NAMES_ONLY
+    )
 
 
 def _set_weight_flags(config: Any, settings: CompilationSettings) -> None:

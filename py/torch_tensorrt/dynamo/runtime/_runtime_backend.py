@@ -78,7 +78,8 @@ class EngineHandle(Protocol):
     ``num_optimization_profiles: int`` (absent: one); engines that can stream weights have
     ``streamable_weights_size: int`` (absent: 0), ``weight_streaming_budget() -> int``,
     ``set_weight_streaming_budget(bytes: int) -> bool`` (called with no context alive, as TensorRT
-    requires) and ``weight_streaming_automatic_budget() -> int``."""
+    requires) and ``weight_streaming_automatic_budget() -> int``. ``layer_information() -> str`` (optional)
+    is the engine inspector's JSON description of the engine's layers."""
 
     io_tensors: list[IOTensor]
 
@@ -226,6 +227,10 @@ class _TensorRTEngine:
 
     def create_context(self, options: ContextOptions) -> ExecutionContextHandle:
         return _TensorRTContext(self._engine, options)
+
+    def layer_information(self) -> str:
+        inspector = self._engine.create_engine_inspector()
+        return str(inspector.get_engine_information(trt.LayerInformationFormat.JSON))
 
 
 class TensorRTBackend:
