@@ -120,6 +120,23 @@ def test_fp32_accumulation_spans_the_whole_attention() -> None:
     torch.testing.assert_close(actual.float(), expected, rtol=2e-3, atol=2e-3)
 
 
+class FusedEfficient(nn.Module):
+    """The overload a program exported on a GPU holds (output 0 used, the training outputs not)."""
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return aten._scaled_dot_product_efficient_attention(q, k, v, bias, False, 0.0, False, scale=0.4)[0]
+
+
+def test_fused_overload_is_decomposed() -> None:
+    inputs = _qkv((2, 3, 4, 8), (2, 3, 6, 8), torch.float32) + [_mask((4, 6), "float_dead", torch.float32)]
+    lowered = _lowered(FusedEfficient(), inputs, decompose_attention=True)
+    assert not ATTENTION_OPS & _targets(lowered)
+    (actual,) = run_on_reference(FusedEfficient(), inputs, decompose_attention=True)
+    with torch.no_grad():
+        expected = F.scaled_dot_product_attention(*inputs[:3], attn_mask=inputs[3], scale=0.4)
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_dropout_is_kept_whole_and_said() -> None:
     """Attention with dropout cannot be written out deterministically: it stays one op, with a warning."""
     torch_tensorrt._logging.reset_warnings()

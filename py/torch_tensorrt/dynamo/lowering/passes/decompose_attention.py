@@ -101,9 +101,14 @@ def why_kept_whole(node: Node, call: AttentionCall) -> str | None:
         return "its default scale needs a static head size"
     if call.enable_gqa and not all(isinstance(t.shape[-3], int) for t in (query, key)):
         return "grouped-query attention needs static head counts"
-    if node.target in FUSED_ATTENTION and not all(u.target is operator.getitem and u.args[1] == 0 for u in node.users):
+    if node.target in FUSED_ATTENTION and not all(_reads_attention_or_nothing(u) for u in node.users):
         return "a training output of the fused attention op is used"
     return None
+
+
+def _reads_attention_or_nothing(user: Node) -> bool:
+    """A reader of a fused attention op that takes output 0, or an unused training output."""
+    return user.target is operator.getitem and (user.args[1] == 0 or not user.users)
 
 
 def decompose_attention(graph: Graph, settings: object = None) -> None:
@@ -131,7 +136,7 @@ def decompose_attention(graph: Graph, settings: object = None) -> None:
 
 def _replace(graph: Graph, node: Node, out: Node) -> None:
     if node.target in FUSED_ATTENTION:
-        for user in list(node.users):  # every user is getitem(node, 0): checked by why_kept_whole
+        for user in list(node.users):  # getitem(node, 0) or an unused getitem: checked by why_kept_whole
             user.replace_all_uses_with(out)
             graph.erase_node(user)
     else:
