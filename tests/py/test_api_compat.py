@@ -385,10 +385,12 @@ SETTING_EFFECTS: dict[str, tuple[Any, str]] = {
     "autocast_max_output_threshold": (100.0, "warn"),
     "autocast_max_depth_of_reduction": (8, "warn"),
     "autocast_calibration_dataloader": ([(torch.randn(2, 3),)], "warn"),
-    "enable_resource_partitioning": (True, "warn"),
+    # Honoured by partitioning (tests/py/partitioning/test_memory_budget.py); the budget alone
+    # cannot act and says so.
+    "enable_resource_partitioning": (True, "honoured"),
     "cpu_memory_budget": (1 << 30, "warn"),
     "dynamically_allocate_resources": (True, "honoured"),
-    "decompose_attention": (True, "warn"),
+    "decompose_attention": (True, "honoured"),  # tests/py/lowering/test_decompose_attention.py
     "disabled_constant_fold_exclusions": ({"some_rule"}, "error"),
     "attn_bias_is_causal": (False, "honoured"),
     "fallback_data_dependent_ops": (True, "honoured"),
