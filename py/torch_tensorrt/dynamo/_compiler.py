@@ -19,7 +19,7 @@ from torch_tensorrt.dynamo._cached_conversion import convert_with_engine_cache, 
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo._shape_tensor_inputs import mark_shape_tensor_inputs
 from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
-from torch_tensorrt.dynamo._tracer import as_inputs, trace
+from torch_tensorrt.dynamo._tracer import as_inputs, program_input_specs, trace
 from torch_tensorrt.dynamo.conversion import ConvertedSegment
 from torch_tensorrt.dynamo.lowering import lower_exported_program
 from torch_tensorrt.dynamo.partitioning import partition
@@ -299,19 +299,28 @@ def compile(  # noqa: A001 - Torch-TensorRT's name
         settings = CompilationSettings.from_kwargs(**kwargs)
     elif kwargs:
         raise TypeError("pass either settings= or keyword settings, not both")
-    specs = _specs_from_program(exported_program, arg_inputs if arg_inputs is not None else inputs)
+    given = arg_inputs if arg_inputs is not None else inputs
+    specs = _specs_from_program(exported_program, given)
+    all_specs = program_input_specs(exported_program, specs, kwarg_inputs) if given is not None else specs
     with _debug_logging(settings.debug):
-        return _compile_program(exported_program, specs, settings, CompileSummary())
+        return _compile_program(exported_program, specs, settings, CompileSummary(), all_specs)
 
 
 def _compile_program(
-    program: torch.export.ExportedProgram, specs: Sequence[Input], settings: CompilationSettings, summary: CompileSummary
+    program: torch.export.ExportedProgram,
+    specs: Sequence[Input],
+    settings: CompilationSettings,
+    summary: CompileSummary,
+    input_specs: Sequence[Input] | None = None,
 ) -> torch.fx.GraphModule:
-    """Lower, partition, convert and build; the summary and Inputs are attached to the result."""
+    """Lower, partition, convert and build; the summary and Inputs are attached to the result.
+    ``specs``: the positional inputs' (kept for save); ``input_specs``: every program input's, keyword
+    inputs included (None: ``specs``)."""
     with _Stopwatch(summary).stage("lower"):
         lowered = lower_exported_program(program, settings)
     # module.runtime_settings reaches the engines, as users of Torch-TensorRT set it on the result.
-    gm = as_compiled_graph_module(compile_module(lowered, specs, settings, summary))
+    all_specs = input_specs if input_specs is not None else specs
+    gm = as_compiled_graph_module(compile_module(lowered, all_specs, settings, summary))
     gm._compile_summary = summary  # type: ignore[assignment]
     gm._torch_tensorrt_inputs = list(specs)  # type: ignore[assignment]  (used by save when no inputs are given)
     # copy.deepcopy of a GraphModule keeps only the attributes listed under this meta key.
@@ -385,4 +394,4 @@ def trace_and_compile(
             # debug logging; recording them is about a tenth of the trace.
             locations = settings.require_full_compilation or settings.debug
             program = trace(module, specs, kwarg_inputs=kwarg_inputs, source_locations=locations)
-        return _compile_program(program, specs, settings, summary)
+        return _compile_program(program, specs, settings, summary, program_input_specs(program, specs, kwarg_inputs))

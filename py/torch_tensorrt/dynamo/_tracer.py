@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
+from torch.fx._pytree import tree_flatten_spec
 
 from torch_tensorrt._Input import Input, check_example_size
 from torch_tensorrt._logging import warn_once
@@ -105,9 +106,16 @@ def trace(
     _report_trace_options(kwargs)
     args = tuple(_example_for(spec) for spec in specs)
     kwargs_examples = _kwarg_examples(kwarg_inputs)
-    dynamic_shapes: Any = _dynamic_shapes(specs)
-    if dynamic_shapes is not None and _takes_only_varargs(mod):
-        dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
+    kwarg_specs = {k: v for k, v in (kwarg_inputs or {}).items() if isinstance(v, Input)}
+    dynamic_shapes: Any = _dynamic_shapes([*specs, *kwarg_specs.values()])
+    if dynamic_shapes is not None and any(s.is_dynamic() for s in kwarg_specs.values()):
+        positional, by_keyword = dynamic_shapes[: len(specs)], dynamic_shapes[len(specs) :]
+        keyword_shapes = dict(zip(kwarg_specs, by_keyword))
+        dynamic_shapes = _shapes_by_parameter(mod, args, kwargs_examples or {}, positional, keyword_shapes)
+    elif dynamic_shapes is not None:
+        dynamic_shapes = dynamic_shapes[: len(specs)]
+        if _takes_only_varargs(mod):
+            dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
 
     # Hugging Face models return a KV-cache object by default (use_cache=True); export must flatten it.
     register_cache_pytrees()
@@ -155,20 +163,66 @@ def _report_trace_options(options: dict[str, Any]) -> None:
 
 
 def _kwarg_examples(kwarg_inputs: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Keyword inputs as example values; Input specs become example tensors (static ranges only)."""
+    """Keyword inputs as example values; Input specs become example tensors (see _example_for)."""
     if not kwarg_inputs:
         return None
-    examples = {}
-    for key, value in kwarg_inputs.items():
-        if isinstance(value, Input):
-            if value.is_dynamic():
-                raise NotImplementedError(
-                    f"kwarg_inputs[{key!r}] is a dynamic range: dynamic keyword inputs are not implemented yet "
-                    "(issue 19 of this project); pass the input positionally in arg_inputs"
-                )
-            value = _example_for(value)
-        examples[key] = value
-    return examples
+    return {key: _example_for(value) if isinstance(value, Input) else value for key, value in kwarg_inputs.items()}
+
+
+def _shapes_by_parameter(
+    mod: torch.nn.Module,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    positional: Sequence[Any],
+    by_keyword: dict[str, Any],
+) -> dict[str, Any]:
+    """torch.export's dynamic_shapes keyed by forward's parameter names: the form that reaches
+    keyword inputs (a tuple covers positional ones only). ``positional``: one entry per arg;
+    ``by_keyword``: the entries of keyword Inputs (other keyword values are static: None)."""
+    signature = inspect.signature(mod.forward)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"arg_inputs/kwarg_inputs do not fit {type(mod).__name__}.forward{signature}: {exc}") from exc
+    shapes: dict[str, Any] = {}
+    next_arg = 0
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            shapes[name] = tuple(positional[next_arg : next_arg + len(value)])
+            next_arg += len(value)
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            shapes[name] = {key: by_keyword.get(key) for key in value}
+        elif name in kwargs:
+            shapes[name] = by_keyword.get(name)
+        else:
+            shapes[name] = positional[next_arg]
+            next_arg += 1
+    return shapes
+
+
+def program_input_specs(
+    program: torch.export.ExportedProgram, arg_specs: Sequence[Input], kwarg_inputs: dict[str, Any] | None
+) -> list[Input]:
+    """One Input per user input of ``program`` traced by :func:`trace`: ``arg_specs``, then the keyword
+    inputs in the program's order (example tensors become static Inputs). Keyword values that are
+    not tensors (e.g. cache objects) leave the keyword inputs without specs, as before they had any."""
+    if not kwarg_inputs:
+        return list(arg_specs)
+    try:
+        leaves = tree_flatten_spec((tuple(arg_specs), kwarg_inputs), program.call_spec.in_spec)
+    except Exception:  # a structure torch flattens differently: keep the positional specs only
+        return list(arg_specs)
+    if len(leaves) != len(program.graph_signature.user_inputs):
+        return list(arg_specs)
+    specs = []
+    for leaf in leaves:
+        if isinstance(leaf, torch.Tensor):
+            leaf = Input.from_tensor(leaf, disable_memory_format_check=True)
+        if not isinstance(leaf, Input):
+            return list(arg_specs)
+        specs.append(leaf)
+    return specs
 
 
 class DataDependentControlFlowError(RuntimeError):
