@@ -154,6 +154,7 @@ void TRTEngine::follow_selected_backend() {
     drop_context_locked();
     runtime_config_.save_runtime_cache();
     engine_.reset();
+    last_enqueue_stream_.reset(); // streams of the old backend's device
   }
   backend_ = std::move(selected);
   // A selection made after `generation` was read only makes the next call look again.

@@ -7,11 +7,13 @@
 #include <ATen/core/Dict.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/core/ivalue.h>
+#include <c10/core/Stream.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -127,6 +129,11 @@ class TRTEngine : public torch::CustomClassHolder {
   SubgraphCapture& subgraph_capture() {
     return subgraph_;
   }
+  // The stream of this engine's last enqueue (under mutex()): an enqueue on another stream waits for
+  // it, since both would use the one context's activation memory (execute_engine.cpp, EngineStreams).
+  std::optional<c10::Stream>& last_enqueue_stream() {
+    return last_enqueue_stream_;
+  }
   void note_execution(const char* decision, bool graph_captured, bool graph_replayed);
   bool has_several_profiles() const {
     return profiles_ != nullptr;
@@ -142,6 +149,7 @@ class TRTEngine : public torch::CustomClassHolder {
   std::vector<std::string> serialized_info_;
   EngineInfo info_;
   std::mutex mutex_;
+  std::optional<c10::Stream> last_enqueue_stream_;
   std::shared_ptr<EngineBackend> backend_;
   std::atomic<uint64_t> backend_generation_{0}; // BackendRegistry::generation() backend_ was checked at
   std::unique_ptr<BackendEngine> engine_;

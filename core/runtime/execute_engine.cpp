@@ -118,6 +118,22 @@ class EngineStreams {
     return engine_ ? engine_->native_handle() : nullptr;
   }
 
+  // One context serves every stream, and its activation memory is shared: an enqueue on another
+  // stream than the engine's previous one waits for that one (the engine's mutex orders only the
+  // host side). Free while the stream stays the same; never inside a capture, which must not wait
+  // on work outside it. As the Python engine's _after_last_enqueue.
+  void follow_previous_enqueue(std::optional<c10::Stream>& last) {
+    if (!engine_) {
+      return;
+    }
+    if (last && *last != *engine_ && !outer_capture_) {
+      c10::Event event(c10::DeviceType::CUDA);
+      event.record(*last);
+      event.block(*engine_);
+    }
+    last = engine_;
+  }
+
   // Work queued on the caller's stream so far happens before the engine's work...
   void caller_to_engine() {
     if (engine_ && *engine_ != *caller_) {
@@ -523,6 +539,7 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
   }
 
   EngineStreams streams(device, backend);
+  streams.follow_previous_enqueue(engine->last_enqueue_stream());
   BackendExecutionContext* ctx = nullptr;
   const CudaGraphPolicy::Decision decision = decide_capture(*engine, streams, &ctx);
   if (engine->has_several_profiles()) {
