@@ -152,10 +152,10 @@ def test_segment_whose_build_fails_runs_in_pytorch(monkeypatch: pytest.MonkeyPat
     """Without pass_through_build_failures a failed segment stays in PyTorch, weights included."""
     from torch_tensorrt.dynamo import _compiler
 
-    def fail(name: str, *args: object) -> None:
+    def fail(engine_cache: object, name: str, *args: object) -> None:
         raise RuntimeError(f"no engine for {name}")
 
-    monkeypatch.setattr(_compiler, "convert_segment", fail)
+    monkeypatch.setattr(_compiler, "convert_with_engine_cache", fail)
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
     x = torch.randn(5, 3)
     with caplog.at_level("WARNING", logger="torch_tensorrt"):
