@@ -158,6 +158,12 @@ def refit_settings(infos: Sequence[EngineInfo]) -> CompilationSettings:
                 f"engine {info.name!r} is not refittable: it was compiled with immutable_weights=True (the "
                 "default). Compile with immutable_weights=False to refit its weights, or recompile the model."
             )
+        if info.metadata.settings.enable_autocast:
+            raise RefitError(
+                f"engine {info.name!r} was compiled with enable_autocast=True: which layers run in reduced precision "
+                "was decided from the weights and calibration data of that compile, so new weights could need other "
+                "decisions. Recompile the model with its new weights instead."
+            )
         if _partitioning(info.metadata.settings) != _partitioning(first):
             raise RefitError("the engines of this module record different compile settings; it cannot be refitted")
     return CompilationSettings(
@@ -171,6 +177,11 @@ def refit_settings(infos: Sequence[EngineInfo]) -> CompilationSettings:
         torch_executed_ops=frozenset(first.torch_executed_ops or ()),
         use_fp32_acc=bool(first.use_fp32_acc),
         assume_dynamic_shape_support=bool(first.assume_dynamic_shape_support),
+        decompose_attention=bool(first.decompose_attention),
+        enable_resource_partitioning=bool(first.enable_resource_partitioning),
+        # None (the host memory available then) is read again now: the same-segments check below
+        # refuses a refit whose pieces came out differently.
+        cpu_memory_budget=first.cpu_memory_budget if first.enable_resource_partitioning else None,
     )
 
 
@@ -182,6 +193,9 @@ def _partitioning(settings: Any) -> tuple[Any, ...]:
         settings.use_fp32_acc,
         settings.truncate_double,
         settings.assume_dynamic_shape_support,
+        settings.decompose_attention,
+        settings.enable_resource_partitioning,
+        settings.cpu_memory_budget,
     )
 
 

@@ -168,3 +168,43 @@ def test_without_gpu_refittable_builds_and_refits_say_a_gpu_is_needed() -> None:
         compiled = torch_tensorrt.compile(old, inputs=[x], min_block_size=1, immutable_weights=False)
     with pytest.raises(RefitNeedsGPUError, match="needs a CUDA GPU"):
         refit_module_weights(compiled, torch.export.export(new, (x,)))
+
+
+# Settings that change how a model is lowered or partitioned are recorded in the engines, so a refit
+# lowers and partitions the new weights the same way (without them the segments would not match).
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"decompose_attention": True},
+        {"enable_resource_partitioning": True, "cpu_memory_budget": 14_000},
+    ],
+    ids=["decompose_attention", "resource_partitioning"],
+)
+def test_lowering_and_partitioning_settings_carry_over_to_refit(settings: dict[str, object]) -> None:
+    old, new = _models(_block)
+    x = torch.randn(2, 6, 16)
+    with emulated_runtime(persist=False), torch.no_grad():
+        compiled = torch_tensorrt.compile(old, inputs=[x], min_block_size=1, immutable_weights=False, **settings)
+        segments = [m for m in compiled.modules() if isinstance(m, torch_tensorrt.runtime.TorchTensorRTModule)]
+        recorded = segments[0].python_engine.info.metadata.settings
+        assert all(getattr(recorded, name) == value for name, value in settings.items())
+        if "cpu_memory_budget" in settings:
+            assert len(segments) > 1, "the budget split the block into several engines"
+        refitted = refit_module_weights(compiled, torch.export.export(new, (x,)), arg_inputs=(x,), verify_output=True)
+        torch.testing.assert_close(refitted(x), new(x), rtol=RTOL, atol=ATOL)
+
+
+def test_autocast_programs_refuse_refit() -> None:
+    old, new = _models(_Cnn)
+    x = torch.randn(2, 3, 12, 12)
+    with emulated_runtime(persist=False):
+        compiled = torch_tensorrt.compile(
+            old,
+            inputs=[x],
+            min_block_size=1,
+            immutable_weights=False,
+            enable_autocast=True,
+            autocast_low_precision_type=torch.float16,
+        )
+        with pytest.raises(RefitError, match="enable_autocast=True"):
+            refit_module_weights(compiled, torch.export.export(new, (x,)))

@@ -33,6 +33,10 @@ Metadata JSON schema (``METADATA_VERSION`` 1)
         "torch_executed_ops": [str] (unique)           optional (partitioning, for refit)
         "use_fp32_acc": bool                           optional (lowering, for refit)
         "assume_dynamic_shape_support": bool           optional (partitioning, for refit)
+        "decompose_attention": bool                    optional (lowering, for refit)
+        "enable_resource_partitioning": bool           optional (partitioning, for refit)
+        "cpu_memory_budget": int >= 1                  optional (partitioning, for refit)
+        "enable_autocast": bool                        optional (lowering: refit refuses autocast programs)
       },
       "flags": {str: bool}                             default {}
     }
@@ -216,6 +220,10 @@ def _as_optimization_level(value: object, path: str) -> int:
 
 def _as_min_block_size(value: object, path: str) -> int:
     return as_int(value, path, 1, 2**31 - 1)
+
+
+def _as_memory_budget(value: object, path: str) -> int:
+    return as_int(value, path, 1, 2**63 - 1)
 
 
 def _as_op_name(value: object, path: str) -> str:
@@ -479,6 +487,10 @@ class EngineSettings:
     torch_executed_ops: tuple[str, ...] | None = None
     use_fp32_acc: bool | None = None
     assume_dynamic_shape_support: bool | None = None
+    decompose_attention: bool | None = None
+    enable_resource_partitioning: bool | None = None
+    cpu_memory_budget: int | None = None
+    enable_autocast: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -506,6 +518,10 @@ _SETTINGS = Schema(
         Key("torch_executed_ops", _unique_list_of(_as_op_name), OPTIONAL, _as_optional_json_list, omit_none=True),
         Key("use_fp32_acc", as_bool, OPTIONAL, omit_none=True),
         Key("assume_dynamic_shape_support", as_bool, OPTIONAL, omit_none=True),
+        Key("decompose_attention", as_bool, OPTIONAL, omit_none=True),
+        Key("enable_resource_partitioning", as_bool, OPTIONAL, omit_none=True),
+        Key("cpu_memory_budget", _as_memory_budget, OPTIONAL, omit_none=True),
+        Key("enable_autocast", as_bool, OPTIONAL, omit_none=True),
     ),
 )
 

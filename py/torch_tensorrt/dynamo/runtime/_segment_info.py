@@ -55,6 +55,10 @@ def engine_settings(settings: CompilationSettings) -> EngineSettings:
         torch_executed_ops=_op_names(settings.torch_executed_ops),
         use_fp32_acc=settings.use_fp32_acc,
         assume_dynamic_shape_support=settings.assume_dynamic_shape_support,
+        decompose_attention=settings.decompose_attention,
+        enable_resource_partitioning=settings.enable_resource_partitioning,
+        cpu_memory_budget=settings.cpu_memory_budget,
+        enable_autocast=settings.enable_autocast,
     )
 
 
