@@ -30,7 +30,8 @@ std::vector<IOTensorInfo> parse_io(const std::vector<c10::IValue>& out, const st
   const auto is_input = out.at(2).toListRef();
   const auto dtypes = out.at(3).toListRef();
   const std::vector<int64_t> dims = out.at(4).toIntVector();
-  if (is_input.size() != names.size() || dtypes.size() != names.size()) {
+  const auto host_inputs = out.at(5).toListRef();
+  if (is_input.size() != names.size() || dtypes.size() != names.size() || host_inputs.size() != names.size()) {
     throw std::runtime_error("_dispatcher_load: io lists of engine '" + engine + "' differ in length");
   }
   std::vector<IOTensorInfo> io;
@@ -39,6 +40,7 @@ std::vector<IOTensorInfo> parse_io(const std::vector<c10::IValue>& out, const st
     IOTensorInfo t;
     t.name = names[i].toStringRef();
     t.is_input = is_input[i].toBool();
+    t.host_input = host_inputs[i].toBool();
     if (!parse_dtype(dtypes[i].toStringRef(), &t.dtype)) {
       throw std::runtime_error("_dispatcher_load: tensor '" + t.name + "' has unsupported dtype " + dtypes[i].toStringRef());
     }

@@ -6,7 +6,8 @@
 //
 // The ops (schemas in register_dispatcher_ops.cpp); each takes the backend's session id first:
 //   _dispatcher_load(engine bytes, name) -> (engine handle, io names, is_input, dtype names,
-//                                             io dims flattened as [rank, d0, d1, ...] per tensor)
+//                                             io dims flattened as [rank, d0, d1, ...] per tensor,
+//                                             host_input: read from host memory (shape tensors))
 //   _dispatcher_create_context(engine, allocation, kernel strategy, cuda graph strategy, use cache,
 //                              cache bytes) -> (context, "") or (-1, why the runtime cache was refused)
 //   _dispatcher_output_shapes(context, input names, inputs, output names) -> [rank, d0, ...] per output

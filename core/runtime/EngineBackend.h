@@ -38,6 +38,10 @@ struct IOTensorInfo {
   bool is_input = false;
   DataType dtype = DataType::kFLOAT32;
   std::vector<int64_t> shape; // -1 for dynamic dims
+  // An input TensorRT reads from host memory: a shape tensor, whose values set shapes inside the
+  // engine (TensorRT's isShapeInferenceIO input at TensorLocation::kHOST). The runtime binds the
+  // address of a host copy; the engine metadata records its value range (InputSpec::shape_values).
+  bool host_input = false;
 };
 
 // What an execution context is created with (the backend maps it onto its runtime config).

@@ -141,17 +141,45 @@ void check_unique(const std::vector<std::string>& values, const std::string& pat
   }
 }
 
-InputSpec parse_input(const JsonValue& raw, const std::string& path) {
-  const JsonValue& obj = as_object(raw, path);
-  for (const char* key : {"name", "dtype", "shape"}) {
-    if (obj.find(key) == nullptr) {
-      fail(path, std::string("missing required key '") + key + "'");
+std::string int_list_text(const std::vector<int64_t>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    out += (i ? ", " : "") + std::to_string(values[i]);
+  }
+  return out + "]";
+}
+
+// [min, opt, max] value lists of a shape-tensor input, each of one length, min <= opt <= max (as
+// _as_shape_values of the Python reader; values may be negative, down to -INT64_MAX).
+void parse_shape_values(const JsonValue& v, const std::string& path, InputSpec* spec) {
+  const auto& bounds = as_list(v, path);
+  if (bounds.size() != 3) {
+    fail(path, "expected [min, opt, max] value lists, found " + std::to_string(bounds.size()) + " entries");
+  }
+  std::vector<int64_t>* targets[] = {&spec->min_values, &spec->opt_values, &spec->max_values};
+  for (size_t k = 0; k < 3; ++k) {
+    const std::string list_path = path + "[" + std::to_string(k) + "]";
+    const auto& items = as_shape_list(bounds[k], list_path);
+    for (size_t i = 0; i < items.size(); ++i) {
+      targets[k]->push_back(as_int(items[i], list_path + "[" + std::to_string(i) + "]", -INT64_MAX, INT64_MAX));
     }
   }
-  InputSpec spec;
-  spec.name = as_tensor_name(*obj.find("name"), path + ".name");
-  spec.dtype = as_dtype(*obj.find("dtype"), path + ".dtype");
-  spec.shape = as_shape(*obj.find("shape"), path + ".shape");
+  const auto &lo = spec->min_values, &opt = spec->opt_values, &hi = spec->max_values;
+  bool ok = lo.size() == opt.size() && opt.size() == hi.size();
+  for (size_t i = 0; ok && i < lo.size(); ++i) {
+    ok = lo[i] <= opt[i] && opt[i] <= hi[i];
+  }
+  if (!ok) {
+    fail(
+        path,
+        "need min <= opt <= max value lists of one length, found " + int_list_text(lo) + ", " + int_list_text(opt) +
+            ", " + int_list_text(hi));
+  }
+  spec->has_shape_values = true;
+}
+
+// The three profile keys, each of the rank of `shape` (checked as each is read, as in Python).
+void parse_profile_keys(const JsonValue& obj, const std::string& path, InputSpec* spec) {
   const char* profile_keys[] = {"min_shape", "opt_shape", "max_shape"};
   size_t present = 0;
   for (const char* key : profile_keys) {
@@ -161,18 +189,26 @@ InputSpec parse_input(const JsonValue& raw, const std::string& path) {
     fail(path, "min_shape, opt_shape and max_shape must be given together");
   }
   if (present == 0) {
-    return spec;
+    return;
   }
-  std::vector<int64_t>* targets[] = {&spec.min_shape, &spec.opt_shape, &spec.max_shape};
+  std::vector<int64_t>* targets[] = {&spec->min_shape, &spec->opt_shape, &spec->max_shape};
   for (size_t k = 0; k < 3; ++k) {
     std::string key_path = path + "." + profile_keys[k];
     *targets[k] = as_static_shape(*obj.find(profile_keys[k]), key_path);
-    if (targets[k]->size() != spec.shape.size()) {
+    if (targets[k]->size() != spec->shape.size()) {
       fail(
           key_path,
-          "rank " + std::to_string(targets[k]->size()) + " differs from the rank " + std::to_string(spec.shape.size()) +
-              " of shape");
+          "rank " + std::to_string(targets[k]->size()) + " differs from the rank " +
+              std::to_string(spec->shape.size()) + " of shape");
     }
+  }
+  spec->has_profile = true;
+}
+
+// Run once every key is read (the Python schema's whole-object check).
+void check_profile_bounds(const InputSpec& spec, const std::string& path) {
+  if (!spec.has_profile) {
+    return;
   }
   for (size_t i = 0; i < spec.shape.size(); ++i) {
     int64_t lo = spec.min_shape[i], mid = spec.opt_shape[i], hi = spec.max_shape[i];
@@ -187,7 +223,24 @@ InputSpec parse_input(const JsonValue& raw, const std::string& path) {
           "dim " + std::to_string(i) + " is static (" + std::to_string(d.value) + ") but the profile is " + found);
     }
   }
-  spec.has_profile = true;
+}
+
+InputSpec parse_input(const JsonValue& raw, const std::string& path) {
+  const JsonValue& obj = as_object(raw, path);
+  for (const char* key : {"name", "dtype", "shape"}) {
+    if (obj.find(key) == nullptr) {
+      fail(path, std::string("missing required key '") + key + "'");
+    }
+  }
+  InputSpec spec;
+  spec.name = as_tensor_name(*obj.find("name"), path + ".name");
+  spec.dtype = as_dtype(*obj.find("dtype"), path + ".dtype");
+  spec.shape = as_shape(*obj.find("shape"), path + ".shape");
+  parse_profile_keys(obj, path, &spec);
+  if (const JsonValue* values = obj.find("shape_values")) {
+    parse_shape_values(*values, path + ".shape_values", &spec);
+  }
+  check_profile_bounds(spec, path);
   return spec;
 }
 

@@ -36,6 +36,12 @@ struct InputSpec {
   std::vector<int64_t> min_shape;
   std::vector<int64_t> opt_shape;
   std::vector<int64_t> max_shape;
+  // A shape-tensor input (Input(is_shape_tensor=True)): the min/opt/max *values* its profile allows
+  // (key shape_values). execute_engine checks them on every call and binds a host copy of them.
+  bool has_shape_values = false;
+  std::vector<int64_t> min_values;
+  std::vector<int64_t> opt_values;
+  std::vector<int64_t> max_values;
 };
 
 struct OutputSpec {

@@ -49,8 +49,9 @@ std::string default_cache_path_for(const EngineInfo& info) {
 
 } // namespace
 
-bool SubgraphCapture::matches(const std::vector<at::Tensor>& inputs) const {
-  if (!graph || inputs.size() != input_shapes.size()) {
+bool SubgraphCapture::matches(const std::vector<at::Tensor>& inputs, const std::vector<std::vector<int64_t>>& values)
+    const {
+  if (!graph || inputs.size() != input_shapes.size() || values != shape_values) {
     return false;
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -64,6 +65,7 @@ bool SubgraphCapture::matches(const std::vector<at::Tensor>& inputs) const {
 void SubgraphCapture::reset() {
   graph.reset();
   input_shapes.clear();
+  shape_values.clear();
   static_inputs.clear();
   static_outputs.clear();
   workspace = at::Tensor();
@@ -201,7 +203,34 @@ BackendEngine& TRTEngine::backend_engine() {
   return *engine_;
 }
 
+// Shape-tensor inputs: the metadata says which have a value range (matched by name, as the Python
+// runtime's shape_input_checks), the backend which it reads from host memory.
+static std::vector<ShapeTensorInput> shape_tensor_inputs(const EngineInfo& info, const BackendEngine& engine) {
+  std::vector<ShapeTensorInput> found;
+  size_t index = 0;
+  for (const auto& t : engine.io_tensors()) {
+    if (!t.is_input) {
+      continue;
+    }
+    ShapeTensorInput input;
+    input.index = index++;
+    input.host = t.host_input;
+    for (const auto& spec : info.metadata.inputs) {
+      if (spec.name == t.name && spec.has_shape_values) {
+        input.has_range = true;
+        input.min_values = spec.min_values;
+        input.max_values = spec.max_values;
+      }
+    }
+    if (input.has_range || input.host) {
+      found.push_back(std::move(input));
+    }
+  }
+  return found;
+}
+
 void TRTEngine::setup_loaded_engine(BackendEngine& engine) {
+  shape_inputs_ = shape_tensor_inputs(info_, engine);
   const int32_t count = engine.num_optimization_profiles();
   profiles_.reset();
   if (count > 1) {

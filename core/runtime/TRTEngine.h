@@ -27,16 +27,28 @@ namespace core {
 namespace runtime {
 
 // Torch-level CUDA graph of one engine (subgraph mode): static buffers + the captured graph,
-// valid for one set of input shapes.
+// valid for one set of input shapes and shape-tensor values (TensorRT reads those on the host when
+// the graph is recorded, so a replay cannot take other values).
 struct SubgraphCapture {
   std::vector<std::vector<int64_t>> input_shapes;
+  std::vector<std::vector<int64_t>> shape_values;
   std::vector<at::Tensor> static_inputs;
   std::vector<at::Tensor> static_outputs;
   at::Tensor workspace;
   std::unique_ptr<GraphCapture> graph;
 
-  bool matches(const std::vector<at::Tensor>& inputs) const;
+  bool matches(const std::vector<at::Tensor>& inputs, const std::vector<std::vector<int64_t>>& values) const;
   void reset();
+};
+
+// An input execute_engine treats apart: a shape tensor (Input(is_shape_tensor=True)) whose values the
+// metadata bounds (InputSpec::shape_values) and/or that the backend reads from host memory.
+struct ShapeTensorInput {
+  size_t index = 0; // in the engine's input order
+  bool has_range = false; // the metadata records min/max values: checked on every call
+  std::vector<int64_t> min_values;
+  std::vector<int64_t> max_values;
+  bool host = false; // IOTensorInfo::host_input: bound as a host copy
 };
 
 class TRTEngine : public torch::CustomClassHolder {
@@ -138,6 +150,11 @@ class TRTEngine : public torch::CustomClassHolder {
   bool has_several_profiles() const {
     return profiles_ != nullptr;
   }
+  // The shape-tensor inputs of the loaded engine (empty for almost every engine: execute_engine's
+  // per-call cost for the others is this one emptiness test). Valid after backend_engine().
+  const std::vector<ShapeTensorInput>& shape_inputs() const {
+    return shape_inputs_;
+  }
   // Switches `ctx` to this call's profile (cached per input shapes) on `stream`; a switch drops the
   // subgraph capture recorded on the old one. Throws c10::ValueError when no profile fits.
   void use_profile(BackendExecutionContext& ctx, const std::vector<at::Tensor>& inputs, void* stream);
@@ -165,6 +182,7 @@ class TRTEngine : public torch::CustomClassHolder {
   int64_t graph_captures_ = 0;
   int64_t graph_replays_ = 0;
   std::unique_ptr<OptimizationProfiles> profiles_; // engines with several profiles only
+  std::vector<ShapeTensorInput> shape_inputs_; // of the loaded engine (setup_loaded_engine)
   int64_t forced_profile_ = -1; // optimization_profile(module, k); -1: automatic
   int64_t context_profile_ = 0; // the profile context_ runs on (a new context starts on 0)
   int64_t weight_budget_ = -1; // set_device_memory_budget's; -1: the backend's automatic budget

@@ -197,8 +197,15 @@ void check_input_range(const EngineInfo& info, const InputSpec& spec, const std:
       ". Recompile with a wider torch_tensorrt.Input(min_shape=..., max_shape=...).");
 }
 
+bool is_host_input(const std::vector<ShapeTensorInput>& shape_inputs, size_t index) {
+  return std::any_of(shape_inputs.begin(), shape_inputs.end(), [&](const ShapeTensorInput& s) {
+    return s.index == index && s.host;
+  });
+}
+
 void check_inputs(TRTEngine& engine, const std::vector<at::Tensor>& inputs, c10::Device device) {
   const EngineInfo& info = engine.info();
+  const std::vector<ShapeTensorInput>& shape_inputs = engine.shape_inputs();
   TORCH_CHECK_VALUE(
       inputs.size() == info.input_names.size(),
       "engine '",
@@ -230,6 +237,9 @@ void check_inputs(TRTEngine& engine, const std::vector<at::Tensor>& inputs, c10:
     if (i < info.metadata.inputs.size()) {
       check_input_range(info, info.metadata.inputs[i], name, t);
     }
+    if (!shape_inputs.empty() && is_host_input(shape_inputs, i)) {
+      continue; // read from host memory: any device will do (prepare_shape_inputs copies it)
+    }
     bool same_device = t.device().type() == device.type() && (!device.has_index() || t.device().index() == device.index());
     TORCH_CHECK(
         same_device,
@@ -245,6 +255,51 @@ void check_inputs(TRTEngine& engine, const std::vector<at::Tensor>& inputs, c10:
         device,
         "').");
   }
+}
+
+// The values of a shape-tensor input, as ints (the input's dtype is int32 or int64, checked before).
+std::vector<int64_t> shape_tensor_values(const at::Tensor& host) {
+  at::Tensor values = host.to(c10::ScalarType::Long).contiguous();
+  const int64_t* data = values.data_ptr<int64_t>();
+  return std::vector<int64_t>(data, data + values.numel());
+}
+
+// Shape-tensor inputs (TRTEngine::shape_inputs): the values of those the metadata bounds are checked,
+// with the Python runtime's words (_shape_tensor_inputs.host_shape_inputs), since TensorRT's own report
+// names neither the input nor the fix; those TensorRT reads from host memory become a host copy.
+// Returns the values, in shape_inputs order (a torch CUDA graph is valid for one set of them).
+std::vector<std::vector<int64_t>> prepare_shape_inputs(TRTEngine& engine, std::vector<at::Tensor>& inputs) {
+  const EngineInfo& info = engine.info();
+  std::vector<std::vector<int64_t>> all_values;
+  for (const ShapeTensorInput& shape_input : engine.shape_inputs()) {
+    at::Tensor host = inputs[shape_input.index].detach().to(c10::Device(c10::DeviceType::CPU)).contiguous();
+    std::vector<int64_t> found = shape_tensor_values(host);
+    const auto& lo = shape_input.min_values;
+    const auto& hi = shape_input.max_values;
+    bool ok = !shape_input.has_range || found.size() == lo.size();
+    for (size_t k = 0; ok && shape_input.has_range && k < found.size(); ++k) {
+      ok = lo[k] <= found[k] && found[k] <= hi[k];
+    }
+    TORCH_CHECK_VALUE(
+        ok,
+        "input ",
+        info.input_names[shape_input.index],
+        " of engine '",
+        info.name,
+        "' is a shape tensor with values ",
+        shape_str(found),
+        ", outside the values the engine was built for: min ",
+        shape_str(lo),
+        ", max ",
+        shape_str(hi),
+        ". Pass values inside that range, or recompile with a wider "
+        "torch_tensorrt.Input(min_shape=..., max_shape=..., is_shape_tensor=True).");
+    if (shape_input.host) {
+      inputs[shape_input.index] = host;
+    }
+    all_values.push_back(std::move(found));
+  }
+  return all_values;
 }
 
 void* address_of(const at::Tensor& t, std::vector<at::Tensor>& keep_alive) {
@@ -382,17 +437,20 @@ std::vector<at::Tensor> run_subgraph_captured(
     const std::vector<at::Tensor>& inputs,
     c10::Device device,
     EngineStreams& streams,
+    const std::vector<std::vector<int64_t>>& shape_values,
     bool* captured) {
   SubgraphCapture& cap = engine.subgraph_capture();
   *captured = false;
-  if (!cap.matches(inputs)) {
+  if (!cap.matches(inputs, shape_values)) {
     // New shapes: static buffers, one warm-up run (lazy initialisation must not be captured),
     // then the capture itself.  The warm-up run already produced this call's outputs.
     cap.reset();
     std::vector<at::Tensor> keep_alive;
+    cap.shape_values = shape_values;
     for (const auto& t : inputs) {
       cap.input_shapes.push_back(t.sizes().vec());
-      cap.static_inputs.push_back(empty_on(t.sizes(), t.scalar_type(), device));
+      // On the input's device: the engine's, or the host for inputs TensorRT reads there.
+      cap.static_inputs.push_back(empty_on(t.sizes(), t.scalar_type(), t.device()));
       cap.static_inputs.back().copy_(t);
     }
     set_shapes_and_bind_inputs(engine, ctx, cap.static_inputs, keep_alive);
@@ -537,6 +595,10 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
   for (const auto& t : inputs) {
     contiguous.push_back(t.contiguous());
   }
+  std::vector<std::vector<int64_t>> shape_values; // of shape-tensor inputs; most engines have none
+  if (!engine->shape_inputs().empty()) {
+    shape_values = prepare_shape_inputs(*engine, contiguous);
+  }
 
   EngineStreams streams(device, backend);
   streams.follow_previous_enqueue(engine->last_enqueue_stream());
@@ -554,7 +616,7 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
   std::vector<at::Tensor> outputs;
   bool captured = false;
   if (torch_capture) {
-    outputs = run_subgraph_captured(*engine, *ctx, contiguous, device, streams, &captured);
+    outputs = run_subgraph_captured(*engine, *ctx, contiguous, device, streams, shape_values, &captured);
   } else {
     outputs = run_uncaptured(*engine, *ctx, contiguous, device, streams);
   }

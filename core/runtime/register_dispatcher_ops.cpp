@@ -34,7 +34,7 @@ void end_session(int64_t session, std::vector<int64_t> contexts, std::vector<at:
 
 TORCH_LIBRARY_FRAGMENT(tensorrt, m) {
   // Called by DispatcherBackend, implemented elsewhere (see DispatcherBackend.h).
-  m.def("_dispatcher_load(int session, Tensor engine, str name) -> (int, str[], bool[], str[], int[])");
+  m.def("_dispatcher_load(int session, Tensor engine, str name) -> (int, str[], bool[], str[], int[], bool[])");
   m.def(
       "_dispatcher_create_context(int session, int engine, int allocation, int kernel_strategy, "
       "int cuda_graph_strategy, bool use_runtime_cache, Tensor runtime_cache) -> (int, str)");

@@ -106,4 +106,5 @@ TEST_SOURCES = [
     "tests/core/test_execute_engine.cpp",
     "tests/core/test_backend_selection.cpp",
     "tests/core/test_profiles_and_budgets.cpp",
+    "tests/core/test_shape_tensor_inputs.cpp",
 ]

@@ -232,6 +232,7 @@ class FakeContext : public rt::BackendExecutionContext {
       return false; // TensorRT fails the same way without scratch memory
     }
     stats_["enqueues"]++;
+    read_host_inputs();
     if (uses_native_capture()) {
       stats_["native_capture_runs"]++;
     }
@@ -269,6 +270,22 @@ class FakeContext : public rt::BackendExecutionContext {
   }
 
  private:
+  // TensorRT reads host (shape-tensor) inputs when it plans a launch: the values read are recorded as
+  // stats "host_value:<input>:<k>", so tests see what the runtime bound.
+  void read_host_inputs() {
+    for (const auto* in : inputs()) {
+      auto address = addresses_.find(in->name);
+      if (!in->host_input || address == addresses_.end() || !shapes_.count(in->name)) {
+        continue;
+      }
+      for (int64_t k = 0; k < numel(shapes_.at(in->name)); ++k) {
+        const int64_t value = in->dtype == rt::DataType::kINT32 ? static_cast<const int32_t*>(address->second)[k]
+                                                                : static_cast<const int64_t*>(address->second)[k];
+        stats_["host_value:" + in->name + ":" + std::to_string(k)] = value;
+      }
+    }
+  }
+
   bool run(const std::map<std::string, std::vector<int64_t>>& shapes, const std::map<std::string, void*>& addresses) {
     stats_["runs"]++;
     auto ins = inputs();
@@ -421,7 +438,8 @@ std::string FakeEngineSpec::serialize() const {
   std::string out = "FAKE_TRT_ENGINE 1\nop " + op + "\n";
   for (const auto& t : io) {
     if (t.is_input) {
-      out += "input " + t.name + " " + rt::dtype_name(t.dtype) + " " + dims_text(t.shape) + "\n";
+      out += "input " + t.name + " " + rt::dtype_name(t.dtype) + " " + dims_text(t.shape) + (t.host_input ? " host" : "") +
+          "\n";
     } else {
       out += "output " + t.name + " " + rt::dtype_name(t.dtype) + "\n";
     }
@@ -483,9 +501,14 @@ FakeEngineSpec FakeEngineSpec::parse(const std::string& bytes) {
       throw std::runtime_error("fake backend: unknown dtype " + dtype);
     }
     if (kind == "input") {
-      ls >> dims;
+      std::string location;
+      ls >> dims >> location;
       t.is_input = true;
       t.shape = parse_dims(dims);
+      if (!location.empty() && location != "host") {
+        throw std::runtime_error("fake backend: bad input location '" + location + "' (expected host)");
+      }
+      t.host_input = location == "host";
     } else if (kind == "output") {
       t.is_input = false;
     } else {

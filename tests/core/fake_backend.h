@@ -6,7 +6,8 @@
 //
 //   FAKE_TRT_ENGINE 1
 //   op <identity|add|filter_positive>
-//   input <name> <dtype> <dims>      dims: comma-separated, -1 = dynamic, "-" = rank 0
+//   input <name> <dtype> <dims> [host]   dims: comma-separated, -1 = dynamic, "-" = rank 0;
+//                                        host: a shape-tensor input read from host memory
 //   output <name> <dtype>
 //   profile <index> <input> <min dims> <opt dims> <max dims>   (optional; indices 0..n-1, every input)
 //   streamable <bytes>                                         (optional: weight streaming)

@@ -81,7 +81,8 @@ torch_units = {"core/runtime/TRTEngine.cpp", "core/runtime/EngineRegistry.cpp", 
                "core/runtime/DispatcherExecutionContext.cpp", "core/runtime/register_dispatcher_ops.cpp",
                "core/runtime/register_cache_ops.cpp",
                "tests/core/test_execute_engine.cpp", "tests/core/test_backend_selection.cpp",
-               "tests/core/test_profiles_and_budgets.cpp"}
+               "tests/core/test_profiles_and_budgets.cpp",
+               "tests/core/test_shape_tensor_inputs.cpp"}
 for src in lists["RUNTIME_SOURCES"] + lists["FAKE_BACKEND_SOURCES"] + lists["TEST_SOURCES"]:
     print(src, "torch" if src in torch_units else "plain")
 PYEOF

@@ -58,7 +58,14 @@ TensorRTEngine::TensorRTEngine(
           "engine '" + name + "': tensor '" + info.name + "' has a data type the runtime cannot bind");
     }
     if (engine_->getTensorLocation(tensor) != nvinfer1::TensorLocation::kDEVICE) {
-      throw std::runtime_error("engine '" + name + "': tensor '" + info.name + "' is a host tensor (not supported)");
+      // Host memory is supported for shape-tensor inputs only (Input(is_shape_tensor=True)):
+      // TensorRT reads their values while it plans the launch; execute_engine binds a host copy.
+      if (!info.is_input || !engine_->isShapeInferenceIO(tensor)) {
+        throw std::runtime_error(
+            "engine '" + name + "': tensor '" + info.name +
+            "' is a host tensor that is not a shape-tensor input (not supported)");
+      }
+      info.host_input = true;
     }
     nvinfer1::Dims dims = engine_->getTensorShape(tensor);
     info.shape.assign(dims.d, dims.d + std::max<int32_t>(dims.nbDims, 0));

@@ -16,7 +16,7 @@ namespace runtime {
 class TensorRTEngine : public BackendEngine {
  public:
   // Takes ownership of `engine`; `runtime` must outlive it.  Throws std::runtime_error for IO
-  // tensors the runtime cannot bind (unsupported dtype, host tensors).
+  // tensors the runtime cannot bind (unsupported dtype, host tensors other than shape-tensor inputs).
   TensorRTEngine(std::shared_ptr<nvinfer1::IRuntime> runtime, nvinfer1::ICudaEngine* engine, const std::string& name);
   ~TensorRTEngine() override;
 

@@ -60,7 +60,9 @@ def _dims(shapes: list[tuple[int, ...]]) -> list[int]:
     return flat
 
 
-def _load(session: int, engine: torch.Tensor, name: str) -> tuple[int, list[str], list[bool], list[str], list[int]]:
+def _load(
+    session: int, engine: torch.Tensor, name: str
+) -> tuple[int, list[str], list[bool], list[str], list[int], list[bool]]:
     state = _session(session)
     handle = state.backend.load_engine(engine.numpy().tobytes(), name)
     key = next(_IDS)
@@ -72,6 +74,7 @@ def _load(session: int, engine: torch.Tensor, name: str) -> tuple[int, list[str]
         [t.is_input for t in io],
         [dtype_name(t.dtype) for t in io],
         _dims([tuple(t.shape) for t in io]),
+        [t.host_input for t in io],  # shape-tensor inputs, which TensorRT reads from host memory
     )
 
 

@@ -163,7 +163,10 @@ class EmulatedEngine:
         self._budget = streamable  # TensorRT's default: every weight on the device (no streaming)
         dtypes = {spec.name: spec.dtype for layer in record.layers for spec in layer.outputs}
         dtypes.update({spec.name: spec.dtype for spec in record.inputs})
-        self.io_tensors = [IOTensor(s.name, True, torch_dtype(s.dtype), tuple(s.shape)) for s in record.inputs]
+        self.io_tensors = [
+            IOTensor(s.name, True, torch_dtype(s.dtype), tuple(s.shape), host_input=s.is_shape_tensor)
+            for s in record.inputs
+        ]
         self.io_tensors += [IOTensor(n, False, torch_dtype(dtypes[n]), ()) for n in record.outputs]
 
     @property

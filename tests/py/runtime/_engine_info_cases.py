@@ -35,6 +35,29 @@ def _metadata_json_with(**settings: object) -> str:
     return json.dumps(document)
 
 
+def _metadata_json_with_shape_values(values: object) -> str:
+    """The metadata with input y's ``shape_values`` set to ``values`` (JSON edited, as above)."""
+    document = _METADATA.to_dict()
+    document["inputs"][1]["shape_values"] = values
+    return json.dumps(document)
+
+
+# (label, shape_values, expected): the value range of a shape-tensor input (Input(is_shape_tensor=True)).
+_SHAPE_VALUES_CASES: list[tuple[str, object, str | None]] = [
+    ("shape values", [[1], [4], [8]], None),
+    ("shape values negative", [[-1, 2], [-1, 3], [-1, 4]], None),
+    ("shape values empty lists", [[], [], []], None),
+    ("shape values not a list", {"min": [1]}, r"inputs\[1\]\.shape_values: expected a list"),
+    ("shape values two lists", [[1], [2]], r"inputs\[1\]\.shape_values: expected \[min, opt, max\]"),
+    ("shape values min above opt", [[5], [4], [8]], r"inputs\[1\]\.shape_values: need min <= opt <= max"),
+    ("shape values lengths", [[1, 1], [4], [8, 8]], r"inputs\[1\]\.shape_values: need min <= opt <= max"),
+    ("shape values float", [[1], [4.0], [8]], r"inputs\[1\]\.shape_values\[1\]\[0\]: expected an integer"),
+    ("shape values bool", [[1], [4], [True]], r"inputs\[1\]\.shape_values\[2\]\[0\]: expected an integer"),
+    ("shape values int64 min", [[-(2**63)], [4], [8]], r"inputs\[1\]\.shape_values\[0\]\[0\]: .* is outside"),
+    ("shape values too long", [[1] * 9, [4] * 9, [8] * 9], r"inputs\[1\]\.shape_values\[0\]: rank 9 exceeds"),
+]
+
+
 def _other_platform() -> str:
     return "linux_aarch64" if layout.current_platform() != "linux_aarch64" else "linux_x86_64"
 
@@ -66,6 +89,8 @@ def cases() -> list[tuple[str, list[str], str | None]]:
     put("device capabilities", layout.DEVICE_IDX, "0%0.0,99.99", None)
     bad_settings = _metadata_json_with(compute_capabilities=["12.0", "8.06"])
     put("settings capability", layout.SERIALIZED_METADATA_IDX, bad_settings, r"compute_capabilities\[1\]: compute capability")
+    for label, values, expected in _SHAPE_VALUES_CASES:
+        put(label, layout.SERIALIZED_METADATA_IDX, _metadata_json_with_shape_values(values), expected)
     put("engine", layout.SERIALIZED_ENGINE_IDX, "!!!", "SERIALIZED_ENGINE_IDX")
     put("engine padding", layout.SERIALIZED_ENGINE_IDX, "aGVsbG9=", "SERIALIZED_ENGINE_IDX")
     put("inputs", layout.INPUT_BINDING_NAMES_IDX, "x%x", "INPUT_BINDING_NAMES_IDX")

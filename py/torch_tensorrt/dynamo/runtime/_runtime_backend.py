@@ -38,6 +38,8 @@ class IOTensor:
     is_input: bool
     dtype: torch.dtype
     shape: tuple[int, ...]  # -1 for dynamic dims
+    # A shape-tensor input, which TensorRT reads from host memory (IOTensorInfo::host_input in C++).
+    host_input: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ class _TensorRTEngine:
                     is_input=engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT,
                     dtype=trt_to_torch_dtype(engine.get_tensor_dtype(name)),
                     shape=tuple(engine.get_tensor_shape(name)),
+                    host_input=engine.get_tensor_location(name) == trt.TensorLocation.HOST,
                 )
             )
 

@@ -1,0 +1,198 @@
+// Shape-tensor inputs (Input(is_shape_tensor=True)) on the C++ runtime, against the fake backend: the
+// metadata's shape_values, the per-call value check (the Python runtime's ValueError text), the host
+// copy TensorRT reads, and CUDA graphs recorded per set of values.
+#include <gtest/gtest.h>
+
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/arange.h>
+#include <ATen/ops/ones.h>
+#include <ATen/ops/tensor.h>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "core/runtime/BackendRegistry.h"
+#include "core/runtime/EngineMetadata.h"
+#include "core/runtime/EngineRegistry.h"
+#include "core/runtime/TRTEngine.h"
+#include "core/runtime/execute_engine.h"
+#include "tests/core/test_helpers.h"
+
+namespace rt = torch_tensorrt::core::runtime;
+using torch_tensorrt::tests::FakeBackend;
+using torch_tensorrt::tests::FakeEngineSpec;
+using torch_tensorrt::tests::make_info;
+
+namespace {
+
+std::string metadata_with(const std::string& dims_input) {
+  return R"({"format":"torch_tensorrt.engine_metadata","version":1,"inputs":[)"
+         R"({"name":"x","dtype":"float32","shape":[5]},)" +
+      dims_input + "]}";
+}
+
+// rows: a one-value int64 shape tensor for values 1..8 (opt 4).
+const std::string kRowsInput = R"({"name":"rows","dtype":"int64","shape":[1],"shape_values":[[1],[4],[8]]})";
+
+// The fake op "identity" copies input 0 (x) to the output; `rows` is only read, from host memory.
+FakeEngineSpec shape_input_spec(rt::DataType dims_dtype, int64_t dims_len, bool host) {
+  FakeEngineSpec spec;
+  spec.op = "identity";
+  spec.io.push_back({"x", true, rt::DataType::kFLOAT32, {5}});
+  rt::IOTensorInfo dims{"rows", true, dims_dtype, {dims_len}};
+  dims.host_input = host;
+  spec.io.push_back(dims);
+  spec.io.push_back({"out", false, rt::DataType::kFLOAT32, {}});
+  return spec;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const c10::ValueError& e) {
+    return e.what_without_backtrace();
+  }
+  return "(no ValueError)";
+}
+
+class ShapeTensorInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend = std::make_shared<FakeBackend>("fake", /*rtx=*/true);
+    rt::BackendRegistry::instance().add(backend);
+    rt::BackendRegistry::instance().select("fake");
+    rt::set_cudagraphs_mode(false);
+  }
+  void TearDown() override {
+    rt::set_cudagraphs_mode(false);
+    rt::BackendRegistry::instance().select("default");
+    rt::EngineRegistry::instance().clear();
+  }
+
+  static int64_t stat(const c10::intrusive_ptr<rt::TRTEngine>& e, const std::string& key) {
+    auto s = e->stats();
+    return s.contains(key) ? s.at(key) : -1;
+  }
+
+  std::shared_ptr<FakeBackend> backend;
+};
+
+} // namespace
+
+TEST(ShapeValuesMetadata, ReadsTheValueRange) {
+  auto md = rt::EngineMetadata::from_json(metadata_with(kRowsInput));
+  ASSERT_EQ(md.inputs.size(), 2u);
+  EXPECT_FALSE(md.inputs[0].has_shape_values);
+  EXPECT_TRUE(md.inputs[1].has_shape_values);
+  EXPECT_EQ(md.inputs[1].min_values, std::vector<int64_t>{1});
+  EXPECT_EQ(md.inputs[1].opt_values, std::vector<int64_t>{4});
+  EXPECT_EQ(md.inputs[1].max_values, std::vector<int64_t>{8});
+  // Values, unlike dims, may be negative (a reshape's -1).
+  auto negative = rt::EngineMetadata::from_json(
+      metadata_with(R"({"name":"d","dtype":"int32","shape":[2],"shape_values":[[-1,1],[-1,4],[-1,8]]})"));
+  EXPECT_EQ(negative.inputs[1].min_values, (std::vector<int64_t>{-1, 1}));
+}
+
+TEST(ShapeValuesMetadata, RefusesMalformedRanges) {
+  auto error = [](const std::string& values) {
+    try {
+      rt::EngineMetadata::from_json(
+          metadata_with(R"({"name":"d","dtype":"int64","shape":[2],"shape_values":)" + values + "}"));
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_EQ(error("[[1],[2]]"), "metadata.inputs[1].shape_values: expected [min, opt, max] value lists, found 2 entries");
+  EXPECT_EQ(error("{}"), "metadata.inputs[1].shape_values: expected a list, found object");
+  EXPECT_EQ(error("[[1],[2],[true]]"), "metadata.inputs[1].shape_values[2][0]: expected an integer, found bool");
+  EXPECT_EQ(
+      error("[[3],[2],[4]]"),
+      "metadata.inputs[1].shape_values: need min <= opt <= max value lists of one length, found [3], [2], [4]");
+  EXPECT_EQ(
+      error("[[1,1],[2],[4,4]]"),
+      "metadata.inputs[1].shape_values: need min <= opt <= max value lists of one length, found [1, 1], [2], [4, 4]");
+  EXPECT_EQ(
+      error("[[1],[2],[1,2,3,4,5,6,7,8,9]]"),
+      "metadata.inputs[1].shape_values[2]: rank 9 exceeds the maximum of 8");
+  EXPECT_EQ(
+      error("[[-9223372036854775808],[2],[4]]"),
+      "metadata.inputs[1].shape_values[0][0]: -9223372036854775808 is outside [-9223372036854775807, "
+      "9223372036854775807]");
+}
+
+TEST_F(ShapeTensorInputTest, ValuesInsideTheRangeRunFromAHostCopy) {
+  auto engine = c10::make_intrusive<rt::TRTEngine>(
+      make_info(shape_input_spec(rt::DataType::kINT64, 1, /*host=*/true), "rows_engine", metadata_with(kRowsInput)));
+  at::Tensor x = at::arange(5, at::kFloat);
+  for (int64_t rows : {1, 3, 8}) {
+    auto out = rt::execute_engine({x, at::tensor({rows}, at::kLong)}, engine);
+    EXPECT_TRUE(out.at(0).equal(x));
+    // What TensorRT read from the bound host memory is the call's value.
+    EXPECT_EQ(stat(engine, "context.host_value:rows:0"), rows);
+  }
+}
+
+TEST_F(ShapeTensorInputTest, ValuesOutsideTheRangeAreAValueErrorBeforeAnyRun) {
+  auto engine = c10::make_intrusive<rt::TRTEngine>(
+      make_info(shape_input_spec(rt::DataType::kINT64, 1, /*host=*/true), "rows_engine", metadata_with(kRowsInput)));
+  at::Tensor x = at::arange(5, at::kFloat);
+  rt::execute_engine({x, at::tensor({int64_t{2}}, at::kLong)}, engine);
+  const int64_t enqueues = stat(engine, "context.enqueues");
+  for (int64_t rows : {0, 9}) {
+    EXPECT_EQ(
+        error_of([&] { rt::execute_engine({x, at::tensor({rows}, at::kLong)}, engine); }),
+        "input rows of engine 'rows_engine' is a shape tensor with values (" + std::to_string(rows) +
+            ",), outside the values the engine was built for: min (1,), max (8,). Pass values inside that range, "
+            "or recompile with a wider torch_tensorrt.Input(min_shape=..., max_shape=..., is_shape_tensor=True).");
+  }
+  EXPECT_EQ(stat(engine, "context.enqueues"), enqueues);
+  // A good call afterwards still runs.
+  EXPECT_TRUE(rt::execute_engine({x, at::tensor({int64_t{8}}, at::kLong)}, engine).at(0).equal(x));
+}
+
+TEST_F(ShapeTensorInputTest, EveryValueOfAnInt32ShapeTensorIsChecked) {
+  const std::string dims = R"({"name":"rows","dtype":"int32","shape":[2],"shape_values":[[1,1],[3,4],[12,12]]})";
+  auto engine = c10::make_intrusive<rt::TRTEngine>(
+      make_info(shape_input_spec(rt::DataType::kINT32, 2, /*host=*/true), "dims_engine", metadata_with(dims)));
+  at::Tensor x = at::arange(5, at::kFloat);
+  rt::execute_engine({x, at::tensor({2, 6}, at::kInt)}, engine);
+  EXPECT_EQ(stat(engine, "context.host_value:rows:0"), 2);
+  EXPECT_EQ(stat(engine, "context.host_value:rows:1"), 6);
+  EXPECT_EQ(
+      error_of([&] { rt::execute_engine({x, at::tensor({2, 13}, at::kInt)}, engine); }),
+      "input rows of engine 'dims_engine' is a shape tensor with values (2, 13), outside the values the engine was "
+      "built for: min (1, 1), max (12, 12). Pass values inside that range, or recompile with a wider "
+      "torch_tensorrt.Input(min_shape=..., max_shape=..., is_shape_tensor=True).");
+}
+
+TEST_F(ShapeTensorInputTest, EnginesWithoutShapeInputsHaveNone) {
+  auto engine = c10::make_intrusive<rt::TRTEngine>(make_info(
+      torch_tensorrt::tests::fake_spec("add", {{"x", {-1, 3}}, {"y", {-1, 3}}}, {"z"}), "adder"));
+  at::Tensor x = at::ones({2, 3}, at::kFloat);
+  rt::execute_engine({x, x}, engine);
+  EXPECT_TRUE(engine->shape_inputs().empty()); // the per-call path tests only this
+}
+
+TEST_F(ShapeTensorInputTest, SubgraphCudaGraphIsRecordedPerSetOfValues) {
+  // Torch-level capture is for standard TensorRT. TensorRT reads shape tensors when the graph is
+  // recorded, so other values must record another graph, not replay the old one.
+  auto standard = std::make_shared<FakeBackend>("fake_standard", /*rtx=*/false);
+  rt::BackendRegistry::instance().add(standard);
+  rt::BackendRegistry::instance().select("fake_standard");
+  auto engine = c10::make_intrusive<rt::TRTEngine>(
+      make_info(shape_input_spec(rt::DataType::kINT64, 1, /*host=*/true), "rows_engine", metadata_with(kRowsInput)));
+  rt::set_cudagraphs_mode(true);
+  at::Tensor x = at::arange(5, at::kFloat);
+  auto rows = [](int64_t v) { return at::tensor({v}, at::kLong); };
+  EXPECT_TRUE(rt::execute_engine({x, rows(3)}, engine).at(0).equal(x));
+  EXPECT_EQ(engine->last_capture_decision(), "torch_subgraph_capture");
+  EXPECT_EQ(stat(engine, "graph_captures"), 1);
+  EXPECT_TRUE(rt::execute_engine({x * 2, rows(3)}, engine).at(0).equal(x * 2));
+  EXPECT_EQ(stat(engine, "graph_replays"), 1);
+  EXPECT_TRUE(rt::execute_engine({x, rows(5)}, engine).at(0).equal(x));
+  EXPECT_EQ(stat(engine, "graph_captures"), 2);
+  EXPECT_EQ(stat(engine, "context.host_value:rows:0"), 5);
+  EXPECT_EQ(stat(engine, "graph_replays"), 1);
+}
