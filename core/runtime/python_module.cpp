@@ -176,13 +176,50 @@ bool registered_engine(PyObject* attrs, at::Tensor& engine_tensor, int64_t& toke
   return true;
 }
 
-// None: not a plain eager call (take nn.Module.__call__). False: a plain eager call this function does
-// not run (Python runtime, first call, engine replaced, calls handed to Python): call
-// module._run_eager. Otherwise what the module returns: its C++ engine's outputs, as a tuple when
+// The outputs of the module's Python engine through its fast path (_engine_fast_path.py: a Python
+// closure, called here to spare the Python frames between __call__ and it): a new reference to a
+// list, Py_None when it does not run this call (no engine or fast path yet, or it declined), or
+// nullptr with the Python error it raised.
+PyObject* python_engine_outputs(PyObject* attrs, PyObject* inputs) {
+  static PyObject* const engine_name = interned("_engine");
+  static PyObject* const fast_name = interned("_fast");
+  PyObject* engine = PyDict_GetItemWithError(attrs, engine_name);
+  PyObject* engine_attrs = engine != nullptr && engine != Py_None ? instance_dict(engine) : nullptr;
+  PyObject* fast = engine_attrs != nullptr && PyDict_Check(engine_attrs) ? PyDict_GetItemWithError(engine_attrs, fast_name)
+                                                                          : nullptr;
+  if (fast == nullptr || fast == Py_None) {
+    PyErr_Clear();
+    Py_RETURN_NONE;
+  }
+  return PyObject_CallOneArg(fast, inputs);
+}
+
+// What TorchTensorRTModule returns for the engine's `outputs` (a list; reference stolen): a tuple when
 // module.output_is_tuple, else the only one.
+PyObject* module_result(PyObject* attrs, PyObject* outputs) {
+  static PyObject* const output_is_tuple = interned("output_is_tuple");
+  if (item_true(attrs, output_is_tuple)) {
+    PyObject* result = PyList_AsTuple(outputs);
+    Py_DECREF(outputs);
+    return result;
+  }
+  if (!PyList_Check(outputs) || PyList_GET_SIZE(outputs) < 1) {
+    Py_DECREF(outputs);
+    PyErr_SetString(PyExc_RuntimeError, "the engine returned no outputs");
+    return nullptr;
+  }
+  PyObject* first = PyList_GET_ITEM(outputs, 0);
+  Py_INCREF(first);
+  Py_DECREF(outputs);
+  return first;
+}
+
+// None: not a plain eager call (take nn.Module.__call__). False: a plain eager call this function does
+// not run (first call, engine replaced, calls handed to Python, a call the Python engine's fast path
+// declines): call module._run_eager. Otherwise what the module returns: its engine's outputs (the C++
+// engine's, or the Python engine's fast path), as a tuple when module.output_is_tuple, else the only one.
 PyObject* eager_call(PyObject* /*self*/, PyObject* const* args, Py_ssize_t nargs) {
   HANDLE_TH_ERRORS
-  static PyObject* const output_is_tuple = interned("output_is_tuple");
   if (nargs != 2 || !PyTuple_Check(args[1])) {
     PyErr_SetString(PyExc_TypeError, "_eager_call(module, inputs: tuple)");
     return nullptr;
@@ -192,35 +229,26 @@ PyObject* eager_call(PyObject* /*self*/, PyObject* const* args, Py_ssize_t nargs
     PyErr_Clear();
     Py_RETURN_NONE;
   }
-  at::Tensor engine_tensor;
-  int64_t token = 0;
-  if (!module_runs_in_cpp(attrs) || torch_tensorrt::core::runtime::should_delegate_to_python() ||
-      !registered_engine(attrs, engine_tensor, token)) {
-    PyErr_Clear();
-    Py_RETURN_FALSE;
-  }
-  PyObject* outputs = run_registered(engine_tensor, token, args[1]);
-  if (outputs == nullptr || outputs == Py_None) {
-    Py_XDECREF(outputs);
-    if (outputs == nullptr) {
-      return nullptr;
+  PyObject* outputs = nullptr;
+  if (!module_runs_in_cpp(attrs)) {
+    outputs = python_engine_outputs(attrs, args[1]);
+  } else {
+    at::Tensor engine_tensor;
+    int64_t token = 0;
+    if (torch_tensorrt::core::runtime::should_delegate_to_python() || !registered_engine(attrs, engine_tensor, token)) {
+      PyErr_Clear();
+      Py_RETURN_FALSE;
     }
-    Py_RETURN_FALSE;
+    outputs = run_registered(engine_tensor, token, args[1]);
   }
-  if (item_true(attrs, output_is_tuple)) {
-    PyObject* result = PyList_AsTuple(outputs);
-    Py_DECREF(outputs);
-    return result;
-  }
-  if (PyList_GET_SIZE(outputs) < 1) {
-    Py_DECREF(outputs);
-    PyErr_SetString(PyExc_RuntimeError, "the engine returned no outputs");
+  if (outputs == nullptr) {
     return nullptr;
   }
-  PyObject* first = PyList_GET_ITEM(outputs, 0);
-  Py_INCREF(first);
-  Py_DECREF(outputs);
-  return first;
+  if (outputs == Py_None) {
+    Py_DECREF(outputs);
+    Py_RETURN_FALSE;
+  }
+  return module_result(attrs, outputs);
   END_HANDLE_TH_ERRORS
 }
 

@@ -172,3 +172,82 @@ def test_tensor_subclass_inputs_take_the_op(runtime: Runtime):
     x, y = _inputs()
     out = module(x.as_subclass(Tagged), y)
     assert torch.equal(torch.as_tensor(out), x + y)
+
+
+# --- The Python engine's fast path (_engine_fast_path): same results, fewer API calls -------------------
+
+
+def test_alternating_shapes_and_strided_inputs_give_the_right_results(runtime: Runtime):
+    module = runtime.module()
+    for batch in (2, 2, 5, 2, 5, 5, 1):
+        x, y = _inputs(batch)
+        assert torch.equal(module(x, y), x + y), batch
+        wide = torch.arange(batch * 6, dtype=torch.float32).reshape(batch, 6)
+        strided = wide[:, ::2]  # not contiguous: the general path's dense copy
+        assert torch.equal(module(strided, y), strided + y), batch
+        assert torch.equal(module(x, y), x + y), batch
+
+
+def test_fast_path_sets_shapes_only_when_they_change(monkeypatch: pytest.MonkeyPatch):
+    from _contract_runtimes import PyContractBackend, _PyContractContext
+
+    from torch_tensorrt.dynamo.runtime._runtime_backend import use_backend
+
+    calls: list[str] = []
+    original_set, original_out = _PyContractContext.set_input_shape, _PyContractContext.output_shape
+
+    def set_input_shape(self: Any, name: str, shape: Any) -> None:
+        calls.append(f"set {name} {tuple(shape)}")
+        original_set(self, name, shape)
+
+    def output_shape(self: Any, name: str) -> tuple[int, ...]:
+        calls.append(f"out {name}")
+        return original_out(self, name)
+
+    monkeypatch.setattr(_PyContractContext, "set_input_shape", set_input_shape)
+    monkeypatch.setattr(_PyContractContext, "output_shape", output_shape)
+    with use_backend(PyContractBackend()):
+        module = TorchTensorRTModule(adder_info(), use_python_runtime=True)
+        x, y = _inputs(2)
+        for _ in range(4):
+            assert torch.equal(module(x, y), x + y)
+        first_call = ["set x (2, 3)", "set y (2, 3)", "out z"]
+        assert calls == first_call + first_call, "first call (general path), then the fast path once, then nothing"
+        calls.clear()
+        x5, y5 = _inputs(5)
+        assert torch.equal(module(x5, y5), x5 + y5)
+        assert calls == ["set x (5, 3)", "set y (5, 3)", "out z"]
+        calls.clear()
+        assert torch.equal(module(x5, y5), x5 + y5)  # the fast path (it knew (2, 3)): sets them again
+        calls.clear()
+        assert torch.equal(module(x5, y5), x5 + y5)
+        assert calls == [], "same shapes: the context keeps them"
+        # A call the fast path declines (not contiguous) runs the general path, which sets its own shapes
+        # on the context; the fast path must then set the next call's shapes again.
+        strided = x.t().contiguous().t()
+        assert not strided.is_contiguous()
+        assert torch.equal(module(strided, y), x + y)
+        assert calls[:2] == ["set x (2, 3)", "set y (2, 3)"]
+        calls.clear()
+        assert torch.equal(module(x5, y5), x5 + y5)
+        assert calls == ["set x (5, 3)", "set y (5, 3)", "out z"], "after the general path the shapes are set again"
+
+
+def test_settings_change_rebuilds_the_fast_path():
+    from _contract_runtimes import PyContractBackend
+
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.runtime._runtime_backend import use_backend
+
+    with use_backend(PyContractBackend()):
+        module = TorchTensorRTModule(adder_info(), use_python_runtime=True)
+        x, y = _inputs(3)
+        module(x, y)
+        engine = module.python_engine
+        before = engine._fast
+        with torch_tensorrt.runtime.runtime_config(module, dynamic_shapes_kernel_specialization_strategy="eager"):
+            assert torch.equal(module(x, y), x + y)
+            assert engine._fast is not before
+            assert engine.engine().contexts[-1].options.kernel_strategy == "eager"
+        assert torch.equal(module(x, y), x + y)
+        assert engine.engine().contexts[-1].options.kernel_strategy == "lazy"

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES
+from torch_tensorrt.dynamo.runtime._engine_fast_path import FastRunner, fast_runner
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform, torch_dtype
 from torch_tensorrt.dynamo.runtime._engine_profiles import (
     ProfileSelector,
@@ -116,6 +117,9 @@ class TRTEngine:
         self._settings_override: RuntimeSettings | None = None
         self._runtime_cache: Any = None  # a RuntimeCache handle, attached by the runtime controls
         self.last_capture_decision: CaptureDecision | None = None
+        # The per-call fast path of the current plan (_engine_fast_path) and its known context shapes.
+        self._fast: FastRunner | None = None
+        self._fast_shapes: list[Any] | None = None
         # Optimization profiles and weight streaming: runtime controls of this engine, never serialized.
         self._profiles: ProfileSelector | None = None  # set when an engine with several profiles loads
         self._forced_profile: int | None = None  # optimization_profile(module, k); None: automatic
@@ -549,6 +553,11 @@ class TRTEngine:
 
     def execute(self, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """Run the engine; calls from several threads are serialized (see ``_lock``)."""
+        fast = self._fast
+        if fast is not None:
+            outputs = fast(inputs)
+            if outputs is not None:
+                return outputs
         if len(inputs) != len(self.info.input_names):
             raise ValueError(
                 f"engine {self.name!r} takes {len(self.info.input_names)} inputs "
@@ -599,6 +608,7 @@ class TRTEngine:
         self._output_dtypes()
         _ = self.device  # _run reads the memoised _outputs and _device without checking them
         self._plan = (stamp, decision, context)
+        self._fast = fast_runner(self, self._plan)
         return self._plan
 
     def _checked_inputs(self, inputs: Sequence[torch.Tensor]) -> Sequence[torch.Tensor]:
@@ -660,6 +670,8 @@ class TRTEngine:
         scratch memory go to ``keep``: in use until the enqueue returns, or as long as a CUDA graph
         recorded from this run exists (_run_captured passes its own list)."""
         keep = [] if keep is None else keep
+        if self._fast_shapes is not None:
+            self._fast_shapes[0] = None  # the context's shapes are set here, not by the fast path
         for name, tensor in zip(self.info.input_names, inputs):
             context.set_input_shape(name, tensor.shape)
             dense = tensor.contiguous()
