@@ -309,6 +309,7 @@ void TRTEngine::use_profile(BackendExecutionContext& ctx, const std::vector<at::
         "TensorRT could not switch engine '", info_.name, "' to optimization profile ", profile);
     context_profile_ = profile;
     subgraph_.reset();
+    context_shapes_.known = false;
   }
 }
 
@@ -419,6 +420,7 @@ c10::Device TRTEngine::device() {
 
 void TRTEngine::drop_context_locked() {
   subgraph_.reset();
+  context_shapes_.known = false;
   if (context_) {
     runtime_config_.stash_runtime_cache(context_->serialize_runtime_cache());
     context_.reset();

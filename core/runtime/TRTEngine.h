@@ -26,6 +26,17 @@ namespace torch_tensorrt {
 namespace core {
 namespace runtime {
 
+// The input shapes last set on an engine's execution context and the output shapes they gave. A
+// context keeps its shapes, so a run with the same shapes sets none and asks for none
+// (execute_engine.cpp; the Python engine's fast path does the same). Unknown after the context or its
+// optimization profile changes, and never known for engines with shape-tensor inputs (their values
+// decide the output shapes).
+struct ContextShapes {
+  bool known = false;
+  std::vector<std::vector<int64_t>> inputs;
+  std::vector<std::vector<int64_t>> outputs;
+};
+
 // Torch-level CUDA graph of one engine (subgraph mode): static buffers + the captured graph,
 // valid for one set of input shapes and shape-tensor values (TensorRT reads those on the host when
 // the graph is recorded, so a replay cannot take other values).
@@ -143,6 +154,9 @@ class TRTEngine : public torch::CustomClassHolder {
   }
   // The stream of this engine's last enqueue (under mutex()): an enqueue on another stream waits for
   // it, since both would use the one context's activation memory (execute_engine.cpp, EngineStreams).
+  ContextShapes& context_shapes() {
+    return context_shapes_;
+  }
   std::optional<c10::Stream>& last_enqueue_stream() {
     return last_enqueue_stream_;
   }
@@ -173,6 +187,7 @@ class TRTEngine : public torch::CustomClassHolder {
   std::unique_ptr<BackendExecutionContext> context_;
   TRTRuntimeConfig runtime_config_;
   SubgraphCapture subgraph_;
+  ContextShapes context_shapes_;
   TRTRuntimeConfig::Effective context_settings_{};
   CudaGraphStrategy context_cuda_graph_strategy_ = CudaGraphStrategy::kDISABLED;
   uint64_t context_generation_ = 0;

@@ -317,10 +317,19 @@ void set_shapes_and_bind_inputs(
     const std::vector<at::Tensor>& inputs,
     std::vector<at::Tensor>& keep_alive) {
   const EngineInfo& info = engine.info();
+  ContextShapes& known = engine.context_shapes();
+  bool same = known.known && known.inputs.size() == inputs.size();
+  for (size_t i = 0; same && i < inputs.size(); ++i) {
+    same = inputs[i].sizes().equals(known.inputs[i]);
+  }
+  if (!same) {
+    known.known = false; // until every shape is set and the output shapes are read
+    known.inputs.clear();
+  }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string& name = info.input_names[i];
     TORCH_CHECK_VALUE(
-        ctx.set_input_shape(name, inputs[i].sizes().vec()),
+        same || ctx.set_input_shape(name, inputs[i].sizes().vec()),
         "TensorRT rejected shape ",
         shape_str(inputs[i].sizes()),
         " for input ",
@@ -335,6 +344,9 @@ void set_shapes_and_bind_inputs(
         " of engine '",
         info.name,
         "'");
+    if (!same) {
+      known.inputs.push_back(inputs[i].sizes().vec());
+    }
   }
 }
 
@@ -345,9 +357,19 @@ std::vector<at::Tensor> allocate_and_bind_outputs(
     c10::Device device,
     std::vector<at::Tensor>& keep_alive) {
   const EngineInfo& info = engine.info();
+  ContextShapes& known = engine.context_shapes();
+  const bool reuse = known.known;
+  if (!reuse) {
+    known.outputs.clear();
+  }
   std::vector<at::Tensor> outputs;
-  for (const auto& name : info.output_names) {
-    std::vector<int64_t> shape = ctx.get_output_shape(name);
+  for (size_t k = 0; k < info.output_names.size(); ++k) {
+    const std::string& name = info.output_names[k];
+    std::vector<int64_t> asked;
+    if (!reuse) {
+      asked = ctx.get_output_shape(name);
+    }
+    const std::vector<int64_t>& shape = reuse ? known.outputs[k] : asked;
     for (int64_t d : shape) {
       TORCH_CHECK(
           d >= 0,
@@ -367,7 +389,12 @@ std::vector<at::Tensor> allocate_and_bind_outputs(
         info.name,
         "'");
     outputs.push_back(out);
+    if (!reuse) {
+      known.outputs.push_back(std::move(asked));
+    }
   }
+  // Shape-tensor inputs: their values, not only the shapes, decide the output shapes.
+  known.known = engine.shape_inputs().empty() && known.inputs.size() == info.input_names.size();
   return outputs;
 }
 

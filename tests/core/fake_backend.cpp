@@ -149,6 +149,7 @@ class FakeContext : public rt::BackendExecutionContext {
   }
 
   bool set_input_shape(const std::string& name, const std::vector<int64_t>& shape) override {
+    stats_["set_input_shape_calls"]++; // the runtime sets shapes only when they change
     const rt::IOTensorInfo* t = find(name);
     if (t == nullptr || !t->is_input || t->shape.size() != shape.size()) {
       return false;
@@ -172,6 +173,7 @@ class FakeContext : public rt::BackendExecutionContext {
   }
 
   std::vector<int64_t> get_output_shape(const std::string& name) override {
+    stats_["get_output_shape_calls"]++;
     auto ins = inputs();
     if (spec_.op == "filter_positive") {
       return {-1};

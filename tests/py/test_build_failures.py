@@ -94,7 +94,7 @@ def _failing_convert(*args: object, **kwargs: object) -> None:
 def test_failed_build_is_a_warning_and_the_summary_tells_the_truth(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("torch_tensorrt.dynamo._compiler.convert_segment", _failing_convert)
+    monkeypatch.setattr("torch_tensorrt.dynamo._compiler.convert_with_engine_cache", _failing_convert)
     x = torch.randn(2, 4)
     model = _Net().eval()
     with _no_logging_configured():
@@ -115,7 +115,7 @@ def test_failed_build_is_a_warning_and_the_summary_tells_the_truth(
 
 
 def test_pass_through_build_failures_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("torch_tensorrt.dynamo._compiler.convert_segment", _failing_convert)
+    monkeypatch.setattr("torch_tensorrt.dynamo._compiler.convert_with_engine_cache", _failing_convert)
     with pytest.raises(EngineBuildError, match="out of tactics"):
         torch_tensorrt.compile(
             _Net(), ir="dynamo", inputs=[torch.randn(2, 4)], min_block_size=1, pass_through_build_failures=True

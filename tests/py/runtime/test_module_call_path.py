@@ -251,3 +251,27 @@ def test_settings_change_rebuilds_the_fast_path():
             assert engine.engine().contexts[-1].options.kernel_strategy == "eager"
         assert torch.equal(module(x, y), x + y)
         assert engine.engine().contexts[-1].options.kernel_strategy == "lazy"
+
+
+@needs_extension
+def test_cpp_engine_sets_shapes_only_when_they_change(cpp_fake):  # noqa: F811
+    import torch_tensorrt
+
+    module = TorchTensorRTModule(adder_info(), use_python_runtime=False)
+    (controls,) = torch_tensorrt_engines(module)
+
+    def counts() -> tuple[int, int]:
+        stats = dict(controls.engine.stats())
+        return stats["context.set_input_shape_calls"], stats["context.get_output_shape_calls"]
+
+    x, y = _inputs(2)
+    for _ in range(3):
+        assert torch.equal(module(x, y), x + y)
+    assert counts() == (2, 1), "the first call sets both shapes and reads the output shape; later ones reuse them"
+    x5, y5 = _inputs(5)
+    assert torch.equal(module(x5, y5), x5 + y5)
+    assert torch.equal(module(x5, y5), x5 + y5)
+    assert counts() == (4, 2)
+    with torch_tensorrt.runtime.runtime_config(module, dynamic_shapes_kernel_specialization_strategy="eager"):
+        assert torch.equal(module(x5, y5), x5 + y5)  # a new context knows no shapes
+        assert counts() == (2, 1)

@@ -23,6 +23,8 @@ class ConversionContext:
     constants: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     # Refittable weights by their engine name (see _weight_names): what a refit writes into the engine.
     refit_weights: dict[str, Any] = field(default_factory=dict)
+    # Addresses of the weights handed to TensorRT so far (see _weight_names.own_address).
+    weight_addresses: set[int] = field(default_factory=set)
     # Module attributes (get_attr) by the tensor view they are, so a weight can name the attribute it is.
     attribute_sources: dict[tuple[Any, ...], str] = field(default_factory=dict)
 

@@ -40,6 +40,19 @@ class RefitWeight:
     source: str | None = None
 
 
+def own_address(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor``, or a copy of it when another weights object of the network already starts at its
+    address (e.g. ``w`` and ``w[:500]``): TensorRT identifies weights by address and refuses to name
+    two of different sizes at one. The returned tensor is kept alive for the build."""
+    address = tensor.data_ptr()
+    if address in ctx.weight_addresses:
+        tensor = tensor.clone()
+        address = tensor.data_ptr()
+    ctx.weight_addresses.add(address)
+    ctx.keep_alive.append(tensor)
+    return tensor
+
+
 def register_weights(ctx: Any, layer: Any, role: str, weights: Any, value: torch.Tensor, source: str | None) -> None:
     """Name ``weights`` (the object given to ``layer``) and remember ``value`` for refit.
 

@@ -12,7 +12,7 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype, trt_to_torch_dtype
 from torch_tensorrt.dynamo._node_args import arg as arg  # converters read their arguments through it
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
-from torch_tensorrt.dynamo.conversion._weight_names import register_weights
+from torch_tensorrt.dynamo.conversion._weight_names import own_address, register_weights
 
 TRTTensor = Any  # trt.ITensor; an alias keeps signatures readable without importing at type time
 
@@ -83,8 +83,7 @@ def _add_constant(ctx: ConversionContext, value: torch.Tensor, name: str, dtype:
     if tensor.dtype == torch.float64:
         # TensorRT has no float64; the module's float64 constants only exist as float32 there.
         tensor = tensor.to(torch.float32)
-    tensor = tensor.contiguous()
-    ctx.keep_alive.append(tensor)
+    tensor = own_address(ctx, tensor.contiguous())
     weights = trt.Weights(torch_to_trt_dtype(tensor.dtype), tensor.data_ptr(), tensor.numel())
     layer = ctx.net.add_constant(tuple(tensor.shape), weights)
     set_layer_name(layer, ctx.unique_name(f"{name}_constant"))

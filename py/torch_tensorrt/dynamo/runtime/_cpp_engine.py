@@ -9,8 +9,8 @@ controls reach its engines through :class:`CppEngineControls`. Strategy names ar
 from __future__ import annotations
 
 import functools
-import importlib
 import os
+import sys
 import threading
 from typing import Any
 
@@ -38,12 +38,11 @@ def require_cpp_runtime(use_python_runtime: bool | None) -> None:
 
 
 def _extension_function(name: str) -> Any:
-    """A function of the torch_tensorrt._C extension module, or None (Bazel builds load the runtime as
-    a plain library, without the module's functions)."""
-    try:
-        return getattr(importlib.import_module("torch_tensorrt._C"), name, None)
-    except ImportError:
-        return None
+    """A function of the torch_tensorrt._C extension module when it is loaded (torch_tensorrt's import
+    loads it first), else None: Bazel builds load the runtime as a plain library without the module's
+    functions, and importing the extension here could register the tensorrt ops after Python did."""
+    module = sys.modules.get("torch_tensorrt._C")
+    return None if module is None else getattr(module, name, None)
 
 
 # The eager per-call entry points of python_module.cpp: no op call, no argument boxing.

@@ -12,7 +12,7 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
-from torch_tensorrt.dynamo.conversion._weight_names import register_weights
+from torch_tensorrt.dynamo.conversion._weight_names import own_address, register_weights
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
@@ -53,8 +53,7 @@ def _weights(ctx: ConversionContext, value: torch.Tensor | None, dtype: torch.dt
     (fp16/bf16 modules keep fp16/bf16)."""
     if value is None:
         return _LayerWeights(trt.Weights(torch_to_trt_dtype(dtype)), torch.empty(0, dtype=dtype))
-    tensor = value.detach().cpu().to(dtype).contiguous()
-    ctx.keep_alive.append(tensor)
+    tensor = own_address(ctx, value.detach().cpu().to(dtype).contiguous())
     weights = trt.Weights(torch_to_trt_dtype(dtype), tensor.data_ptr(), tensor.numel())
     return _LayerWeights(weights, tensor, attribute_source(ctx, value))
 
