@@ -110,3 +110,19 @@ def test_shape_tensor_input_spec_is_checked() -> None:
         torch_tensorrt.Input(min_shape=(1,), max_shape=(8,), dtype=torch.float32, is_shape_tensor=True)
     with pytest.raises(ValueError, match="one length"):
         torch_tensorrt.Input(min_shape=(1,), max_shape=(8, 8), dtype=torch.int64, is_shape_tensor=True)
+
+
+def test_python_cuda_graphs_are_keyed_by_shape_tensor_values_too() -> None:
+    """A torch CUDA graph records the shape-tensor values TensorRT read; another value needs another graph
+    (the key; recording itself needs a GPU)."""
+    from types import SimpleNamespace
+
+    from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
+
+    engine = SimpleNamespace(_shape_inputs=((1, "dims", (1,), (8,)),))
+    x = torch.zeros(2, 3)
+    key = TRTEngine._graph_key(engine, (x, torch.tensor([4])))  # type: ignore[arg-type]
+    assert key == TRTEngine._graph_key(engine, (x, torch.tensor([4])))  # type: ignore[arg-type]
+    assert key != TRTEngine._graph_key(engine, (x, torch.tensor([5])))  # type: ignore[arg-type]
+    plain = SimpleNamespace(_shape_inputs=())
+    assert TRTEngine._graph_key(plain, (x,)) == (((2, 3),), ())  # type: ignore[arg-type]

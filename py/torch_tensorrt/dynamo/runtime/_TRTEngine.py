@@ -742,10 +742,11 @@ class TRTEngine:
         return self._outputs
 
     def _run_captured(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-        """Replay a torch CUDA graph of this engine, recording one per input-shape signature."""
+        """Replay a torch CUDA graph of this engine, recording one per input-shape signature (and
+        shape-tensor values: TensorRT reads them on the host when the graph is recorded)."""
         if self.device.type != "cuda":
             return self._run(context, inputs)  # emulated on CPU: same decision, no graph to record
-        key = tuple(tuple(t.shape) for t in inputs)
+        key = self._graph_key(inputs)
         entry = self._graphs.get(key)
         if entry is None:
             static_inputs = [t.clone() for t in inputs]
@@ -761,6 +762,11 @@ class TRTEngine:
         self._after_last_enqueue(torch.cuda.current_stream(self.device))  # the graph uses the context's memory
         graph.replay()
         return [t.clone() for t in static_outputs]
+
+    def _graph_key(self, inputs: Sequence[torch.Tensor]) -> tuple[Any, ...]:
+        shapes = tuple(tuple(t.shape) for t in inputs)
+        values = tuple(tuple(int(v) for v in inputs[index].reshape(-1).tolist()) for index, *_ in self._shape_inputs)
+        return (shapes, values)
 
     # -- shape inference for fake tensors ------------------------------------------------------------
     def infer_outputs(self, inputs: Sequence[Any]) -> list[tuple[tuple[Any, ...], torch.dtype]]:
