@@ -36,7 +36,6 @@ std::string metadata_error(const std::string& json) {
   return with_slot(rt::SERIALIZED_METADATA_IDX, json);
 }
 
-#define EXPECT_CONTAINS(haystack, needle) EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 } // namespace
 

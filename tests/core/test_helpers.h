@@ -1,6 +1,9 @@
 // Shared helpers of the C++ tests: valid engine-info lists for fake engines.
 #pragma once
 
+#include <c10/util/Exception.h>
+
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,5 +62,17 @@ inline FakeEngineSpec fake_spec(
   return spec;
 }
 
+// The message of the c10::Error `fn` throws, "" when it throws none.
+inline std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "";
+}
+
 } // namespace tests
 } // namespace torch_tensorrt
+
+#define EXPECT_CONTAINS(haystack, needle) EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)

@@ -16,6 +16,7 @@
 #include "tests/core/test_helpers.h"
 
 namespace rt = torch_tensorrt::core::runtime;
+using torch_tensorrt::tests::error_of;
 using torch_tensorrt::tests::FakeBackend;
 using torch_tensorrt::tests::FakeEngineSpec;
 using torch_tensorrt::tests::fake_spec;
@@ -65,17 +66,6 @@ class ProfilesAndBudgetsTest : public ::testing::Test {
 
   std::shared_ptr<FakeBackend> backend;
 };
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle) EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 } // namespace
 
