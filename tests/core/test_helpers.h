@@ -1,9 +1,6 @@
 // Shared helpers of the C++ tests: valid engine-info lists for fake engines.
 #pragma once
 
-#include <c10/util/Exception.h>
-
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,16 +57,6 @@ inline FakeEngineSpec fake_spec(
     spec.io.push_back({out, false, dtype, {}});
   }
   return spec;
-}
-
-// The message of the c10::Error `fn` throws, "" when it throws none.
-inline std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
 }
 
 } // namespace tests

@@ -13,7 +13,7 @@
 #include "core/runtime/OptimizationProfiles.h"
 #include "core/runtime/TRTEngine.h"
 #include "core/runtime/execute_engine.h"
-#include "tests/core/test_helpers.h"
+#include "tests/core/torch_test_helpers.h"
 
 namespace rt = torch_tensorrt::core::runtime;
 using torch_tensorrt::tests::error_of;
