@@ -17,10 +17,9 @@ import torch
 from torch_tensorrt._trt import ENABLED_FEATURES
 from torch_tensorrt.dynamo.runtime._engine_fast_path import FastRunner, fast_runner
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform, torch_dtype
+from torch_tensorrt.dynamo.runtime._engine_profile_controls import ProfileAndBudgetControls
 from torch_tensorrt.dynamo.runtime._engine_profiles import (
     ProfileSelector,
-    check_budget,
-    check_profile_index,
     profile_selector,
 )
 from torch_tensorrt.dynamo.runtime._runtime_backend import (
@@ -65,7 +64,7 @@ def _close_live_engines() -> None:
 atexit.register(_close_live_engines)
 
 
-class TRTEngine:
+class TRTEngine(ProfileAndBudgetControls):
     """One engine: lazily deserialized, with an execution context created on first use.
 
     Runtime mode controls (``RuntimeSettings``) are applied when the context is created; changing
@@ -198,103 +197,6 @@ class TRTEngine:
             self._profiles = profile_selector(self._engine, self.name, self.info.input_names)
             self._apply_weight_budget(self._engine)
         return self._engine
-
-    # -- optimization profiles and weight streaming (runtime controls, see _engine_profiles) --------
-    @property
-    def num_optimization_profiles(self) -> int:
-        with self._lock:
-            self._follow_active_backend()
-            self.engine()
-            return 1 if self._profiles is None else self._profiles.count
-
-    @property
-    def optimization_profile(self) -> int | None:
-        """The profile forced by optimization_profile(module, k); None: the first containing the shapes."""
-        return self._forced_profile
-
-    @property
-    def active_optimization_profile(self) -> int:
-        """The profile the current execution context runs on."""
-        return self._context_profile
-
-    def set_optimization_profile(self, profile: int | None) -> None:
-        with self._lock:
-            if profile is not None and profile != 0:
-                check_profile_index(self.name, profile, self.num_optimization_profiles)
-            self._forced_profile = profile
-
-    def _use_profile(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> None:
-        """Switch the context to this call's profile (cached per input shapes); a switch drops the
-        CUDA graphs recorded on the old one."""
-        index = self._profiles.choose([t.shape for t in inputs], self._forced_profile)  # type: ignore[union-attr]
-        if index != self._context_profile:
-            stream = self._engine_stream() if self._cuda else None
-            if not context.set_optimization_profile(index, stream):  # type: ignore[attr-defined]
-                raise RuntimeError(f"TensorRT could not switch engine {self.name!r} to optimization profile {index}")
-            self._context_profile = index
-            self._graphs.clear()
-
-    def _engine_stream(self) -> Any:
-        """The stream _launch enqueues on: the caller's, or the side stream off the legacy default one."""
-        caller = torch.cuda.current_stream(self.device)
-        if caller != torch.cuda.default_stream(self.device):
-            return caller
-        if self._side_stream is None:
-            self._side_stream = torch.cuda.Stream(self.device)
-        return self._side_stream
-
-    @property
-    def streamable_device_memory_budget(self) -> int:
-        """Bytes of weights the engine can stream (0: not built with enable_weight_streaming)."""
-        with self._lock:
-            self._follow_active_backend()
-            return int(getattr(self.engine(), "streamable_weights_size", 0))
-
-    @property
-    def automatic_device_memory_budget(self) -> int:
-        with self._lock:
-            self._follow_active_backend()
-            engine = self.engine()
-            check_budget(self.name, 0, int(getattr(engine, "streamable_weights_size", 0)))
-            return int(engine.weight_streaming_automatic_budget())  # type: ignore[attr-defined]
-
-    @property
-    def device_memory_budget(self) -> int:
-        """Bytes of streamable weights kept on the device (the streamable size: no streaming)."""
-        with self._lock:
-            self._follow_active_backend()
-            engine = self.engine()
-            if int(getattr(engine, "streamable_weights_size", 0)) <= 0:
-                return 0
-            return int(engine.weight_streaming_budget())  # type: ignore[attr-defined]
-
-    @device_memory_budget.setter
-    def device_memory_budget(self, budget: int) -> None:
-        self.set_device_memory_budget(budget)
-
-    def set_device_memory_budget(self, budget: int) -> bool:
-        """Keep ``budget`` bytes of streamable weights on the device. TensorRT takes a budget only while
-        no context exists, so the context is dropped (its kernels kept) and recreated by the next call."""
-        with self._lock:
-            self._follow_active_backend()
-            engine = self.engine()
-            check_budget(self.name, budget, int(getattr(engine, "streamable_weights_size", 0)))
-            self.close()  # its kernels are kept (and saved as at teardown); the next call makes a new one
-            if not engine.set_weight_streaming_budget(budget):  # type: ignore[attr-defined]
-                raise RuntimeError(f"TensorRT refused weight-streaming budget {budget} for engine {self.name!r}")
-            self._weight_budget = budget
-            return True
-
-    def _apply_weight_budget(self, engine: EngineHandle) -> None:
-        """On load: the budget set before (engines are reloaded on another backend), else TensorRT's
-        automatic one (as Torch-TensorRT sets it)."""
-        if int(getattr(engine, "streamable_weights_size", 0)) <= 0:
-            return
-        budget = self._weight_budget
-        if budget is None:
-            budget = int(engine.weight_streaming_automatic_budget())  # type: ignore[attr-defined]
-        if not engine.set_weight_streaming_budget(budget):  # type: ignore[attr-defined]
-            raise RuntimeError(f"TensorRT refused weight-streaming budget {budget} for engine {self.name!r}")
 
     def _resolved_cache(self, settings: Any) -> Any:
         """The cache handle this engine's context uses: attached, configured, or its default file."""
