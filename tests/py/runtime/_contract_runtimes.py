@@ -9,8 +9,8 @@ context settings) on both, and a difference is a failing test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import pytest
 import torch
@@ -21,6 +21,8 @@ from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
 from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, use_backend
 from torch_tensorrt.runtime import engines_of
+
+R = TypeVar("R")
 
 CACHE_MAGIC = b"FAKECACHE1\n"
 KERNEL_STRATEGIES = ("lazy", "eager", "none")
@@ -126,17 +128,23 @@ class Runtime:
         return int(self.engine(module).contexts_created)
 
 
-@pytest.fixture(name="runtime", params=["python", "cpp"])
-def runtime_fixture(request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    """Each test once per runtime (the C++ one needs ``cpp_fake`` in the test module's namespace)."""
+def on_runtime(request: pytest.FixtureRequest, python_backend: Any, runtime: Callable[[str], R]) -> Iterator[R]:
+    """The body of a fixture parametrized over ("python", "cpp"): the C++ runtime on its fake backend
+    (``cpp_fake`` must be in the test module's namespace), the Python one on ``python_backend``."""
     if request.param == "cpp":
         if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
             pytest.skip("the C++ runtime torch_tensorrt._C is not built")
         request.getfixturevalue("cpp_fake")
-        yield Runtime("cpp")
+        yield runtime("cpp")
         return
-    with use_backend(PyContractBackend()):
-        yield Runtime("python")
+    with use_backend(python_backend):
+        yield runtime("python")
+
+
+@pytest.fixture(name="runtime", params=["python", "cpp"])
+def runtime_fixture(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """Each test once per runtime (the C++ one needs ``cpp_fake`` in the test module's namespace)."""
+    yield from on_runtime(request, PyContractBackend(), Runtime)
 
 
 @pytest.fixture(name="process_defaults_restored", autouse=False)

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 import torch
+from _contract_runtimes import on_runtime
 
-import torch_tensorrt
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
-from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, use_backend
+from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor
 from torch_tensorrt.runtime import engines_of
 
 # Profile 0: batch 1 only; profile 1: batch 4..16 (tuned at 8).
@@ -160,11 +160,4 @@ class Runtime:
 @pytest.fixture(name="runtime", params=["python", "cpp"])
 def profile_runtime_fixture(request: pytest.FixtureRequest) -> Iterator[Runtime]:
     """Each test once per runtime (the C++ one needs ``cpp_fake`` in the test module's namespace)."""
-    if request.param == "cpp":
-        if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
-            pytest.skip("the C++ runtime torch_tensorrt._C is not built")
-        request.getfixturevalue("cpp_fake")
-        yield Runtime("cpp")
-        return
-    with use_backend(ProfileFakeBackend()):
-        yield Runtime("python")
+    yield from on_runtime(request, ProfileFakeBackend(), Runtime)
