@@ -171,8 +171,7 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods):
         self.register_buffer("serialized_engine", serialized_engine)
         track_engine_tensor(serialized_engine)
         self._engine = None
-        if "_cpp_engine_token" in self.__dict__:
-            self._cpp_engine_token = 0  # the C++ registry token named the previous engine
+        self._cpp_engine_token = 0  # the C++ registry token named the previous engine
         if own is not None:
             self.runtime_settings = own
 
