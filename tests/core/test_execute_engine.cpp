@@ -32,21 +32,8 @@ using torch_tensorrt::tests::make_info;
 
 namespace {
 
-class ExecuteEngineTest : public ::testing::Test {
+class ExecuteEngineTest : public torch_tensorrt::tests::FakeBackendTest {
  protected:
-  void SetUp() override {
-    backend = std::make_shared<FakeBackend>("fake", /*rtx=*/true);
-    rt::BackendRegistry::instance().add(backend);
-    rt::BackendRegistry::instance().select("fake");
-    rt::set_cudagraphs_mode(false);
-    rt::EngineRegistry::instance().clear();
-  }
-  void TearDown() override {
-    rt::set_cudagraphs_mode(false);
-    rt::BackendRegistry::instance().select("default");
-    rt::EngineRegistry::instance().clear();
-  }
-
   c10::intrusive_ptr<rt::TRTEngine> add_engine(const std::string& metadata = torch_tensorrt::tests::default_metadata()) {
     return c10::make_intrusive<rt::TRTEngine>(
         make_info(fake_spec("add", {{"x", {-1, 3}}, {"y", {-1, 3}}}, {"z"}), "adder", metadata));
@@ -57,7 +44,6 @@ class ExecuteEngineTest : public ::testing::Test {
     return s.contains(key) ? s.at(key) : 0;
   }
 
-  std::shared_ptr<FakeBackend> backend;
 };
 
 } // namespace

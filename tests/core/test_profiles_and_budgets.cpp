@@ -24,18 +24,8 @@ using torch_tensorrt::tests::make_info;
 
 namespace {
 
-class ProfilesAndBudgetsTest : public ::testing::Test {
+class ProfilesAndBudgetsTest : public torch_tensorrt::tests::FakeBackendTest {
  protected:
-  void SetUp() override {
-    backend = std::make_shared<FakeBackend>("fake", /*rtx=*/true);
-    rt::BackendRegistry::instance().add(backend);
-    rt::BackendRegistry::instance().select("fake");
-  }
-  void TearDown() override {
-    rt::BackendRegistry::instance().select("default");
-    rt::EngineRegistry::instance().clear();
-  }
-
   // An adder of two (n, 3) inputs: profile 0 takes n = 1, profile 1 takes n in 4..16.
   static FakeEngineSpec two_profile_spec(int64_t streamable = 0, int64_t automatic = -1) {
     FakeEngineSpec spec = fake_spec("add", {{"x", {-1, 3}}, {"y", {-1, 3}}}, {"z"});
@@ -64,7 +54,6 @@ class ProfilesAndBudgetsTest : public ::testing::Test {
     return s.contains(key) ? s.at(key) : 0;
   }
 
-  std::shared_ptr<FakeBackend> backend;
 };
 
 } // namespace

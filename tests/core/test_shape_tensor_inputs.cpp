@@ -17,7 +17,7 @@
 #include "core/runtime/EngineRegistry.h"
 #include "core/runtime/TRTEngine.h"
 #include "core/runtime/execute_engine.h"
-#include "tests/core/test_helpers.h"
+#include "tests/core/torch_test_helpers.h"
 
 namespace rt = torch_tensorrt::core::runtime;
 using torch_tensorrt::tests::FakeBackend;
@@ -56,26 +56,13 @@ std::string error_of(const std::function<void()>& fn) {
   return "(no ValueError)";
 }
 
-class ShapeTensorInputTest : public ::testing::Test {
+class ShapeTensorInputTest : public torch_tensorrt::tests::FakeBackendTest {
  protected:
-  void SetUp() override {
-    backend = std::make_shared<FakeBackend>("fake", /*rtx=*/true);
-    rt::BackendRegistry::instance().add(backend);
-    rt::BackendRegistry::instance().select("fake");
-    rt::set_cudagraphs_mode(false);
-  }
-  void TearDown() override {
-    rt::set_cudagraphs_mode(false);
-    rt::BackendRegistry::instance().select("default");
-    rt::EngineRegistry::instance().clear();
-  }
-
   static int64_t stat(const c10::intrusive_ptr<rt::TRTEngine>& e, const std::string& key) {
     auto s = e->stats();
     return s.contains(key) ? s.at(key) : -1;
   }
 
-  std::shared_ptr<FakeBackend> backend;
 };
 
 } // namespace
