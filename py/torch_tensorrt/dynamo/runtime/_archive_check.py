@@ -26,7 +26,6 @@ import builtins
 import io
 import json
 import os
-import pickletools
 import re
 import stat
 import zipfile
@@ -34,6 +33,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+
+from torch_tensorrt.dynamo.runtime._pickle_opcodes import PickleScanError, scan_pickle
 
 # Bounds on what is read into memory before torch sees the file; real programs are far below them.
 MAX_MEMBERS = 100_000
@@ -43,8 +44,19 @@ MAX_PICKLE_BYTES = 64 * 1024 * 1024
 _STORAGE_TYPES = frozenset(
     f"{kind}Storage"
     for kind in (
-        "Float", "Double", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool",
-        "ComplexFloat", "ComplexDouble", "Untyped",
+        "Float",
+        "Double",
+        "Half",
+        "BFloat16",
+        "Long",
+        "Int",
+        "Short",
+        "Char",
+        "Byte",
+        "Bool",
+        "ComplexFloat",
+        "ComplexDouble",
+        "Untyped",
     )
 )
 _DTYPE_NAMES = frozenset(name for name in dir(torch) if isinstance(getattr(torch, name, None), torch.dtype))
@@ -104,12 +116,21 @@ def _check_names(infos: list[zipfile.ZipInfo]) -> str:
     for info in infos:
         name = info.filename
         parts = name.split("/")
-        if name.startswith("/") or "\\" in name or "\x00" in name or ":" in parts[0] or ".." in parts or "" in parts[:-1]:
+        if (
+            name.startswith("/")
+            or "\\" in name
+            or "\x00" in name
+            or ":" in parts[0]
+            or ".." in parts
+            or "" in parts[:-1]
+        ):
             raise _refuse(name, "has an absolute, parent-relative or malformed path")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise _refuse(name, "is a symbolic link")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _refuse(name, f"uses zip compression method {info.compress_type}; torch reads stored or deflated members only")
+            raise _refuse(
+                name, f"uses zip compression method {info.compress_type}; torch reads stored or deflated members only"
+            )
         if name in seen:
             raise _refuse(name, "appears twice")
         seen.add(name)
@@ -133,16 +154,13 @@ def _read(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
 
 def _pickle_globals(member: str, data: bytes) -> Iterator[tuple[str, str]]:
     try:
-        for opcode, arg, _pos in pickletools.genops(data):
-            if opcode.name in _REFUSED_OPCODES:
-                raise _refuse(member, f"is a pickle using {opcode.name}, which imports or calls by a computed name")
-            if opcode.name == "GLOBAL":
-                module, _, name = str(arg).partition(" ")
-                yield module, name
-    except ArchiveRefused:
-        raise
-    except Exception as exc:  # pickletools raises ValueError/UnicodeDecodeError on malformed data
-        raise _refuse(member, f"is not a readable pickle ({type(exc).__name__}: {exc})") from exc
+        for op in scan_pickle(data):
+            if op.name in _REFUSED_OPCODES:
+                raise _refuse(member, f"is a pickle using {op.name}, which imports or calls by a computed name")
+            if op.name == "GLOBAL" and op.global_name is not None:
+                yield op.global_name
+    except PickleScanError as exc:
+        raise _refuse(member, f"is not a readable pickle ({exc})") from exc
 
 
 def check_tensor_pickle(member: str, data: bytes) -> None:
@@ -172,18 +190,80 @@ def _check_torch_save_zip(member: str, data: bytes) -> None:
 
 _SYMPY_FUNCTIONS = frozenset(
     {
-        "FloorDiv", "ModularIndexing", "Where", "PythonMod", "Mod", "CleanDiv", "CeilToInt", "FloorToInt",
-        "CeilDiv", "LShift", "RShift", "IsNonOverlappingAndDenseIndicator", "TruncToFloat", "TruncToInt",
-        "RoundToInt", "RoundDecimal", "ToFloat", "FloatPow", "PowByNatural", "IntTrueDiv", "FloatTrueDiv",
-        "Identity", "OpaqueUnaryFn_sqrt", "BitwiseFn_bitwise_and", "BitwiseFn_bitwise_or",
-        "BitwiseFn_bitwise_xor", "Max", "Min", "Abs", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "And", "Or", "Not",
-        "Pow", "Mul", "Add", "Integer", "Rational", "floor", "ceiling", "Piecewise", "ITE",
+        "FloorDiv",
+        "ModularIndexing",
+        "Where",
+        "PythonMod",
+        "Mod",
+        "CleanDiv",
+        "CeilToInt",
+        "FloorToInt",
+        "CeilDiv",
+        "LShift",
+        "RShift",
+        "IsNonOverlappingAndDenseIndicator",
+        "TruncToFloat",
+        "TruncToInt",
+        "RoundToInt",
+        "RoundDecimal",
+        "ToFloat",
+        "FloatPow",
+        "PowByNatural",
+        "IntTrueDiv",
+        "FloatTrueDiv",
+        "Identity",
+        "OpaqueUnaryFn_sqrt",
+        "BitwiseFn_bitwise_and",
+        "BitwiseFn_bitwise_or",
+        "BitwiseFn_bitwise_xor",
+        "Max",
+        "Min",
+        "Abs",
+        "Eq",
+        "Ne",
+        "Lt",
+        "Le",
+        "Gt",
+        "Ge",
+        "And",
+        "Or",
+        "Not",
+        "Pow",
+        "Mul",
+        "Add",
+        "Integer",
+        "Rational",
+        "floor",
+        "ceiling",
+        "Piecewise",
+        "ITE",
     }
 )
 _ARITHMETIC = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Add, ast.Sub, ast.Mult, ast.Div,
-    ast.FloorDiv, ast.Mod, ast.Pow, ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or, ast.Eq, ast.NotEq,
-    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Load,
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.BoolOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.Not,
+    ast.And,
+    ast.Or,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.Load,
 )
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -193,7 +273,9 @@ def _is_number(node: ast.AST) -> bool:
 
 
 _SYMBOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
-_ASSUMPTIONS = frozenset({"positive", "negative", "nonnegative", "nonpositive", "integer", "real", "finite", "zero", "nonzero"})
+_ASSUMPTIONS = frozenset(
+    {"positive", "negative", "nonnegative", "nonpositive", "integer", "real", "finite", "zero", "nonzero"}
+)
 
 
 def _symbol_call_ok(node: ast.Call) -> bool:
@@ -202,7 +284,10 @@ def _symbol_call_ok(node: ast.Call) -> bool:
     return (
         name_ok
         and _SYMBOL_NAME.fullmatch(node.args[0].value) is not None  # type: ignore[union-attr]
-        and all(k.arg in _ASSUMPTIONS and isinstance(k.value, ast.Constant) and type(k.value.value) is bool for k in node.keywords)
+        and all(
+            k.arg in _ASSUMPTIONS and isinstance(k.value, ast.Constant) and type(k.value.value) is bool
+            for k in node.keywords
+        )
     )
 
 
@@ -212,7 +297,11 @@ def _symbolic_node_ok(node: ast.AST, symbol_names: set[int]) -> bool:
     if isinstance(node, ast.keyword):
         return True  # checked with its Symbol call
     if isinstance(node, ast.Name):
-        return node.id in _SYMPY_FUNCTIONS or node.id == "Symbol" or (_SYMBOL_NAME.fullmatch(node.id) is not None and node.id not in _BUILTIN_NAMES)
+        return (
+            node.id in _SYMPY_FUNCTIONS
+            or node.id == "Symbol"
+            or (_SYMBOL_NAME.fullmatch(node.id) is not None and node.id not in _BUILTIN_NAMES)
+        )
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id == "Symbol":
             return _symbol_call_ok(node)
@@ -227,11 +316,15 @@ def check_symbolic_expression(member: str, text: str) -> None:
     except SyntaxError as exc:
         raise _refuse(member, f"holds the symbolic expression {text[:80]!r}, which is not plain arithmetic") from exc
     symbol_names = {
-        id(n.args[0]) for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "Symbol" and n.args
+        id(n.args[0])
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "Symbol" and n.args
     }
     for node in ast.walk(tree):
         if not _symbolic_node_ok(node, symbol_names):
-            raise _refuse(member, f"holds the symbolic expression {text[:80]!r} with {type(node).__name__}, which is not allowed")
+            raise _refuse(
+                member, f"holds the symbolic expression {text[:80]!r} with {type(node).__name__}, which is not allowed"
+            )
 
 
 _GUARD_METHODS = frozenset({"size", "stride", "storage_offset", "dim", "numel"})
@@ -254,7 +347,13 @@ def check_guard_code(member: str, text: str) -> None:
             continue
         if isinstance(node, ast.Attribute) and node.attr in _GUARD_METHODS:
             continue
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GUARD_METHODS and not node.keywords and all(_is_number(a) for a in node.args):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _GUARD_METHODS
+            and not node.keywords
+            and all(_is_number(a) for a in node.args)
+        ):
             continue
         raise _refuse(member, f"holds the guard {text[:80]!r} with {type(node).__name__}, which is not allowed")
 
@@ -282,7 +381,10 @@ def check_graph_target(member: str, target: str) -> None:
         or (target.startswith(("torch.sym_", "torch._sym_")) and target.count(".") == 1)
     )
     if not ok or "__" in _without_dunder_op(target):
-        raise _refuse(member, f"calls {target!r}; a program may call registered operators, _operator, math and torch.sym_* functions only")
+        raise _refuse(
+            member,
+            f"calls {target!r}; a program may call registered operators, _operator, math and torch.sym_* functions only",
+        )
 
 
 def _walk_json(member: str, value: Any, key: str | None = None) -> None:
@@ -345,7 +447,11 @@ def _check_pt2_member(archive: zipfile.ZipFile, name: str, rel: str) -> None:
     elif rel.startswith(("data/weights/weight_", "data/constants/tensor_")) and rel.count("/") == 2:
         return  # raw tensor bytes, read as storage; a config refuses any use_pickle entry naming them
     else:
-        reason = "is AOTInductor code (a shared library)" if rel.startswith("data/aotinductor/") else "is not part of a torch.export program"
+        reason = (
+            "is AOTInductor code (a shared library)"
+            if rel.startswith("data/aotinductor/")
+            else "is not part of a torch.export program"
+        )
         raise _refuse(name, reason)
 
 
@@ -413,5 +519,14 @@ def check_program_file(path: str) -> str:
             return kind
     except ArchiveRefused as exc:
         raise ValueError(f"{path}: refusing to load: {exc}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, UnicodeDecodeError, EOFError, OSError) as exc:
-        raise ValueError(f"{path} is not a program saved by torch_tensorrt.save (not a readable zip archive: {exc})") from exc
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        UnicodeDecodeError,
+        EOFError,
+        OSError,
+    ) as exc:
+        raise ValueError(
+            f"{path} is not a program saved by torch_tensorrt.save (not a readable zip archive: {exc})"
+        ) from exc
