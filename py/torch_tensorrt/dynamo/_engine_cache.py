@@ -11,8 +11,9 @@ bytes by key); otherwise a :class:`DiskEngineCache` in ``engine_cache_dir`` (def
 that decides the engine: the segment's graph (every node's op, name, target, arguments and the
 dtype/shape of its value, symbolic sizes included), the segment's input ranges and dtypes, every
 compilation setting except those listed in :data:`SETTINGS_NOT_IN_KEY` (which cannot change a
-segment's engine), the TensorRT flavour and version, the host platform, torch's and this package's
-versions and a digest of the converter sources. **Unlike Torch-TensorRT, the key also holds a
+segment's engine), the builder's profiling verbosity (DETAILED inside a ``Debugger`` block), the
+TensorRT flavour and version, the host platform, torch's and this package's versions and a digest of
+the converter sources. **Unlike Torch-TensorRT, the key also holds a
 SHA-256 of every weight value**: Torch-TensorRT leaves weights out of the key and refits the cached
 engine with the new weights after a hit, but refitting needs a GPU here, so a hit is only ever an
 engine built from the very same weights and is valid as it is (and caching works with the default
@@ -482,11 +483,15 @@ class BaseEngineCache(ABC):
         """The key of a TensorRT segment: SHA-256 (hex) of its graph with weight values, its input specs,
         the settings that change engines and the builder/platform (module docstring). Raises
         NotCacheable for a graph holding a value with no canonical form."""
+        from torch_tensorrt.dynamo.debug._state import profiling_verbosity
+
         document = {
             "graph": graph_document(gm),
             "inputs": [_input_spec_document(s) for s in input_specs],
             "settings": settings_document(settings),
             "environment": environment_document(),
+            # Not a setting, yet it changes the engine: a Debugger block builds with DETAILED verbosity.
+            "profiling_verbosity": profiling_verbosity(),
         }
         text = json.dumps(document, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()

@@ -212,6 +212,34 @@ def test_builder_version_and_converter_code_are_in_the_key(monkeypatch: pytest.M
     assert _key(gm) != base
 
 
+def test_profiling_verbosity_is_in_the_key(tmp_path: Path) -> None:
+    gm = _segment(torch.ones(4, 4))
+    base = _key(gm)
+    with torch_tensorrt.dynamo.Debugger("info", logging_dir=str(tmp_path)):
+        detailed = _key(gm)
+    assert detailed != base, "a Debugger block builds with ProfilingVerbosity.DETAILED"
+    assert _key(gm) == base  # and only inside the block
+
+
+def test_an_engine_cached_outside_a_debugger_block_is_not_reused_inside(
+    tmp_path: Path, build_spy: mock.MagicMock
+) -> None:
+    """The Debugger's engines must carry DETAILED profiling (its layer information needs it): a cached
+    LAYER_NAMES_ONLY engine would silently lack it."""
+    model = SmallNet(5).eval()
+    cache = str(tmp_path / "cache")
+    with emulated_runtime(tmp_path / "emu"):
+        _compile(model, engine_cache_dir=cache)
+        with torch_tensorrt.dynamo.Debugger("info", logging_dir=str(tmp_path / "debug")):
+            debugged = _compile(model, engine_cache_dir=cache, pass_through_build_failures=True)
+            assert build_spy.call_count == 2, "the cached engine was built with other profiling verbosity"
+            _compile(model, engine_cache_dir=cache)
+        assert build_spy.call_count == 2, "the DETAILED engine is cached under its own key"
+        x = torch.randn(3, 8)
+        torch.testing.assert_close(debugged(x), model(x), rtol=RTOL, atol=ATOL)
+    assert len(DiskEngineCache(cache, 1 << 30).entries()) == 2
+
+
 def test_values_without_a_canonical_form_are_not_cached() -> None:
     gm = _segment(torch.ones(4, 4))
     gm.graph.call_function(torch.ops.aten.add.Tensor, (next(iter(gm.graph.nodes)), object()))

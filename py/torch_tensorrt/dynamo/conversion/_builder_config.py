@@ -65,14 +65,10 @@ def _set_flags(config: Any, settings: CompilationSettings) -> None:
 
 
 def _set_profiling_verbosity(config: Any) -> None:
-    """As Torch-TensorRT: DETAILED inside a ``Debugger`` block (the engine inspector then describes each
-    layer's parameters and formats), else LAYER_NAMES_ONLY."""
-    from torch_tensorrt.dynamo.debug._state import active_config
+    """The verbosity ``debug._state.profiling_verbosity`` names (DETAILED in a ``Debugger`` block)."""
+    from torch_tensorrt.dynamo.debug._state import profiling_verbosity
 
-    detailed = active_config() is not None
-    config.profiling_verbosity = (
-        trt.ProfilingVerbosity.DETAILED if detailed else trt.ProfilingVerbosity.LAYER_NAMES_ONLY
-    )
+    config.profiling_verbosity = getattr(trt.ProfilingVerbosity, profiling_verbosity())
 
 
 def _set_weight_flags(config: Any, settings: CompilationSettings) -> None:
