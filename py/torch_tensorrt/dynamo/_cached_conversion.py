@@ -189,7 +189,7 @@ def _announce_to_observers(
     none, so when someone observes, the segment is converted again (no engine build) for them."""
     if not NETWORK_BUILD_OBSERVERS:
         return
-    result = TRTInterpreter(module, input_ranges, settings).run()
+    result = TRTInterpreter(module, input_ranges, compilation_settings=settings).build_network()
     for observer in list(NETWORK_BUILD_OBSERVERS):
         observer(NetworkBuilt(name, result.network, result.profile(), engine))
 

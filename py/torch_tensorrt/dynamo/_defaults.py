@@ -13,6 +13,7 @@ import tempfile
 
 import torch
 
+from torch_tensorrt._Device import Device
 from torch_tensorrt._enums import EngineCapability
 
 
@@ -80,3 +81,9 @@ FALLBACK_DATA_DEPENDENT_OPS = False
 DEBUG_LOGGING_DIR = os.path.join(tempfile.gettempdir(), f"torch_tensorrt_{_user()}", "debug_logs")
 
 TILING_OPTIMIZATION_LEVELS = ("none", "fast", "moderate", "full")
+
+
+def default_device() -> Device:
+    """Torch-TensorRT's default target: the current CUDA device (GPU 0 on a machine without one,
+    as compiling needs no GPU)."""
+    return Device(gpu_id=torch.cuda.current_device() if torch.cuda.is_available() else 0)

@@ -215,7 +215,7 @@ def segment_weights(segment: torch.fx.GraphModule, info: EngineInfo, settings: C
         if spec.min_shape is None:
             raise RefitError(f"engine {info.name!r} does not record its input ranges; recompile it to refit it")
         ranges.append((tuple(spec.min_shape), tuple(spec.opt_shape), tuple(spec.max_shape)))
-    result = TRTInterpreter(segment, ranges, settings).run()
+    result = TRTInterpreter(segment, ranges, compilation_settings=settings).build_network()
     return {name: weight.value for name, weight in result.ctx.refit_weights.items()}
 
 

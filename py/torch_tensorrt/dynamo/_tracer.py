@@ -71,6 +71,25 @@ def _dynamic_shapes(specs: Sequence[Input]) -> tuple[dict[int, Any] | None, ...]
     return tuple(shapes)
 
 
+def get_dynamic_shapes_args(
+    mod: torch.nn.Module, inputs: Sequence[Any], dim_registry: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """torch.export ``dynamic_shapes`` for ``inputs`` (Inputs or tensors), keyed by the names of
+    ``mod.forward``'s parameters: per input, {dim index: torch.export.Dim} for its dynamic dims ({} for
+    a static input). Torch-TensorRT's helper, used by its converter tests."""
+    if dim_registry is not None:
+        warn_once(
+            "get_dynamic_shapes_args:dim_registry",
+            "get_dynamic_shapes_args(dim_registry=...) is not used: dims named alike by Input.shared_dims are "
+            "shared within one call; separate calls make separate Dims. (reported once per process)",
+            stacklevel=2,
+        )
+    names = list(inspect.signature(mod.forward).parameters)
+    specs = [value if isinstance(value, Input) else None for value in inputs]
+    dynamic = _dynamic_shapes([s if s is not None else Input(shape=(1,)) for s in specs]) or (None,) * len(specs)
+    return {name: dims or {} for name, dims in zip(names[: len(specs)], dynamic)}
+
+
 @contextlib.contextmanager
 def _stack_traces(record: bool) -> Iterator[None]:
     """Whether traced nodes record the Python stack that created them (``meta["stack_trace"]``)."""

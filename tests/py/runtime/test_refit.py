@@ -65,7 +65,7 @@ def test_every_weight_of_a_network_has_a_stable_name(factory: object, shape: tup
         parts = partition(lowered, settings)
         (segment,) = parts.trt_segments
         ranges = [(tuple(x.shape),) * 3]
-        result = TRTInterpreter(getattr(parts.module, segment), ranges, settings).run()
+        result = TRTInterpreter(getattr(parts.module, segment), ranges, compilation_settings=settings).build_network()
         assert unnamed_weights(result.network, set(result.ctx.refit_weights)) == []
         maps.append({n: (w.source, tuple(w.value.shape)) for n, w in result.ctx.refit_weights.items()})
     assert maps[0] == maps[1] and maps[0]

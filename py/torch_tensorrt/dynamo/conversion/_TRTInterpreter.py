@@ -6,10 +6,12 @@ import logging
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from torch_tensorrt._enums import dtype
+from torch_tensorrt._Input import Input
 from torch_tensorrt._logging import warn_once
 from torch_tensorrt._trt import trt
 from torch_tensorrt._types import torch_to_trt_dtype
@@ -17,7 +19,11 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 from torch_tensorrt.dynamo.conversion._engine_build import declare_shape_input_values
+from torch_tensorrt.dynamo.conversion._fake_meta import lacks_fake_values, propagate_fake_values
 from torch_tensorrt.dynamo.conversion.converter_utils import cast_trt_tensor, create_constant, is_trt_tensor, view_key
+
+if TYPE_CHECKING:
+    from torch_tensorrt.dynamo.conversion._interpreter_result import TRTInterpreterResult
 
 logger = logging.getLogger("torch_tensorrt")
 
@@ -30,6 +36,36 @@ SHAPE_TENSOR_VALUES_META = "torch_tensorrt_shape_tensor_values"
 
 class ConversionError(RuntimeError):
     pass
+
+
+class UnsupportedOperatorException(ConversionError):
+    """No converter accepts a node of the graph (Torch-TensorRT's name for this error)."""
+
+
+def _shape_range(spec: Input | ShapeRange) -> ShapeRange:
+    if isinstance(spec, Input):
+        if spec.is_shape_tensor:
+            raise ValueError(
+                "TRTInterpreter: Input(is_shape_tensor=True) specs are handled by torch_tensorrt.compile; "
+                "the interpreter takes tensor inputs only"
+            )
+        return (tuple(spec.min_shape), tuple(spec.opt_shape), tuple(spec.max_shape))
+    lo, opt, hi = spec
+    return (tuple(lo), tuple(opt), tuple(hi))
+
+
+def _torch_dtype(value: Any) -> torch.dtype:
+    """A torch.dtype from a torch_tensorrt.dtype or a torch.dtype."""
+    return value if isinstance(value, torch.dtype) else dtype._from(value).to(torch.dtype)
+
+
+def _spec_dtype(spec: Input | ShapeRange) -> torch.dtype:
+    if isinstance(spec, Input):
+        return _torch_dtype(spec.dtype)
+    raise ValueError(
+        "TRTInterpreter: the graph has no traced values (node.meta['val']), so its input dtypes must come "
+        "from the input specs: pass torch_tensorrt.Input objects rather than shape ranges"
+    )
 
 
 @dataclass
@@ -68,25 +104,68 @@ def _logger() -> Any:
 
 
 class TRTInterpreter(torch.fx.Interpreter):
+    """Walks a lowered segment and adds its layers to a TensorRT network.
+
+    Torch-TensorRT's constructor: ``input_specs`` are ``torch_tensorrt.Input``s (or, from the compiler,
+    (min, opt, max) shape ranges), one per graph input; ``output_dtypes`` the dtypes the engine outputs
+    are cast to (None: each output's traced dtype). :meth:`build_network` returns the network,
+    :meth:`run` builds the serialized engine from it (Torch-TensorRT's flow). A graph without fake
+    values (``torch.fx.symbolic_trace``) gets them from ``input_specs`` first.
+    """
+
     def __init__(
         self,
         module: torch.fx.GraphModule,
-        input_ranges: Sequence[ShapeRange],
-        settings: CompilationSettings,
+        input_specs: Sequence[Input | ShapeRange],
+        output_dtypes: Sequence[Any] | None = None,
+        compilation_settings: CompilationSettings | None = None,
+        engine_cache: Any = None,
+        *,
+        input_binding_names: Sequence[str] | None = None,
+        output_binding_names: Sequence[str] | None = None,
     ) -> None:
         super().__init__(module)
+        settings = compilation_settings if compilation_settings is not None else CompilationSettings()
+        if not isinstance(settings, CompilationSettings):
+            raise TypeError(
+                f"TRTInterpreter: compilation_settings must be a CompilationSettings, got {type(settings).__name__} "
+                "(the third positional argument is output_dtypes; pass the settings by keyword)"
+            )
+        if engine_cache is not None:
+            warn_once(
+                "trt-interpreter-engine-cache",
+                "TRTInterpreter(engine_cache=...) is not used: engines are cached by torch_tensorrt.compile "
+                "(cache_built_engines / reuse_cached_engines), not by the interpreter. (reported once per process)",
+            )
         self.builder = trt.Builder(_logger())
         self.network = self.builder.create_network(0)
         self.ctx = ConversionContext(self.network, settings)
         self.settings = settings
-        self.input_ranges = list(input_ranges)
+        self.compilation_settings = settings
+        self.input_ranges = [_shape_range(spec) for spec in input_specs]
+        self.output_dtypes = [_torch_dtype(d) for d in output_dtypes] if output_dtypes is not None else None
+        self.input_binding_names = list(input_binding_names) if input_binding_names is not None else None
+        self.output_binding_names = list(output_binding_names) if output_binding_names is not None else None
+        if lacks_fake_values(module):
+            propagate_fake_values(module, self.input_ranges, [_spec_dtype(spec) for spec in input_specs])
         self.result = InterpreterResult(self.network, self.builder, self.ctx)
         self._placeholder_index = 0
 
-    def run(self) -> InterpreterResult:  # type: ignore[override]
+    def build_network(self) -> InterpreterResult:
+        """Convert every node: the network, its bindings and the builder, ready to build."""
         super().run()
         self._settle_shape_inputs()
         return self.result
+
+    def run(  # type: ignore[override]
+        self, strict_type_constraints: bool = False, tactic_sources: int | None = None
+    ) -> TRTInterpreterResult:
+        """Torch-TensorRT's flow: convert, then build the engine with the real builder."""
+        # Imported here: the build step belongs to the stage after this module (it notifies the
+        # build observers of _conversion, which imports this module).
+        from torch_tensorrt.dynamo.conversion._interpreter_result import build_interpreter_result
+
+        return build_interpreter_result(self, strict_type_constraints, tactic_sources)
 
     def _settle_shape_inputs(self) -> None:
         """Keep the value ranges of the inputs TensorRT reads as shape tensors; an input declared
@@ -124,7 +203,7 @@ class TRTInterpreter(torch.fx.Interpreter):
         if dtype == torch.float64 and self.settings.truncate_double:
             dtype = torch.float32
         shape = tuple(-1 if a != b else a for a, b in zip(lo, hi))
-        name = node.name
+        name = self.input_binding_names[index] if self.input_binding_names else node.name
         tensor = self.network.add_input(name, torch_to_trt_dtype(dtype), shape)
         symbolic = tuple(int(d) if isinstance(d, int) else d.node.expr for d in val.shape)
         values = node.meta.get(SHAPE_TENSOR_VALUES_META)
@@ -145,7 +224,7 @@ class TRTInterpreter(torch.fx.Interpreter):
             return args[0][args[1]]
         entry, reason = DYNAMO_CONVERTERS.find(node, self.settings)
         if entry is None:
-            raise ConversionError(f"no converter for {target}: {reason}")
+            raise UnsupportedOperatorException(f"no converter for {target}: {reason}")
         return entry.converter(self.ctx, target, args, kwargs, node.name)
 
     def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
@@ -164,6 +243,8 @@ class TRTInterpreter(torch.fx.Interpreter):
                 value = create_constant(self.ctx, value, f"output{i}")
             if isinstance(val, torch.Tensor):
                 want = torch.float32 if val.dtype == torch.float64 else val.dtype
+                if self.output_dtypes is not None:
+                    want = self.output_dtypes[i]
                 value = cast_trt_tensor(self.ctx, value, want, f"output{i}")
                 symbolic = tuple(int(d) if isinstance(d, int) else d.node.expr for d in val.shape)
             else:
@@ -171,7 +252,7 @@ class TRTInterpreter(torch.fx.Interpreter):
             if value.is_network_input or value.is_network_output:
                 # An engine output must be produced by a layer of its own.
                 value = self.network.add_identity(value).get_output(0)
-            value.name = f"output{i}"
+            value.name = self.output_binding_names[i] if self.output_binding_names else f"output{i}"
             self.network.mark_output(value)
             from torch_tensorrt._types import trt_to_torch_dtype
 

@@ -13,6 +13,11 @@ import torch
 
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._engine_build import build_engine
+from torch_tensorrt.dynamo.conversion._interpreter_result import (  # noqa: F401  (Torch-TensorRT's import path)
+    SerializedInterpreterResult,
+    infer_module_output_dtypes,
+    interpret_module_to_result,
+)
 from torch_tensorrt.dynamo.conversion._TRTInterpreter import (
     InputBinding,
     OutputBinding,
@@ -91,7 +96,7 @@ def convert_segment(
     profile, each input's range inside it (None or one entry: one profile, ``input_ranges``);
     ``io_names``: binding names to give the engine's inputs and outputs (None: the graph's names)."""
     start = time.perf_counter()
-    result = TRTInterpreter(module, input_ranges, settings).run()
+    result = TRTInterpreter(module, input_ranges, compilation_settings=settings).build_network()
     if io_names is not None:
         _rename_io(result, io_names)
     converted = time.perf_counter()

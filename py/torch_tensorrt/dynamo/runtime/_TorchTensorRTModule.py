@@ -66,12 +66,40 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods):
 
     def __init__(
         self,
-        engine_info: EngineInfo | list[str],
+        engine_info: EngineInfo | list[str] | bytes | None = None,
         name: str | None = None,
         output_is_tuple: bool | None = None,
         use_python_runtime: bool | None = None,
+        *,
+        serialized_engine: bytes | None = None,
+        input_binding_names: list[str] | None = None,
+        output_binding_names: list[str] | None = None,
+        **engine_parts: Any,
     ) -> None:
+        """``engine_info``: the engine and its info. Torch-TensorRT's form is accepted too: the engine's
+        bytes (as ``engine_info`` or ``serialized_engine=``) with ``input_binding_names``,
+        ``output_binding_names`` and optionally ``settings``, ``requires_output_allocator``."""
         super().__init__()
+        if isinstance(engine_info, (bytes, bytearray)) or serialized_engine is not None:
+            from torch_tensorrt.dynamo.runtime._engine_info_from_parts import engine_info_from_parts
+
+            plan = serialized_engine if serialized_engine is not None else engine_info
+            if isinstance(name, (list, tuple)):  # Torch-TensorRT's positional order: engine, inputs, outputs
+                input_binding_names, name = list(name), None
+                if isinstance(output_is_tuple, (list, tuple)):
+                    output_binding_names, output_is_tuple = list(output_is_tuple), None
+            engine_info = engine_info_from_parts(
+                plan,
+                input_binding_names,
+                output_binding_names,
+                name=name or "",
+                **engine_parts,  # type: ignore[arg-type]
+            )
+        elif engine_info is None or engine_parts or input_binding_names or output_binding_names:
+            raise TypeError(
+                "TorchTensorRTModule needs engine_info (an EngineInfo or its list of strings), or Torch-TensorRT's "
+                "serialized_engine=<bytes> with input_binding_names and output_binding_names"
+            )
         info = engine_info if isinstance(engine_info, EngineInfo) else EngineInfo.from_list(list(engine_info))
         serialized_engine, self.engine_info = split_engine_info(info)
         self.register_buffer("serialized_engine", serialized_engine)
