@@ -17,7 +17,7 @@ from torch_tensorrt._Input import Input
 from torch_tensorrt.dynamo._binding_names import REQUESTED_BINDING_NAMES, segment_io_names
 from torch_tensorrt.dynamo._cached_conversion import convert_with_engine_cache, engine_cache_for
 from torch_tensorrt.dynamo._settings import CompilationSettings
-from torch_tensorrt.dynamo._shape_tensor_inputs import mark_shape_tensor_inputs
+from torch_tensorrt.dynamo._shape_tensor_inputs import mark_shape_tensor_inputs, mark_shape_tensor_program_inputs
 from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
 from torch_tensorrt.dynamo._tracer import as_inputs, program_input_specs, trace
 from torch_tensorrt.dynamo.conversion import ConvertedSegment
@@ -168,9 +168,31 @@ def _shape_range(val: torch.Tensor, ranges: dict[Any, tuple[int, int, int]]) -> 
         for k, b in enumerate(bounds):
             value = expr.subs({sym: r[k] for sym, r in ranges.items()})
             if not value.is_number:
-                raise ValueError(f"cannot bound dynamic size {expr}: its symbols come from no Input range")
+                value = _data_dependent_bound(size, value, upper=k > 0)
             b.append(int(value))
     return tuple(bounds[0]), tuple(bounds[1]), tuple(bounds[2])
+
+
+def _data_dependent_bound(size: torch.SymInt, expr: Any, upper: bool) -> int:
+    """A bound of a size made from data-dependent (unbacked) symbols, such as the row count of a
+    ``nonzero`` that runs in PyTorch before this segment: the value range torch.export recorded for them.
+    min takes the low end; opt and max the high end, so the engine accepts every size the op can give."""
+    from torch.utils._sympy.value_ranges import bound_sympy
+
+    known = size.node.shape_env.var_to_range
+    unknown = [sym for sym in expr.free_symbols if sym not in known]
+    if unknown:
+        raise ValueError(f"cannot bound dynamic size {expr}: its symbols come from no Input range")
+    bound = bound_sympy(expr, {sym: known[sym] for sym in expr.free_symbols})
+    value = bound.upper if upper else bound.lower
+    if not isinstance(value, sympy.Integer):  # int_oo when export knows no bound
+        names = ", ".join(sorted(str(sym) for sym in expr.free_symbols))
+        raise ValueError(
+            f"cannot bound the data-dependent size {expr} of a TensorRT segment input: torch.export knows no "
+            f"{'upper' if upper else 'lower'} bound for {names}. Bound it in the model, e.g. "
+            f"torch._check({names.split(', ')[0]} <= N), or run the consumer in PyTorch (torch_executed_ops)."
+        )
+    return int(value)
 
 
 def _segment_input_ranges(
@@ -196,6 +218,7 @@ def compile_module(
     ranges = symbol_ranges(module, specs)
     profiles = profile_count(specs)
     per_profile = [symbol_ranges(module, specs, k) for k in range(profiles)] if profiles > 1 else []
+    mark_shape_tensor_program_inputs(module, specs)
     with watch.stage("partition"):
         result = partition(module, settings)
     summary.converted_ops.update(result.converted_ops)

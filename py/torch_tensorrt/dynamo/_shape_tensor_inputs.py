@@ -16,6 +16,17 @@ from torch_tensorrt._Input import Input
 from torch_tensorrt.dynamo.conversion._TRTInterpreter import SHAPE_TENSOR_VALUES_META
 
 
+def mark_shape_tensor_program_inputs(module: torch.fx.GraphModule, specs: Sequence[Input]) -> None:
+    """Tag the program inputs declared ``is_shape_tensor`` with their value range before partitioning, so
+    that only reads of those (``.item()``) convert to shape values; other tensor reads stay in PyTorch."""
+    program_inputs = [n for n in module.graph.nodes if n.op == "placeholder"]
+    for node, spec in zip(program_inputs, specs):
+        if isinstance(spec, Input) and spec.is_shape_tensor and spec.shape_tensor_values is not None:
+            node.meta[SHAPE_TENSOR_VALUES_META] = spec.shape_tensor_values
+        else:
+            node.meta.pop(SHAPE_TENSOR_VALUES_META, None)
+
+
 def mark_shape_tensor_inputs(
     parent: torch.fx.GraphModule, call: torch.fx.Node, segment: torch.fx.GraphModule, specs: Sequence[Input]
 ) -> None:

@@ -121,6 +121,7 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
     result = PartitionResult(module=module)
     kept = []
     for part in proposed:
+        _keep_inputs_tensor_valued(part, support.unsupported)
         _keep_outputs_tensor_valued(part, module)
         compute = [n for n in part.nodes if n.target not in NON_COMPUTE_TARGETS]
         if not compute:
@@ -153,6 +154,28 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
         )
     result.trt_segments = fuse_partitions(module, segments, TRT_SEGMENT_PREFIX)
     return result
+
+
+def _keep_inputs_tensor_valued(part: Any, reasons: dict[torch.fx.Node, str]) -> None:
+    """A TensorRT engine only takes tensors: a node using a number computed in PyTorch (a SymInt from
+    ``.item()`` of a fallback op) runs in PyTorch too, and so on for what then depends on it."""
+    changed = True
+    while changed:
+        changed = False
+        for node in list(part.nodes):
+            scalar = next((a for a in node.all_input_nodes if a not in part.nodes and _is_number_valued(a)), None)
+            if scalar is None:
+                continue
+            reasons.setdefault(node, f"uses the number {scalar.name} computed in PyTorch; an engine takes only tensors")
+            part.remove_node(node) if hasattr(part, "remove_node") else part.nodes.pop(node)
+            changed = True
+
+
+def _is_number_valued(node: torch.fx.Node) -> bool:
+    # sym_size of a tensor is recomputed inside the segment from its tensor input; other numbers are not.
+    return node.target is not torch.ops.aten.sym_size.int and isinstance(
+        node.meta.get("val"), (torch.SymInt, torch.SymFloat, torch.SymBool, int, float, bool)
+    )
 
 
 def _keep_outputs_tensor_valued(part: Any, module: torch.fx.GraphModule) -> None:

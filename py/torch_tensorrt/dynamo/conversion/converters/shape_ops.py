@@ -18,6 +18,7 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
+from torch_tensorrt.dynamo.conversion._TRTInterpreter import SHAPE_TENSOR_VALUES_META
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     arg,
     cast_trt_tensor,
@@ -634,15 +635,16 @@ _ELEMENT_PICKS = {
 }  # fmt: skip
 
 
-def _reads_graph_input(node: torch.fx.Node) -> bool:
-    """Whether ``node`` picks elements of a graph input (``shape[0]``, ``shape.tolist()``)."""
+def _reads_shape_tensor_input(node: torch.fx.Node) -> bool:
+    """Whether ``node`` picks elements of a graph input declared ``Input(is_shape_tensor=True)``
+    (``shape[0]``, ``shape.tolist()``): only those have the value range a TensorRT profile needs."""
     seen = 0
     while node.op == "call_function" and node.target in _ELEMENT_PICKS and seen < 16:
         source = node.args[0]
         if not isinstance(source, torch.fx.Node):
             return False
         node, seen = source, seen + 1
-    return node.op == "placeholder"
+    return node.op == "placeholder" and node.meta.get(SHAPE_TENSOR_VALUES_META) is not None
 
 
 def _scalar_of_int_input(node: torch.fx.Node, settings: CompilationSettings) -> bool:
@@ -656,7 +658,7 @@ def _scalar_of_int_input(node: torch.fx.Node, settings: CompilationSettings) -> 
         and val.dtype in (torch.int32, torch.int64)
         and val.numel() == 1
         and isinstance(node.meta.get("val"), torch.SymInt)
-        and _reads_graph_input(source)
+        and _reads_shape_tensor_input(source)
     )
 
 
