@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from torch_tensorrt.runtime import _runtime_cache as rc
+from torch_tensorrt.runtime import _runtime_cache_file as rc_file
 from torch_tensorrt.runtime._runtime_cache import (
     HEADER_SIZE,
     MAGIC,
@@ -199,7 +200,8 @@ def test_unreadable_directory_never_raises(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError("simulated")
 
-    monkeypatch.setattr(rc, "file_lock", refuse)
+    # The lock is taken by the file object behind the handle (_runtime_cache_file).
+    monkeypatch.setattr(rc_file, "file_lock", refuse)
     assert (
         RuntimeCache(path).load() == b"k"
     )  # read unlocked: replacement is atomic anyway
