@@ -1,7 +1,9 @@
 """The engine metadata (slot ``SERIALIZED_METADATA_IDX``): versioned JSON, one table per object.
 
-Each JSON object of the format is described once, by a :class:`Schema` listing its keys with their
-reader, writer and default; reading, writing and the unknown-key rule all come from that table. The
+Each JSON object of the format is described once, here, by a :class:`Schema` (``_json_table``)
+listing its keys with their reader, writer and default; reading, writing and the unknown-key rule all
+come from that table. The readers of single values (dtypes, dims, shapes, capabilities, flags) are
+in ``_metadata_values``. The
 C++ reader (core/runtime/EngineMetadata.cpp) applies the same rules with the same messages, and
 tests/py/runtime/test_engine_info_parity.py runs one table of cases against both.
 
@@ -76,21 +78,39 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-from torch_tensorrt.dynamo.runtime import _shape_expr
-from torch_tensorrt.dynamo.runtime._engine_layout import check_tensor_name, is_capability
+from torch_tensorrt.dynamo.runtime._json_table import OPTIONAL, Key, Schema
+from torch_tensorrt.dynamo.runtime._metadata_values import (
+    DTYPE_NAMES,
+    MAX_RANK,
+    Dim,
+    as_capability,
+    as_dtype,
+    as_flags,
+    as_json_list,
+    as_memory_budget,
+    as_min_block_size,
+    as_name,
+    as_op_name,
+    as_optimization_level,
+    as_optional_json_list,
+    as_shape,
+    as_shape_values,
+    as_static_shape,
+    dtype_name,
+    torch_dtype,
+    unique_list_of,
+    write_shape_values,
+)
 from torch_tensorrt.dynamo.runtime._strict_json import (
     as_bool,
-    as_int,
     as_list,
     as_object,
-    check_extra,
     fail,
     kind,
     loads,
     short,
-    split_known,
     too_deep,
     unique,
 )
@@ -111,129 +131,10 @@ __all__ = [
     "torch_dtype",
 ]
 
-DTYPE_NAMES: tuple[str, ...] = (
-    "float32",
-    "float16",
-    "bfloat16",
-    "int8",
-    "uint8",
-    "int32",
-    "int64",
-    "bool",
-    "float64",
-)
-
 METADATA_FORMAT = "torch_tensorrt.engine_metadata"
 METADATA_VERSION = 1
 MAX_METADATA_CHARS = 16 * 1024 * 1024
 MAX_METADATA_DEPTH = 32
-MAX_RANK = 8  # nvinfer1::Dims::MAX_DIMS
-_MAX_FLAG_NAME = 256
-
-Dim = int | str
-
-
-def torch_dtype(name: str) -> Any:
-    """The ``torch.dtype`` for a metadata dtype name."""
-    import torch
-
-    if name not in DTYPE_NAMES:
-        raise ValueError(f"unknown dtype {short(name)}; known: {', '.join(DTYPE_NAMES)}")
-    return getattr(torch, name)
-
-
-def dtype_name(dtype: Any) -> str:
-    """The metadata dtype name of a ``torch.dtype`` (or of a name)."""
-    import torch
-
-    for name in DTYPE_NAMES:
-        if dtype == getattr(torch, name) or dtype == name:
-            return name
-    raise ValueError(f"dtype {dtype!r} cannot be stored in engine metadata")
-
-
-# ---------------------------------------------------------------------------
-# Value readers: (JSON value, its path) -> field value, ValueError naming the path.
-# ---------------------------------------------------------------------------
-
-
-def _as_dtype(value: object, path: str) -> str:
-    if type(value) is not str or value not in DTYPE_NAMES:
-        shown = short(value) if isinstance(value, str) else kind(value)
-        fail(path, f"unknown dtype {shown}; expected one of {', '.join(DTYPE_NAMES)}")
-    return value
-
-
-def _as_dim(value: object, path: str) -> Dim:
-    if type(value) is int:
-        return as_int(value, path, 0, _shape_expr.INT64_MAX)
-    if type(value) is str:
-        try:
-            _shape_expr.validate(value)
-        except ValueError as e:
-            fail(path, str(e))
-        return value
-    fail(path, f"expected an int >= 0 or a shape expression, found {kind(value)}")
-
-
-def _shape_items(value: object, path: str) -> list[Any]:
-    items = as_list(value, path)
-    if len(items) > MAX_RANK:
-        fail(path, f"rank {len(items)} exceeds the maximum of {MAX_RANK}")
-    return items
-
-
-def _as_shape(value: object, path: str) -> tuple[Dim, ...]:
-    return tuple(_as_dim(d, f"{path}[{i}]") for i, d in enumerate(_shape_items(value, path)))
-
-
-def _as_static_shape(value: object, path: str) -> tuple[int, ...]:
-    return tuple(as_int(d, f"{path}[{i}]", 0, _shape_expr.INT64_MAX) for i, d in enumerate(_shape_items(value, path)))
-
-
-def _as_capability(value: object, path: str) -> str:
-    if type(value) is not str or not is_capability(value):
-        shown = short(value) if isinstance(value, str) else kind(value)
-        fail(path, f"compute capability {shown} is not of the form 'major.minor'")
-    return value
-
-
-def _as_name(value: object, path: str) -> str:
-    try:
-        return check_tensor_name(value, "name")
-    except ValueError as e:
-        fail(path, str(e))
-
-
-def _unique_list_of(read_item: Callable[[object, str], str]) -> Callable[[object, str], tuple[str, ...]]:
-    def read(value: object, path: str) -> tuple[str, ...]:
-        items = tuple(read_item(v, f"{path}[{i}]") for i, v in enumerate(as_list(value, path)))
-        unique(items, path)
-        return items
-
-    return read
-
-
-def _as_optimization_level(value: object, path: str) -> int:
-    return as_int(value, path, 0, 5)
-
-
-def _as_min_block_size(value: object, path: str) -> int:
-    return as_int(value, path, 1, 2**31 - 1)
-
-
-def _as_memory_budget(value: object, path: str) -> int:
-    return as_int(value, path, 1, 2**63 - 1)
-
-
-def _as_op_name(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > 256:
-        fail(path, f"expected an operator name (a non-empty string of at most 256 characters), got {short(value)}")
-    return value
-
-
-def _as_optional_json_list(value: Any) -> list[Any] | None:
-    return None if value is None else list(value)
 
 
 def _as_version(value: object, path: str) -> int:
@@ -248,103 +149,6 @@ def _as_version(value: object, path: str) -> int:
             f"(version {METADATA_VERSION}); upgrade torch_tensorrt or recompile the program",
         )
     return value
-
-
-def _as_flags(value: object, path: str) -> dict[str, bool]:
-    flags: dict[str, bool] = {}
-    for k, v in as_object(value, path).items():
-        if type(k) is not str or not k or len(k) > _MAX_FLAG_NAME:
-            fail(path, f"flag name must have 1 to {_MAX_FLAG_NAME} characters")
-        flags[k] = as_bool(v, f"{path}[{short(k, 40)}]")
-    return flags
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _as_json_list(value: Any) -> list[Any]:
-    return list(value)
-
-
-# ---------------------------------------------------------------------------
-# The table machinery
-# ---------------------------------------------------------------------------
-
-#: Key.default: the key must be present.
-REQUIRED: Final = object()
-#: Key.default: a missing key leaves the field at its dataclass default.
-OPTIONAL: Final = object()
-
-
-@dataclass(frozen=True)
-class Key:
-    """One key of a JSON object: how it is read, written and defaulted.
-
-    ``default`` is :data:`REQUIRED`, :data:`OPTIONAL` or a JSON value that is read in place of a
-    missing key (so the rules for a default and for a written value are the same).
-    """
-
-    name: str
-    read: Callable[[Any, str], Any]  # (JSON value, its path) -> field value
-    default: Any = REQUIRED
-    write: Callable[[Any], Any] = _same  # field value -> JSON value
-    omit_none: bool = False  # a field left at None is not written
-    stored: bool = True  # False: read and written, but not a field (the format marker)
-    # A rule between this key and the keys before it, run as soon as it is read: (values, object path).
-    check: Callable[[dict[str, Any], str], None] | None = None
-
-
-@dataclass(frozen=True)
-class Schema:
-    """The keys of one JSON object, in reading (and writing) order."""
-
-    what: str  # the dataclass, for messages about its ``extra``
-    keys: tuple[Key, ...]
-    together: tuple[str, ...] = ()  # keys given all together or not at all
-    check: Callable[[dict[str, Any], str], None] | None = None  # run once every key is read
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(k.name for k in self.keys)
-
-    def read(self, obj: object, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(field values by name, unknown keys) of the JSON object ``obj`` found at ``path``."""
-        known, extra = split_known(as_object(obj, path), self.names, path)
-        for key in self.keys:
-            if key.default is REQUIRED and key.name not in known:
-                fail(path, f"missing required key {key.name!r}")
-        values: dict[str, Any] = {}
-        for key in self.keys:
-            if key.name not in known and key.default is OPTIONAL:
-                continue
-            if key.name in self.together:
-                self._check_together(known, path)
-            value = key.read(known.get(key.name, key.default), f"{path}.{key.name}")
-            if key.stored:
-                values[key.name] = value
-            if key.check is not None:
-                key.check(values, path)
-        if self.check is not None:
-            self.check(values, path)
-        return values, extra
-
-    def _check_together(self, known: dict[str, Any], path: str) -> None:
-        present = [k for k in self.together if k in known]
-        if present and len(present) != len(self.together):
-            names = ", ".join(self.together[:-1]) + " and " + self.together[-1]
-            fail(path, f"{names} must be given together")
-
-    def write(self, obj: Any) -> dict[str, Any]:
-        """The JSON object of ``obj`` (a dataclass with one field per stored key, plus ``extra``)."""
-        out: dict[str, Any] = {}
-        for key in self.keys:
-            value = getattr(obj, key.name) if key.stored else None
-            if key.omit_none and value is None:
-                continue
-            out[key.name] = key.write(value)
-        out.update(check_extra(obj.extra, self.names, self.what))
-        return out
 
 
 # ---------------------------------------------------------------------------
@@ -401,38 +205,14 @@ def _profile_bounds(values: dict[str, Any], path: str) -> None:
             fail(path, f"dim {i} is static ({dim}) but the profile is {lo}, {mid}, {hi}")
 
 
-def _as_shape_values(value: object, path: str) -> tuple[tuple[int, ...], ...]:
-    """[min, opt, max] value lists of a shape-tensor input, each of one length, min <= opt <= max."""
-    bounds = as_list(value, path)
-    if len(bounds) != 3:
-        fail(path, f"expected [min, opt, max] value lists, found {len(bounds)} entries")
-    lo, opt, hi = (
-        tuple(
-            as_int(v, f"{path}[{k}][{i}]", -_shape_expr.INT64_MAX, _shape_expr.INT64_MAX)
-            for i, v in enumerate(_shape_items(b, f"{path}[{k}]"))
-        )
-        for k, b in enumerate(bounds)
-    )
-    if not len(lo) == len(opt) == len(hi) or any(not a <= b <= c for a, b, c in zip(lo, opt, hi)):
-        fail(path, f"need min <= opt <= max value lists of one length, found {list(lo)}, {list(opt)}, {list(hi)}")
-    return lo, opt, hi
-
-
-def _write_shape_values(values: tuple[tuple[int, ...], ...]) -> list[list[int]]:
-    return [list(v) for v in values]
-
-
 _INPUT = Schema(
     "InputSpec",
     (
-        Key("name", _as_name),
-        Key("dtype", _as_dtype),
-        Key("shape", _as_shape, write=_as_json_list),
-        *(
-            Key(k, _as_static_shape, OPTIONAL, _as_json_list, omit_none=True, check=_profile_rank)
-            for k in _PROFILE
-        ),
-        Key("shape_values", _as_shape_values, OPTIONAL, _write_shape_values, omit_none=True),
+        Key("name", as_name),
+        Key("dtype", as_dtype),
+        Key("shape", as_shape, write=as_json_list),
+        *(Key(k, as_static_shape, OPTIONAL, as_json_list, omit_none=True, check=_profile_rank) for k in _PROFILE),
+        Key("shape_values", as_shape_values, OPTIONAL, write_shape_values, omit_none=True),
     ),
     together=_PROFILE,
     check=_profile_bounds,
@@ -460,9 +240,9 @@ class OutputSpec:
 _OUTPUT = Schema(
     "OutputSpec",
     (
-        Key("name", _as_name),
-        Key("dtype", _as_dtype),
-        Key("shape", _as_shape, write=_as_json_list),
+        Key("name", as_name),
+        Key("dtype", as_dtype),
+        Key("shape", as_shape, write=as_json_list),
     ),
 )
 
@@ -506,21 +286,21 @@ class EngineSettings:
 _SETTINGS = Schema(
     "EngineSettings",
     (
-        Key("optimization_level", _as_optimization_level, OPTIONAL),
+        Key("optimization_level", as_optimization_level, OPTIONAL),
         Key("truncate_double", as_bool, OPTIONAL),
         Key("hardware_compatible", as_bool, OPTIONAL),
         Key("strongly_typed", as_bool, OPTIONAL),
         Key("immutable_weights", as_bool, OPTIONAL),
-        Key("enabled_precisions", _unique_list_of(_as_dtype), OPTIONAL, _as_json_list),
-        Key("compute_capabilities", _unique_list_of(_as_capability), OPTIONAL, _as_json_list),
-        Key("min_block_size", _as_min_block_size, OPTIONAL, omit_none=True),
+        Key("enabled_precisions", unique_list_of(as_dtype), OPTIONAL, as_json_list),
+        Key("compute_capabilities", unique_list_of(as_capability), OPTIONAL, as_json_list),
+        Key("min_block_size", as_min_block_size, OPTIONAL, omit_none=True),
         Key("require_full_compilation", as_bool, OPTIONAL, omit_none=True),
-        Key("torch_executed_ops", _unique_list_of(_as_op_name), OPTIONAL, _as_optional_json_list, omit_none=True),
+        Key("torch_executed_ops", unique_list_of(as_op_name), OPTIONAL, as_optional_json_list, omit_none=True),
         Key("use_fp32_acc", as_bool, OPTIONAL, omit_none=True),
         Key("assume_dynamic_shape_support", as_bool, OPTIONAL, omit_none=True),
         Key("decompose_attention", as_bool, OPTIONAL, omit_none=True),
         Key("enable_resource_partitioning", as_bool, OPTIONAL, omit_none=True),
-        Key("cpu_memory_budget", _as_memory_budget, OPTIONAL, omit_none=True),
+        Key("cpu_memory_budget", as_memory_budget, OPTIONAL, omit_none=True),
         Key("enable_autocast", as_bool, OPTIONAL, omit_none=True),
     ),
 )
@@ -607,6 +387,6 @@ _METADATA = Schema(
         Key("inputs", _list_of(InputSpec.from_dict), [], _to_dicts),
         Key("outputs", _list_of(OutputSpec.from_dict), [], _to_dicts, check=_unique_tensor_names),
         Key("settings", EngineSettings.from_dict, {}, lambda s: s.to_dict()),
-        Key("flags", _as_flags, {}, dict),
+        Key("flags", as_flags, {}, dict),
     ),
 )
