@@ -15,6 +15,8 @@ from torch._decomp import _core_aten_decompositions_post_autograd
 from torch._export.utils import _is_preservable_cia_op
 from torch.export.decomp_utils import PRESERVED_ATEN_CIA_OPS
 
+from torch_tensorrt._logging import warn_once
+
 aten = torch.ops.aten
 
 # Ops that have a direct TensorRT layer; decomposing them would only lose information.
@@ -65,8 +67,32 @@ KEPT_WHOLE: tuple[Any, ...] = (
 )
 
 
-def get_decompositions() -> dict[Any, Callable[..., Any]]:
-    return dict(_decomposition_table())  # a copy: callers may adjust theirs
+def get_decompositions(
+    enable_experimental_decompositions: bool = False, decompose_attention: bool = False, use_fp32_acc: bool = False
+) -> dict[Any, Callable[..., Any]]:
+    """The decomposition table (a copy: callers may adjust theirs). Torch-TensorRT's arguments are
+    accepted; none changes the table here (see _report_table_options)."""
+    _report_table_options(enable_experimental_decompositions, decompose_attention, use_fp32_acc)
+    return dict(_decomposition_table())
+
+
+def _report_table_options(experimental: bool, decompose_attention: bool, use_fp32_acc: bool) -> None:
+    if experimental:
+        warn_once(
+            "get_decompositions:experimental",
+            "get_decompositions(enable_experimental_decompositions=True) has no effect: there is one table, "
+            "torch.export's core-ATen decompositions less the ops TensorRT has a layer for. (reported once per process)",
+            stacklevel=3,
+        )
+    for name, value in (("decompose_attention", decompose_attention), ("use_fp32_acc", use_fp32_acc)):
+        if value:
+            warn_once(
+                f"get_decompositions:{name}",
+                f"get_decompositions({name}=True) leaves the table unchanged: {name} is done by a lowering pass, "
+                f"which post_lowering(gm, settings) and torch_tensorrt.compile run when the settings have "
+                f"{name}=True. (reported once per process)",
+                stacklevel=3,
+            )
 
 
 @functools.cache

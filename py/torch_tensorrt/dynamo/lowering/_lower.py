@@ -10,6 +10,7 @@ from torch_tensorrt.dynamo.lowering._core_aten import lower_to_core_aten
 from torch_tensorrt.dynamo.lowering._decompositions import get_decompositions
 from torch_tensorrt.dynamo.lowering._unlift import unlift
 from torch_tensorrt.dynamo.lowering.passes import LOWERING_PASSES
+from torch_tensorrt.dynamo.lowering.passes._aten_lowering_pass import run_registered_passes
 
 
 def lower_exported_program(
@@ -27,6 +28,7 @@ def lower_exported_program(
     module = lower_to_core_aten(program, run_passes)
     if module is None:
         module = decompose_by_retrace(program, run_passes)
+    module = run_registered_passes(module, settings)  # passes users added with _aten_lowering_pass
     module.graph.lint()  # with its module: get_attr targets are checked too
     return module
 

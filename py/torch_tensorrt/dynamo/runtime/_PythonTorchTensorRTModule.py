@@ -24,5 +24,12 @@ class _RunsInPython(type):
 class PythonTorchTensorRTModule(TorchTensorRTModule, metaclass=_RunsInPython):
     """A TensorRT segment whose engine always runs on the Python runtime."""
 
-    def __init__(self, engine_info: EngineInfo | list[str], name: str | None = None, output_is_tuple: bool | None = None) -> None:
-        super().__init__(engine_info, name=name, output_is_tuple=output_is_tuple, use_python_runtime=True)
+    def __init__(
+        self,
+        engine_info: EngineInfo | list[str] | bytes | None = None,
+        name: str | None = None,
+        output_is_tuple: bool | None = None,
+        **engine_parts: Any,
+    ) -> None:
+        # engine_parts: Torch-TensorRT's serialized_engine=, input_binding_names=, ... (see TorchTensorRTModule)
+        super().__init__(engine_info, name, output_is_tuple, use_python_runtime=True, **engine_parts)

@@ -28,4 +28,27 @@ LOWERING_PASSES: list[LoweringPass] = [
     accumulate_in_fp32,
 ]
 
-__all__ = ["LOWERING_PASSES", "LoweringPass"]
+# Torch-TensorRT's module-pass view of the list above (imported after it: it wraps LOWERING_PASSES).
+from torch_tensorrt.dynamo.lowering.passes._aten_lowering_pass import (  # noqa: E402
+    ATEN_POST_LOWERING_PASSES,
+    DynamoPassManager,
+    _aten_lowering_pass,
+    _remove_lowering_pass,
+    get_lowering_pass_config,
+    post_lowering,
+    pre_export_lowering,
+    remove_num_users_is_0_nodes,
+)
+
+__all__ = [
+    "ATEN_POST_LOWERING_PASSES",
+    "LOWERING_PASSES",
+    "DynamoPassManager",
+    "LoweringPass",
+    "_aten_lowering_pass",
+    "_remove_lowering_pass",
+    "get_lowering_pass_config",
+    "post_lowering",
+    "pre_export_lowering",
+    "remove_num_users_is_0_nodes",
+]
