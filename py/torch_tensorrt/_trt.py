@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -25,6 +27,17 @@ def _import_tensorrt() -> tuple[ModuleType | None, bool]:
 
 
 _module, _is_rtx = _import_tensorrt()
+
+
+def _alias_rtx_as_tensorrt() -> None:
+    """As Torch-TensorRT-RTX does, make ``import tensorrt`` give TensorRT-RTX, so scripts and tests
+    written ``import tensorrt as trt`` run unchanged. Only when no standard TensorRT is installed:
+    the alias must not hide a real one."""
+    if _is_rtx and "tensorrt" not in sys.modules and importlib.util.find_spec("tensorrt") is None:
+        sys.modules["tensorrt"] = _module  # type: ignore[assignment]
+
+
+_alias_rtx_as_tensorrt()
 
 
 class _MissingTensorRT:
