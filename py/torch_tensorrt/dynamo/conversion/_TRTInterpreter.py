@@ -19,7 +19,11 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 from torch_tensorrt.dynamo.conversion._engine_build import declare_shape_input_values
-from torch_tensorrt.dynamo.conversion._fake_meta import lacks_fake_values, propagate_fake_values
+from torch_tensorrt.dynamo.conversion._fake_meta import (
+    lacks_fake_values,
+    propagate_fake_values,
+    resolve_untraced_targets,
+)
 from torch_tensorrt.dynamo.conversion.converter_utils import cast_trt_tensor, create_constant, is_trt_tensor, view_key
 
 if TYPE_CHECKING:
@@ -146,8 +150,9 @@ class TRTInterpreter(torch.fx.Interpreter):
         self.output_dtypes = [_torch_dtype(d) for d in output_dtypes] if output_dtypes is not None else None
         self.input_binding_names = list(input_binding_names) if input_binding_names is not None else None
         self.output_binding_names = list(output_binding_names) if output_binding_names is not None else None
-        if lacks_fake_values(module):
+        if lacks_fake_values(module):  # not traced by torch.export (e.g. torch.fx.symbolic_trace)
             propagate_fake_values(module, self.input_ranges, [_spec_dtype(spec) for spec in input_specs])
+            resolve_untraced_targets(module)
         self.result = InterpreterResult(self.network, self.builder, self.ctx)
         self._placeholder_index = 0
 
@@ -234,27 +239,42 @@ class TRTInterpreter(torch.fx.Interpreter):
         raise ConversionError(f"call_method {target} cannot appear in a TensorRT segment")
 
     def output(self, target: Any, args: Any, kwargs: Any) -> Any:
+        from torch_tensorrt._types import trt_to_torch_dtype
+
         node = self.ctx.current_node
         values = args[0] if isinstance(args[0], (list, tuple)) else (args[0],)
         metas = node.args[0] if isinstance(node.args[0], (list, tuple)) else (node.args[0],)
-        for i, (value, meta_node) in enumerate(zip(values, metas)):
-            val = meta_node.meta.get("val") if isinstance(meta_node, torch.fx.Node) else None
-            if not is_trt_tensor(value):
-                value = create_constant(self.ctx, value, f"output{i}")
-            if isinstance(val, torch.Tensor):
-                want = torch.float32 if val.dtype == torch.float64 else val.dtype
-                if self.output_dtypes is not None:
-                    want = self.output_dtypes[i]
-                value = cast_trt_tensor(self.ctx, value, want, f"output{i}")
-                symbolic = tuple(int(d) if isinstance(d, int) else d.node.expr for d in val.shape)
-            else:
-                symbolic = tuple(value.shape)
-            if value.is_network_input or value.is_network_output:
-                # An engine output must be produced by a layer of its own.
-                value = self.network.add_identity(value).get_output(0)
-            value.name = self.output_binding_names[i] if self.output_binding_names else f"output{i}"
+        prepared: list[tuple[Any, tuple[Any, ...]]] = []
+        for i, (value, meta) in enumerate(zip(values, metas)):
+            prepared.append(self._output_value(i, value, meta, [v for v, _ in prepared]))
+        # Outputs of KV-cache update layers (lift_mutable_buffers) share their cache input's memory: they
+        # are the engine's last bindings, after the user's outputs (Torch-TensorRT's order). The bindings
+        # (result.outputs) stay in the segment's order; the runtimes find engine outputs by name.
+        order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].name in self.ctx.aliased_outputs)
+        for position, i in enumerate(order):
+            value = prepared[i][0]
+            value.name = self.output_binding_names[i] if self.output_binding_names else f"output{position}"
             self.network.mark_output(value)
-            from torch_tensorrt._types import trt_to_torch_dtype
-
+        for value, symbolic in prepared:
             self.result.outputs.append(OutputBinding(value.name, trt_to_torch_dtype(value.dtype), symbolic))
         return args[0]
+
+    def _output_value(self, index: int, value: Any, meta_node: Any, taken: list[Any]) -> tuple[Any, tuple[Any, ...]]:
+        """The tensor to mark as segment output ``index`` (``taken``: those of the outputs before it)."""
+        val = meta_node.meta.get("val") if isinstance(meta_node, torch.fx.Node) else None
+        if not is_trt_tensor(value):
+            value = create_constant(self.ctx, value, f"output{index}")
+        if value.name in self.ctx.aliased_outputs and not any(value is t for t in taken):
+            return value, tuple(value.shape)  # itself: a cast or copy would not be the cache's memory
+        if isinstance(val, torch.Tensor):
+            want = torch.float32 if val.dtype == torch.float64 else val.dtype
+            if self.output_dtypes is not None:
+                want = self.output_dtypes[index]
+            value = cast_trt_tensor(self.ctx, value, want, f"output{index}")
+            symbolic = tuple(int(d) if isinstance(d, int) else d.node.expr for d in val.shape)
+        else:
+            symbolic = tuple(value.shape)
+        if value.is_network_input or value.is_network_output or any(value is t for t in taken):
+            # An engine output must be produced by a layer of its own.
+            value = self.network.add_identity(value).get_output(0)
+        return value, symbolic

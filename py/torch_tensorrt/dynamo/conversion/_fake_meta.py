@@ -1,14 +1,18 @@
-"""Fill in ``node.meta["val"]`` of a graph that was not traced by torch.export.
+"""Prepare a graph that was not traced by torch.export for conversion.
 
 The interpreter and the converters read each node's fake value (dtype, symbolic shape). Graphs from
 ``torch.fx.symbolic_trace`` — what Torch-TensorRT's converter tests hand ``TRTInterpreter`` — have
 none, so the values are propagated here from the input specs, with a symbolic size for every
-dimension whose range is not a single value.
+dimension whose range is not a single value. Such graphs also call ops that torch.export would have
+resolved: an overload packet (``aten.matmul``) or a Python operator on tensors (``x + 1``); those
+become the ATen overload torch runs for them (:func:`resolve_untraced_targets`).
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
@@ -59,4 +63,81 @@ def propagate_fake_values(
         FakeTensorProp(module, mode).propagate_dont_convert_inputs(*fakes)
 
 
-__all__ = ["lacks_fake_values", "propagate_fake_values"]
+# Python operators on tensors and the ATen overloads torch runs for them (tensor, tensor-or-number).
+_TENSOR_OPERATORS: dict[Any, tuple[Any, Any]] = {
+    operator.add: (torch.ops.aten.add.Tensor, torch.ops.aten.add.Tensor),
+    operator.sub: (torch.ops.aten.sub.Tensor, torch.ops.aten.sub.Tensor),
+    operator.mul: (torch.ops.aten.mul.Tensor, torch.ops.aten.mul.Tensor),
+    operator.truediv: (torch.ops.aten.div.Tensor, torch.ops.aten.div.Tensor),
+    operator.floordiv: (torch.ops.aten.floor_divide.default, torch.ops.aten.floor_divide.default),
+    operator.mod: (torch.ops.aten.remainder.Tensor, torch.ops.aten.remainder.Scalar),
+    operator.pow: (torch.ops.aten.pow.Tensor_Tensor, torch.ops.aten.pow.Tensor_Scalar),
+    operator.eq: (torch.ops.aten.eq.Tensor, torch.ops.aten.eq.Scalar),
+    operator.ne: (torch.ops.aten.ne.Tensor, torch.ops.aten.ne.Scalar),
+    operator.lt: (torch.ops.aten.lt.Tensor, torch.ops.aten.lt.Scalar),
+    operator.le: (torch.ops.aten.le.Tensor, torch.ops.aten.le.Scalar),
+    operator.gt: (torch.ops.aten.gt.Tensor, torch.ops.aten.gt.Scalar),
+    operator.ge: (torch.ops.aten.ge.Tensor, torch.ops.aten.ge.Scalar),
+    operator.and_: (torch.ops.aten.bitwise_and.Tensor, torch.ops.aten.bitwise_and.Scalar),
+    operator.or_: (torch.ops.aten.bitwise_or.Tensor, torch.ops.aten.bitwise_or.Scalar),
+    operator.xor: (torch.ops.aten.bitwise_xor.Tensor, torch.ops.aten.bitwise_xor.Scalar),
+    operator.matmul: (torch.ops.aten.matmul.default, torch.ops.aten.matmul.default),
+}
+
+
+def _value(arg: Any) -> Any:
+    return arg.meta.get("val") if isinstance(arg, torch.fx.Node) else arg
+
+
+def _is_tensor(arg: Any) -> bool:
+    return isinstance(_value(arg), torch.Tensor)
+
+
+def _operator_overload(node: torch.fx.Node) -> Any:
+    """The ATen overload of a Python binary operator whose first operand is a tensor (else None)."""
+    pair = _TENSOR_OPERATORS.get(node.target)
+    if pair is None or len(node.args) != 2 or node.kwargs or not _is_tensor(node.args[0]):
+        return None
+    return pair[0] if _is_tensor(node.args[1]) else pair[1]
+
+
+def _accepts(schema: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether an overload's schema takes these arguments, telling tensors from numbers."""
+    params = [a for a in schema.arguments if not a.kwarg_only]
+    if len(args) > len(params):
+        return False
+    for param, arg in zip(params, args):
+        wants_tensor = isinstance(param.type, torch.TensorType)
+        if wants_tensor != _is_tensor(arg) and not (wants_tensor and arg is None):
+            return False
+    names = {a.name for a in schema.arguments}
+    return all(key in names for key in kwargs)
+
+
+def _packet_overload(node: torch.fx.Node) -> Any:
+    """The overload of an ATen overload packet (``aten.matmul``) that takes the node's arguments."""
+    packet = node.target
+    names = sorted(packet.overloads(), key=lambda name: name != "default")
+    for name in names:
+        overload = getattr(packet, name)
+        if _accepts(overload._schema, node.args, node.kwargs):
+            return overload
+    return None
+
+
+def resolve_untraced_targets(module: torch.fx.GraphModule) -> None:
+    """Replace overload packets and Python operators on tensors by the ATen overload they run
+    (node values must be propagated first; the values stay the same)."""
+    for node in module.graph.nodes:
+        if node.op != "call_function":
+            continue
+        if isinstance(node.target, torch._ops.OpOverloadPacket):
+            resolved = _packet_overload(node)
+        else:
+            resolved = _operator_overload(node)
+        if resolved is not None:
+            node.target = resolved
+    module.recompile()
+
+
+__all__ = ["lacks_fake_values", "propagate_fake_values", "resolve_untraced_targets"]
