@@ -50,6 +50,9 @@ IMPORTED_NAMES = [
     ("torch_tensorrt.dynamo.partitioning", "fast_partition"),
     ("torch_tensorrt.dynamo.partitioning", "global_partition"),
     ("torch_tensorrt.dynamo.partitioning", "get_submod_inputs"),
+    ("torch_tensorrt.dynamo.conversion.converter_utils", "enforce_tensor_types"),
+    ("torch_tensorrt.dynamo.conversion.converter_utils", "flatten_dims"),
+    ("torch_tensorrt.dynamo.types", "TRTTensor"),
     ("torch_tensorrt._features", "ENABLED_FEATURES"),
     ("torch_tensorrt._utils", "is_tensorrt_version_supported"),
     *[
@@ -265,6 +268,74 @@ def test_torchtrt_module_from_bytes_needs_output_names() -> None:
         TorchTensorRTModule(serialized_engine=b"plan", input_binding_names=["x"], output_binding_names=[])
     with pytest.raises(TypeError, match="serialized_engine"):
         TorchTensorRTModule(input_binding_names=["x"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Converter helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_enforce_tensor_types_checks_and_promotes() -> None:
+    import numpy as np
+
+    from torch_tensorrt.dynamo.conversion.converter_utils import enforce_tensor_types
+    from torch_tensorrt.dynamo.types import TRTTensor
+
+    seen: list[Any] = []
+
+    @enforce_tensor_types({0: (np.ndarray,), "w": (np.ndarray, torch.Tensor)})
+    def promoting(ctx: Any, target: Any, args: Any, kwargs: Any, name: str) -> None:
+        seen.extend([args[0], kwargs["w"]])
+
+    promoting(None, None, (torch.ones(2, 2),), {"w": torch.zeros(3)}, "conv")
+    assert isinstance(seen[0], np.ndarray) and seen[0].shape == (2, 2)
+    assert isinstance(seen[1], torch.Tensor), "an approved type is left as it is"
+
+    @enforce_tensor_types({0: (TRTTensor,)}, promote=False)
+    def strict(ctx: Any, target: Any, args: Any, kwargs: Any, name: str) -> None:
+        return None
+
+    with pytest.raises(AssertionError, match="argument 0"):
+        strict(None, None, (np.ones(2),), {}, "strict")
+    with pytest.raises(AssertionError, match="tuple of"):
+        enforce_tensor_types({0: (int,)})
+    with pytest.raises(AssertionError, match="only allowed together"):
+        enforce_tensor_types({0: (torch.Tensor,)})
+
+
+def test_enforce_tensor_types_freezes_constants_into_the_network() -> None:
+    from torch_tensorrt._trt import trt
+    from torch_tensorrt._trt_logger import TRT_LOGGER
+    from torch_tensorrt.dynamo.conversion import ConversionContext
+    from torch_tensorrt.dynamo.conversion.converter_utils import enforce_tensor_types
+    from torch_tensorrt.dynamo.types import TRTTensor
+
+    ctx = ConversionContext(trt.Builder(TRT_LOGGER).create_network(0))
+
+    @enforce_tensor_types({1: (TRTTensor,)})
+    def converter(ctx: Any, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+        return args[1]
+
+    tensor = converter(ctx, None, (None, torch.arange(6.0).reshape(2, 3)), {}, "frozen")
+    assert isinstance(tensor, trt.ITensor) and tuple(tensor.shape) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("shape", "start", "end", "expected"),
+    [((1, 2), 0, 0, (1, 2)), ((2, 3, 4), 1, 2, (2, 12)), ((2, 3, 4, 5), 0, -2, (24, 5)), ((2, 3, 4), -3, 2, (24,))],
+)
+def test_flatten_dims(shape: tuple[int, ...], start: int, end: int, expected: tuple[int, ...]) -> None:
+    from torch_tensorrt.dynamo.conversion.converter_utils import flatten_dims
+
+    assert flatten_dims(torch.empty(shape), start, end) == expected
+    assert torch.empty(shape).flatten(start, end).shape == expected
+
+
+def test_impl_library_is_absent_with_an_explanation() -> None:
+    from torch_tensorrt.dynamo.conversion import impl
+
+    with pytest.raises(AttributeError, match="converter_utils"):
+        _ = impl.elementwise
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,9 +39,7 @@ def _scalar_dtype(value: Any) -> torch.dtype:
     return torch.float32
 
 
-def create_constant(
-    ctx: ConversionContext, value: Any, name: str, dtype: torch.dtype | None = None
-) -> TRTTensor:
+def create_constant(ctx: ConversionContext, value: Any, name: str, dtype: torch.dtype | None = None) -> TRTTensor:
     """A constant layer holding ``value`` (tensor, numpy array or Python scalar/list).
 
     Tensors of at least ``_SHARED_CONSTANT_MIN_BYTES`` are made once per network: the same view of
@@ -49,7 +48,9 @@ def create_constant(
     if isinstance(value, np.ndarray):
         value = torch.from_numpy(value)
     if not isinstance(value, torch.Tensor):
-        value = torch.tensor(value, dtype=dtype or _scalar_dtype(value if not isinstance(value, (list, tuple)) else value[0]))
+        value = torch.tensor(
+            value, dtype=dtype or _scalar_dtype(value if not isinstance(value, (list, tuple)) else value[0])
+        )
     key = _constant_key(value, dtype)
     if key is not None and key in ctx.constants:
         return ctx.constants[key]
@@ -104,9 +105,7 @@ def attribute_source(ctx: ConversionContext, value: torch.Tensor) -> str | None:
     return ctx.attribute_sources.get(view_key(value))
 
 
-def get_trt_tensor(
-    ctx: ConversionContext, value: Any, name: str, dtype: torch.dtype | None = None
-) -> TRTTensor:
+def get_trt_tensor(ctx: ConversionContext, value: Any, name: str, dtype: torch.dtype | None = None) -> TRTTensor:
     """Return ``value`` as an ITensor, creating a constant for tensors and scalars."""
     if is_trt_tensor(value):
         return value if dtype is None else cast_trt_tensor(ctx, value, dtype, name)
@@ -275,3 +274,63 @@ def axes_mask(dims: Sequence[int], rank: int) -> int:
     for d in dims:
         mask |= 1 << get_positive_dim(d, rank)
     return mask
+
+
+def flatten_dims(value: Any, start_dim: int, end_dim: int) -> tuple[int, ...]:
+    """The shape of ``value`` (anything with ``.shape``) with dims ``start_dim..end_dim`` (inclusive,
+    negative counted from the end) merged into one."""
+    shape = tuple(value.shape)
+    start, end = get_positive_dim(start_dim, len(shape)), get_positive_dim(end_dim, len(shape))
+    merged = 1
+    for size in shape[start : end + 1]:
+        merged *= size
+    return shape[:start] + (merged,) + shape[end + 1 :]
+
+
+def _promote(ctx: ConversionContext, value: Any, approved: tuple[type, ...], name: str) -> Any:
+    """``value`` as the first approved type it can become: a NumPy array (from tensors and numbers,
+    not from network tensors), else a network constant."""
+    for kind in approved:
+        if kind is np.ndarray and not is_trt_tensor(value):
+            return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+        if kind is trt.ITensor:
+            return get_trt_tensor(ctx, torch.as_tensor(value) if isinstance(value, np.ndarray) else value, name)
+    raise AssertionError(f"argument {value!r} cannot be converted to any of {approved}")
+
+
+def enforce_tensor_types(
+    type_dictionary: dict[int | str, tuple[type, ...]], promote: bool = True
+) -> Callable[..., Any]:
+    """Torch-TensorRT's converter decorator: the arguments named by ``type_dictionary`` (an index into
+    args, or a kwarg name) must be one of the given types (``trt.ITensor``, ``np.ndarray``,
+    ``torch.Tensor``); with ``promote`` others are converted in that order of preference, else an
+    ``AssertionError`` names the argument."""
+    allowed = (trt.ITensor, np.ndarray, torch.Tensor)
+    for key, kinds in type_dictionary.items():
+        if not isinstance(key, (int, str)):
+            raise AssertionError(f"enforce_tensor_types: key {key!r} must be an argument index or a keyword name")
+        if not isinstance(kinds, tuple) or not all(k in allowed for k in kinds):
+            raise AssertionError(f"enforce_tensor_types: types for {key!r} must be a tuple of {allowed}, got {kinds!r}")
+        if torch.Tensor in kinds and np.ndarray not in kinds:
+            raise AssertionError("enforce_tensor_types: torch.Tensor is only allowed together with np.ndarray")
+
+    def decorate(converter: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(converter)
+        def convert(ctx: Any, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Any:
+            args, kwargs = tuple(args), dict(kwargs)
+            for key, kinds in type_dictionary.items():
+                value = args[key] if isinstance(key, int) else kwargs[key]
+                if isinstance(value, kinds):
+                    continue
+                if not promote:
+                    raise AssertionError(f"argument {key!r} of {name} is a {type(value).__name__}, not one of {kinds}")
+                promoted = _promote(ctx, value, kinds, f"{name}_constant_{key}")
+                if isinstance(key, int):
+                    args = args[:key] + (promoted,) + args[key + 1 :]
+                else:
+                    kwargs[key] = promoted
+            return converter(ctx, target, args, kwargs, name)
+
+        return convert
+
+    return decorate
