@@ -238,6 +238,9 @@ SIGNATURES: dict[str, list[tuple[str, Any, Any]]] = {
     "runtime.set_dynamic_shapes_kernel_strategy": [("target_or_targets", REQUIRED, P.POSITIONAL_OR_KEYWORD),
                                                    ("strategy", REQUIRED, P.POSITIONAL_OR_KEYWORD)],
     "logging.set_level": [("level", REQUIRED, P.POSITIONAL_OR_KEYWORD), ("logger", None, P.POSITIONAL_OR_KEYWORD)],
+    "runtime.TorchTensorRTModule.enable_profiling": [
+        ("profiling_results_dir", None, P.POSITIONAL_OR_KEYWORD), ("profile_format", "perfetto", P.POSITIONAL_OR_KEYWORD)],
+    "runtime.TorchTensorRTModule.disable_profiling": [],
 }  # fmt: skip
 
 # (api, parameter) -> why ours differs (README "Differences from Torch-TensorRT" says the same).
@@ -686,6 +689,29 @@ def test_serialized_engine_needs_every_op_in_tensorrt() -> None:
         torch_tensorrt.dynamo.convert_exported_program_to_serialized_trt_engine(
             torch.export.export(_Small(), (x,)), arg_inputs=[x], torch_executed_ops={"torch.ops.aten.relu.default"}
         )
+
+
+class _StateCounter(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("state", torch.zeros(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.state.add_(x)
+        return self.state.sum()
+
+
+def test_serialized_engine_lift_mutable_buffers_is_honoured_with_torch_tensorrts_refusal() -> None:
+    # Implemented (tests/py/dynamo/test_lift_mutable_buffers.py); as Torch-TensorRT, a write TensorRT cannot
+    # perform in place is a RuntimeError naming the buffer, and TorchTensorRTModule takes aliased_io.
+    x = torch.ones(4)
+    with pytest.raises(RuntimeError, match="cannot express the write-back") as info:
+        torch_tensorrt.dynamo.convert_exported_program_to_serialized_trt_engine(
+            torch.export.export(_StateCounter(), (x,)), arg_inputs=[x], lift_mutable_buffers=True, min_block_size=1
+        )
+    assert "['state']" in str(info.value)
+    parameter = inspect.signature(torch_tensorrt.runtime.TorchTensorRTModule.__init__).parameters["aliased_io"]
+    assert parameter.default is None and parameter.kind is inspect.Parameter.KEYWORD_ONLY
 
 
 def test_cross_compile_for_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,7 @@ from torch_tensorrt.testing import _emulated_cpp_runtime
 from torch_tensorrt.testing._emulated_weights import refit_emulated_engine, refuse_stripped, stand_in_build
 from torch_tensorrt.testing._reference import NetworkRecord, capture_network, execute_record
 from torch_tensorrt.testing._reference._dtypes import torch_dtype
+from torch_tensorrt.testing._reference._kv_cache import kv_cache_aliases
 
 
 def default_store_dir() -> Path:
@@ -184,6 +185,10 @@ class EmulatedEngine:
 
     def weight_streaming_automatic_budget(self) -> int:
         return self._automatic
+
+    def aliased_input(self, name: str) -> str | None:
+        # TensorRT's get_aliased_input_tensor: the cache input of the KV-cache update layer making ``name``.
+        return kv_cache_aliases(self.record).get(name)
 
     def profile_shape(self, name: str, profile: int = 0) -> ShapeRange:
         for candidate in self.record.profiles[profile:]:

@@ -27,6 +27,9 @@ class ConversionContext:
     weight_addresses: set[int] = field(default_factory=set)
     # Module attributes (get_attr) by the tensor view they are, so a weight can name the attribute it is.
     attribute_sources: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    # Outputs of KV-cache update layers (see _kv_cache_writes) by tensor name -> the input they write in
+    # place: engine outputs aliased to that input, which the interpreter marks without copying them.
+    aliased_outputs: dict[str, str] = field(default_factory=dict)
 
     def output_meta(self) -> Any:
         return None if self.current_node is None else self.current_node.meta.get("val")

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES
+from torch_tensorrt.dynamo.runtime._aliased_io import aliased_output, engine_aliases
 from torch_tensorrt.dynamo.runtime._engine_fast_path import FastRunner, fast_runner
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform, torch_dtype
 from torch_tensorrt.dynamo.runtime._engine_profile_controls import ProfileAndBudgetControls
@@ -111,6 +112,8 @@ class TRTEngine(ProfileAndBudgetControls):
         self._device: torch.device | None = None
         self._input_checks: list[tuple[str, torch.dtype | None, tuple[int, ...], tuple[int, ...]]] | None = None
         self._outputs: list[tuple[str, torch.dtype]] | None = None
+        # Outputs the engine writes into an input's memory (KV-cache update layers) -> that input's index.
+        self._aliased: dict[str, int] = {}
         self.contexts_created = 0
         # None: the process-wide defaults (torch_tensorrt.runtime._defaults), read at each context creation.
         self._settings_override: RuntimeSettings | None = None
@@ -583,6 +586,12 @@ class TRTEngine(ProfileAndBudgetControls):
         device = self._device
         outputs = []
         for name, dtype in self._outputs:  # type: ignore[union-attr]
+            if self._aliased and name in self._aliased:  # bound to the caller's input, written in place
+                index = self._aliased[name]
+                out = aliased_output(self.name, name, self.info.input_names[index], inputs[index])
+                context.bind(name, out)
+                outputs.append(out)
+                continue
             # size= as a keyword: torch's argument parser takes about 0.7 us less than positional.
             out = torch.empty(size=context.output_shape(name), dtype=dtype, device=device)
             context.bind(name, out)
@@ -641,6 +650,7 @@ class TRTEngine(ProfileAndBudgetControls):
         if self._outputs is None:
             io = {t.name: t for t in self.engine().io_tensors}
             self._outputs = [(name, io[name].dtype) for name in self.info.output_names]
+            self._aliased = engine_aliases(self.engine(), self.info.input_names)
         return self._outputs
 
     def _run_captured(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -648,6 +658,11 @@ class TRTEngine(ProfileAndBudgetControls):
         shape-tensor values: TensorRT reads them on the host when the graph is recorded)."""
         if self.device.type != "cuda":
             return self._run(context, inputs)  # emulated on CPU: same decision, no graph to record
+        if self._aliased:
+            raise RuntimeError(
+                f"engine {self.name!r} writes its inputs in place (aliased outputs {sorted(self._aliased)}), which "
+                "a torch CUDA graph replaying copies of the inputs cannot do; run it without enable_cudagraphs"
+            )
         key = self._graph_key(inputs)
         entry = self._graphs.get(key)
         if entry is None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 import torch.nn.modules.module as _nn_module
 
+from torch_tensorrt.dynamo.runtime._aliased_io import check_declared, checked_aliased_io, user_output_count
 from torch_tensorrt.dynamo.runtime._cpp_engine import (
     EAGER_CALL,
     CppEngineControls,
@@ -74,11 +76,14 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods):
         serialized_engine: bytes | None = None,
         input_binding_names: list[str] | None = None,
         output_binding_names: list[str] | None = None,
+        aliased_io: Mapping[str, Any] | None = None,
         **engine_parts: Any,
     ) -> None:
         """``engine_info``: the engine and its info. Torch-TensorRT's form is accepted too: the engine's
         bytes (as ``engine_info`` or ``serialized_engine=``) with ``input_binding_names``,
-        ``output_binding_names`` and optionally ``settings``, ``requires_output_allocator``."""
+        ``output_binding_names`` and optionally ``settings``, ``requires_output_allocator``.
+        ``aliased_io`` ({output: (input, "kv_cache_update")}, as Torch-TensorRT): outputs the engine writes
+        into an input's memory (lift_mutable_buffers engines); see :mod:`._aliased_io`."""
         super().__init__()
         if isinstance(engine_info, (bytes, bytearray)) or serialized_engine is not None:
             from torch_tensorrt.dynamo.runtime._engine_info_from_parts import engine_info_from_parts
@@ -106,13 +111,16 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods):
         track_engine_tensor(serialized_engine)
         self.name = name or info.name
         self._engine: TRTEngine | None = None
+        self.aliased_io = checked_aliased_io(aliased_io, info.input_names, info.output_names)
+        self._user_outputs = user_output_count(info.output_names, self.aliased_io)
         # Mirror the replaced fx submodule: a tuple when it returned several values (or a 1-tuple).
-        self.output_is_tuple = len(info.output_names) > 1 if output_is_tuple is None else output_is_tuple
+        self.output_is_tuple = self._user_outputs > 1 if output_is_tuple is None else output_is_tuple
         # True: the Python runtime. False: the C++ one, always (a C++ runtime built without a TensorRT SDK
         # hands the calls to Python itself). None: the C++ runtime when it can run engines, else Python.
         self.use_python_runtime = use_python_runtime
         # The C++ engine registry's token for this module's engine (0: none yet); execute_on_cpp_runtime.
         self._cpp_engine_token = 0
+        self._aliases_checked = False  # aliased_io compared with the engine's own report (first call)
         require_cpp_runtime(use_python_runtime)
 
     @property
@@ -176,16 +184,39 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods):
 
     def forward(self, *inputs: torch.Tensor) -> Any:
         if _tracing(inputs):
+            if self.aliased_io:
+                raise RuntimeError(
+                    f"engine {self.name!r} writes its inputs in place (aliased_io), which a traced "
+                    "execute_engine call does not express; call the module eagerly"
+                )
             outputs = torch.ops.tensorrt.execute_engine(list(inputs), self.serialized_engine, self.engine_info)
             return tuple(outputs) if self.output_is_tuple else outputs[0]
         return self._run_eager(inputs)
 
     def _run_eager(self, inputs: tuple[torch.Tensor, ...]) -> Any:
+        if self.aliased_io:
+            return self._run_aliased(inputs)
         if self.runs_in_cpp():
             # The C++ engine of this module's own buffer (EngineRegistry): per module, released with it.
             outputs = execute_on_cpp_runtime(self, inputs)
         else:
             outputs = (self._engine or self.python_engine).execute(inputs)
+        return tuple(outputs) if self.output_is_tuple else outputs[0]
+
+    def _run_aliased(self, inputs: tuple[torch.Tensor, ...]) -> Any:
+        """An engine writing inputs in place: its aliased outputs are the caller's input tensors, and
+        the trailing ones are left out of the result (Torch-TensorRT's rule)."""
+        if self.runs_in_cpp():
+            raise RuntimeError(
+                f"engine {self.name!r} writes inputs in place (aliased_io {self.aliased_io}); the C++ runtime "
+                "does not bind aliased outputs yet, so run it on the Python runtime (use_python_runtime=True)"
+            )
+        engine = self.python_engine
+        outputs = engine.execute(inputs)
+        if not self._aliases_checked:
+            check_declared(self.name, self.aliased_io, engine._aliased, engine.info.input_names)
+            self._aliases_checked = True
+        outputs = outputs[: self._user_outputs]
         return tuple(outputs) if self.output_is_tuple else outputs[0]
 
     def replace_engine(self, engine_info: EngineInfo) -> None:
@@ -211,6 +242,9 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.__dict__.setdefault("_cpp_engine_token", 0)  # modules pickled before the token existed
+        self.__dict__.setdefault("aliased_io", {})
+        self.__dict__.setdefault("_user_outputs", None)  # only read with aliased_io
+        self._aliases_checked = False
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"

@@ -36,6 +36,7 @@ def fast_runner(engine: TRTEngine, plan: tuple[Any, ...]) -> FastRunner | None:
         or engine._truncate_double
         or engine._dynamic_memory
         or engine.info.requires_output_allocator
+        or engine._aliased  # outputs bound to inputs (written in place): the general path binds them
     ):
         return None
     names = tuple(engine.info.input_names)

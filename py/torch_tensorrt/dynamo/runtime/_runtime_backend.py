@@ -80,7 +80,8 @@ class EngineHandle(Protocol):
     ``num_optimization_profiles: int`` (absent: one); engines that can stream weights have
     ``streamable_weights_size: int`` (absent: 0), ``weight_streaming_budget() -> int``,
     ``set_weight_streaming_budget(bytes: int) -> bool`` (called with no context alive, as TensorRT
-    requires) and ``weight_streaming_automatic_budget() -> int``. ``layer_information() -> str`` (optional)
+    requires) and ``weight_streaming_automatic_budget() -> int``. ``aliased_input(output_name) -> str |
+    None`` (optional; absent: no aliasing) names the input an output shares memory with. ``layer_information() -> str`` (optional)
     is the engine inspector's JSON description of the engine's layers."""
 
     io_tensors: list[IOTensor]
@@ -204,6 +205,10 @@ class _TensorRTEngine:
                     host_input=engine.get_tensor_location(name) == trt.TensorLocation.HOST,
                 )
             )
+
+    def aliased_input(self, name: str) -> str | None:
+        """The input whose memory output ``name`` is (a KV-cache update layer's output), else None."""
+        return self._engine.get_aliased_input_tensor(name) or None
 
     def profile_shape(self, name: str, profile: int = 0) -> ShapeRange:
         lo, opt, hi = self._engine.get_tensor_profile_shape(name, profile)

@@ -6,6 +6,7 @@ TensorRT Python API by :func:`capture_network`. Layers, parameter values or data
 documented, implemented meaning raise ``NotImplementedError`` naming them.
 """
 
+from . import _kv_cache  # noqa: F401  (registers the KV_CACHE_UPDATE layer)
 from ._execute import execute_network, execute_record
 from ._record import LayerRecord, NetworkRecord, TensorSpec, capture_network
 from ._tensor import NetworkAssertionError

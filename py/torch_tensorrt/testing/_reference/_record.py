@@ -408,6 +408,10 @@ def _p_reverse_sequence(layer: Any) -> dict[str, Any]:
     return {"batch_axis": int(layer.batch_axis), "sequence_axis": int(layer.sequence_axis)}
 
 
+def _p_kv_cache_update(layer: Any) -> dict[str, Any]:
+    return {"cache_mode": _enum_name(layer.cache_mode), "update_form": _enum_name(layer.update_form)}
+
+
 # LayerType name -> (concrete binding class name, parameter reader)
 _CAPTURE: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "ACTIVATION": ("IActivationLayer", _p_activation),
@@ -447,6 +451,7 @@ _CAPTURE: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "QUANTIZE": ("IQuantizeLayer", _p_qdq),
     "DEQUANTIZE": ("IDequantizeLayer", _p_qdq),
     "REVERSE_SEQUENCE": ("IReverseSequenceLayer", _p_reverse_sequence),
+    "KV_CACHE_UPDATE": ("IKVCacheUpdateLayer", _p_kv_cache_update),
 }
 
 

@@ -17,6 +17,7 @@ from torch_tensorrt._types import torch_to_trt_dtype
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
+from torch_tensorrt.dynamo.conversion._kv_cache_writes import emit_kv_cache_update
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     arg,
     broadcast_ranks,
@@ -438,6 +439,10 @@ def _accumulate_rows(ctx: ConversionContext, x: Any, indices: Sequence[Any], val
 @dynamo_tensorrt_converter(aten.index_put.default, capability_validator=_index_put_ok)
 def aten_ops_index_put(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x = get_trt_tensor(ctx, args[0], name)
+    position = args[1][2] if len(args[1]) == 3 else None
+    in_place = emit_kv_cache_update(ctx, ctx.current_node, x, args[2], position, name)
+    if in_place is not None:  # a lifted buffer written in place (lift_mutable_buffers)
+        return in_place
     if not arg(args, kwargs, 3, "accumulate", False) and _mask_put(ctx.current_node):
         return _mask_fill_rows(ctx, x, args[1][0], args[2], name)
     values = get_trt_tensor(ctx, args[2], f"{name}_values", dtype_of(x))

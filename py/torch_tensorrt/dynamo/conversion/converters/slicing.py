@@ -15,6 +15,7 @@ from torch_tensorrt._trt import trt
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
+from torch_tensorrt.dynamo.conversion._kv_cache_writes import emit_kv_cache_update
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     add_binary,
     arg,
@@ -151,6 +152,9 @@ def _slice_scatter_ok(node: torch.fx.Node, settings: CompilationSettings) -> boo
 @dynamo_tensorrt_converter(aten.slice_scatter.default, capability_validator=_slice_scatter_ok)
 def aten_ops_slice_scatter(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     x = get_trt_tensor(ctx, args[0], name)
+    in_place = emit_kv_cache_update(ctx, ctx.current_node, x, args[1], None, name)
+    if in_place is not None:  # a lifted buffer written in place (lift_mutable_buffers)
+        return in_place
     src = get_trt_tensor(ctx, args[1], f"{name}_src", dtype_of(x))
     rank = len(x.shape)
     dim = get_positive_dim(arg(args, kwargs, 2, "dim", 0), rank)

@@ -1,0 +1,232 @@
+"""convert_exported_program_to_serialized_trt_engine(lift_mutable_buffers=True): mutated buffers become engine
+inputs (buf_<name>, after the user's) that TensorRT's KV-cache update layer writes in place, through outputs aliased
+to them (after the user's). Engines are built by the real TensorRT-RTX builder on the CPU; they run under
+emulated_runtime() (deserializing needs a GPU), whose engine reports the aliasing from the recorded network as
+ICudaEngine.get_aliased_input_tensor does on a GPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import torch_tensorrt
+from torch_tensorrt.dynamo._binding_names import BindingNameError
+from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
+from torch_tensorrt.testing import emulated_runtime
+from torch_tensorrt.testing._reference._kv_cache import kv_cache_aliases
+
+export_engine = torch_tensorrt.dynamo.convert_exported_program_to_serialized_trt_engine
+KV = "kv_cache_update"
+TOLERANCE = {torch.float32: {"rtol": 1e-5, "atol": 1e-5}, torch.float16: {"rtol": 1e-2, "atol": 1e-2}}
+
+
+class _SliceWrite(torch.nn.Module):
+    """Torch-TensorRT's test model: one position written by slice assignment, the whole cache read."""
+
+    def __init__(self, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.register_buffer("cache", torch.zeros(1, 4, 16, 8, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.cache[:, :, 3:4, :] = x
+        return self.cache.sum()
+
+
+class _Decoder(torch.nn.Module):
+    """A decode step: keys and values written at a run-time position (index_copy_), attention over the cache."""
+
+    def __init__(self, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.attn = torch.nn.Module()
+        self.attn.register_buffer("k", torch.zeros(2, 3, 8, 4, dtype=dtype))
+        self.attn.register_buffer("v", torch.zeros(2, 3, 8, 4, dtype=dtype))
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        self.attn.k.index_copy_(2, pos, k)
+        self.attn.v.index_copy_(2, pos, v)
+        weights = torch.softmax(q @ self.attn.k.transpose(-1, -2), dim=-1)
+        return weights @ self.attn.v
+
+
+def _record(backend: object, engine: bytes) -> object:
+    return backend.store.get(engine, "exported")  # type: ignore[attr-defined]
+
+
+def test_engine_takes_the_buffer_after_the_user_inputs_and_aliases_an_output_to_it() -> None:
+    x = torch.ones(1, 4, 1, 8)
+    program = torch.export.export(_SliceWrite(), (x,))
+    with emulated_runtime(persist=False) as backend:
+        lifted = export_engine(program, arg_inputs=[x], lift_mutable_buffers=True)
+        baked = export_engine(program, arg_inputs=[x])
+        record = _record(backend, lifted)
+        assert [s.name for s in record.inputs] == ["x", "buf_cache"]
+        assert record.outputs == ["output0", "output1"]
+        assert kv_cache_aliases(record) == {"output1": "buf_cache"}
+        assert [layer.type for layer in record.layers].count("KV_CACHE_UPDATE") == 1
+        # Without the flag the buffer's new value is an ordinary output that PyTorch copies back.
+        assert kv_cache_aliases(_record(backend, baked)) == {}
+    assert b"buf_cache" in lifted and b"buf_cache" not in baked
+
+
+def test_requested_binding_names_and_lifted_names_together() -> None:
+    x = torch.ones(1, 4, 1, 8)
+    program = torch.export.export(_SliceWrite(), (x,))
+    with emulated_runtime(persist=False) as backend:
+        engine = export_engine(
+            program, arg_inputs=[x], lift_mutable_buffers=True,
+            arg_input_binding_names=("tokens",), kwarg_input_binding_names={}, output_binding_names="total",
+        )  # fmt: skip
+        record = _record(backend, engine)
+        assert [s.name for s in record.inputs] == ["tokens", "buf_cache"]
+        assert record.outputs == ["total", "buf_cache_updated"]
+        assert kv_cache_aliases(record) == {"buf_cache_updated": "buf_cache"}
+    with pytest.raises(BindingNameError, match="buf_cache"):
+        export_engine(program, arg_inputs=[x], lift_mutable_buffers=True, output_binding_names="buf_cache")
+
+
+def _decoder_engine(dtype: torch.dtype) -> tuple[_Decoder, bytes, list[torch.Tensor]]:
+    model = _Decoder(dtype)
+    example = [torch.randn(2, 3, 1, 4, dtype=dtype) for _ in range(3)] + [torch.tensor([0])]
+    program = torch.export.export(_Decoder(dtype), tuple(example))
+    return model, export_engine(program, arg_inputs=example, lift_mutable_buffers=True), example
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_buffers_are_updated_in_place_across_calls_as_in_eager(dtype: torch.dtype) -> None:
+    torch.manual_seed(0)
+    with emulated_runtime(persist=False) as backend:
+        model, engine, _ = _decoder_engine(dtype)
+        record = _record(backend, engine)
+        names = [s.name for s in record.inputs]
+        assert names == ["q", "k", "v", "pos", "buf_attn_k", "buf_attn_v"]
+        assert kv_cache_aliases(record) == {"output1": "buf_attn_k", "output2": "buf_attn_v"}
+        module = TorchTensorRTModule(
+            serialized_engine=engine, input_binding_names=names, output_binding_names=record.outputs,
+            aliased_io={"output1": ("buf_attn_k", KV), "output2": ("buf_attn_v", KV)}, use_python_runtime=True,
+        )  # fmt: skip
+        k_cache, v_cache = torch.zeros_like(model.attn.k), torch.zeros_like(model.attn.v)
+        k_address = k_cache.data_ptr()
+        for step in range(4):  # each step attends over every position written so far
+            q, k, v = (torch.randn(2, 3, 1, 4, dtype=dtype) for _ in range(3))
+            pos = torch.tensor([step])
+            expected = model(q, k, v, pos)
+            got = module(q, k, v, pos, k_cache, v_cache)
+            assert isinstance(got, torch.Tensor)  # the aliased outputs are not returned
+            torch.testing.assert_close(got, expected, **TOLERANCE[dtype])
+            torch.testing.assert_close(k_cache, model.attn.k, rtol=0, atol=0)  # copies: exact
+            torch.testing.assert_close(v_cache, model.attn.v, rtol=0, atol=0)
+        assert k_cache.data_ptr() == k_address
+        assert int((k_cache[:, :, 4:] != 0).sum()) == 0 and bool((k_cache[:, :, :4] != 0).any())
+
+
+def test_slice_write_state_persists_as_in_torch_tensorrt() -> None:
+    x = torch.ones(1, 4, 1, 8)
+    with emulated_runtime(persist=False):
+        engine = export_engine(torch.export.export(_SliceWrite(), (x,)), arg_inputs=[x], lift_mutable_buffers=True)
+        module = TorchTensorRTModule(
+            serialized_engine=engine, input_binding_names=["x", "buf_cache"],
+            output_binding_names=["output0", "output1"], aliased_io={"output1": ("buf_cache", KV)},
+            use_python_runtime=True,
+        )  # fmt: skip
+        cache = torch.zeros(1, 4, 16, 8)
+        cache[:, :, 0] = 2.0  # positions the engine does not write keep their values
+        for scale, total in ((1.0, 64.0 + 32.0), (5.0, 64.0 + 160.0), (0.0, 64.0)):
+            result = module(torch.full((1, 4, 1, 8), scale), cache)
+            torch.testing.assert_close(result, torch.tensor(total), rtol=1e-6, atol=1e-6)
+            torch.testing.assert_close(cache.sum(), torch.tensor(total), rtol=1e-6, atol=1e-6)
+
+
+class _AddState(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("state", torch.zeros(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.state.add_(x)
+        return self.state.sum()
+
+
+class _WriteAlongHeads(_SliceWrite):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.cache[:, 1:2] = x.reshape(1, 1, 16, 8)[:, :, :16]
+        return self.cache.sum()
+
+
+class _ReadsOldValue(_SliceWrite):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        before = self.cache.sum()
+        self.cache[:, :, 3:4, :] = x
+        return before
+
+
+class _IntCache(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("cache", torch.zeros(1, 4, 16, 8, dtype=torch.int32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.cache[:, :, 3:4, :] = x
+        return self.cache.sum()
+
+
+@pytest.mark.parametrize(
+    ("model", "example", "reason"),
+    [
+        (_AddState(), torch.ones(4), "add.Tensor, which TensorRT cannot write in place"),
+        (_WriteAlongHeads(), torch.ones(128), "writes along dim 1"),
+        (_ReadsOldValue(), torch.ones(1, 4, 1, 8), "also reads the buffer's previous value"),
+        (_IntCache(), torch.ones(1, 4, 1, 8, dtype=torch.int32), "torch.int32 is not float32"),
+    ],
+)
+def test_writes_the_engine_cannot_alias_are_refused_naming_the_buffer(
+    model: torch.nn.Module, example: torch.Tensor, reason: str
+) -> None:
+    program = torch.export.export(model, (example,))
+    with pytest.raises(RuntimeError, match="cannot express the write-back") as info:
+        export_engine(program, arg_inputs=[example], lift_mutable_buffers=True)
+    buffer = "state" if isinstance(model, _AddState) else "cache"
+    assert f"['{buffer}']" in str(info.value) and reason in str(info.value)
+
+
+def _slice_module(**overrides: object) -> tuple[TorchTensorRTModule, bytes]:
+    x = torch.ones(1, 4, 1, 8)
+    engine = export_engine(torch.export.export(_SliceWrite(), (x,)), arg_inputs=[x], lift_mutable_buffers=True)
+    options: dict[str, object] = {
+        "serialized_engine": engine, "input_binding_names": ["x", "buf_cache"],
+        "output_binding_names": ["output0", "output1"], "aliased_io": {"output1": ("buf_cache", KV)},
+        "use_python_runtime": True,
+    }  # fmt: skip
+    options.update(overrides)
+    return TorchTensorRTModule(**options), engine  # type: ignore[arg-type]
+
+
+def test_module_refuses_a_non_contiguous_buffer_and_a_wrong_declaration() -> None:
+    with emulated_runtime(persist=False):
+        module, _ = _slice_module()
+        strided = torch.zeros(1, 4, 8, 16).transpose(2, 3)
+        with pytest.raises(ValueError, match=r"must be a contiguous tensor.*buf_cache.contiguous\(\)"):
+            module(torch.ones(1, 4, 1, 8), strided)
+        wrong, _ = _slice_module(aliased_io={"output0": ("buf_cache", KV)})
+        with pytest.raises(RuntimeError, match="declares {'output0': 'buf_cache'}, but the engine aliases {'output1'"):
+            wrong(torch.ones(1, 4, 1, 8), torch.zeros(1, 4, 16, 8))
+        # Undeclared, the engine's aliasing still holds (bound in place) and every output is returned, as upstream.
+        undeclared, _ = _slice_module(aliased_io=None)
+        cache = torch.zeros(1, 4, 16, 8)
+        total, updated = undeclared(torch.ones(1, 4, 1, 8), cache)
+        assert updated is cache and float(total) == 32.0 and float(cache.sum()) == 32.0
+    with pytest.raises(ValueError, match="outputs are"):
+        _slice_module(aliased_io={"nope": ("buf_cache", KV)})
+    with pytest.raises(ValueError, match="only 'kv_cache_update'"):
+        _slice_module(aliased_io={"output1": ("buf_cache", "user")})
+
+
+def test_cpp_runtime_refuses_aliased_engines_with_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The C++ runtime does not bind aliased outputs yet: a module that would run there says so before any call
+    # (checked on the module's own decision, so it holds whether or not torch_tensorrt._C is built here).
+    with emulated_runtime(persist=False):
+        module, _ = _slice_module(use_python_runtime=None)
+        monkeypatch.setattr(TorchTensorRTModule, "runs_in_cpp", lambda self: True)
+        cache = torch.zeros(1, 4, 16, 8)
+        with pytest.raises(RuntimeError, match="C\\+\\+ runtime does not bind aliased outputs.*use_python_runtime=True"):
+            module(torch.ones(1, 4, 1, 8), cache)
+        assert float(cache.abs().sum()) == 0.0  # nothing ran
