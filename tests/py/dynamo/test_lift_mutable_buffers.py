@@ -227,6 +227,52 @@ def test_cpp_runtime_refuses_aliased_engines_with_the_way_out(monkeypatch: pytes
         module, _ = _slice_module(use_python_runtime=None)
         monkeypatch.setattr(TorchTensorRTModule, "runs_in_cpp", lambda self: True)
         cache = torch.zeros(1, 4, 16, 8)
-        with pytest.raises(RuntimeError, match="C\\+\\+ runtime does not bind aliased outputs.*use_python_runtime=True"):
+        with pytest.raises(
+            RuntimeError, match="C\\+\\+ runtime does not bind aliased outputs.*use_python_runtime=True"
+        ):
             module(torch.ones(1, 4, 1, 8), cache)
         assert float(cache.abs().sum()) == 0.0  # nothing ran
+
+
+class _PlanStandIn:
+    """What the TensorRT backend reads of an ICudaEngine (deserializing a real one needs a GPU)."""
+
+    names = ("x", "buf_cache", "output0", "output1")
+
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.num_io_tensors, self.aliases = len(self.names), aliases
+
+    def get_tensor_name(self, index: int) -> str:
+        return self.names[index]
+
+    def get_tensor_mode(self, name: str) -> object:
+        from torch_tensorrt._trt import trt
+
+        return trt.TensorIOMode.INPUT if name in self.names[:2] else trt.TensorIOMode.OUTPUT
+
+    def get_tensor_dtype(self, name: str) -> object:
+        from torch_tensorrt._trt import trt
+
+        return trt.float32
+
+    def get_tensor_shape(self, name: str) -> tuple[int, ...]:
+        return (1, 4, 16, 8)
+
+    def get_tensor_location(self, name: str) -> object:
+        from torch_tensorrt._trt import trt
+
+        return trt.TensorLocation.DEVICE
+
+    def get_aliased_input_tensor(self, name: str) -> str:
+        return self.aliases.get(name, "")  # TensorRT's answer for an output that aliases nothing
+
+
+def test_tensorrt_backend_asks_the_engine_which_outputs_alias_inputs() -> None:
+    from torch_tensorrt.dynamo.runtime._aliased_io import engine_aliases
+    from torch_tensorrt.dynamo.runtime._runtime_backend import _TensorRTEngine
+
+    handle = _TensorRTEngine(_PlanStandIn({"output1": "buf_cache"}))
+    assert (handle.aliased_input("output1"), handle.aliased_input("output0")) == ("buf_cache", None)
+    assert engine_aliases(handle, ["x", "buf_cache"]) == {"output1": 1}
+    with pytest.raises(RuntimeError, match="aliased to input buf_cache, which is not one of the engine info's inputs"):
+        engine_aliases(handle, ["x", "cache"])
