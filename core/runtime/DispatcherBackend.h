@@ -18,6 +18,8 @@
 //   _dispatcher_set_profile(context, index) -> whether the context switched to optimization profile index
 //   _dispatcher_weights(engine) -> [streamable bytes, budget, automatic budget]
 //   _dispatcher_set_weight_budget(engine, bytes) -> whether the budget was taken
+//   _dispatcher_set_profiler(context, enabled) -> whether the context times its layers from now on
+//   _dispatcher_layer_times(context) -> (layer names, milliseconds) of its last run, in run order
 // Integer strategies are the EngineBackend.h enums; tensors are CPU views of the runtime's buffers,
 // valid for the duration of the call.
 //

@@ -196,7 +196,30 @@ bool DispatcherExecutionContext::execute(const Run& run, bool inputs_bound) {
     allocators_.at(name)->notify_shape(name, value.sizes().vec());
   }
   ++enqueues_;
+  if (profiler_ != nullptr) {
+    report_layer_times();
+  }
   return true;
+}
+
+bool DispatcherExecutionContext::set_profiler(LayerTimeReceiver* receiver) {
+  if (!backend_->call("_dispatcher_set_profiler", {handle_, receiver != nullptr}).at(0).toBool()) {
+    return false;
+  }
+  profiler_ = receiver;
+  return true;
+}
+
+void DispatcherExecutionContext::report_layer_times() {
+  std::vector<c10::IValue> times = backend_->call("_dispatcher_layer_times", {handle_});
+  const auto names = times.at(0).toListRef();
+  const std::vector<double> ms = times.at(1).toDoubleVector();
+  if (names.size() != ms.size()) {
+    throw std::runtime_error("_dispatcher_layer_times: one time per layer expected");
+  }
+  for (size_t i = 0; i < ms.size(); ++i) {
+    profiler_->report_layer_time(names[i].toStringRef(), static_cast<float>(ms[i]));
+  }
 }
 
 bool DispatcherExecutionContext::enqueue(void*) {

@@ -52,6 +52,7 @@ class DispatcherExecutionContext : public BackendExecutionContext {
   }
   bool set_optimization_profile(int32_t index, void* stream) override;
   bool enqueue(void* stream) override;
+  bool set_profiler(LayerTimeReceiver* receiver) override;
   std::string serialize_runtime_cache() override;
   std::map<std::string, int64_t> debug_stats() const override;
 
@@ -67,6 +68,7 @@ class DispatcherExecutionContext : public BackendExecutionContext {
   void compute_output_shapes();
   Run bound_run();
   bool execute(const Run& run, bool inputs_bound);
+  void report_layer_times();
   void input_changed();
 
   std::shared_ptr<DispatcherBackend> backend_;
@@ -82,6 +84,7 @@ class DispatcherExecutionContext : public BackendExecutionContext {
   // run need not bind them again (and the network is evaluated once per call, not twice).
   bool inputs_bound_ = false;
   int64_t enqueues_ = 0;
+  LayerTimeReceiver* profiler_ = nullptr; // gets each run's layer times (_dispatcher_layer_times)
   std::mutex final_cache_mutex_;
   bool closed_ = false;
   std::string final_runtime_cache_;

@@ -77,6 +77,14 @@ class OutputAllocator {
   virtual void notify_shape(const std::string& name, const std::vector<int64_t>& shape) = 0;
 };
 
+// Receives per-layer execution times (TensorRT's IProfiler::reportLayerTime): once per layer and run,
+// before the enqueue that ran them returns.
+class LayerTimeReceiver {
+ public:
+  virtual ~LayerTimeReceiver() = default;
+  virtual void report_layer_time(const std::string& layer_name, float milliseconds) = 0;
+};
+
 class BackendExecutionContext {
  public:
   virtual ~BackendExecutionContext() = default;
@@ -101,6 +109,9 @@ class BackendExecutionContext {
   // Switches to optimization profile `index` (a new context starts on profile 0), ordered on `stream`
   // before the next enqueue; false for an index the engine does not have.
   virtual bool set_optimization_profile(int32_t index, void* stream) = 0;
+  // Reports every later run's layer times to `receiver` (nullptr: to none), which outlives the context
+  // or is replaced first. False when this backend cannot time layers (nothing is attached then).
+  virtual bool set_profiler(LayerTimeReceiver* receiver) = 0;
   // The runtime cache after execution (JIT-compiled kernels); empty when there is none.
   virtual std::string serialize_runtime_cache() = 0;
   // Counters for tests and diagnostics (e.g. {"enqueues": 3}); empty unless a backend has some.

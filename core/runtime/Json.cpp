@@ -427,6 +427,16 @@ int64_t JsonValue::as_int() const {
   return int_;
 }
 
+double JsonValue::as_number() const {
+  if (kind_ == Kind::kInt) {
+    return static_cast<double>(int_);
+  }
+  if (kind_ != Kind::kFloat) {
+    throw std::logic_error("JsonValue is not a number");
+  }
+  return float_;
+}
+
 const std::string& JsonValue::as_string() const {
   if (kind_ != Kind::kString) {
     throw std::logic_error("JsonValue is not a string");

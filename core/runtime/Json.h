@@ -32,6 +32,8 @@ class JsonValue {
   int int_overflow() const {
     return int_overflow_;
   }
+  // An int or float value as a double.
+  double as_number() const;
   const std::string& as_string() const;
   const std::vector<JsonValue>& items() const; // array elements
   const std::vector<std::string>& keys() const; // object keys, in document order

@@ -405,6 +405,7 @@ BackendExecutionContext& TRTEngine::context(CudaGraphStrategy cuda_graph_strateg
       TORCH_CHECK(false, "could not create an execution context for engine '", info_.name, "': ", e.what());
     }
     TORCH_CHECK(context_, "could not create an execution context for engine '", info_.name, "'");
+    attach_profiler_locked(*context_);
     context_profile_ = 0;
     ++contexts_created_;
   }

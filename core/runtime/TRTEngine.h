@@ -15,10 +15,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/runtime/EngineBackend.h"
 #include "core/runtime/EngineInfo.h"
+#include "core/runtime/EngineProfiler.h"
 #include "core/runtime/OptimizationProfiles.h"
 #include "core/runtime/TRTRuntimeConfig.h"
 
@@ -124,6 +126,19 @@ class TRTEngine : public torch::CustomClassHolder {
   // Drops the execution context (TensorRT takes a budget only while none exists); the next call
   // creates one. Throws for an engine without streamable weights or a budget outside 0..streamable.
   bool set_device_memory_budget(int64_t budget);
+  // Per-layer profiling (EngineProfiler.h; TRTEngineProfiling.cpp), a runtime control like those above.
+  // enable: a new profile, attached to the live context and every later one; disable: drops the context
+  // (as Torch-TensorRT does), so the next call runs on one without a profiler.
+  void enable_profiling();
+  void disable_profiling();
+  bool profiling_enabled();
+  void set_profile_format(const std::string& format);
+  std::string get_profile_format();
+  void set_profile_path_prefix(const std::string& prefix);
+  std::string get_profile_path_prefix();
+  std::string profile_trace_path();
+  // The profile so far: layer names, their total milliseconds and runs (first-report order).
+  std::tuple<std::vector<std::string>, std::vector<double>, std::vector<int64_t>> layer_profile();
 
   // --- used by execute_engine --------------------------------------------------------------------
   std::mutex& mutex() {
@@ -161,6 +176,13 @@ class TRTEngine : public torch::CustomClassHolder {
     return last_enqueue_stream_;
   }
   void note_execution(const char* decision, bool graph_captured, bool graph_replayed);
+  // After each run (under mutex()): writes the profile's trace file when profiling. `replayed`: the run
+  // came from a CUDA graph, of which TensorRT times no layers.
+  void note_profiled_run(bool replayed) {
+    if (profiler_.enabled()) {
+      write_profile(replayed);
+    }
+  }
   bool has_several_profiles() const {
     return profiles_ != nullptr;
   }
@@ -175,6 +197,8 @@ class TRTEngine : public torch::CustomClassHolder {
 
  private:
   void drop_context_locked();
+  void write_profile(bool replayed);
+  void attach_profiler_locked(BackendExecutionContext& ctx);
   void setup_loaded_engine(BackendEngine& engine);
 
   std::vector<std::string> serialized_info_;
@@ -201,6 +225,8 @@ class TRTEngine : public torch::CustomClassHolder {
   int64_t forced_profile_ = -1; // optimization_profile(module, k); -1: automatic
   int64_t context_profile_ = 0; // the profile context_ runs on (a new context starts on 0)
   int64_t weight_budget_ = -1; // set_device_memory_budget's; -1: the backend's automatic budget
+  EngineProfiler profiler_; // per-layer profiling, off until enable_profiling()
+  bool profile_replay_warned_ = false;
 };
 
 } // namespace runtime

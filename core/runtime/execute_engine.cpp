@@ -648,6 +648,8 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
     outputs = run_uncaptured(*engine, *ctx, contiguous, device, streams);
   }
   engine->note_execution(CudaGraphPolicy::path_name(decision.path), captured, torch_capture && !captured);
+  engine->note_profiled_run(
+      device.is_cuda() && (torch_capture || decision.path == CudaGraphPolicy::Path::kRTX_NATIVE_CAPTURE));
   return outputs;
 }
 

@@ -48,6 +48,8 @@ TORCH_LIBRARY_FRAGMENT(tensorrt, m) {
   m.def("_dispatcher_set_profile(int session, int context, int profile) -> bool");
   m.def("_dispatcher_weights(int session, int engine) -> int[]");
   m.def("_dispatcher_set_weight_budget(int session, int engine, int budget) -> bool");
+  m.def("_dispatcher_set_profiler(int session, int context, bool enabled) -> bool");
+  m.def("_dispatcher_layer_times(int session, int context) -> (str[], float[])");
 
   // Sessions: begin selects a new DispatcherBackend named `name`; end closes it (handing each context
   // its final runtime cache) and restores the backend selected before.

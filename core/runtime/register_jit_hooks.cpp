@@ -91,6 +91,16 @@ static auto engine_class =
         .def(
             "set_device_memory_budget",
             [](const EnginePtr& self, int64_t budget) { return self->set_device_memory_budget(budget); })
+        // Per-layer profiling, as Torch-TensorRT's engine (TRTEngine.h).
+        .def("enable_profiling", [](const EnginePtr& self) { self->enable_profiling(); })
+        .def("disable_profiling", [](const EnginePtr& self) { self->disable_profiling(); })
+        .def("profiling_enabled", [](const EnginePtr& self) { return self->profiling_enabled(); })
+        .def("set_profile_format", [](const EnginePtr& self, std::string format) { self->set_profile_format(format); })
+        .def("get_profile_format", [](const EnginePtr& self) { return self->get_profile_format(); })
+        .def("set_profile_path_prefix", [](const EnginePtr& self, std::string prefix) { self->set_profile_path_prefix(prefix); })
+        .def("get_profile_path_prefix", [](const EnginePtr& self) { return self->get_profile_path_prefix(); })
+        .def("profile_trace_path", [](const EnginePtr& self) { return self->profile_trace_path(); })
+        .def("layer_profile", [](const EnginePtr& self) { return self->layer_profile(); })
         .def(
             "execute",
             [](const EnginePtr& self, std::vector<at::Tensor> inputs) { return run_on_selected_backend(std::move(inputs), self); })

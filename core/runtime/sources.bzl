@@ -27,6 +27,8 @@ RUNTIME_SOURCES = [
     "core/runtime/register_dispatcher_ops.cpp",
     "core/runtime/BackendRegistry.cpp",
     "core/runtime/TRTEngine.cpp",
+    "core/runtime/EngineProfiler.cpp",
+    "core/runtime/TRTEngineProfiling.cpp",
     "core/runtime/EngineRegistry.cpp",
     "core/runtime/execute_engine.cpp",
     "core/runtime/register_jit_hooks.cpp",
@@ -58,6 +60,7 @@ RUNTIME_HEADERS = [
     "core/runtime/DispatcherBackend.h",
     "core/runtime/BackendRegistry.h",
     "core/runtime/TRTEngine.h",
+    "core/runtime/EngineProfiler.h",
     "core/runtime/EngineRegistry.h",
     "core/runtime/execute_engine.h",
 ]
@@ -107,4 +110,5 @@ TEST_SOURCES = [
     "tests/core/test_backend_selection.cpp",
     "tests/core/test_profiles_and_budgets.cpp",
     "tests/core/test_shape_tensor_inputs.cpp",
+    "tests/core/test_engine_profiling.cpp",
 ]

@@ -253,7 +253,17 @@ class FakeContext : public rt::BackendExecutionContext {
       backend_->recording->push_back([this, shapes, addresses]() { run(shapes, addresses); });
       return true;
     }
-    return run(shapes_, addresses_);
+    if (!run(shapes_, addresses_)) {
+      return false;
+    }
+    report_layer_times();
+    return true;
+  }
+
+  bool set_profiler(rt::LayerTimeReceiver* receiver) override {
+    profiler_ = receiver;
+    stats_["profiler_attached"] = receiver != nullptr ? 1 : 0;
+    return true;
   }
 
   std::string serialize_runtime_cache() override {
@@ -269,6 +279,19 @@ class FakeContext : public rt::BackendExecutionContext {
 
   std::map<std::string, int64_t> debug_stats() const override {
     return stats_;
+  }
+
+ private:
+  // As TensorRT's profiler: once per layer of a direct run (graph replays report nothing), before the
+  // enqueue returns. Layer k takes 0.25 * (k + 1) ms, so tests can check sums and order exactly.
+  void report_layer_times() {
+    if (profiler_ == nullptr) {
+      return;
+    }
+    const std::vector<std::string> layers = spec_.layers.empty() ? std::vector<std::string>{spec_.op} : spec_.layers;
+    for (size_t k = 0; k < layers.size(); ++k) {
+      profiler_->report_layer_time(layers[k], 0.25F * static_cast<float>(k + 1));
+    }
   }
 
  private:
@@ -380,6 +403,7 @@ class FakeContext : public rt::BackendExecutionContext {
   std::set<std::string> kernels_;
   std::map<std::string, int64_t> stats_;
   std::shared_ptr<int64_t> live_;
+  rt::LayerTimeReceiver* profiler_ = nullptr;
   int32_t profile_ = 0;
 };
 
@@ -452,6 +476,9 @@ std::string FakeEngineSpec::serialize() const {
           " " + dims_text(shape.max) + "\n";
     }
   }
+  for (const auto& layer : layers) {
+    out += "layer " + layer + "\n";
+  }
   if (streamable > 0) {
     out += "streamable " + std::to_string(streamable) + "\n";
   }
@@ -487,6 +514,11 @@ FakeEngineSpec FakeEngineSpec::parse(const std::string& bytes) {
       int64_t bytes = 0;
       ls >> bytes;
       (kind == "streamable" ? spec.streamable : spec.automatic_budget) = bytes;
+      continue;
+    }
+    if (kind == "layer") {
+      ls >> name;
+      spec.layers.push_back(name);
       continue;
     }
     if (kind == "op") {

@@ -12,6 +12,9 @@
 //   profile <index> <input> <min dims> <opt dims> <max dims>   (optional; indices 0..n-1, every input)
 //   streamable <bytes>                                         (optional: weight streaming)
 //   automatic_budget <bytes>                                   (optional; default: the streamable bytes)
+//   layer <name>                                               (optional, repeated: the layers its profiler
+//                                                               reports, 0.25 * (k + 1) ms for layer k;
+//                                                               default: one layer named by the op)
 //
 //   identity         output k = copy of input (k mod #inputs)
 //   add              one output = elementwise sum of all inputs (same shape/dtype; float32/64, int32/64)
@@ -42,6 +45,7 @@ struct FakeEngineSpec {
   std::map<int32_t, std::map<std::string, rt::ProfileShape>> profiles;
   int64_t streamable = 0;
   int64_t automatic_budget = -1;
+  std::vector<std::string> layers;
 
   std::string serialize() const;
   // Throws std::runtime_error for malformed bytes.

@@ -79,10 +79,10 @@ torch_units = {"core/runtime/TRTEngine.cpp", "core/runtime/EngineRegistry.cpp", 
                "core/runtime/register_jit_hooks.cpp", "core/runtime/register_policy_ops.cpp",
                "core/runtime/DispatcherBackend.cpp", "core/runtime/DispatcherEngine.cpp",
                "core/runtime/DispatcherExecutionContext.cpp", "core/runtime/register_dispatcher_ops.cpp",
-               "core/runtime/register_cache_ops.cpp",
+               "core/runtime/register_cache_ops.cpp", "core/runtime/TRTEngineProfiling.cpp",
                "tests/core/test_execute_engine.cpp", "tests/core/test_backend_selection.cpp",
                "tests/core/test_profiles_and_budgets.cpp",
-               "tests/core/test_shape_tensor_inputs.cpp"}
+               "tests/core/test_shape_tensor_inputs.cpp", "tests/core/test_engine_profiling.cpp"}
 for src in lists["RUNTIME_SOURCES"] + lists["FAKE_BACKEND_SOURCES"] + lists["TEST_SOURCES"]:
     print(src, "torch" if src in torch_units else "plain")
 PYEOF

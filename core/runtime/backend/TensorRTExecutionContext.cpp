@@ -36,6 +36,23 @@ class TensorRTExecutionContext::AllocatorAdapter : public nvinfer1::IOutputAlloc
   OutputAllocator* target_;
 };
 
+// TensorRT's profiler callback, forwarding each layer's time to the engine's receiver. With a profiler
+// attached, enqueueV3 reports before it returns (IExecutionContext::setEnqueueEmitsProfile's default).
+class TensorRTExecutionContext::ProfilerAdapter : public nvinfer1::IProfiler {
+ public:
+  explicit ProfilerAdapter(LayerTimeReceiver* target) : target_(target) {}
+
+  void reportLayerTime(const char* layerName, float ms) noexcept override {
+    try {
+      target_->report_layer_time(layerName != nullptr ? layerName : "", ms);
+    } catch (...) {
+    }
+  }
+
+ private:
+  LayerTimeReceiver* target_;
+};
+
 TensorRTExecutionContext::TensorRTExecutionContext(TensorRTRuntimeConfig config) : config_(std::move(config)) {}
 
 TensorRTExecutionContext::~TensorRTExecutionContext() = default;
@@ -103,6 +120,18 @@ bool TensorRTExecutionContext::set_optimization_profile(int32_t index, void* str
 
 bool TensorRTExecutionContext::enqueue(void* stream) {
   return config_.context()->enqueueV3(static_cast<cudaStream_t>(stream));
+}
+
+bool TensorRTExecutionContext::set_profiler(LayerTimeReceiver* receiver) {
+  if (receiver == nullptr) {
+    config_.context()->setProfiler(nullptr);
+    profiler_.reset();
+    return true;
+  }
+  auto adapter = std::make_unique<ProfilerAdapter>(receiver);
+  config_.context()->setProfiler(adapter.get());
+  profiler_ = std::move(adapter); // the previous adapter (if any) goes only after TensorRT let go of it
+  return true;
 }
 
 std::string TensorRTExecutionContext::serialize_runtime_cache() {

@@ -30,10 +30,15 @@ class TensorRTExecutionContext : public BackendExecutionContext {
   bool is_stream_capturable(void* stream) override;
   bool set_optimization_profile(int32_t index, void* stream) override;
   bool enqueue(void* stream) override;
+  bool set_profiler(LayerTimeReceiver* receiver) override;
   std::string serialize_runtime_cache() override;
 
  private:
   class AllocatorAdapter;
+  class ProfilerAdapter;
+  // Declared before config_ (which owns the IExecutionContext), so destroyed after it: TensorRT keeps a
+  // plain pointer to the profiler as long as the context exists.
+  std::unique_ptr<ProfilerAdapter> profiler_;
   TensorRTRuntimeConfig config_;
   std::map<std::string, std::unique_ptr<AllocatorAdapter>> allocators_;
 };
