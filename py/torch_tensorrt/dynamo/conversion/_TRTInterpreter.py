@@ -264,7 +264,8 @@ class TRTInterpreter(torch.fx.Interpreter):
         val = meta_node.meta.get("val") if isinstance(meta_node, torch.fx.Node) else None
         if not is_trt_tensor(value):
             value = create_constant(self.ctx, value, f"output{index}")
-        if value.name in self.ctx.aliased_outputs and not any(value is t for t in taken):
+        seen = any(value is t or value.name == t.name for t in taken)  # the same tensor, returned again
+        if value.name in self.ctx.aliased_outputs and not seen:
             return value, tuple(value.shape)  # itself: a cast or copy would not be the cache's memory
         if isinstance(val, torch.Tensor):
             want = torch.float32 if val.dtype == torch.float64 else val.dtype
@@ -274,7 +275,7 @@ class TRTInterpreter(torch.fx.Interpreter):
             symbolic = tuple(int(d) if isinstance(d, int) else d.node.expr for d in val.shape)
         else:
             symbolic = tuple(value.shape)
-        if value.is_network_input or value.is_network_output or any(value is t for t in taken):
+        if value.is_network_input or value.is_network_output or seen:
             # An engine output must be produced by a layer of its own.
             value = self.network.add_identity(value).get_output(0)
         return value, symbolic
