@@ -21,6 +21,7 @@ from torch_tensorrt.dynamo._shape_tensor_inputs import mark_shape_tensor_inputs,
 from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
 from torch_tensorrt.dynamo._tracer import as_inputs, program_input_specs, trace
 from torch_tensorrt.dynamo.conversion import ConvertedSegment
+from torch_tensorrt.dynamo.debug._engine_profile import profile_if_debugging
 from torch_tensorrt.dynamo.lowering import lower_exported_program
 from torch_tensorrt.dynamo.partitioning import partition
 from torch_tensorrt.dynamo.partitioning._partitioner import NON_COMPUTE_TARGETS, op_name
@@ -260,6 +261,7 @@ def compile_module(
         trt_module = TorchTensorRTModule(
             info, name=call.target, output_is_tuple=output_is_tuple, use_python_runtime=settings.use_python_runtime
         )
+        profile_if_debugging(trt_module)  # Debugger(save_engine_profile=True)
         setattr(gm, call.target, trt_module)
     summary.stage_seconds.pop("convert+build", None)
     return gm  # its code is current: only submodules were swapped since partitioning generated it

@@ -31,12 +31,24 @@ from torch_tensorrt.runtime._modes import OUTER_CAPTURE
 from torch_tensorrt.runtime._settings import CudaGraphStrategy, DynamicShapesKernelStrategy
 
 
+class _LayerTimeBuffer:
+    """The profiler of an emulated context the C++ runtime profiles: it reads the times after each run."""
+
+    def __init__(self) -> None:
+        self.times: list[tuple[str, float]] = []
+
+    def report_layer_time(self, layer_name: str, ms: float) -> None:
+        self.times.append((layer_name, ms))
+
+
 @dataclass
 class _Session:
     backend: RuntimeBackend
     engines: dict[int, Any] = field(default_factory=dict)
     # context handle -> (context, the engine's IO tensors by name)
     contexts: dict[int, tuple[Any, dict[str, IOTensor]]] = field(default_factory=dict)
+    # context handle -> the layer times its profiler got since the C++ side last read them
+    layer_times: dict[int, _LayerTimeBuffer] = field(default_factory=dict)
 
 
 _SESSIONS: dict[int, _Session] = {}
@@ -183,6 +195,28 @@ def _set_weight_budget(session: int, engine: int, budget: int) -> bool:
     return int(getattr(handle, "streamable_weights_size", 0)) > 0 and bool(handle.set_weight_streaming_budget(budget))
 
 
+def _set_profiler(session: int, context: int, enabled: bool) -> bool:
+    state = _session(session)
+    ctx, _ = state.contexts[context]
+    attach = getattr(ctx, "set_profiler", None)
+    buffer = _LayerTimeBuffer() if enabled else None
+    if attach is None or not attach(buffer):
+        return False
+    if buffer is None:
+        state.layer_times.pop(context, None)
+    else:
+        state.layer_times[context] = buffer
+    return True
+
+
+def _layer_times(session: int, context: int) -> tuple[list[str], list[float]]:
+    buffer = _session(session).layer_times.get(context)
+    if buffer is None:
+        return [], []
+    times, buffer.times = buffer.times, []
+    return [name for name, _ in times], [float(ms) for _, ms in times]
+
+
 def _register() -> bool:
     """Implement the ops once; False when the C++ runtime is not loaded or predates DispatcherBackend."""
     global _LIB
@@ -203,6 +237,8 @@ def _register() -> bool:
             ("_dispatcher_set_profile", _set_profile),
             ("_dispatcher_weights", _weights),
             ("_dispatcher_set_weight_budget", _set_weight_budget),
+            ("_dispatcher_set_profiler", _set_profiler),
+            ("_dispatcher_layer_times", _layer_times),
         ):
             # Some take no tensor: an alias kernel serves every dispatch key, the empty set included.
             lib.impl(name, fn, "CompositeImplicitAutograd")

@@ -90,6 +90,9 @@ class EmulatedContext:
     executions: int = 0
     profile: int = 0  # the active optimization profile (a new context starts on 0, as in TensorRT)
     profile_switches: int = 0
+    # Per-layer timing (TensorRT's IProfiler): the receiver, and the layer times of the pending results.
+    profiler: Any = None
+    _layer_times: list[tuple[str, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.options.runtime_cache:
@@ -120,10 +123,16 @@ class EmulatedContext:
         if self.io[name].is_input:
             self._results = None
 
+    def set_profiler(self, receiver: Any) -> bool:
+        self.profiler = receiver
+        return True
+
     def _run(self) -> dict[str, torch.Tensor]:
         if self._results is None:
             inputs = {n: t for n, t in self.bound.items() if self.io[n].is_input}
-            self._results = execute_record(self.record, inputs)
+            self._layer_times = []
+            timing = self._layer_times if self.profiler is not None else None
+            self._results = execute_record(self.record, inputs, timing)
         return self._results
 
     def output_shape(self, name: str) -> tuple[int, ...]:
@@ -138,6 +147,11 @@ class EmulatedContext:
         self.kernels.add(key)
         self.executions += 1
         self._results = None
+        if self.profiler is not None:
+            # As TensorRT: once per layer and run, before the enqueue returns (the network was
+            # evaluated when output shapes were asked for, or just now).
+            for name, ms in self._layer_times:
+                self.profiler.report_layer_time(name, ms)
 
     def serialize_runtime_cache(self) -> bytes | None:
         if not self.options.use_runtime_cache:

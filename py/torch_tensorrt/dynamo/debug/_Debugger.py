@@ -6,8 +6,9 @@
 
 While a block is open, engines are built with ``ProfilingVerbosity.DETAILED`` (as in Torch-TensorRT),
 and with ``save_layer_info=True`` each engine built in the block has its layer information written to
-``logging_dir`` (see ``_layer_info``). Per-layer engine profiles (``save_engine_profile``) warn that they
-are not implemented yet.
+``logging_dir`` (see ``_layer_info``). With ``save_engine_profile=True`` the engines compiled in the block
+profile their runs on either runtime, writing per-layer traces in ``profile_format`` to
+``logging_dir/engine_visualization_profile`` (see ``_engine_profile``).
 """
 
 from __future__ import annotations
@@ -187,18 +188,10 @@ def _write_graph(directory: str, stem: str, graph: Any) -> None:
 
 
 def _warn_unavailable(cfg: DebuggerConfig) -> None:
-    for name, enabled in (
-        ("save_engine_profile", cfg.save_engine_profile),
-        ("engine_builder_monitor=False", not cfg.engine_builder_monitor),
-    ):
-        if enabled:
-            why = (
-                "the engine build shows its progress bar whenever stderr is a terminal"
-                if name.startswith("engine_builder_monitor")
-                else "per-layer engine profiles are not implemented yet (issue 19 of this project): neither "
-                "runtime attaches TensorRT's IProfiler to its execution contexts (engines built in the block "
-                "do carry DETAILED profiling verbosity, and save_layer_info=True works)"
-            )
-            warn_once(
-                f"Debugger.{name}", f"Debugger({name}) has no effect: {why}. (reported once per process)", stacklevel=3
-            )
+    if not cfg.engine_builder_monitor:
+        warn_once(
+            "Debugger.engine_builder_monitor=False",
+            "Debugger(engine_builder_monitor=False) has no effect: the engine build shows its progress bar "
+            "whenever stderr is a terminal. (reported once per process)",
+            stacklevel=3,
+        )

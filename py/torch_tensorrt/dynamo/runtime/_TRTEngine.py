@@ -6,6 +6,7 @@ import atexit
 import dataclasses
 import hashlib
 import logging
+import os
 import threading
 import warnings
 import weakref
@@ -19,6 +20,7 @@ from torch_tensorrt.dynamo.runtime._aliased_io import aliased_output, engine_ali
 from torch_tensorrt.dynamo.runtime._engine_fast_path import FastRunner, fast_runner
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform, torch_dtype
 from torch_tensorrt.dynamo.runtime._engine_profile_controls import ProfileAndBudgetControls
+from torch_tensorrt.dynamo.runtime._engine_profiling import CUDAGRAPH_SUFFIX, EngineProfiling
 from torch_tensorrt.dynamo.runtime._engine_profiles import (
     ProfileSelector,
     profile_selector,
@@ -65,7 +67,7 @@ def _close_live_engines() -> None:
 atexit.register(_close_live_engines)
 
 
-class TRTEngine(ProfileAndBudgetControls):
+class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
     """One engine: lazily deserialized, with an execution context created on first use.
 
     Runtime mode controls (``RuntimeSettings``) are applied when the context is created; changing
@@ -258,6 +260,7 @@ class TRTEngine(ProfileAndBudgetControls):
                 allocation=self.info.resource_allocation_strategy,
             )
             self._context, options = self._create_context(options, cache)
+            self._attach_profiler(self._context)
             self._context_key = key
             self._context_options = options
             self._active_cache = cache
@@ -486,11 +489,16 @@ class TRTEngine(ProfileAndBudgetControls):
                 self._use_profile(context, inputs)
             self.last_capture_decision = decision
             path = decision.path
-            if path == TORCH_SUBGRAPH_CAPTURE or path == RTX_NATIVE_CAPTURE:
+            captured = path == TORCH_SUBGRAPH_CAPTURE or path == RTX_NATIVE_CAPTURE
+            if captured:
                 self._check_stream_capturable(context)
-                if path == TORCH_SUBGRAPH_CAPTURE:
-                    return self._run_captured(context, inputs)
-            return self._run(context, inputs)
+            if path == TORCH_SUBGRAPH_CAPTURE:
+                outputs = self._run_captured(context, inputs)
+            else:
+                outputs = self._run(context, inputs)
+            if self._layer_times is not None:
+                self._write_profile(captured=captured and self._cuda)
+            return outputs
         finally:
             self._lock.release()
 
@@ -669,9 +677,14 @@ class TRTEngine(ProfileAndBudgetControls):
             static_inputs = [t.clone() for t in inputs]
             self._run(context, static_inputs)  # warm-up outside the capture
             graph = torch.cuda.CUDAGraph()
+            dump_graph = self._layer_times is not None and self.profile_format == "cudagraph"
+            if dump_graph:
+                graph.enable_debug_mode()  # keeps the graph's structure for debug_dump below
             recorded: list[Any] = []  # scratch memory the graph uses ("dynamic" allocation)
             with torch.cuda.graph(graph):
                 static_outputs = self._run(context, static_inputs, recorded)
+            if dump_graph:
+                graph.debug_dump(os.path.join(self.profile_path_prefix, self.name + CUDAGRAPH_SUFFIX))
             entry = self._graphs[key] = (graph, static_inputs, static_outputs, recorded)
         graph, static_inputs, static_outputs, _ = entry
         for dst, src in zip(static_inputs, inputs):

@@ -23,6 +23,7 @@ from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
 from torch_tensorrt.dynamo.runtime._engine_memory import track_engine_tensor
 from torch_tensorrt.dynamo.runtime._execute_engine_op import join_engine_info, split_engine_info
 from torch_tensorrt.dynamo.runtime._module_controls import ProfileAndBudgetMethods
+from torch_tensorrt.dynamo.runtime._module_profiling import ProfilingMethods
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
 from torch_tensorrt.runtime._controls import module_runtime_settings, set_module_runtime_settings
 from torch_tensorrt.runtime._settings import RuntimeSettings
@@ -59,7 +60,7 @@ def _plain_call(module: torch.nn.Module) -> bool:
 _ENGINE_CREATION = threading.Lock()
 
 
-class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods):
+class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods, ProfilingMethods):
     """One engine: its bytes (a uint8 buffer) and its engine-info list (strings, engine by digest).
 
     ``forward`` calls ``torch.ops.tensorrt.execute_engine`` when traced (so exported programs record

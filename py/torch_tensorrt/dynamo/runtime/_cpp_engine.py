@@ -170,6 +170,41 @@ class CppEngineControls:
     def set_device_memory_budget(self, budget: int) -> bool:
         return bool(self.engine.set_device_memory_budget(int(budget)))
 
+    # Per-layer profiling: the Python engine's names (_engine_profiling.EngineProfiling), over the C++
+    # engine's (TRTEngineProfiling.cpp), which writes the same trace file.
+    @property
+    def profiling_enabled(self) -> bool:
+        return bool(self.engine.profiling_enabled())
+
+    def enable_profiling(self) -> None:
+        self.engine.enable_profiling()
+
+    def disable_profiling(self) -> None:
+        self.engine.disable_profiling()
+
+    @property
+    def profile_format(self) -> str:
+        return str(self.engine.get_profile_format())
+
+    def set_profile_format(self, profile_format: str) -> None:
+        self.engine.set_profile_format(profile_format)
+
+    @property
+    def profile_path_prefix(self) -> str:
+        return str(self.engine.get_profile_path_prefix())
+
+    @profile_path_prefix.setter
+    def profile_path_prefix(self, prefix: str) -> None:
+        self.engine.set_profile_path_prefix(os.fspath(prefix))
+
+    @property
+    def profile_trace_path(self) -> str:
+        return str(self.engine.profile_trace_path())
+
+    def layer_profile(self) -> list[tuple[str, float, int]]:
+        names, milliseconds, runs = self.engine.layer_profile()
+        return list(zip(names, milliseconds, runs))
+
     def set_runtime_settings(self, settings: RuntimeSettings | None) -> None:
         if settings is not None and not isinstance(settings, RuntimeSettings):
             raise TypeError(f"expected RuntimeSettings or None, got {type(settings).__name__}")

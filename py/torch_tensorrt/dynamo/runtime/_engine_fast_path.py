@@ -27,7 +27,7 @@ FastRunner = Callable[[Sequence[torch.Tensor]], "list[torch.Tensor] | None"]
 def fast_runner(engine: TRTEngine, plan: tuple[Any, ...]) -> FastRunner | None:
     """The fast path of ``engine`` while ``plan`` is its plan, or None when its calls need the general
     path every time: CUDA-graph capture, several optimization profiles, shape-tensor inputs,
-    truncate_double, per-call scratch memory or data-dependent outputs."""
+    truncate_double, per-call scratch memory, data-dependent outputs or per-layer profiling."""
     stamp, decision, context = plan
     if (
         decision.path != NO_CAPTURE
@@ -37,6 +37,7 @@ def fast_runner(engine: TRTEngine, plan: tuple[Any, ...]) -> FastRunner | None:
         or engine._dynamic_memory
         or engine.info.requires_output_allocator
         or engine._aliased  # outputs bound to inputs (written in place): the general path binds them
+        or engine.profiling_enabled
     ):
         return None
     names = tuple(engine.info.input_names)

@@ -131,7 +131,17 @@ class EngineProfiling:
     _layer_times: LayerTimes | None = None
     profile_format: str = "perfetto"
     # As in Torch-TensorRT: the system temporary directory unless enable_profiling was given one.
-    profile_path_prefix: str = tempfile.gettempdir()
+    _profile_path_prefix: str | None = None
+
+    @property
+    def profile_path_prefix(self) -> str:
+        return self._profile_path_prefix or tempfile.gettempdir()
+
+    @profile_path_prefix.setter
+    def profile_path_prefix(self, prefix: str | os.PathLike[str]) -> None:
+        if not isinstance(prefix, (str, os.PathLike)) or not os.fspath(prefix):
+            raise ValueError(f"profile_path_prefix must name a directory, got {prefix!r}")
+        self._profile_path_prefix = os.fspath(prefix)
 
     @property
     def profiling_enabled(self) -> bool:

@@ -66,7 +66,10 @@ class ExecutionContextHandle(Protocol):
     device memory also have ``device_memory_size_for_shapes() -> int`` and
     ``set_device_memory(memory: torch.Tensor, size: int)``, used for "dynamic" allocation. Contexts of
     engines with several optimization profiles also have ``set_optimization_profile(index: int,
-    stream) -> bool`` (a new context starts on profile 0, as in TensorRT)."""
+    stream) -> bool`` (a new context starts on profile 0, as in TensorRT). Contexts that can time
+    layers have ``set_profiler(receiver) -> bool``: from then on every run calls
+    ``receiver.report_layer_time(layer_name: str, ms: float)`` once per layer, before ``execute``
+    returns (TensorRT's IProfiler); False when the backend cannot."""
 
     def set_input_shape(self, name: str, shape: Sequence[int]) -> None: ...
     def output_shape(self, name: str) -> tuple[int, ...]: ...
@@ -112,6 +115,18 @@ def allocation_strategy(name: str) -> Any:
     sizes for each call's shapes; anything else is static."""
     strategies = trt.ExecutionContextAllocationStrategy
     return strategies.USER_MANAGED if name == "dynamic" else strategies.STATIC
+
+
+class _LayerTimeForwarder(trt.IProfiler):  # type: ignore[misc,name-defined]
+    """TensorRT's IProfiler, handing each layer's time to the engine's receiver. Without a profiler,
+    enqueue stays asynchronous; with one, TensorRT reports before execute_async_v3 returns."""
+
+    def __init__(self, receiver: Any) -> None:
+        trt.IProfiler.__init__(self)
+        self._receiver = receiver
+
+    def report_layer_time(self, layer_name: str, ms: float) -> None:
+        self._receiver.report_layer_time(layer_name, ms)
 
 
 class _TensorRTContext:
@@ -174,6 +189,12 @@ class _TensorRTContext:
 
     def set_device_memory(self, memory: torch.Tensor, size: int) -> None:
         self._context.set_device_memory(memory.data_ptr(), size)
+
+    def set_profiler(self, receiver: Any) -> bool:
+        # TensorRT keeps a plain pointer to the profiler: the forwarder lives as long as this context.
+        self._profiler = _LayerTimeForwarder(receiver)
+        self._context.profiler = self._profiler
+        return True
 
     def execute(self, stream: Any) -> None:
         if not self._context.execute_async_v3(stream.cuda_stream):

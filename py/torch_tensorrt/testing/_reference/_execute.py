@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -142,12 +143,21 @@ def _run_layer(layer: LayerRecord, values: dict[str, torch.Tensor]) -> None:
         values[spec.name] = t
 
 
-def execute_record(record: NetworkRecord, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Evaluate a captured network on CPU; returns the marked outputs by name."""
+def execute_record(
+    record: NetworkRecord, inputs: Mapping[str, torch.Tensor], layer_times: list[tuple[str, float]] | None = None
+) -> dict[str, torch.Tensor]:
+    """Evaluate a captured network on CPU; returns the marked outputs by name. With ``layer_times``, each
+    layer evaluated appends (its name, milliseconds it took), in evaluation order (the emulated runtime's
+    stand-in for TensorRT's per-layer profiler)."""
     values = _validate_inputs(record, inputs)
     with torch.no_grad():
         for layer in _schedule(record, set(values)):
+            if layer_times is None:
+                _run_layer(layer, values)
+                continue
+            start = time.perf_counter()
             _run_layer(layer, values)
+            layer_times.append((layer.name, (time.perf_counter() - start) * 1000.0))
     # Engine outputs are buffers of their own: copy any output that shares memory with an input or
     # with another output (identity layers, reshapes, an input marked as an output).
     seen = {values[spec.name].untyped_storage().data_ptr() for spec in record.inputs}
