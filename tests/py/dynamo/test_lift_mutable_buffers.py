@@ -276,3 +276,14 @@ def test_tensorrt_backend_asks_the_engine_which_outputs_alias_inputs() -> None:
     assert engine_aliases(handle, ["x", "buf_cache"]) == {"output1": 1}
     with pytest.raises(RuntimeError, match="aliased to input buf_cache, which is not one of the engine info's inputs"):
         engine_aliases(handle, ["x", "cache"])
+
+
+def test_an_engine_that_would_not_write_a_lifted_buffer_in_place_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The built network is the ground truth: a write classified as in place that the converter built out of
+    # place (here: the KV-cache update emission switched off) must not come back as an engine.
+    from torch_tensorrt.dynamo.conversion.converters import slicing
+
+    monkeypatch.setattr(slicing, "emit_kv_cache_update", lambda *args: None)
+    x = torch.ones(1, 4, 1, 8)
+    with pytest.raises(RuntimeError, match=r"does not write buffer input\(s\) \['buf_cache'\] in place"):
+        export_engine(torch.export.export(_SliceWrite(), (x,)), arg_inputs=[x], lift_mutable_buffers=True)
