@@ -19,7 +19,7 @@ from torch_tensorrt.dynamo._cached_conversion import convert_with_engine_cache, 
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo._shape_tensor_inputs import mark_shape_tensor_inputs, mark_shape_tensor_program_inputs
 from torch_tensorrt.dynamo._summary import CompileSummary, EngineSummary, FailedSegment
-from torch_tensorrt.dynamo._tracer import as_inputs, program_input_specs, trace
+from torch_tensorrt.dynamo._tracer import as_input_tree, as_inputs, program_input_specs, trace
 from torch_tensorrt.dynamo.conversion import ConvertedSegment
 from torch_tensorrt.dynamo.debug._engine_profile import profile_if_debugging
 from torch_tensorrt.dynamo.lowering import lower_exported_program
@@ -326,7 +326,7 @@ def compile(  # noqa: A001 - Torch-TensorRT's name
         raise TypeError("pass either settings= or keyword settings, not both")
     given = arg_inputs if arg_inputs is not None else inputs
     specs = _specs_from_program(exported_program, given)
-    all_specs = program_input_specs(exported_program, specs, kwarg_inputs) if given is not None else specs
+    all_specs = program_input_specs(exported_program, list(given), kwarg_inputs) if given is not None else specs
     with _debug_logging(settings.debug):
         return _compile_program(exported_program, specs, settings, CompileSummary(), all_specs)
 
@@ -339,12 +339,12 @@ def _compile_program(
     input_specs: Sequence[Input] | None = None,
 ) -> torch.fx.GraphModule:
     """Lower, partition, convert and build; the summary and Inputs are attached to the result.
-    ``specs``: the positional inputs' (kept for save); ``input_specs``: every program input's, keyword
-    inputs included (None: ``specs``)."""
+    ``specs``: the positional inputs', nested as the arguments are (kept for save); ``input_specs``:
+    every program input's, keyword inputs included (None: the leaves of ``specs``)."""
     with _Stopwatch(summary).stage("lower"):
         lowered = lower_exported_program(program, settings)
     # module.runtime_settings reaches the engines, as users of Torch-TensorRT set it on the result.
-    all_specs = input_specs if input_specs is not None else specs
+    all_specs = input_specs if input_specs is not None else as_inputs(specs)
     gm = as_compiled_graph_module(compile_module(lowered, all_specs, settings, summary))
     gm._compile_summary = summary  # type: ignore[assignment]
     gm._torch_tensorrt_inputs = list(specs)  # type: ignore[assignment]  (used by save when no inputs are given)
@@ -360,9 +360,9 @@ def _compile_program(
     return gm
 
 
-def _specs_from_program(program: torch.export.ExportedProgram, inputs: Sequence[Any] | None) -> list[Input]:
+def _specs_from_program(program: torch.export.ExportedProgram, inputs: Sequence[Any] | None) -> list[Any]:
     if inputs is not None:
-        return as_inputs(inputs)
+        return as_input_tree(inputs)
     # No Inputs given: take the ranges torch.export recorded for the user inputs.
     specs = []
     user_inputs = [
@@ -411,12 +411,13 @@ def trace_and_compile(
     kwarg_inputs: dict[str, Any] | None,
     settings: CompilationSettings,
 ) -> torch.fx.GraphModule:
-    specs = as_inputs(arg_inputs)
+    specs = as_input_tree(arg_inputs)
     summary = CompileSummary()
     with _debug_logging(settings.debug):
         with _Stopwatch(summary).stage("trace"):
             # Node source locations reach the user only in require_full_compilation's error and in
             # debug logging; recording them is about a tenth of the trace.
             locations = settings.require_full_compilation or settings.debug
-            program = trace(module, specs, kwarg_inputs=kwarg_inputs, source_locations=locations)
-        return _compile_program(program, specs, settings, summary, program_input_specs(program, specs, kwarg_inputs))
+            program = trace(module, list(arg_inputs), kwarg_inputs=kwarg_inputs, source_locations=locations)
+        all_specs = program_input_specs(program, list(arg_inputs), kwarg_inputs)
+        return _compile_program(program, specs, settings, summary, all_specs)

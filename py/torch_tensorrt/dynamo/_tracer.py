@@ -18,19 +18,51 @@ from torch_tensorrt.dynamo._hf_cache import explain_unregistered_cache, register
 logger = logging.getLogger("torch_tensorrt")
 
 
+def _is_input_leaf(value: Any) -> bool:
+    return isinstance(value, (Input, torch.Tensor))
+
+
+def _flatten_inputs(values: Sequence[Any]) -> tuple[list[Any], Any]:
+    """The leaves of (possibly nested) inputs, in torch.export's order, and their structure: inputs
+    may be lists, tuples and dicts of tensors/Inputs, as in Torch-TensorRT (a detection model's list
+    of images)."""
+    return torch.utils._pytree.tree_flatten(list(values), is_leaf=_is_input_leaf)
+
+
 def as_inputs(values: Sequence[Any]) -> list[Input]:
-    """Normalise user inputs (Input objects or example tensors) to Input objects."""
+    """Normalise user inputs (Input objects or example tensors, possibly nested in lists, tuples and
+    dicts) to one Input per leaf, in the order of the program's inputs."""
+    leaves, _ = _flatten_inputs(values)
     result = []
-    for i, value in enumerate(values):
+    for i, value in enumerate(leaves):
         if isinstance(value, Input):
             result.append(value)
         elif isinstance(value, torch.Tensor):
             result.append(Input.from_tensor(value))
         else:
             raise TypeError(
-                f"input {i} must be a torch_tensorrt.Input or a torch.Tensor, got {type(value).__name__}"
+                f"input {i} must be a torch_tensorrt.Input or a torch.Tensor (or lists, tuples and dicts of "
+                f"them), got {type(value).__name__}"
             )
     return result
+
+
+def as_input_tree(values: Sequence[Any]) -> list[Any]:
+    """``values`` with each leaf an Input, nested as given (what save re-traces with)."""
+    return list(torch.utils._pytree.tree_unflatten(as_inputs(values), _flatten_inputs(values)[1]))
+
+
+def nested_examples(specs: Sequence[Any], example: Any) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+    """Positional example arguments for ``specs`` (Inputs, possibly nested), made by ``example`` per
+    Input, and torch.export's dynamic_shapes for them nested alike (None when every Input is static)."""
+    leaves, _ = _flatten_inputs(specs)
+    shapes = _dynamic_shapes(leaves)
+    return _nest_like(specs, [example(spec) for spec in leaves]), None if shapes is None else _nest_like(specs, shapes)
+
+
+def _nest_like(inputs: Sequence[Any], flat: Sequence[Any]) -> tuple[Any, ...]:
+    """``flat`` (one value per leaf of ``inputs``) nested as ``inputs`` is: one entry per argument."""
+    return tuple(torch.utils._pytree.tree_unflatten(list(flat), _flatten_inputs(inputs)[1]))
 
 
 def _example_for(spec: Input) -> torch.Tensor:
@@ -120,19 +152,22 @@ def trace(
     if inputs is not None and arg_inputs is not None:
         raise ValueError("give inputs= or arg_inputs=, not both")
     given = inputs if inputs is not None else arg_inputs
-    specs = as_inputs([given] if isinstance(given, (torch.Tensor, Input)) else (given or ()))
+    given = [given] if isinstance(given, (torch.Tensor, Input)) else list(given or ())
+    specs = as_inputs(given)
     strict = bool(kwargs.pop("strict", False))
     _report_trace_options(kwargs)
-    args = tuple(_example_for(spec) for spec in specs)
+    args, _ = nested_examples(as_input_tree(given), _example_for)
     kwargs_examples = _kwarg_examples(kwarg_inputs)
     kwarg_specs = {k: v for k, v in (kwarg_inputs or {}).items() if isinstance(v, Input)}
+    # One call for every Input, so that dims shared by name are one Dim across args and kwargs.
     dynamic_shapes: Any = _dynamic_shapes([*specs, *kwarg_specs.values()])
+    if dynamic_shapes is not None:
+        positional = _nest_like(given, dynamic_shapes[: len(specs)])
     if dynamic_shapes is not None and any(s.is_dynamic() for s in kwarg_specs.values()):
-        positional, by_keyword = dynamic_shapes[: len(specs)], dynamic_shapes[len(specs) :]
-        keyword_shapes = dict(zip(kwarg_specs, by_keyword))
+        keyword_shapes = dict(zip(kwarg_specs, dynamic_shapes[len(specs) :]))
         dynamic_shapes = _shapes_by_parameter(mod, args, kwargs_examples or {}, positional, keyword_shapes)
     elif dynamic_shapes is not None:
-        dynamic_shapes = dynamic_shapes[: len(specs)]
+        dynamic_shapes = positional
         if _takes_only_varargs(mod):
             dynamic_shapes = (dynamic_shapes,)  # torch.export nests *args specs in one tuple
 
@@ -221,25 +256,27 @@ def _shapes_by_parameter(
 
 
 def program_input_specs(
-    program: torch.export.ExportedProgram, arg_specs: Sequence[Input], kwarg_inputs: dict[str, Any] | None
+    program: torch.export.ExportedProgram, arg_inputs: Sequence[Any], kwarg_inputs: dict[str, Any] | None
 ) -> list[Input]:
-    """One Input per user input of ``program`` traced by :func:`trace`: ``arg_specs``, then the keyword
-    inputs in the program's order (example tensors become static Inputs). Keyword values that are
-    not tensors (e.g. cache objects) leave the keyword inputs without specs, as before they had any."""
+    """One Input per user input of ``program`` traced by :func:`trace`: the leaves of ``arg_inputs``
+    (Inputs or tensors, possibly nested), then the keyword inputs in the program's order (example
+    tensors become static Inputs). Keyword values that are not tensors (e.g. cache objects) leave the
+    keyword inputs without specs, as before they had any."""
+    arg_specs = as_inputs(arg_inputs)
     if not kwarg_inputs:
-        return list(arg_specs)
+        return arg_specs
     try:
-        leaves = tree_flatten_spec((tuple(arg_specs), kwarg_inputs), program.call_spec.in_spec)
+        leaves = tree_flatten_spec((tuple(arg_inputs), kwarg_inputs), program.call_spec.in_spec)
     except Exception:  # a structure torch flattens differently: keep the positional specs only
-        return list(arg_specs)
+        return arg_specs
     if len(leaves) != len(program.graph_signature.user_inputs):
-        return list(arg_specs)
+        return arg_specs
     specs = []
     for leaf in leaves:
         if isinstance(leaf, torch.Tensor):
             leaf = Input.from_tensor(leaf, disable_memory_format_check=True)
         if not isinstance(leaf, Input):
-            return list(arg_specs)
+            return arg_specs
         specs.append(leaf)
     return specs
 

@@ -17,7 +17,7 @@ import torch
 from torch.fx._pytree import tree_flatten_spec
 
 from torch_tensorrt._Input import Input
-from torch_tensorrt.dynamo._tracer import _example_for, as_inputs
+from torch_tensorrt.dynamo._tracer import _example_for, as_input_tree, as_inputs
 
 _UNBOUNDED = 2**63 - 1
 
@@ -25,8 +25,9 @@ _UNBOUNDED = 2**63 - 1
 InputCheck = tuple[str, torch.dtype, tuple[int, ...], tuple[int, ...]]
 
 
-def specs_for_save(module: torch.nn.Module, inputs: Sequence[Any] | None) -> list[Input]:
-    """The Inputs to re-trace ``module`` with: the compiled ranges, with examples checked against them."""
+def specs_for_save(module: torch.nn.Module, inputs: Sequence[Any] | None) -> list[Any]:
+    """The Inputs to re-trace ``module`` with, nested as its arguments are: the compiled ranges, with
+    examples checked against them."""
     recorded = getattr(module, "_torch_tensorrt_inputs", None)
     if inputs is None:
         if recorded is None:
@@ -35,15 +36,21 @@ def specs_for_save(module: torch.nn.Module, inputs: Sequence[Any] | None) -> lis
                 "tensors or torch_tensorrt.Input ranges, as given to compile)"
             )
         return list(recorded)
-    given = as_inputs(inputs)
+    tree = as_input_tree(inputs)
     if recorded is None:
-        return given
-    if len(given) != len(recorded):
-        raise ValueError(f"save got {len(given)} inputs, but the module was compiled for {len(recorded)}: {recorded}")
-    return [
-        _inside_compiled(index, spec, compiled, isinstance(value, torch.Tensor))
-        for index, (value, spec, compiled) in enumerate(zip(inputs, given, recorded))
+        return tree
+    values, given, compiled = _flat_tensors_or_inputs(inputs), as_inputs(inputs), as_inputs(recorded)
+    if len(given) != len(compiled):
+        raise ValueError(f"save got {len(given)} inputs, but the module was compiled for {len(compiled)}: {recorded}")
+    checked = [
+        _inside_compiled(index, spec, known, isinstance(value, torch.Tensor))
+        for index, (value, spec, known) in enumerate(zip(values, given, compiled))
     ]
+    return list(torch.utils._pytree.tree_unflatten(checked, torch.utils._pytree.tree_structure(tree)))
+
+
+def _flat_tensors_or_inputs(inputs: Sequence[Any]) -> list[Any]:
+    return torch.utils._pytree.tree_leaves(list(inputs), is_leaf=lambda v: isinstance(v, (Input, torch.Tensor)))
 
 
 def _inside_compiled(index: int, given: Input, compiled: Input, is_example: bool) -> Input:

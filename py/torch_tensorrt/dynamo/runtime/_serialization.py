@@ -16,7 +16,7 @@ import torch
 
 from torch_tensorrt._trt import ENABLED_FEATURES
 from torch_tensorrt.dynamo._hf_cache import register_cache_pytrees
-from torch_tensorrt.dynamo._tracer import _dynamic_shapes
+from torch_tensorrt.dynamo._tracer import as_inputs, nested_examples
 from torch_tensorrt.dynamo.runtime._archive_check import check_program_file
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform
 from torch_tensorrt.dynamo.runtime._input_ranges import specs_for_save, trace_example, with_input_checks
@@ -39,9 +39,8 @@ def export_compiled(
 
     ``dynamic_shapes`` (torch.export's form) replaces the ranges the module was compiled for.
     """
-    specs = _specs_for(module, inputs)
-    args = tuple(trace_example(s) for s in specs)
-    shapes = dynamic_shapes if dynamic_shapes is not None else _dynamic_shapes(specs)
+    args, shapes = nested_examples(_specs_for(module, inputs), trace_example)
+    shapes = dynamic_shapes if dynamic_shapes is not None else shapes
     return torch.export.export(module, args, kwargs=kwarg_inputs or None, dynamic_shapes=shapes, strict=False)
 
 
@@ -66,7 +65,7 @@ def save_program(
             )
         from torch_tensorrt.dynamo.runtime._torchscript import save_torchscript
 
-        save_torchscript(module, file_path, _specs_for(module, inputs), extra_files=extra_files)
+        save_torchscript(module, file_path, as_inputs(_specs_for(module, inputs)), extra_files=extra_files)
         return
     if isinstance(module, torch.export.ExportedProgram):
         program = module
