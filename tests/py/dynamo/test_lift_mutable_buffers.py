@@ -287,3 +287,25 @@ def test_an_engine_that_would_not_write_a_lifted_buffer_in_place_is_refused(monk
     x = torch.ones(1, 4, 1, 8)
     with pytest.raises(RuntimeError, match=r"does not write buffer input\(s\) \['buf_cache'\] in place"):
         export_engine(torch.export.export(_SliceWrite(), (x,)), arg_inputs=[x], lift_mutable_buffers=True)
+
+
+class _KeywordInput(_SliceWrite):
+    def forward(self, x: torch.Tensor, *, scale: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        self.cache[:, :, 3:4, :] = x * scale
+        return self.cache.sum()
+
+
+def test_lifted_buffers_come_after_keyword_inputs_too() -> None:
+    x, scale = torch.ones(1, 4, 1, 8), torch.full((1,), 2.0)
+    program = torch.export.export(_KeywordInput(), (x,), {"scale": scale})
+    with emulated_runtime(persist=False) as backend:
+        engine = export_engine(program, arg_inputs=[x], kwarg_inputs={"scale": scale}, lift_mutable_buffers=True)
+        record = _record(backend, engine)
+        assert [s.name for s in record.inputs] == ["x", "scale", "buf_cache"]
+        module = TorchTensorRTModule(
+            serialized_engine=engine, input_binding_names=["x", "scale", "buf_cache"],
+            output_binding_names=record.outputs, aliased_io=kv_cache_aliases(record), use_python_runtime=True,
+        )  # fmt: skip
+        cache = torch.zeros(1, 4, 16, 8)
+        torch.testing.assert_close(module(x, scale, cache), torch.tensor(64.0), rtol=1e-6, atol=1e-6)
+        assert float(cache[:, :, 3].sum()) == 64.0
