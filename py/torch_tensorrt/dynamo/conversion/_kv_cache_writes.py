@@ -42,7 +42,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     is_trt_tensor,
     set_layer_name,
 )
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import expand_to
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import expand_to
 
 aten = torch.ops.aten
 

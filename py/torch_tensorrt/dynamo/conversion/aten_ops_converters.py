@@ -23,5 +23,6 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     slicing,
     softmax,
     strided,
+    symbolic_sizes,
     unary,
 )

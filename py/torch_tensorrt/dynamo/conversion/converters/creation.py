@@ -26,7 +26,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     set_layer_name,
     shape_tensor_from_dims,
 )
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import (
     Dim,
     dims_of,
     expand_to,

@@ -28,8 +28,8 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     prepend_ones,
     set_layer_name,
 )
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import unsqueeze
 from torch_tensorrt.dynamo.conversion.converters.reduction import reduce
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import unsqueeze
 
 aten = torch.ops.aten
 EW = trt.ElementWiseOperation

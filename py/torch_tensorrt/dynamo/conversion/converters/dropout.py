@@ -23,8 +23,8 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     get_trt_tensor,
     prepend_ones,
 )
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import dims_of, expand_to
 from torch_tensorrt.dynamo.conversion.converters.randomness import below_one, standard_samples
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import dims_of, expand_to
 
 aten = torch.ops.aten
 

@@ -29,9 +29,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     get_trt_tensor,
     set_layer_name,
 )
-from torch_tensorrt.dynamo.conversion.converters.linear import matmul
-from torch_tensorrt.dynamo.conversion.converters.reduction import iota, reduce
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import (
     concat,
     dims_of,
     int_tensor,
@@ -39,6 +37,8 @@ from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
     shape_math,
     unsqueeze,
 )
+from torch_tensorrt.dynamo.conversion.converters.linear import matmul
+from torch_tensorrt.dynamo.conversion.converters.reduction import iota, reduce
 
 aten = torch.ops.aten
 EW = trt.ElementWiseOperation

@@ -32,8 +32,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     reshape,
     set_layer_name,
 )
-from torch_tensorrt.dynamo.conversion.converters.linear import matmul
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import (
     Dim,
     concat,
     dims_of,
@@ -48,6 +47,7 @@ from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
     squeeze,
     unsqueeze,
 )
+from torch_tensorrt.dynamo.conversion.converters.linear import matmul
 
 aten = torch.ops.aten
 EW = trt.ElementWiseOperation

@@ -31,8 +31,8 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     set_layer_name,
     shape_tensor_from_dims,
 )
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import Dim, dims_of, is_static_int, shape_math
 from torch_tensorrt.dynamo.conversion.converters.indexing import MAX_TOPK_K, topk, upper_bound
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import Dim, dims_of, is_static_int, shape_math
 
 aten = torch.ops.aten
 EW = trt.ElementWiseOperation

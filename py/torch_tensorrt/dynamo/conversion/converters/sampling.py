@@ -31,8 +31,8 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     set_layer_name,
     shape_tensor_from_dims,
 )
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import dims_of, is_static_int, permute
 from torch_tensorrt.dynamo.conversion.converters.linear import matmul
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import dims_of, is_static_int, permute
 
 aten = torch.ops.aten
 FLOATS = (torch.float32, torch.float16, torch.bfloat16)

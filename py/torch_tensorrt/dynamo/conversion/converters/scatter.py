@@ -31,8 +31,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     reshape,
     set_layer_name,
 )
-from torch_tensorrt.dynamo.conversion.converters.reduction import reduce
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import (
     dims_of,
     expand_to,
     permute,
@@ -40,6 +39,7 @@ from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
     slice_tensor,
     unsqueeze,
 )
+from torch_tensorrt.dynamo.conversion.converters.reduction import reduce
 
 aten = torch.ops.aten
 EW = trt.ElementWiseOperation

@@ -27,7 +27,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     prepend_ones,
     set_layer_name,
 )
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import (
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import (
     Dim,
     concat,
     dims_of,

@@ -22,7 +22,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     reshape,
     set_layer_name,
 )
-from torch_tensorrt.dynamo.conversion.converters.shape_ops import dims_of, is_static_int, permute
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import dims_of, is_static_int, permute
 
 aten = torch.ops.aten
 
