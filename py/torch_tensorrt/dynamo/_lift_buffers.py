@@ -11,7 +11,8 @@ Only writes the KV-cache update layer can perform are lifted (see :mod:`.convers
 any other mutation would need its new value copied back into the buffer after each call, which a bare
 engine cannot express, so the whole request is refused with a ``RuntimeError`` naming the buffers,
 rather than returning an engine whose buffer never updates. So is a program that reads a buffer's old
-value besides writing it: the engine updates the buffer in place, so such a read could see the new one.
+value besides writing it (the engine updates the buffer in place, so such a read could see the new one),
+and a write of a constant (TensorRT-RTX 1.7's builder fails on a KV-cache update of one).
 """
 
 from __future__ import annotations
@@ -57,12 +58,30 @@ def _value_free_use(user: Node, placeholder: Node) -> bool:
     return all(u.target is aten.copy.default and u.args[0] is user and u.args[1] is not user for u in user.users)
 
 
-def _why_not_aliasable(placeholder: Node, new_value: Node) -> str | None:
+def _reads_an_input(node: Node, inputs: set[Node]) -> bool:
+    """Whether ``node`` depends on one of ``inputs`` (what stays an engine input; the rest is constant)."""
+    seen, stack = set(), [node]
+    while stack:
+        current = stack.pop()
+        if current in inputs:
+            return True
+        if current not in seen:
+            seen.add(current)
+            # copy(destination, source) takes only the destination's shape and dtype (see _value_free_use).
+            copy = current.target is aten.copy.default and isinstance(current.args[1], Node)
+            stack.extend([current.args[1]] if copy else current.all_input_nodes)
+    return False
+
+
+def _why_not_aliasable(placeholder: Node, new_value: Node, engine_inputs: set[Node]) -> str | None:
     write = kv_cache_write(new_value)
     if not isinstance(write, KVCacheWrite):
         return write
     if write.cache is not placeholder:
         return "the write goes into an intermediate value, not the buffer itself (it is written more than once?)"
+    if not _reads_an_input(write.update, engine_inputs):
+        # TensorRT-RTX 1.7's builder fails on a KV-cache update of a constant (Myelin: CHECK(is_tensor())).
+        return "the written value is a constant (it reads no input), which TensorRT-RTX's KV-cache update layer cannot write"
     other_reads = [u.name for u in placeholder.users if u is not new_value and not _value_free_use(u, placeholder)]
     if other_reads:
         return (
@@ -94,7 +113,11 @@ def _classify(program: ExportedProgram) -> dict[str, Node]:
         for spec in signature.output_specs
         if spec.kind is OutputKind.BUFFER_MUTATION
     }
-    refused = {t: why for t, v in mutated.items() if (why := _why_not_aliasable(placeholders[t], v)) is not None}
+    engine_inputs = {nodes[s.arg.name] for s in signature.input_specs if s.kind is InputKind.USER_INPUT}
+    engine_inputs |= {placeholders[t] for t in mutated}
+    refused = {
+        t: why for t, v in mutated.items() if (why := _why_not_aliasable(placeholders[t], v, engine_inputs)) is not None
+    }
     if refused:
         reasons = "\n".join(f"  {t}: {why}" for t, why in refused.items())
         raise RuntimeError(
@@ -118,8 +141,11 @@ def lift_mutated_buffers(program: ExportedProgram) -> LiftedProgram:
     signature = program.graph_signature
     nodes = {n.name: n for n in program.graph.nodes}
     taken = {n.name for n in program.graph.nodes}
-    user_inputs = [nodes[s.arg.name] for s in signature.input_specs if s.kind is InputKind.USER_INPUT]
-    last = user_inputs[-1] if user_inputs else None
+    # Placeholders follow the input specs' order: the lifted ones go after every other (the user's last).
+    kept = [
+        nodes[s.arg.name] for s in signature.input_specs if s.kind is not InputKind.BUFFER or s.target not in mutated
+    ]
+    last = kept[-1] if kept else None
     kept_inputs, lifted_inputs, buffers = [], [], []
     for spec in signature.input_specs:
         if spec.kind is not InputKind.BUFFER or spec.target not in mutated:
@@ -128,7 +154,7 @@ def lift_mutated_buffers(program: ExportedProgram) -> LiftedProgram:
         node = nodes[spec.arg.name]
         node._rename(_binding_name(str(spec.target), taken))
         if last is not None:
-            last.append(node)  # placeholders follow the input specs' order
+            last.append(node)
         last = node
         value = program.state_dict[spec.target] if spec.persistent else program.constants[spec.target]
         buffers.append(LiftedBuffer(str(spec.target), node.name, value))

@@ -309,3 +309,22 @@ def test_lifted_buffers_come_after_keyword_inputs_too() -> None:
         cache = torch.zeros(1, 4, 16, 8)
         torch.testing.assert_close(module(x, scale, cache), torch.tensor(64.0), rtol=1e-6, atol=1e-6)
         assert float(cache[:, :, 3].sum()) == 64.0
+
+
+class _ConstantWrite(torch.nn.Module):
+    """A constant written into the buffer (another buffer, baked into the engine): TensorRT-RTX 1.7's builder
+    fails on a KV-cache update of a constant, so it is refused before any build."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("cache", torch.zeros(1, 4, 16, 8))
+        self.register_buffer("row", torch.full((1, 4, 1, 8), 3.0))
+
+    def forward(self) -> torch.Tensor:
+        self.cache[:, :, 5:6, :] = self.row
+        return self.cache.sum()
+
+
+def test_a_constant_write_is_refused_before_the_build() -> None:
+    with pytest.raises(RuntimeError, match=r"(?s)\['cache'\].*the written value is a constant"):
+        export_engine(torch.export.export(_ConstantWrite(), ()), arg_inputs=[], lift_mutable_buffers=True)
