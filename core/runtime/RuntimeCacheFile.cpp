@@ -1,36 +1,15 @@
 #include "core/runtime/RuntimeCacheFile.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
-#include <vector>
 
-#if !defined(_WIN32)
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#else
-#include <filesystem>
-#include <random>
-#ifndef NOMINMAX
-#define NOMINMAX // windows.h would otherwise define min/max macros that break std::min
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
-#endif
-
+#include "core/runtime/FileIO.h"
 #include "core/runtime/RuntimeCacheLocation.h"
+#include "core/runtime/ScopedFileLock.h"
 #include "core/runtime/Sha256.h"
 #include "core/runtime/runtime.h"
 
@@ -40,9 +19,11 @@ namespace runtime {
 
 namespace {
 
+using file_io::ReadOutcome;
+using file_io::ReadStatus;
+
 constexpr char kMagic[8] = {'T', 'T', 'R', 'T', 'R', 'T', 'C', '\0'};
 constexpr uint32_t kFormatVersion = 1;
-constexpr int kLockTimeoutMs = 10000;
 
 void put_u32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) {
@@ -64,174 +45,28 @@ uint64_t get_le(const std::string& data, size_t offset, int bytes) {
   return v;
 }
 
-// What a bounded read found.  kOk: `data` holds the header (and, when the header is valid, the rest
-// of the file) for decode() to judge; kRefused / kFailed: `reason` says why nothing was read.
-enum class ReadStatus { kOk, kMissing, kRefused, kFailed };
-
-struct ReadOutcome {
-  ReadStatus status = ReadStatus::kOk;
-  std::string data;
-  std::string reason;
-};
-
-ReadOutcome outcome(ReadStatus status, std::string reason = "") {
-  ReadOutcome out;
-  out.status = status;
-  out.reason = std::move(reason);
-  return out;
-}
-
 std::string too_large_reason(uint64_t size, uint64_t limit) {
   return "is " + std::to_string(size) + " bytes, over the " + std::to_string(limit) +
       "-byte limit for runtime cache files (raise it with " + RuntimeCacheFile::kMaxBytesEnv + ")";
 }
 
-// Reads go in chunks so that memory follows the bytes actually present, never a size someone claimed.
-constexpr size_t kReadChunk = size_t{1} << 20;
-
-#if !defined(_WIN32)
-
-// Why a file of this mode is refused, or "" for a regular file (the Python runtime's words).
-std::string not_regular_reason(mode_t mode) {
-  if (S_ISREG(mode)) {
-    return "";
-  }
-  const char* kind = S_ISFIFO(mode) ? "a FIFO"
-      : S_ISCHR(mode)               ? "a character device"
-      : S_ISBLK(mode)               ? "a block device"
-      : S_ISSOCK(mode)              ? "a socket"
-      : S_ISDIR(mode)               ? "a directory"
-                                    : nullptr;
-  return kind == nullptr ? "is not a regular file" : std::string("is ") + kind + ", not a regular file";
-}
-
-// The path's kind, without opening it: opening a device can have side effects, a FIFO blocks.
-ReadOutcome probe(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    return outcome(errno == ENOENT ? ReadStatus::kMissing : ReadStatus::kFailed, std::strerror(errno));
-  }
-  std::string reason = not_regular_reason(st.st_mode);
-  return reason.empty() ? outcome(ReadStatus::kOk) : outcome(ReadStatus::kRefused, reason);
-}
-
-// Appends up to `limit` bytes (fewer at end of file) from `fd` to `out`.
-bool read_up_to(int fd, uint64_t limit, std::string* out) {
-  std::vector<char> chunk(static_cast<size_t>(std::min<uint64_t>(limit, kReadChunk)));
-  while (limit > 0) {
-    ssize_t n = ::read(fd, chunk.data(), static_cast<size_t>(std::min<uint64_t>(limit, chunk.size())));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return false;
-    }
-    if (n == 0) {
-      break;
-    }
-    out->append(chunk.data(), static_cast<size_t>(n));
-    limit -= static_cast<uint64_t>(n);
-  }
-  return true;
-}
-
-ReadOutcome read_bounded(const std::string& path, uint64_t limit) {
-  ReadOutcome pre = probe(path);
-  if (pre.status != ReadStatus::kOk) {
-    return pre;
-  }
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    return outcome(errno == ENOENT ? ReadStatus::kMissing : ReadStatus::kFailed, std::strerror(errno));
-  }
-  struct Closer {
-    int fd;
-    ~Closer() {
-      ::close(fd);
-    }
-  } closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    return outcome(ReadStatus::kFailed, std::strerror(errno));
-  }
-  std::string reason = not_regular_reason(st.st_mode); // the path may have been swapped since probe()
-  if (!reason.empty()) {
-    return outcome(ReadStatus::kRefused, reason);
-  }
-  ReadOutcome out;
-  if (!read_up_to(fd, RuntimeCacheFile::kHeaderSize, &out.data)) {
-    return outcome(ReadStatus::kFailed, std::strerror(errno));
-  }
-  try {
-    RuntimeCacheFile::check_header(out.data);
-  } catch (const std::invalid_argument&) {
-    return out; // decode() reports the same problem; the payload is never read
-  }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > limit) {
-    return outcome(ReadStatus::kRefused, too_large_reason(size, limit));
-  }
-  // Sized by the file, not by the length its header claims; one byte more, so that a file that grew
-  // since fstat is caught by decode() (trailing bytes) instead of being read without bound.
-  uint64_t rest = size > RuntimeCacheFile::kHeaderSize ? size - RuntimeCacheFile::kHeaderSize : 0;
-  if (!read_up_to(fd, rest + 1, &out.data)) {
-    return outcome(ReadStatus::kFailed, std::strerror(errno));
-  }
-  return out;
-}
-
-#else // _WIN32: no FIFOs or device nodes to open by accident; the size and kind checks still apply.
-
-ReadOutcome probe(const std::string& path) {
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (status.type() == std::filesystem::file_type::not_found) {
-    return outcome(ReadStatus::kMissing);
-  }
-  if (ec) {
-    return outcome(ReadStatus::kFailed, ec.message());
-  }
-  if (status.type() == std::filesystem::file_type::directory) {
-    return outcome(ReadStatus::kRefused, "is a directory, not a regular file");
-  }
-  return std::filesystem::is_regular_file(status) ? outcome(ReadStatus::kOk)
-                                                  : outcome(ReadStatus::kRefused, "is not a regular file");
-}
-
-ReadOutcome read_bounded(const std::string& path, uint64_t limit) {
-  ReadOutcome pre = probe(path);
-  if (pre.status != ReadStatus::kOk) {
-    return pre;
-  }
-  std::error_code ec;
-  uint64_t size = std::filesystem::file_size(path, ec);
-  std::ifstream f(path, std::ios::binary);
-  if (ec || !f) {
-    return outcome(ReadStatus::kFailed, ec ? ec.message() : "cannot open");
-  }
-  ReadOutcome out;
-  std::vector<char> chunk(kReadChunk);
-  auto read_up_to = [&](uint64_t want) {
-    while (want > 0 && f) {
-      f.read(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(want, chunk.size())));
-      out.data.append(chunk.data(), static_cast<size_t>(f.gcount()));
-      want -= static_cast<uint64_t>(f.gcount());
+// How a cache file is read: header first, then the rest only if the header is ours and the file is
+// within the size limit.
+file_io::BoundedRead cache_file_read() {
+  file_io::BoundedRead how;
+  how.header_size = RuntimeCacheFile::kHeaderSize;
+  how.limit = RuntimeCacheFile::max_bytes();
+  how.header_valid = [](const std::string& header) {
+    try {
+      RuntimeCacheFile::check_header(header);
+      return true;
+    } catch (const std::invalid_argument&) {
+      return false; // decode() reports the same problem
     }
   };
-  read_up_to(RuntimeCacheFile::kHeaderSize);
-  try {
-    RuntimeCacheFile::check_header(out.data);
-  } catch (const std::invalid_argument&) {
-    return out;
-  }
-  if (size > limit) {
-    return outcome(ReadStatus::kRefused, too_large_reason(size, limit));
-  }
-  read_up_to((size > RuntimeCacheFile::kHeaderSize ? size - RuntimeCacheFile::kHeaderSize : 0) + 1);
-  return out;
+  how.too_large_reason = [limit = how.limit](uint64_t size) { return too_large_reason(size, limit); };
+  return how;
 }
-
-#endif
 
 // Logs why nothing was read (nothing for a missing file) and returns the empty payload.
 std::string report(const std::string& path, const ReadOutcome& read) {
@@ -244,226 +79,13 @@ std::string report(const std::string& path, const ReadOutcome& read) {
   return "";
 }
 
-std::string directory_of(const std::string& path) {
-  size_t slash = path.find_last_of("/\\");
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-std::string basename_of(const std::string& path) {
-  size_t slash = path.find_last_of("/\\");
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-#if defined(_WIN32)
-// UTF-8 (how paths arrive from Python and from the engine info) to the UTF-16 the W APIs take.
-std::wstring widen(const std::string& utf8) {
-  if (utf8.empty()) {
-    return std::wstring();
-  }
-  int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n > 0 ? n : 0), L'\0');
-  if (n > 0) {
-    ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), &out[0], n);
-  }
-  return out;
-}
-
-std::string windows_error(DWORD code) {
-  return "Windows error " + std::to_string(static_cast<unsigned long>(code));
-}
-#endif
-
-// Exclusive inter-process lock on the directory's lock file (RuntimeCacheLocation::lock_path): flock on POSIX; on Windows LockFileEx on its first
-// byte, the range Python's msvcrt.locking(fd, LK_NBLCK, 1) takes (runtime/_file_lock.py), so the
-// two runtimes exclude each other there too.  The lock file is never deleted (see _file_lock.py).
-class ScopedFileLock {
- public:
-  explicit ScopedFileLock(const std::string& lock_path) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLockTimeoutMs);
-#if !defined(_WIN32)
-    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      return;
-    }
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::close(fd_);
-        fd_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-#else
-    handle_ = ::CreateFileW(
-        widen(lock_path).c_str(),
-        GENERIC_READ | GENERIC_WRITE,
-        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, // Python opens it with os.open
-        nullptr,
-        OPEN_ALWAYS,
-        FILE_ATTRIBUTE_NORMAL,
-        nullptr);
-    if (handle_ == INVALID_HANDLE_VALUE) {
-      return;
-    }
-    // Polled rather than blocking, like POSIX, so a hung peer cannot hang this process forever.
-    for (;;) {
-      OVERLAPPED at_zero = {};
-      if (::LockFileEx(handle_, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &at_zero)) {
-        break;
-      }
-      if (::GetLastError() != ERROR_LOCK_VIOLATION || std::chrono::steady_clock::now() > deadline) {
-        ::CloseHandle(handle_);
-        handle_ = INVALID_HANDLE_VALUE;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-#endif
-    locked_ = true;
-  }
-  ~ScopedFileLock() {
-#if !defined(_WIN32)
-    if (fd_ >= 0) {
-      if (locked_) {
-        ::flock(fd_, LOCK_UN);
-      }
-      ::close(fd_);
-    }
-#else
-    if (handle_ != INVALID_HANDLE_VALUE) {
-      if (locked_) {
-        OVERLAPPED at_zero = {};
-        ::UnlockFileEx(handle_, 0, 1, 0, &at_zero);
-      }
-      ::CloseHandle(handle_);
-    }
-#endif
-  }
-  ScopedFileLock(const ScopedFileLock&) = delete;
-  ScopedFileLock& operator=(const ScopedFileLock&) = delete;
-  bool locked() const {
-    return locked_;
-  }
-
- private:
-#if !defined(_WIN32)
-  int fd_ = -1;
-#else
-  HANDLE handle_ = INVALID_HANDLE_VALUE;
-#endif
-  bool locked_ = false;
-};
-
-#if !defined(_WIN32)
-
-// Writes `data` to a temporary file beside `path`, fsyncs it and renames it over `path`: readers see
-// the old or the new file, never a mix.  false with `error` set on failure (the temporary removed).
-bool replace_atomically(const std::string& path, const std::string& data, std::string* error) {
-  std::string tmpl = directory_of(path) + "/." + basename_of(path) + ".XXXXXX.tmp";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = ::mkstemps(name.data(), 4);
-  if (fd < 0) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
-    ::fchmod(fd, st.st_mode & 07777); // keep a user's chosen permissions
-  }
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n <= 0) {
-      break;
-    }
-    written += static_cast<size_t>(n);
-  }
-  bool ok = written == data.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (ok && std::rename(name.data(), path.c_str()) == 0) {
-    return true;
-  }
-  *error = std::strerror(errno);
-  ::unlink(name.data());
-  return false;
-}
-
-#else
-
-// Creates a new temporary file beside `path` (CREATE_NEW: never someone else's file); sets `tmp`.
-HANDLE create_temporary(const std::string& path, std::wstring* tmp) {
-  std::random_device random;
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    *tmp = widen(directory_of(path) + "\\." + basename_of(path) + "." + std::to_string(random()) + ".tmp");
-    HANDLE file = ::CreateFileW(tmp->c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (file != INVALID_HANDLE_VALUE || ::GetLastError() != ERROR_FILE_EXISTS) {
-      return file;
-    }
-  }
-  return INVALID_HANDLE_VALUE;
-}
-
-// The POSIX sequence with Windows calls: write a temporary beside the file, flush it to disk, then
-// MoveFileExW(REPLACE_EXISTING | WRITE_THROUGH), which replaces the file in one rename on the same
-// volume and returns only once the rename is on disk.
-bool replace_atomically(const std::string& path, const std::string& data, std::string* error) {
-  std::wstring tmp;
-  HANDLE file = create_temporary(path, &tmp);
-  if (file == INVALID_HANDLE_VALUE) {
-    *error = windows_error(::GetLastError());
-    return false;
-  }
-  size_t written = 0;
-  while (written < data.size()) {
-    DWORD chunk = static_cast<DWORD>(std::min<size_t>(data.size() - written, size_t{1} << 30));
-    DWORD n = 0;
-    if (!::WriteFile(file, data.data() + written, chunk, &n, nullptr) || n == 0) {
-      break;
-    }
-    written += n;
-  }
-  bool ok = written == data.size() && ::FlushFileBuffers(file);
-  DWORD code = ok ? 0 : ::GetLastError();
-  ::CloseHandle(file);
-  const std::wstring target = widen(path);
-  // A virus scanner or indexer may hold the old file open for a moment without FILE_SHARE_DELETE:
-  // retry briefly before giving up.  Our own readers hold the lock, so they are never in the way.
-  for (int attempt = 0; ok && attempt < 20; ++attempt) {
-    if (::MoveFileExW(tmp.c_str(), target.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-      return true;
-    }
-    code = ::GetLastError();
-    if (code != ERROR_ACCESS_DENIED && code != ERROR_SHARING_VIOLATION) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  *error = windows_error(code);
-  ::DeleteFileW(tmp.c_str());
-  return false;
-}
-
-#endif
-
-std::string move_aside(const std::string& path) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  std::string aside = path + ".corrupt-" + std::to_string(ns);
-  if (std::rename(path.c_str(), aside.c_str()) != 0) {
-    log(LogLevel::kWARNING, "could not move bad runtime cache " + path + " aside: " + std::strerror(errno));
-    return "";
-  }
-  return aside;
-}
-
 // After a save into the default directory, keeps the directory within its size limit.
 void evict_default_dir(const std::string& saved) {
   if (!RuntimeCacheLocation::in_default_dir(saved)) {
     return; // user-named paths are never evicted
   }
   uint64_t limit = RuntimeCacheLocation::dir_max_bytes();
-  for (const auto& name : RuntimeCacheLocation::evict(directory_of(saved), basename_of(saved), limit)) {
+  for (const auto& name : RuntimeCacheLocation::evict(file_io::directory_of(saved), file_io::basename_of(saved), limit)) {
     log(LogLevel::kINFO,
         "evicted least recently used runtime cache " + name + " (directory over " + std::to_string(limit) + " bytes)");
   }
@@ -558,12 +180,12 @@ std::string RuntimeCacheFile::decode(const std::string& data) {
 
 std::string RuntimeCacheFile::load() {
   // Checked before taking the lock, which would create a lock file next to a device node.
-  ReadOutcome pre = probe(path_);
+  ReadOutcome pre = file_io::probe(path_);
   if (pre.status != ReadStatus::kOk) {
     return report(path_, pre);
   }
   ScopedFileLock lock(RuntimeCacheLocation::lock_path(path_));
-  ReadOutcome read = read_bounded(path_, max_bytes());
+  ReadOutcome read = file_io::read_bounded(path_, cache_file_read());
   if (read.status != ReadStatus::kOk) {
     return report(path_, read);
   }
@@ -575,7 +197,7 @@ std::string RuntimeCacheFile::load() {
     return payload;
   } catch (const std::invalid_argument& e) {
     // Only under the lock is it certain that what is moved aside is the bad file just read.
-    std::string aside = lock.locked() ? move_aside(path_) : "";
+    std::string aside = lock.locked() ? file_io::move_aside(path_) : "";
     log(LogLevel::kWARNING,
         "runtime cache " + path_ + " is not usable (" + e.what() + "); " +
             (aside.empty() ? "left it in place" : "moved it to " + aside) + " and starting with an empty cache");
@@ -584,11 +206,11 @@ std::string RuntimeCacheFile::load() {
 }
 
 std::string RuntimeCacheFile::quarantine(const std::string& reason) {
-  if (probe(path_).status != ReadStatus::kOk) {
+  if (file_io::probe(path_).status != ReadStatus::kOk) {
     return ""; // gone, or no longer the regular file that was loaded: never move a device node
   }
   ScopedFileLock lock(RuntimeCacheLocation::lock_path(path_));
-  std::string aside = move_aside(path_);
+  std::string aside = file_io::move_aside(path_);
   log(LogLevel::kWARNING,
       "runtime cache " + path_ + " was rejected (" + reason + ")" + (aside.empty() ? "" : "; moved it to " + aside));
   return aside;
@@ -607,7 +229,7 @@ bool RuntimeCacheFile::save(const std::string& payload) {
     return false;
   }
   // rename() would swap a FIFO or device node (e.g. /dev/null) for a regular file.
-  ReadOutcome existing = probe(path_);
+  ReadOutcome existing = file_io::probe(path_);
   if (existing.status == ReadStatus::kRefused) {
     log(LogLevel::kWARNING, "not saving runtime cache " + path_ + ": the path " + existing.reason);
     return false;
@@ -616,7 +238,7 @@ bool RuntimeCacheFile::save(const std::string& payload) {
   // A path may name a directory that does not exist yet (a new project folder, or the default
   // directory removed since it was checked): create it private, as the Python runtime does.
   try {
-    RuntimeCacheLocation::create_private_directories(directory_of(path_));
+    RuntimeCacheLocation::create_private_directories(file_io::directory_of(path_));
   } catch (const RuntimeCacheLocation::Error& e) {
     log(LogLevel::kWARNING, "could not save runtime cache " + path_ + ": " + e.what());
     return false;
@@ -628,7 +250,7 @@ bool RuntimeCacheFile::save(const std::string& payload) {
     return false;
   }
   std::string error;
-  if (replace_atomically(path_, data, &error)) {
+  if (file_io::replace_atomically(path_, data, &error)) {
     evict_default_dir(path_); // still under the directory lock, so no writer is using what it deletes
     return true;
   }

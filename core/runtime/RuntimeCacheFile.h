@@ -4,10 +4,9 @@
 //   offset 0: magic "TTRTRTC\0" | 8: u32 version (1) | 12: u32 flags (0) | 16: u64 payload length
 //   24: 32-byte SHA-256 of the payload | 56: payload (TensorRT's serialized runtime cache)
 //
-// Reads and writes hold an exclusive lock on the directory's one lock file (RuntimeCacheLocation::
-// lock_path; flock on POSIX; LockFileEx on its first byte on Windows, which excludes Python's msvcrt lock too); writes go to a temporary file in the same
-// directory, flushed to disk, then renamed over the file (rename on POSIX; MoveFileExW with
-// REPLACE_EXISTING | WRITE_THROUGH on Windows).  A missing directory is created, private, on save.
+// Reads and writes hold an exclusive lock (ScopedFileLock) on the directory's one lock file
+// (RuntimeCacheLocation::lock_path); writes replace the file atomically (file_io::replace_atomically:
+// a flushed temporary file renamed over it).  A missing directory is created, private, on save.
 // A bad file is reported, moved aside to "<name>.corrupt-<time_ns>" and treated as missing; nothing
 // here ever throws for I/O problems.
 //
