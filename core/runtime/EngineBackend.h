@@ -131,6 +131,12 @@ class BackendEngine {
   // or profile).
   virtual int32_t num_optimization_profiles() const = 0;
   virtual bool profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const = 0;
+  // The min/opt/max *values* shape-tensor input `name` may take in a profile (TensorRT's
+  // getProfileTensorValuesV2); false when unknown (not a shape tensor, or a backend that cannot tell).
+  virtual bool profile_values(const std::string& name, int32_t profile, ProfileShape* out) const {
+    (void)name, (void)profile, (void)out;
+    return false;
+  }
   // Weight streaming: bytes of weights that can be streamed (0: built without it), the budget of them
   // kept on the device, and the budget the library would choose. A budget is set only while no
   // execution context of the engine exists (TensorRT's rule); false when refused.
@@ -158,7 +164,12 @@ class EngineBackend {
   // Throws std::runtime_error with a message for the user when the bytes cannot be used
   // (corrupt, other TensorRT version, no GPU, no SDK).
   virtual std::unique_ptr<BackendEngine> deserialize_engine(const std::string& bytes, const std::string& name) = 0;
-  // Whether `stream` is being captured into a CUDA graph right now (by anyone).
+  // Whether `stream` is being captured into a CUDA graph right now (by anyone; an invalidated capture
+  // not yet ended counts). Asked of the caller's stream, as PyTorch and Torch-TensorRT do: only work
+  // enqueued on a capturing stream joins a graph, whatever the capture mode. A capture on another
+  // stream (global or relaxed mode, this thread or another) records nothing the engine enqueues
+  // elsewhere, and the engine never enqueues on such a stream: it runs on the caller's stream or, off
+  // the legacy default stream (which no capture can include), on a pool stream it asked this of.
   virtual bool is_stream_capturing(void* stream) = 0;
   virtual std::unique_ptr<GraphCapture> create_graph_capture() = 0;
   // Forwarded from torch.ops.tensorrt.set_logging_level (runtime.h LogLevel numbering).

@@ -308,6 +308,12 @@ EngineSettings parse_settings(const JsonValue& raw, const std::string& path) {
 
 } // namespace
 
+std::string stripped_weights_error(const std::string& engine_name) {
+  return "engine '" + engine_name +
+      "' was built with strip_engine_weights=True and holds no weights: refit it with "
+      "torch_tensorrt.dynamo.refit_module_weights(compiled, exported_program_with_weights) before running it";
+}
+
 bool EngineMetadata::flag(const std::string& name) const {
   auto it = flags.find(name);
   return it != flags.end() && it->second;

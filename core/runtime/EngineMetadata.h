@@ -21,6 +21,12 @@ constexpr size_t MAX_METADATA_DEPTH = 32;
 constexpr size_t MAX_RANK = 8;
 constexpr size_t MAX_FLAG_NAME = 256;
 
+// Flag: the engine was built with strip_engine_weights=True and not refitted since, so it holds no
+// weights and must not run (Python: _engine_metadata.WEIGHTS_STRIPPED_FLAG).
+constexpr const char* WEIGHTS_STRIPPED_FLAG = "weights_stripped";
+// Both runtimes refuse such an engine with this text (Python: _engine_metadata.stripped_weights_error).
+std::string stripped_weights_error(const std::string& engine_name);
+
 // One dimension: a static size or a shape expression over torch size symbols.
 struct MetadataDim {
   bool is_static = true;

@@ -20,12 +20,16 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return out + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::string shapes_text(const std::vector<std::string>& names, const std::vector<std::vector<int64_t>>& shapes) {
-  std::string out;
-  for (size_t i = 0; i < names.size() && i < shapes.size(); ++i) {
-    out += (i ? ", " : "") + names[i] + "=" + shape_text(shapes[i]);
+bool within(const std::vector<int64_t>& given, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
+  if (given.size() != lo.size() || given.size() != hi.size()) {
+    return false;
   }
-  return out;
+  for (size_t d = 0; d < lo.size(); ++d) {
+    if (given[d] < lo[d] || given[d] > hi[d]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 } // namespace
@@ -36,40 +40,84 @@ OptimizationProfiles::OptimizationProfiles(
     std::vector<std::vector<Range>> ranges)
     : engine_name_(std::move(engine_name)), input_names_(std::move(input_names)), ranges_(std::move(ranges)) {}
 
-bool OptimizationProfiles::fits(int64_t profile, const std::vector<Shape>& shapes) const {
+void OptimizationProfiles::set_value_ranges(
+    std::vector<size_t> value_inputs,
+    std::vector<std::vector<std::optional<Range>>> value_ranges) {
+  value_inputs_ = std::move(value_inputs);
+  value_ranges_ = std::move(value_ranges);
+  choices_.clear();
+}
+
+bool OptimizationProfiles::fits(int64_t profile, const std::vector<Shape>& shapes, const std::vector<Shape>& values)
+    const {
   const auto& ranges = ranges_.at(static_cast<size_t>(profile));
   for (size_t i = 0; i < shapes.size() && i < ranges.size(); ++i) {
-    const Shape& lo = ranges[i].first;
-    const Shape& hi = ranges[i].second;
-    if (shapes[i].size() != lo.size()) {
+    if (!within(shapes[i], ranges[i].first, ranges[i].second)) {
       return false;
     }
-    for (size_t d = 0; d < lo.size(); ++d) {
-      if (shapes[i][d] < lo[d] || shapes[i][d] > hi[d]) {
-        return false;
-      }
+  }
+  if (static_cast<size_t>(profile) >= value_ranges_.size()) {
+    return true; // no shape-tensor inputs
+  }
+  const auto& value_ranges = value_ranges_[static_cast<size_t>(profile)];
+  for (size_t k = 0; k < values.size() && k < value_ranges.size(); ++k) {
+    if (value_ranges[k] && !within(values[k], value_ranges[k]->first, value_ranges[k]->second)) {
+      return false;
     }
   }
   return true;
 }
 
+// As the Python selector words it: "x min (1, 3) max (4, 3)", plus " values min (..) max (..)" for a
+// shape-tensor input whose range the engine gives.
 std::string OptimizationProfiles::describe(int64_t profile) const {
   const auto& ranges = ranges_.at(static_cast<size_t>(profile));
   std::string out = "profile " + std::to_string(profile) + ": ";
   for (size_t i = 0; i < input_names_.size() && i < ranges.size(); ++i) {
     out += (i ? ", " : "") + input_names_[i] + " min " + shape_text(ranges[i].first) + " max " +
         shape_text(ranges[i].second);
+    if (const Range* values = value_range(profile, i)) {
+      out += " values min " + shape_text(values->first) + " max " + shape_text(values->second);
+    }
   }
   return out;
 }
 
-int64_t OptimizationProfiles::choose(const std::vector<Shape>& shapes, int64_t forced) {
-  auto key = std::make_pair(forced, shapes);
+const OptimizationProfiles::Range* OptimizationProfiles::value_range(int64_t profile, size_t input) const {
+  if (static_cast<size_t>(profile) >= value_ranges_.size()) {
+    return nullptr;
+  }
+  const auto& ranges = value_ranges_[static_cast<size_t>(profile)];
+  for (size_t k = 0; k < value_inputs_.size() && k < ranges.size(); ++k) {
+    if (value_inputs_[k] == input && ranges[k]) {
+      return &*ranges[k];
+    }
+  }
+  return nullptr;
+}
+
+// "x=(2, 3), dims=(2,) values (4, 5)": the shapes, and the values of the shape-tensor inputs.
+std::string OptimizationProfiles::describe_inputs(const std::vector<Shape>& shapes, const std::vector<Shape>& values)
+    const {
+  std::string out;
+  for (size_t i = 0; i < input_names_.size() && i < shapes.size(); ++i) {
+    out += (i ? ", " : "") + input_names_[i] + "=" + shape_text(shapes[i]);
+    for (size_t k = 0; k < value_inputs_.size() && k < values.size(); ++k) {
+      if (value_inputs_[k] == i) {
+        out += " values " + shape_text(values[k]);
+      }
+    }
+  }
+  return out;
+}
+
+int64_t OptimizationProfiles::choose(const std::vector<Shape>& shapes, int64_t forced, const std::vector<Shape>& values) {
+  auto key = std::make_tuple(forced, shapes, values);
   auto found = choices_.find(key);
   if (found != choices_.end()) {
     return found->second;
   }
-  const int64_t profile = resolve(shapes, forced);
+  const int64_t profile = resolve(shapes, values, forced);
   if (choices_.size() >= kMaxChoices) {
     choices_.clear();
   }
@@ -77,10 +125,11 @@ int64_t OptimizationProfiles::choose(const std::vector<Shape>& shapes, int64_t f
   return profile;
 }
 
-int64_t OptimizationProfiles::resolve(const std::vector<Shape>& shapes, int64_t forced) const {
-  const std::string given = shapes_text(input_names_, shapes);
+int64_t OptimizationProfiles::resolve(const std::vector<Shape>& shapes, const std::vector<Shape>& values, int64_t forced)
+    const {
+  const std::string given = describe_inputs(shapes, values);
   if (forced >= 0) {
-    if (fits(forced, shapes)) {
+    if (fits(forced, shapes, values)) {
       return forced;
     }
     throw std::invalid_argument(
@@ -90,7 +139,7 @@ int64_t OptimizationProfiles::resolve(const std::vector<Shape>& shapes, int64_t 
   }
   std::string every;
   for (int64_t p = 0; p < count(); ++p) {
-    if (fits(p, shapes)) {
+    if (fits(p, shapes, values)) {
       return p;
     }
     every += (p ? "; " : "") + describe(p);

@@ -245,6 +245,7 @@ void TRTEngine::setup_loaded_engine(BackendEngine& engine) {
       }
     }
     profiles_ = std::make_unique<OptimizationProfiles>(info_.name, info_.input_names, std::move(ranges));
+    set_profile_value_ranges(engine, count);
   }
   // The budget set before (engines are reloaded on another backend), else the automatic one, as
   // Torch-TensorRT sets it when it deserializes a streaming engine.
@@ -254,6 +255,28 @@ void TRTEngine::setup_loaded_engine(BackendEngine& engine) {
         engine.set_weight_streaming_budget(budget),
         "TensorRT refused weight-streaming budget ", budget, " for engine '", info_.name, "'");
   }
+}
+
+// The value ranges of the shape-tensor inputs per profile, in shape_inputs_ order (the order of the
+// values execute_engine passes to use_profile).
+void TRTEngine::set_profile_value_ranges(const BackendEngine& engine, int32_t count) {
+  std::vector<size_t> value_inputs;
+  for (const auto& input : shape_inputs_) {
+    value_inputs.push_back(input.index);
+  }
+  std::vector<std::vector<std::optional<OptimizationProfiles::Range>>> value_ranges(static_cast<size_t>(count));
+  for (int32_t p = 0; p < count; ++p) {
+    for (size_t index : value_inputs) {
+      ProfileShape values;
+      auto& ranges = value_ranges[static_cast<size_t>(p)];
+      if (engine.profile_values(info_.input_names.at(index), p, &values)) {
+        ranges.emplace_back(OptimizationProfiles::Range{values.min, values.max});
+      } else {
+        ranges.emplace_back(std::nullopt);
+      }
+    }
+  }
+  profiles_->set_value_ranges(std::move(value_inputs), std::move(value_ranges));
 }
 
 int64_t TRTEngine::num_optimization_profiles() {
@@ -291,7 +314,11 @@ int64_t TRTEngine::active_optimization_profile() {
   return context_profile_;
 }
 
-void TRTEngine::use_profile(BackendExecutionContext& ctx, const std::vector<at::Tensor>& inputs, void* stream) {
+void TRTEngine::use_profile(
+    BackendExecutionContext& ctx,
+    const std::vector<at::Tensor>& inputs,
+    const std::vector<std::vector<int64_t>>& shape_values,
+    void* stream) {
   std::vector<std::vector<int64_t>> shapes;
   shapes.reserve(inputs.size());
   for (const auto& t : inputs) {
@@ -299,7 +326,7 @@ void TRTEngine::use_profile(BackendExecutionContext& ctx, const std::vector<at::
   }
   int64_t profile = 0;
   try {
-    profile = profiles_->choose(shapes, forced_profile_);
+    profile = profiles_->choose(shapes, forced_profile_, shape_values);
   } catch (const std::invalid_argument& e) {
     TORCH_CHECK_VALUE(false, e.what());
   }

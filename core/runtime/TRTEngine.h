@@ -176,6 +176,10 @@ class TRTEngine : public torch::CustomClassHolder {
     return last_enqueue_stream_;
   }
   void note_execution(const char* decision, bool graph_captured, bool graph_replayed);
+  // A capture decision that refused the call (nothing ran): last_capture_decision() reports it.
+  void note_decision(const char* decision) {
+    last_decision_ = decision;
+  }
   // After each run (under mutex()): writes the profile's trace file when profiling. `replayed`: the run
   // came from a CUDA graph, of which TensorRT times no layers.
   void note_profiled_run(bool replayed) {
@@ -191,15 +195,21 @@ class TRTEngine : public torch::CustomClassHolder {
   const std::vector<ShapeTensorInput>& shape_inputs() const {
     return shape_inputs_;
   }
-  // Switches `ctx` to this call's profile (cached per input shapes) on `stream`; a switch drops the
-  // subgraph capture recorded on the old one. Throws c10::ValueError when no profile fits.
-  void use_profile(BackendExecutionContext& ctx, const std::vector<at::Tensor>& inputs, void* stream);
+  // Switches `ctx` to this call's profile (cached per input shapes and `shape_values`, the values of
+  // shape_inputs() in that order) on `stream`; a switch drops the subgraph capture recorded on the old
+  // one. Throws c10::ValueError when no profile fits.
+  void use_profile(
+      BackendExecutionContext& ctx,
+      const std::vector<at::Tensor>& inputs,
+      const std::vector<std::vector<int64_t>>& shape_values,
+      void* stream);
 
  private:
   void drop_context_locked();
   void write_profile(bool replayed);
   void attach_profiler_locked(BackendExecutionContext& ctx);
   void setup_loaded_engine(BackendEngine& engine);
+  void set_profile_value_ranges(const BackendEngine& engine, int32_t count);
 
   std::vector<std::string> serialized_info_;
   EngineInfo info_;

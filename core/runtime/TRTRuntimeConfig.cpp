@@ -171,10 +171,6 @@ void TRTRuntimeConfig::follow_cache_path(const std::string& path) {
   cache_loaded_ = false;
 }
 
-bool TRTRuntimeConfig::native_capture_active(const BackendFeatures& features) const {
-  return features.native_cuda_graphs && cuda_graph_strategy() == CudaGraphStrategy::kWHOLE_GRAPH_CAPTURE;
-}
-
 ContextOptions TRTRuntimeConfig::context_options(const BackendFeatures& features) {
   const Effective settings = effective();
   follow_cache_path(settings.runtime_cache_path);

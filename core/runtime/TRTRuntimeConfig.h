@@ -97,8 +97,6 @@ class TRTRuntimeConfig {
   // does not have (RTX-only features on standard TensorRT) fall back to their defaults with a
   // warning printed once per process and setting.  Loads the runtime cache (file or memory).
   ContextOptions context_options(const BackendFeatures& features);
-  // Whether the engine will capture itself into CUDA graphs on a backend with `features`.
-  bool native_capture_active(const BackendFeatures& features) const;
 
   // The cache of a context that is being dropped or saved: kept in memory for the next context.
   void stash_runtime_cache(const std::string& payload);

@@ -106,12 +106,28 @@ class EngineStreams {
     // Never enqueue on the legacy default stream (it synchronizes with everything); a capture must
     // stay on the stream being captured.
     if (!outer_capture_ && *caller_ == impl_->getDefaultStream(device)) {
-      engine_ = impl_->getStreamFromGlobalPool(device, /*isHighPriority=*/false);
+      engine_ = uncaptured_pool_stream(device, backend);
     }
   }
 
   bool outer_capture() const {
     return outer_capture_;
+  }
+
+  // A stream of torch's pool that nobody is capturing: pool streams are shared (torch.cuda.Stream()
+  // and torch.cuda.graph's capture stream come from the same pool), and work enqueued on a stream
+  // another thread is capturing would join that graph instead of running. The pool hands its streams
+  // out round-robin, so the next one is another stream.
+  c10::Stream uncaptured_pool_stream(c10::Device device, EngineBackend& backend) const {
+    constexpr int kPoolStreams = 32; // c10's streams per priority and device
+    for (int attempt = 0; attempt < kPoolStreams; ++attempt) {
+      c10::Stream stream = impl_->getStreamFromGlobalPool(device, /*isHighPriority=*/false);
+      if (!backend.is_stream_capturing(stream.native_handle())) {
+        return stream;
+      }
+    }
+    TORCH_CHECK(false, "every CUDA stream of torch's pool on ", device, " is being captured into a CUDA graph; "
+                "run the engine on a stream of your own (with torch.cuda.stream(s): ...)");
   }
 
   void* engine_handle() const {
@@ -562,14 +578,12 @@ CudaGraphPolicy::Decision decide_capture(
     BackendExecutionContext** ctx) {
   CudaGraphPolicy::Inputs in = capture_inputs(engine, engine.backend().features(), streams.outer_capture());
   CudaGraphPolicy::Decision decision = CudaGraphPolicy::decide(in);
-  // Refused under an outer capture: report before creating a context or running anything, as the
-  // Python runtime does (the outer graph would record a run it cannot replay).
-  TORCH_CHECK(
-      !(in.outer_capture && decision.path == CudaGraphPolicy::Path::kNOT_CAPTURABLE),
-      "engine '",
-      engine.info().name,
-      "' cannot be captured in a CUDA graph: ",
-      decision.reason);
+  // Refused under an outer capture: recorded, then reported before creating a context or running
+  // anything, as the Python runtime does (the outer graph would record a run it cannot replay).
+  if (in.outer_capture && decision.path == CudaGraphPolicy::Path::kNOT_CAPTURABLE) {
+    engine.note_decision(CudaGraphPolicy::path_name(decision.path));
+    TORCH_CHECK(false, "engine '", engine.info().name, "' cannot be captured in a CUDA graph: ", decision.reason);
+  }
   *ctx = &engine.context(decision.native_strategy());
   if (decision.captures_engine_stream() && !(*ctx)->is_stream_capturable(streams.engine_handle())) {
     in.stream_capturable = false;
@@ -609,6 +623,8 @@ c10::ScalarType to_scalar_type(DataType t) {
 std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intrusive_ptr<TRTEngine> engine) {
   TORCH_CHECK(engine, "execute_engine: no engine");
   std::lock_guard<std::mutex> lock(engine->mutex());
+  // From the metadata, before anything is deserialized, so that every backend refuses it alike.
+  TORCH_CHECK(!engine->info().metadata.flag(WEIGHTS_STRIPPED_FLAG), stripped_weights_error(engine->info().name));
   EngineBackend& backend = engine->backend();
   engine->backend_engine(); // deserialize (or explain why not) before looking at the inputs
   c10::Device device = engine->device();
@@ -632,7 +648,7 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
   BackendExecutionContext* ctx = nullptr;
   const CudaGraphPolicy::Decision decision = decide_capture(*engine, streams, &ctx);
   if (engine->has_several_profiles()) {
-    engine->use_profile(*ctx, contiguous, streams.engine_handle());
+    engine->use_profile(*ctx, contiguous, shape_values, streams.engine_handle());
   }
   const bool torch_capture = decision.path == CudaGraphPolicy::Path::kTORCH_SUBGRAPH_CAPTURE;
   if (!torch_capture) {

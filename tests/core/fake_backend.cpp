@@ -234,7 +234,9 @@ class FakeContext : public rt::BackendExecutionContext {
       return false; // TensorRT fails the same way without scratch memory
     }
     stats_["enqueues"]++;
-    read_host_inputs();
+    if (!read_host_inputs()) {
+      return false; // values outside the active profile: TensorRT fails the enqueue
+    }
     if (uses_native_capture()) {
       stats_["native_capture_runs"]++;
     }
@@ -296,19 +298,31 @@ class FakeContext : public rt::BackendExecutionContext {
 
  private:
   // TensorRT reads host (shape-tensor) inputs when it plans a launch: the values read are recorded as
-  // stats "host_value:<input>:<k>", so tests see what the runtime bound.
-  void read_host_inputs() {
+  // stats "host_value:<input>:<k>", so tests see what the runtime bound. False when a value lies outside
+  // the input's value range in the active profile ("values" lines).
+  bool read_host_inputs() {
+    bool inside = true;
+    auto profile_values = spec_.profile_values.find(profile_);
     for (const auto* in : inputs()) {
       auto address = addresses_.find(in->name);
       if (!in->host_input || address == addresses_.end() || !shapes_.count(in->name)) {
         continue;
       }
+      const rt::ProfileShape* range = nullptr;
+      if (profile_values != spec_.profile_values.end() && profile_values->second.count(in->name)) {
+        range = &profile_values->second.at(in->name);
+      }
       for (int64_t k = 0; k < numel(shapes_.at(in->name)); ++k) {
         const int64_t value = in->dtype == rt::DataType::kINT32 ? static_cast<const int32_t*>(address->second)[k]
                                                                 : static_cast<const int64_t*>(address->second)[k];
         stats_["host_value:" + in->name + ":" + std::to_string(k)] = value;
+        const auto at = static_cast<size_t>(k);
+        if (range != nullptr && (at >= range->min.size() || value < range->min[at] || value > range->max[at])) {
+          inside = false;
+        }
       }
     }
+    return inside;
   }
 
   bool run(const std::map<std::string, std::vector<int64_t>>& shapes, const std::map<std::string, void*>& addresses) {
@@ -433,6 +447,15 @@ class FakeEngine : public rt::BackendEngine {
     return true;
   }
 
+  bool profile_values(const std::string& name, int32_t profile, rt::ProfileShape* out) const override {
+    auto p = spec_.profile_values.find(profile);
+    if (p == spec_.profile_values.end() || !p->second.count(name)) {
+      return false;
+    }
+    *out = p->second.at(name);
+    return true;
+  }
+
   int64_t streamable_weights_size() const override {
     return spec_.streamable;
   }
@@ -476,6 +499,12 @@ std::string FakeEngineSpec::serialize() const {
           " " + dims_text(shape.max) + "\n";
     }
   }
+  for (const auto& [index, inputs] : profile_values) {
+    for (const auto& [name, values] : inputs) {
+      out += "values " + std::to_string(index) + " " + name + " " + dims_text(values.min) + " " +
+          dims_text(values.opt) + " " + dims_text(values.max) + "\n";
+    }
+  }
   for (const auto& layer : layers) {
     out += "layer " + layer + "\n";
   }
@@ -503,11 +532,12 @@ FakeEngineSpec FakeEngineSpec::parse(const std::string& bytes) {
     std::stringstream ls(line);
     std::string kind, name, dtype, dims;
     ls >> kind;
-    if (kind == "profile") {
+    if (kind == "profile" || kind == "values") {
       int32_t index = -1;
       std::string lo, opt, hi;
       ls >> index >> name >> lo >> opt >> hi;
-      spec.profiles[index][name] = rt::ProfileShape{parse_dims(lo), parse_dims(opt), parse_dims(hi)};
+      (kind == "profile" ? spec.profiles : spec.profile_values)[index][name] =
+          rt::ProfileShape{parse_dims(lo), parse_dims(opt), parse_dims(hi)};
       continue;
     }
     if (kind == "streamable" || kind == "automatic_budget") {

@@ -10,6 +10,8 @@
 //                                        host: a shape-tensor input read from host memory
 //   output <name> <dtype>
 //   profile <index> <input> <min dims> <opt dims> <max dims>   (optional; indices 0..n-1, every input)
+//   values <index> <input> <min> <opt> <max>   (optional: a host input's value range in that profile;
+//                                                its values outside the active profile fail the enqueue)
 //   streamable <bytes>                                         (optional: weight streaming)
 //   automatic_budget <bytes>                                   (optional; default: the streamable bytes)
 //   layer <name>                                               (optional, repeated: the layers its profiler
@@ -43,6 +45,7 @@ struct FakeEngineSpec {
   std::string op = "identity";
   std::vector<rt::IOTensorInfo> io;
   std::map<int32_t, std::map<std::string, rt::ProfileShape>> profiles;
+  std::map<int32_t, std::map<std::string, rt::ProfileShape>> profile_values; // "values" lines
   int64_t streamable = 0;
   int64_t automatic_budget = -1;
   std::vector<std::string> layers;

@@ -125,6 +125,14 @@ TEST_F(ExecuteEngineTest, DataDependentOutputsUseTheOutputAllocator) {
       error_of([&] { rt::execute_engine({x}, engine); }),
       "engine 'filter' cannot be captured in a CUDA graph: the engine has data-dependent output shapes");
   EXPECT_EQ(stat(engine, "context.runs"), runs);
+  // The refusal is recorded, as on the Python runtime (the last run before it recorded no_capture).
+  backend->simulate_outer_capture = false;
+  rt::set_cudagraphs_mode(false);
+  rt::execute_engine({x}, engine);
+  EXPECT_EQ(engine->last_capture_decision(), "no_capture");
+  backend->simulate_outer_capture = true;
+  EXPECT_THROW(rt::execute_engine({x}, engine), c10::Error);
+  EXPECT_EQ(engine->last_capture_decision(), "not_capturable");
   backend->simulate_outer_capture = false;
 }
 
@@ -281,11 +289,31 @@ TEST_F(ExecuteEngineTest, LazyKernelsWithDynamicInputsCaptureOnlyNatively) {
       error_of([&] { rt::execute_engine({x, x}, fresh); }),
       "engine 'adder' cannot be captured in a CUDA graph: dynamic_shapes_kernel_specialization_strategy='lazy'");
   EXPECT_EQ(stat(fresh, "contexts_created"), 0);
+  EXPECT_EQ(fresh->last_capture_decision(), "not_capturable"); // recorded though nothing ran
+  EXPECT_EQ(stat(fresh, "executions"), 0);
   backend->simulate_outer_capture = false;
   // "eager": TensorRT-RTX captures natively.
   engine->set_runtime_settings(/*eager*/ 1, /*disabled*/ 0);
   EXPECT_TRUE(rt::execute_engine({x, x}, engine)[0].equal(x * 2));
   EXPECT_EQ(engine->last_capture_decision(), "rtx_native_capture");
+}
+
+TEST_F(ExecuteEngineTest, StrippedEngineIsRefusedFromItsMetadataBeforeLoading) {
+  const std::string stripped_md =
+      R"({"format":"torch_tensorrt.engine_metadata","version":1,"flags":{"weights_stripped":true}})";
+  auto engine = add_engine(stripped_md);
+  at::Tensor x = at::ones({2, 3}, at::kFloat);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_CONTAINS(
+        error_of([&] { rt::execute_engine({x, x}, engine); }),
+        "engine 'adder' was built with strip_engine_weights=True and holds no weights: refit it with "
+        "torch_tensorrt.dynamo.refit_module_weights(compiled, exported_program_with_weights) before running it");
+  }
+  EXPECT_EQ(backend->engines_loaded, 0); // refused by the runtime, whatever the backend would do
+  EXPECT_EQ(stat(engine, "contexts_created"), 0);
+  // The flag set to false (or absent) runs.
+  auto refitted = add_engine(R"({"format":"torch_tensorrt.engine_metadata","version":1,"flags":{"weights_stripped":false}})");
+  EXPECT_TRUE(rt::execute_engine({x, x}, refitted)[0].equal(x * 2));
 }
 
 TEST_F(ExecuteEngineTest, StandardTensorRTIgnoresRtxSettings) {

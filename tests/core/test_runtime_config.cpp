@@ -53,7 +53,6 @@ TEST(TRTRuntimeConfig, MapsSettingsToContextOptions) {
   EXPECT_EQ(o.kernel_strategy, rt::KernelSpecializationStrategy::kEAGER);
   EXPECT_EQ(o.cuda_graph_strategy, rt::CudaGraphStrategy::kWHOLE_GRAPH_CAPTURE);
   EXPECT_TRUE(o.use_runtime_cache);
-  EXPECT_TRUE(config.native_capture_active(rtx()));
 }
 
 TEST(TRTRuntimeConfig, RtxOnlySettingsFallBackOnStandardTensorRT) {
@@ -64,7 +63,6 @@ TEST(TRTRuntimeConfig, RtxOnlySettingsFallBackOnStandardTensorRT) {
   EXPECT_EQ(o.kernel_strategy, rt::KernelSpecializationStrategy::kLAZY);
   EXPECT_EQ(o.cuda_graph_strategy, rt::CudaGraphStrategy::kDISABLED);
   EXPECT_FALSE(o.use_runtime_cache);
-  EXPECT_FALSE(config.native_capture_active(standard));
 }
 
 TEST(RuntimeCacheFile, FormatRoundTripAndRejections) {

@@ -183,3 +183,52 @@ TEST_F(ShapeTensorInputTest, SubgraphCudaGraphIsRecordedPerSetOfValues) {
   EXPECT_EQ(stat(engine, "context.host_value:rows:0"), 5);
   EXPECT_EQ(stat(engine, "graph_replays"), 1);
 }
+
+// Two profiles with the same shapes but different value ranges of `rows` (TensorRT bounds a shape
+// tensor's values per profile): the call runs on the first profile whose shapes *and* values fit.
+TEST_F(ShapeTensorInputTest, ProfileIsChosenByShapeTensorValuesToo) {
+  FakeEngineSpec spec = shape_input_spec(rt::DataType::kINT64, 1, /*host=*/true);
+  for (int32_t p : {0, 1}) {
+    spec.profiles[p]["x"] = rt::ProfileShape{{5}, {5}, {5}};
+    spec.profiles[p]["rows"] = rt::ProfileShape{{1}, {1}, {1}};
+  }
+  spec.profile_values[0]["rows"] = rt::ProfileShape{{1}, {2}, {4}};
+  spec.profile_values[1]["rows"] = rt::ProfileShape{{5}, {6}, {8}};
+  auto engine = c10::make_intrusive<rt::TRTEngine>(make_info(spec, "rows_engine", metadata_with(kRowsInput)));
+  at::Tensor x = at::arange(5, at::kFloat);
+  auto rows = [](int64_t v) { return at::tensor({v}, at::kLong); };
+  for (int64_t value : {6, 2, 8, 4, 5}) {
+    // Without the values in the choice, every call would run on profile 0, whose context refuses 5..8.
+    EXPECT_TRUE(rt::execute_engine({x, rows(value)}, engine).at(0).equal(x)) << value;
+    EXPECT_EQ(engine->active_optimization_profile(), value >= 5 ? 1 : 0) << value;
+    EXPECT_EQ(stat(engine, "context.host_value:rows:0"), value);
+  }
+  // Forced onto profile 0, values only profile 1 takes are refused, naming shapes, values and ranges.
+  engine->set_optimization_profile(0);
+  EXPECT_EQ(
+      error_of([&] { rt::execute_engine({x, rows(7)}, engine); }),
+      "inputs of engine 'rows_engine' have shapes x=(5,), rows=(1,) values (7,), outside optimization profile 0 "
+      "selected with optimization_profile(): profile 0: x min (5,) max (5,), rows min (1,) max (1,) values min (1,) "
+      "max (4,). Select a profile containing them, or 'auto' to run on the first profile that does.");
+}
+
+TEST(OptimizationProfilesValues, NoProfileContainsTheValues) {
+  rt::OptimizationProfiles profiles("e", {"x", "rows"}, {{{{5}, {5}}, {{1}, {1}}}, {{{5}, {5}}, {{1}, {1}}}});
+  profiles.set_value_ranges({1}, {{rt::OptimizationProfiles::Range{{1}, {4}}}, {rt::OptimizationProfiles::Range{{6}, {8}}}});
+  EXPECT_EQ(profiles.choose({{5}, {1}}, -1, {{3}}), 0);
+  EXPECT_EQ(profiles.choose({{5}, {1}}, -1, {{7}}), 1);
+  try {
+    profiles.choose({{5}, {1}}, -1, {{5}});
+    FAIL() << "5 fits no profile";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(
+        std::string(e.what()),
+        "inputs of engine 'e' have shapes x=(5,), rows=(1,) values (5,), which no optimization profile of the engine "
+        "contains (profile 0: x min (5,) max (5,), rows min (1,) max (1,) values min (1,) max (4,); profile 1: x min "
+        "(5,) max (5,), rows min (1,) max (1,) values min (6,) max (8,)). Pass inputs inside one of them, or recompile "
+        "with torch_tensorrt.Input(profiles=[...]) covering these shapes.");
+  }
+  // Without value ranges (a backend that cannot tell), values do not take part.
+  rt::OptimizationProfiles shapes_only("e", {"x", "rows"}, {{{{5}, {5}}, {{1}, {1}}}, {{{5}, {5}}, {{1}, {1}}}});
+  EXPECT_EQ(shapes_only.choose({{5}, {1}}, -1, {{7}}), 0);
+}

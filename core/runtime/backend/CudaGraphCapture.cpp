@@ -48,7 +48,10 @@ void CudaGraphCapture::replay(void* stream) {
 bool CudaGraphCapture::is_capturing(void* stream) {
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   check(cudaStreamIsCapturing(static_cast<cudaStream_t>(stream), &status), "cudaStreamIsCapturing");
-  return status == cudaStreamCaptureStatusActive;
+  // An invalidated capture is still in progress until its owner ends it (the engine must not start
+  // its own capture or run as if uncaptured); PyTorch (torch.cuda.is_current_stream_capturing, the
+  // Python runtime's check) and Torch-TensorRT also count anything but "none" as capturing.
+  return status != cudaStreamCaptureStatusNone;
 }
 
 } // namespace runtime

@@ -114,6 +114,34 @@ bool TensorRTEngine::profile_shape(const std::string& name, int32_t profile, Pro
       read(nvinfer1::OptProfileSelector::kMAX, &out->max);
 }
 
+bool TensorRTEngine::profile_values(const std::string& name, int32_t profile, ProfileShape* out) const {
+  if (profile < 0 || profile >= num_optimization_profiles() || !engine_->isShapeInferenceIO(name.c_str())) {
+    return false;
+  }
+  const nvinfer1::Dims shape = engine_->getTensorShape(name.c_str());
+  int64_t count = 1; // a shape tensor is 0-D or 1-D, of static size
+  for (int32_t d = 0; d < shape.nbDims; ++d) {
+    if (shape.d[d] < 0) {
+      return false;
+    }
+    count *= shape.d[d];
+  }
+  auto read = [&](nvinfer1::OptProfileSelector which, std::vector<int64_t>* values) {
+#if defined(TRT_MAJOR_RTX) || NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 11)
+    const int64_t* data = engine_->getProfileTensorValuesV2(name.c_str(), profile, which);
+#else
+    const int32_t* data = engine_->getProfileTensorValues(name.c_str(), profile, which); // before 10.11
+#endif
+    if (data == nullptr) {
+      return false; // set with the other overload's setShapeValues, or not at all
+    }
+    values->assign(data, data + count);
+    return true;
+  };
+  return read(nvinfer1::OptProfileSelector::kMIN, &out->min) && read(nvinfer1::OptProfileSelector::kOPT, &out->opt) &&
+      read(nvinfer1::OptProfileSelector::kMAX, &out->max);
+}
+
 int64_t TensorRTEngine::streamable_weights_size() const {
   return engine_->getStreamableWeightsSize();
 }

@@ -26,6 +26,7 @@ class TensorRTEngine : public BackendEngine {
   std::unique_ptr<BackendExecutionContext> create_execution_context(const ContextOptions& options) override;
   int32_t num_optimization_profiles() const override;
   bool profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const override;
+  bool profile_values(const std::string& name, int32_t profile, ProfileShape* out) const override;
   int64_t streamable_weights_size() const override;
   int64_t weight_streaming_budget() const override;
   bool set_weight_streaming_budget(int64_t bytes) override;

@@ -35,6 +35,10 @@ _LAZY_DYNAMIC_REASON = (
 
 _DATA_DEPENDENT_REASON = "the engine has data-dependent output shapes (it needs an output allocator)"
 
+# A capture was wanted but the execution context cannot be captured on the engine's stream: the call
+# runs uncaptured (on both runtimes), with this decision recorded.
+STREAM_NOT_CAPTURABLE = CaptureDecision(NOT_CAPTURABLE, "the stream the engine runs on cannot be captured")
+
 
 def decide_capture(
     *,
@@ -63,7 +67,7 @@ def decide_capture(
     if not wants_capture:
         return CaptureDecision(NO_CAPTURE)
     if not stream_capturable:
-        return CaptureDecision(NOT_CAPTURABLE, "the stream the engine runs on cannot be captured")
+        return STREAM_NOT_CAPTURABLE
     if is_rtx:
         # TensorRT-RTX decides itself which parts of a data-dependent engine it can capture, and its
         # own capture follows the kernels it swaps in under the lazy strategy (as in Torch-TensorRT,

@@ -101,7 +101,8 @@ class EmulatedContext:
 
     def set_input_shape(self, name: str, shape: Sequence[int]) -> None:
         profiles = self.record.profiles
-        if len(profiles) > 1 and name in profiles[self.profile]:
+        # A shape tensor's profile entry bounds its values (checked in execute), not its static shape.
+        if len(profiles) > 1 and name in profiles[self.profile] and not self.io[name].host_input:
             lo, _, hi = profiles[self.profile][name]
             if len(shape) != len(lo) or any(not a <= s <= b for s, a, b in zip(shape, lo, hi)):
                 # TensorRT refuses a shape outside the context's active profile.
@@ -139,6 +140,7 @@ class EmulatedContext:
         return tuple(self._run()[name].shape)
 
     def execute(self, stream: Any) -> None:
+        self._check_shape_tensor_values()
         results = self._run()
         for name, value in results.items():
             self.bound[name].copy_(value)
@@ -152,6 +154,21 @@ class EmulatedContext:
             # evaluated when output shapes were asked for, or just now).
             for name, ms in self._layer_times:
                 self.profiler.report_layer_time(name, ms)
+
+    def _check_shape_tensor_values(self) -> None:
+        """TensorRT fails a run whose shape-tensor values lie outside the active profile's."""
+        profiles = self.record.profiles
+        if len(profiles) <= 1:
+            return
+        for name, tensor in self.bound.items():
+            if self.io[name].is_input and self.io[name].host_input and name in profiles[self.profile]:
+                lo, _, hi = profiles[self.profile][name]
+                values = [int(v) for v in tensor.reshape(-1).tolist()]
+                if len(values) != len(lo) or any(not a <= v <= b for v, a, b in zip(values, lo, hi)):
+                    raise RuntimeError(
+                        f"TensorRT: values {tuple(values)} of shape tensor {name} are outside optimization "
+                        f"profile {self.profile}"
+                    )
 
     def serialize_runtime_cache(self) -> bytes | None:
         if not self.options.use_runtime_cache:
@@ -205,12 +222,23 @@ class EmulatedEngine:
         return kv_cache_aliases(self.record).get(name)
 
     def profile_shape(self, name: str, profile: int = 0) -> ShapeRange:
+        spec = next(s for s in self.record.inputs if s.name == name)
+        if spec.is_shape_tensor:
+            # Its profile entry holds its values (profile_values); its own shape is static.
+            return tuple(spec.shape), tuple(spec.shape), tuple(spec.shape)
         for candidate in self.record.profiles[profile:]:
             if name in candidate:
                 lo, opt, hi = candidate[name]
                 return tuple(lo), tuple(opt), tuple(hi)
-        spec = next(s for s in self.record.inputs if s.name == name)
         return tuple(spec.shape), tuple(spec.shape), tuple(spec.shape)
+
+    def profile_values(self, name: str, profile: int = 0) -> ShapeRange | None:
+        """TensorRT's get_tensor_profile_values: a shape-tensor input's value range in ``profile``."""
+        spec = next(s for s in self.record.inputs if s.name == name)
+        if not spec.is_shape_tensor or profile >= len(self.record.profiles) or name not in self.record.profiles[profile]:
+            return None
+        lo, opt, hi = self.record.profiles[profile][name]
+        return tuple(lo), tuple(opt), tuple(hi)
 
     def layer_information(self) -> str:
         """TensorRT's engine-inspector JSON (``{"Layers": [...], "Bindings": [...]}``) for the recorded

@@ -34,6 +34,7 @@ from torch_tensorrt.dynamo.runtime._engine_refit import (
     check_weight_names,
     check_weight_shape,
 )
+from torch_tensorrt.dynamo.runtime._stripped_weights import stripped_weights_error
 from torch_tensorrt.testing._reference import NetworkRecord
 
 _HEADER_VERSION = 1
@@ -125,7 +126,4 @@ def refit_emulated_engine(store: Any, engine: bytes, name: str, weights: Mapping
 def refuse_stripped(engine: bytes, name: str) -> None:
     plan = unpack(engine)
     if plan is not None and plan.stripped:
-        raise RuntimeError(
-            f"engine {name!r} was built with strip_engine_weights=True and holds no weights: refit it with "
-            "torch_tensorrt.dynamo.refit_module_weights(compiled, exported_program_with_weights) before running it"
-        )
+        raise RuntimeError(stripped_weights_error(name))  # the runtimes' words (they refuse first)

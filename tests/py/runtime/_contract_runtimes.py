@@ -9,6 +9,8 @@ context settings) on both, and a difference is a failing test.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -21,10 +23,14 @@ from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, EngineMetadata, InputSpec, OutputSpec
 from torch_tensorrt.dynamo.runtime._runtime_backend import ContextOptions, IOTensor, use_backend
 from torch_tensorrt.runtime import engines_of
+from torch_tensorrt.runtime._modes import OUTER_CAPTURE
 
 R = TypeVar("R")
 
 CACHE_MAGIC = b"FAKECACHE1\n"
+# The fake backends' switches (tests/core/fake_backend.cpp reads them; the Python one the first).
+NOT_CAPTURABLE_ENV = "TORCH_TENSORRT_FAKE_NOT_CAPTURABLE"
+OUTER_CAPTURE_ENV = "TORCH_TENSORRT_FAKE_OUTER_CAPTURE"
 KERNEL_STRATEGIES = ("lazy", "eager", "none")
 GRAPH_STRATEGIES = ("disabled", "whole_graph_capture")
 
@@ -74,6 +80,10 @@ class _PyContractContext:
         key = "add" + "".join(f";{n}={','.join(str(d) for d in s)}" for n, s in sorted(self.shapes.items()))
         self.kernels.add(key)
 
+    def is_stream_capturable(self, stream: object) -> bool:
+        # The C++ fake backend's switch (tests/core/fake_backend.cpp), so one setting reaches both.
+        return os.environ.get(NOT_CAPTURABLE_ENV) != "1"
+
     def serialize_runtime_cache(self) -> bytes | None:
         if not self.options.use_runtime_cache:
             return None
@@ -81,8 +91,11 @@ class _PyContractContext:
 
 
 class _PyContractEngine:
-    io_tensors = [IOTensor("x", True, torch.float32, (-1, 3)), IOTensor("y", True, torch.float32, (-1, 3)),
-                  IOTensor("z", False, torch.float32, (-1, 3))]
+    io_tensors = [
+        IOTensor("x", True, torch.float32, (-1, 3)),
+        IOTensor("y", True, torch.float32, (-1, 3)),
+        IOTensor("z", False, torch.float32, (-1, 3)),
+    ]
 
     def __init__(self) -> None:
         self.contexts: list[_PyContractContext] = []
@@ -110,8 +123,8 @@ class Runtime:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def module(self) -> TorchTensorRTModule:
-        return TorchTensorRTModule(adder_info(), use_python_runtime=self.name == "python")
+    def module(self, info: EngineInfo | None = None) -> TorchTensorRTModule:
+        return TorchTensorRTModule(info or adder_info(), use_python_runtime=self.name == "python")
 
     def engine(self, module: torch.nn.Module) -> Any:
         (engine,) = engines_of(module)
@@ -129,10 +142,35 @@ class Runtime:
             options = engine.engine().contexts[-1].options
             return options.kernel_strategy, options.cuda_graph_strategy
         stats = dict(engine.engine.stats())
-        return KERNEL_STRATEGIES[stats["context.kernel_strategy"]], GRAPH_STRATEGIES[stats["context.cuda_graph_strategy"]]
+        return KERNEL_STRATEGIES[stats["context.kernel_strategy"]], GRAPH_STRATEGIES[
+            stats["context.cuda_graph_strategy"]
+        ]
 
     def contexts_created(self, module: torch.nn.Module) -> int:
         return int(self.engine(module).contexts_created)
+
+    def last_capture_decision(self, module: torch.nn.Module) -> str:
+        engine = self.engine(module)
+        if self.name == "python":
+            decision = engine.last_capture_decision
+            return "not run" if decision is None else decision.path
+        return str(engine.engine.last_capture_decision())
+
+    @contextlib.contextmanager
+    def outer_capture(self) -> Iterator[None]:
+        """Calls in the block run as if the caller's stream were being captured into a CUDA graph (the
+        Python runtime's flag for its whole-graph capture; the C++ fake backend's stream query)."""
+        token = OUTER_CAPTURE.set(True)
+        before = os.environ.get(OUTER_CAPTURE_ENV)
+        os.environ[OUTER_CAPTURE_ENV] = "1"
+        try:
+            yield
+        finally:
+            OUTER_CAPTURE.reset(token)
+            if before is None:
+                del os.environ[OUTER_CAPTURE_ENV]
+            else:
+                os.environ[OUTER_CAPTURE_ENV] = before
 
 
 def on_runtime(request: pytest.FixtureRequest, python_backend: Any, runtime: Callable[[str], R]) -> Iterator[R]:

@@ -126,3 +126,32 @@ def test_python_cuda_graphs_are_keyed_by_shape_tensor_values_too() -> None:
     assert key != TRTEngine._graph_key(engine, (x, torch.tensor([5])))  # type: ignore[arg-type]
     plain = SimpleNamespace(_shape_inputs=())
     assert TRTEngine._graph_key(plain, (x,)) == (((2, 3),), ())  # type: ignore[arg-type]
+
+
+class _RowsOfSum(torch.nn.Module):
+    """The column sums of ``x``, repeated ``rows`` times (``rows`` read from a shape-tensor input)."""
+
+    def forward(self, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        (count,) = rows.tolist()
+        return x.sum(0, keepdim=True).expand(count, x.shape[1]) * 2 + 1
+
+
+@pytest.mark.parametrize("use_python_runtime", _runtimes(), ids=lambda p: "python" if p else "cpp")
+def test_shape_tensor_beside_an_input_with_several_profiles(use_python_runtime: bool) -> None:
+    """Each profile bounds the shape tensor's *values* (min 2 here, above its one-element shape): a
+    runtime that took them for its shape would find no profile for any call."""
+    model = _RowsOfSum().eval()
+    x_profiles = torch_tensorrt.Input(
+        profiles=[
+            {"min_shape": (1, 5), "opt_shape": (1, 5), "max_shape": (1, 5)},
+            {"min_shape": (2, 5), "opt_shape": (4, 5), "max_shape": (8, 5)},
+        ]
+    )
+    rows = torch_tensorrt.Input(min_shape=(2,), opt_shape=(4,), max_shape=(8,), dtype=torch.int64, is_shape_tensor=True)
+    with emulated_runtime(persist=False), torch.no_grad():
+        compiled = _compile(model, [x_profiles, rows], use_python_runtime)
+        (engine,) = engines_of(compiled)
+        for batch, count in ((1, 3), (4, 2), (8, 8), (1, 8)):
+            x, values = torch.randn(batch, 5), torch.tensor([count])
+            torch.testing.assert_close(compiled(x, values), model(x, values), rtol=1e-5, atol=1e-5)  # float32 sums
+            assert engine.active_optimization_profile == (0 if batch == 1 else 1)

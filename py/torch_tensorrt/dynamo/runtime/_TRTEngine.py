@@ -34,10 +34,12 @@ from torch_tensorrt.dynamo.runtime._runtime_backend import (
     current_backend,
 )
 from torch_tensorrt.dynamo.runtime._shape_tensor_inputs import host_shape_inputs, shape_input_checks
+from torch_tensorrt.dynamo.runtime._stripped_weights import refuse_stripped_weights
 from torch_tensorrt.runtime._cudagraphs import (
     NO_CAPTURE,
     NOT_CAPTURABLE,
     RTX_NATIVE_CAPTURE,
+    STREAM_NOT_CAPTURABLE,
     TORCH_SUBGRAPH_CAPTURE,
     CaptureDecision,
     decide_capture,
@@ -199,7 +201,8 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
                 raise RuntimeError(
                     f"engine {self.name!r} has inputs {names} but its info lists {list(self.info.input_names)}"
                 )
-            self._profiles = profile_selector(self._engine, self.name, self.info.input_names)
+            value_inputs = [index for index, *_ in self._shape_inputs]
+            self._profiles = profile_selector(self._engine, self.name, self.info.input_names, value_inputs)
             self._apply_weight_budget(self._engine)
         return self._engine
 
@@ -479,6 +482,7 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
             if plan is None or plan[0] != stamp:
                 plan = None
                 self._follow_active_backend()
+                refuse_stripped_weights(self.info)  # no plan is ever made for such an engine
                 self.engine()  # a machine that cannot run engines says so before any input check
                 stamp = self._call_stamp()  # now with the capture state, which needs a usable device
             inputs = self._checked_inputs(inputs)
@@ -490,8 +494,11 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
             self.last_capture_decision = decision
             path = decision.path
             captured = path == TORCH_SUBGRAPH_CAPTURE or path == RTX_NATIVE_CAPTURE
-            if captured:
-                self._check_stream_capturable(context)
+            if captured and not self._stream_capturable(context):
+                # As the C++ runtime: run uncaptured on the same context (TensorRT-RTX falls back to
+                # running uncaptured itself), the decision recorded.
+                self.last_capture_decision = STREAM_NOT_CAPTURABLE
+                captured, path = False, NOT_CAPTURABLE
             if path == TORCH_SUBGRAPH_CAPTURE:
                 outputs = self._run_captured(context, inputs)
             else:
@@ -548,15 +555,15 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
             return host_shape_inputs(self.name, self._shape_inputs, inputs)
         return inputs
 
-    def _check_stream_capturable(self, context: ExecutionContextHandle) -> None:
-        """Report a context that cannot be captured on the stream it will run on, before any capture.
+    def _stream_capturable(self, context: ExecutionContextHandle) -> bool:
+        """Whether the context can be captured on the stream it will run on, asked before any capture.
 
         Asked only of backends whose contexts can tell (TensorRT-RTX's
         IExecutionContext::isStreamCapturable, e.g. data-dependent shapes or on-device control flow).
         """
         probe = getattr(context, "is_stream_capturable", None)
         if probe is None:
-            return
+            return True
         stream = None
         if self.device.type == "cuda":
             stream = torch.cuda.current_stream(self.device)
@@ -564,10 +571,7 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
                 if self._side_stream is None:
                     self._side_stream = torch.cuda.Stream(self.device)
                 stream = self._side_stream
-        if not probe(stream):
-            decision = CaptureDecision(NOT_CAPTURABLE, "TensorRT reports that this context cannot be captured on its stream")
-            self.last_capture_decision = decision
-            raise RuntimeError(f"engine {self.name!r} cannot be captured in a CUDA graph: {decision.reason}")
+        return bool(probe(stream))
 
     def _ensure_device(self) -> None:
         if self.device.type == "cuda" and get_multi_device_safe_mode():

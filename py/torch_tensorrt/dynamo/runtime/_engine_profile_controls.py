@@ -62,9 +62,11 @@ class ProfileAndBudgetControls:
             self._forced_profile = profile
 
     def _use_profile(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> None:
-        """Switch the context to this call's profile (cached per input shapes); a switch drops the
-        CUDA graphs recorded on the old one."""
-        index = self._profiles.choose([t.shape for t in inputs], self._forced_profile)  # type: ignore[union-attr]
+        """Switch the context to this call's profile (cached per input shapes and shape-tensor values);
+        a switch drops the CUDA graphs recorded on the old one."""
+        selector = self._profiles
+        values = [[int(v) for v in inputs[i].reshape(-1).tolist()] for i in selector.value_inputs]  # host copies
+        index = selector.choose([t.shape for t in inputs], self._forced_profile, values)
         if index != self._context_profile:
             stream = self._engine_stream() if self._cuda else None
             if not context.set_optimization_profile(index, stream):  # type: ignore[attr-defined]

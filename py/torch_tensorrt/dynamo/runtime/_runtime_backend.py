@@ -90,6 +90,8 @@ class EngineHandle(Protocol):
     io_tensors: list[IOTensor]
 
     def profile_shape(self, name: str, profile: int = 0) -> ShapeRange: ...
+    # Optional: profile_values(name, profile) -> ShapeRange | None, the value range of a shape-tensor
+    # input (absent: unknown, and values take no part in choosing a profile).
     def create_context(self, options: ContextOptions) -> ExecutionContextHandle: ...
 
 
@@ -233,6 +235,16 @@ class _TensorRTEngine:
 
     def profile_shape(self, name: str, profile: int = 0) -> ShapeRange:
         lo, opt, hi = self._engine.get_tensor_profile_shape(name, profile)
+        return tuple(lo), tuple(opt), tuple(hi)
+
+    def profile_values(self, name: str, profile: int = 0) -> ShapeRange | None:
+        """The (min, opt, max) values of shape-tensor input ``name`` in a profile; None for another input."""
+        if not self._engine.is_shape_inference_io(name):
+            return None
+        found = self._engine.get_tensor_profile_values(profile, name)  # the profile index comes first
+        if not found:
+            return None  # no values set for this profile
+        lo, opt, hi = found
         return tuple(lo), tuple(opt), tuple(hi)
 
     @property

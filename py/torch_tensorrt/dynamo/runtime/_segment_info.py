@@ -16,6 +16,7 @@ from torch_tensorrt.dynamo.runtime._engine_info import (
     dtype_name,
 )
 from torch_tensorrt.dynamo.runtime._shape_expr import to_expr, validate
+from torch_tensorrt.dynamo.runtime._stripped_weights import WEIGHTS_STRIPPED_FLAG
 
 
 def _dims(symbolic: tuple[Any, ...]) -> tuple[int | str, ...]:
@@ -31,9 +32,6 @@ def _dim(d: Any) -> int | str:
     return int(d) if isinstance(d, int) or getattr(d, "is_number", False) else to_expr(d)
 
 
-# Metadata flag: the engine was built without its weights (strip_engine_weights=True) and has not
-# been refitted since, so it cannot run yet.
-WEIGHTS_STRIPPED_FLAG = "weights_stripped"
 
 
 def _op_names(ops: Any) -> tuple[str, ...]:
