@@ -22,6 +22,7 @@ import torch_tensorrt
 from torch_tensorrt._logging import reset_warnings
 from torch_tensorrt.dynamo import CompilationSettings
 from torch_tensorrt.dynamo import _engine_cache as ec
+from torch_tensorrt.dynamo import _engine_cache_key as ec_key
 from torch_tensorrt.dynamo._engine_cache import (
     BaseEngineCache,
     CachedBinding,
@@ -208,7 +209,7 @@ def test_builder_version_and_converter_code_are_in_the_key(monkeypatch: pytest.M
     monkeypatch.setattr(_trt, "TRT_VERSION", _trt.TRT_VERSION + ".1")
     assert _key(gm) != base
     monkeypatch.undo()
-    monkeypatch.setattr(ec, "_converter_sources_digest", lambda: "edited")
+    monkeypatch.setattr(ec_key, "_converter_sources_digest", lambda: "edited")  # the key module owns it
     assert _key(gm) != base
 
 
