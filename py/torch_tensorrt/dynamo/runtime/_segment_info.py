@@ -32,8 +32,6 @@ def _dim(d: Any) -> int | str:
     return int(d) if isinstance(d, int) or getattr(d, "is_number", False) else to_expr(d)
 
 
-
-
 def _op_names(ops: Any) -> tuple[str, ...]:
     """torch_executed_ops as names that resolve back to the same operators (resolve_op)."""
     return tuple(sorted({str(resolve_op(entry)) for entry in ops}))  # "aten.relu", "aten.add.Tensor"
