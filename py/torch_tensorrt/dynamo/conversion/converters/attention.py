@@ -13,12 +13,12 @@ from typing import Any
 import torch
 
 from torch_tensorrt._trt import trt
+from torch_tensorrt.dynamo._attention_args import FUSED_ATTENTION, attention_args
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
     TRTTensor,
     add_binary,
-    arg,
     broadcast_ranks,
     cast_trt_tensor,
     create_constant,
@@ -122,50 +122,28 @@ def _attention_ok(q: Any, k: Any, mask: Any, dropout_p: float, scale: Any, gqa: 
     return True
 
 
-def _sdpa_args(args: Any, kwargs: Any) -> tuple[Any, float, bool, Any, bool]:
-    mask = arg(args, kwargs, 3, "attn_mask")
-    dropout_p = arg(args, kwargs, 4, "dropout_p", 0.0)
-    is_causal = arg(args, kwargs, 5, "is_causal", False)
-    return mask, dropout_p, bool(is_causal), kwargs.get("scale"), bool(kwargs.get("enable_gqa", False))
-
-
 def _sdpa_ok(node: torch.fx.Node, settings: object) -> bool:
-    mask, dropout_p, _, scale, gqa = _sdpa_args(node.args, node.kwargs)
-    return _attention_ok(node.args[0], node.args[1], mask, dropout_p, scale, gqa)
+    c = attention_args(node.target, node.args, node.kwargs)
+    return _attention_ok(c.query, c.key, c.mask, c.dropout_p, c.scale, c.enable_gqa)
 
 
 @dynamo_tensorrt_converter(aten.scaled_dot_product_attention.default, capability_validator=_sdpa_ok)
 def aten_ops_sdpa(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    mask, _, is_causal, scale, gqa = _sdpa_args(args, kwargs)
-    return attention(ctx, args[0], args[1], args[2], mask, is_causal, scale, gqa, name)
+    c = attention_args(target, args, kwargs)
+    return attention(ctx, c.query, c.key, c.value, c.mask, c.is_causal, c.scale, c.enable_gqa, name)
 
 
-# Fused-kernel overloads (exported on a GPU): output 0 is the attention; the others (logsumexp, RNG
-# state, debug mask) are training by-products and must be unused. Positions of their arguments:
-# (attn_bias index, dropout_p index, is_causal index); None = no such argument.
-_FUSED = {
-    aten._scaled_dot_product_efficient_attention.default: (3, 5, 6),
-    aten._scaled_dot_product_flash_attention.default: (None, 3, 4),
-    aten._scaled_dot_product_cudnn_attention.default: (3, 5, 6),
-}
-
-
-def _fused_args(target: Any, args: Any, kwargs: Any) -> tuple[Any, float, bool, Any]:
-    bias_i, drop_i, causal_i = _FUSED[target]
-    bias = None if bias_i is None else arg(args, kwargs, bias_i, "attn_bias")
-    dropout_p = arg(args, kwargs, drop_i, "dropout_p", 0.0)
-    return bias, dropout_p, bool(arg(args, kwargs, causal_i, "is_causal", False)), kwargs.get("scale")
-
-
+# Fused-kernel overloads (exported on a GPU, argument positions in FUSED_ATTENTION): output 0 is the
+# attention; the others (logsumexp, RNG state, debug mask) are training by-products and must be unused.
 def _fused_ok(node: torch.fx.Node, settings: object) -> bool:
     if not all(u.target is operator.getitem and u.args[1] == 0 for u in node.users):
         return False
-    mask, dropout_p, _, scale = _fused_args(node.target, node.args, node.kwargs)
-    return _attention_ok(node.args[0], node.args[1], mask, dropout_p, scale, False)
+    c = attention_args(node.target, node.args, node.kwargs)
+    return _attention_ok(c.query, c.key, c.mask, c.dropout_p, c.scale, c.enable_gqa)
 
 
-@dynamo_tensorrt_converter(list(_FUSED), capability_validator=_fused_ok)
+@dynamo_tensorrt_converter(list(FUSED_ATTENTION), capability_validator=_fused_ok)
 def aten_ops_fused_sdpa(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
-    mask, _, is_causal, scale = _fused_args(target, args, kwargs)
-    out = attention(ctx, args[0], args[1], args[2], mask, is_causal, scale, False, name)
+    c = attention_args(target, args, kwargs)
+    out = attention(ctx, c.query, c.key, c.value, c.mask, c.is_causal, c.scale, c.enable_gqa, name)
     return (out,) + (None,) * (len(target._schema.returns) - 1)

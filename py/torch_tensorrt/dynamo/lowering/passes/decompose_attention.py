@@ -31,20 +31,13 @@ import torch
 from torch.fx import Graph, Node
 
 from torch_tensorrt._logging import warn_once
-from torch_tensorrt.dynamo._node_args import arg
+
+# The argument positions of both attention signatures have one owner, shared with the converter.
+from torch_tensorrt.dynamo._attention_args import ATTENTION_OPS, FUSED_ATTENTION, attention_args
 
 aten = torch.ops.aten
 
 FLOATS = (torch.float32, torch.float16, torch.bfloat16)
-
-# Fused overloads (exported on a GPU): output 0 is the attention, the others are training
-# by-products. Argument positions: (attn_bias, dropout_p, is_causal); None = no such argument.
-FUSED_ATTENTION: dict[Any, tuple[int | None, int, int]] = {
-    aten._scaled_dot_product_efficient_attention.default: (3, 5, 6),
-    aten._scaled_dot_product_flash_attention.default: (None, 3, 4),
-    aten._scaled_dot_product_cudnn_attention.default: (3, 5, 6),
-}
-ATTENTION_OPS = frozenset({aten.scaled_dot_product_attention.default, *FUSED_ATTENTION})
 
 
 @dataclass(frozen=True)
@@ -62,21 +55,8 @@ class AttentionCall:
 
 
 def attention_call(node: Node) -> AttentionCall:
-    args, kwargs = node.args, node.kwargs
-    if node.target in FUSED_ATTENTION:
-        bias_at, dropout_at, causal_at = FUSED_ATTENTION[node.target]
-        mask = None if bias_at is None else arg(args, kwargs, bias_at, "attn_bias")
-        dropout_p = arg(args, kwargs, dropout_at, "dropout_p", 0.0)
-        is_causal = arg(args, kwargs, causal_at, "is_causal", False)
-        gqa = False
-    else:
-        mask = arg(args, kwargs, 3, "attn_mask")
-        dropout_p = arg(args, kwargs, 4, "dropout_p", 0.0)
-        is_causal = arg(args, kwargs, 5, "is_causal", False)
-        gqa = kwargs.get("enable_gqa", False)
-    return AttentionCall(
-        args[0], args[1], args[2], mask, float(dropout_p), bool(is_causal), kwargs.get("scale"), bool(gqa)
-    )
+    c = attention_args(node.target, node.args, node.kwargs)
+    return AttentionCall(c.query, c.key, c.value, c.mask, float(c.dropout_p), c.is_causal, c.scale, c.enable_gqa)
 
 
 def _val(value: Any) -> torch.Tensor | None:
