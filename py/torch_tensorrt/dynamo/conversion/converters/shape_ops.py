@@ -26,12 +26,14 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     prepend_ones,
     reshape,
 )
+
+# The shared helpers also keep their historical import path here (their owner is _shape_helpers).
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import *  # noqa: F403
 from torch_tensorrt.dynamo.conversion.converters._shape_helpers import (
     Dim,
     concat,
     dims_of,
     expand_to,
-    int_tensor,
     is_static_int,
     meta_shape,
     narrow,
@@ -329,21 +331,3 @@ def aten_ops_unbind(ctx: ConversionContext, target: Any, args: Any, kwargs: Any,
     dim = get_positive_dim(arg(args, kwargs, 1, "dim", 0), len(x.shape))
     pieces = _split_pieces(ctx, x, [1] * x.shape[dim], dim, name)
     return tuple(squeeze(ctx, p, [dim], f"{name}_{i}") for i, p in enumerate(pieces))
-
-
-__all__ = [
-    "Dim",
-    "concat",
-    "dims_of",
-    "expand_to",
-    "int_tensor",
-    "is_static_int",
-    "meta_shape",
-    "narrow",
-    "permute",
-    "shape_math",
-    "shape_product",
-    "slice_tensor",
-    "squeeze",
-    "unsqueeze",
-]
