@@ -31,6 +31,7 @@ __all__ = [
     "atomic_write",
     "evict_lru",
     "fsync_directory",
+    "header_problem",
     "make_private_dirs",
     "not_regular_reason",
     "open_regular",
@@ -42,6 +43,23 @@ __all__ = [
 
 # Reads go in chunks so that memory follows the bytes actually present, never a size someone claimed.
 READ_CHUNK = 1 << 20
+
+
+def header_problem(
+    magic: bytes, version: int, flags: int, expected_magic: bytes, expected_version: int, kind: str
+) -> str | None:
+    """Why a cache file header's magic, format version and flags are not this build's, or None.
+
+    The rule every cache format here shares (runtime cache files, engine cache entries): the magic
+    names the kind of file (``kind``, e.g. "a runtime cache file"), the version must be the one this
+    build reads, and the reserved flags must be 0."""
+    if magic != expected_magic:
+        return f"bad magic {magic!r} (expected {expected_magic!r}): not {kind}"
+    if version != expected_version:
+        return f"format version {version}, this build reads version {expected_version}"
+    if flags != 0:
+        return f"unknown header flags {flags:#x}"
+    return None
 
 
 class RefusedFile(Exception):

@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from torch_tensorrt._cache_files import header_problem
+
 MAGIC = b"TTRTENG\0"
 FORMAT_VERSION = 1
 _HEADER = struct.Struct("<8sIIIQ32s")
@@ -104,12 +106,9 @@ def decode_entry(blob: bytes) -> CachedEngine:
             f"entry is {len(blob)} bytes, shorter than its {HEADER_SIZE}-byte header (truncated)"
         )
     magic, version, flags, meta_len, engine_len, digest = _HEADER.unpack_from(blob)
-    if magic != MAGIC:
-        raise EngineCacheFormatError(f"bad magic {magic!r} (expected {MAGIC!r}): not an engine cache entry")
-    if version != FORMAT_VERSION:
-        raise EngineCacheFormatError(f"format version {version}, this build reads version {FORMAT_VERSION}")
-    if flags != 0:
-        raise EngineCacheFormatError(f"unknown header flags {flags:#x}")
+    problem = header_problem(magic, version, flags, MAGIC, FORMAT_VERSION, "an engine cache entry")
+    if problem is not None:
+        raise EngineCacheFormatError(problem)
     if meta_len > MAX_METADATA_BYTES:
         raise EngineCacheFormatError(f"metadata length {meta_len} is over the {MAX_METADATA_BYTES}-byte limit")
     expected = HEADER_SIZE + meta_len + engine_len

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from torch_tensorrt._cache_files import RefusedFile as _RefusedFile
+from torch_tensorrt._cache_files import header_problem
 from torch_tensorrt._cache_files import open_regular as _open_regular
 from torch_tensorrt._cache_files import read_at_most as _read_at_most
 
@@ -75,12 +76,9 @@ def parse_header(data: bytes) -> tuple[int, bytes]:
             f"file is {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header (truncated)"
         )
     magic, version, flags, length, digest = _HEADER.unpack_from(data)
-    if magic != MAGIC:
-        raise RuntimeCacheFormatError(f"bad magic {magic!r} (expected {MAGIC!r}): not a runtime cache file")
-    if version != FORMAT_VERSION:
-        raise RuntimeCacheFormatError(f"format version {version}, this build reads version {FORMAT_VERSION}")
-    if flags != 0:
-        raise RuntimeCacheFormatError(f"unknown header flags {flags:#x}")
+    problem = header_problem(magic, version, flags, MAGIC, FORMAT_VERSION, "a runtime cache file")
+    if problem is not None:
+        raise RuntimeCacheFormatError(problem)
     return length, digest
 
 
