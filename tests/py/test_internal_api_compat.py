@@ -141,6 +141,13 @@ class MatmulPacketPlusOne(torch.nn.Module):
         return (aten.matmul(x, y) + 1) ** 2
 
 
+class TileAndRoll(torch.nn.Module):
+    """Ops compile decomposes before conversion (no converters of their own)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return aten.roll.default(aten.tile.default(x, [2, 1]), [1], [0])
+
+
 class CompareAndSum(torch.nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return aten.gt.Tensor(x, y), aten.sum.dim_IntList(x, [1])
@@ -153,6 +160,7 @@ class CompareAndSum(torch.nn.Module):
         (AddThenRelu(), [(4, 5), (4, 5)], torch.float16),
         (MatmulPacketPlusOne(), [(3, 4), (4, 2)], torch.float32),
         (CompareAndSum(), [(2, 6), (2, 6)], torch.float32),
+        (TileAndRoll(), [(3, 4)], torch.float32),
     ],
 )
 def test_symbolic_traced_graph_runs_like_their_harness(
@@ -173,6 +181,38 @@ def test_untraced_targets_become_aten_overloads() -> None:
     resolve_untraced_targets(graph)
     targets = [n.target for n in graph.graph.nodes if n.op == "call_function"]
     assert targets == [aten.matmul.default, aten.add.Tensor, aten.pow.Tensor_Scalar]
+
+
+def test_ops_without_converters_are_decomposed_as_compile_does() -> None:
+    from torch_tensorrt.dynamo.conversion import TRTInterpreter
+
+    spec = Input(min_shape=(1, 4), opt_shape=(3, 4), max_shape=(6, 4))
+    interpreter = TRTInterpreter(torch.fx.symbolic_trace(TileAndRoll()), [spec])
+    targets = {n.target for n in interpreter.module.graph.nodes if n.op == "call_function"}
+    assert not {aten.tile.default, aten.roll.default} & targets
+    x = torch.randn(5, 4)  # inside the dynamic range, not the example's size
+    with emulated_runtime(persist=False):
+        result = interpreter.run()
+        module = torch_tensorrt.dynamo.runtime.TorchTensorRTModule(
+            result.engine.serialize(), result.input_names, result.output_names
+        )
+        out = module(x)
+    torch.testing.assert_close(out, TileAndRoll()(x), rtol=0, atol=0)
+
+
+def test_dynamic_dims_are_shared_by_name_as_in_torch_tensorrt() -> None:
+    from torch_tensorrt.dynamo._tracer import get_dynamic_shapes_args
+
+    spec = Input(min_shape=(1, 3), opt_shape=(2, 3), max_shape=(4, 3))
+    shapes = get_dynamic_shapes_args(AddThenRelu(), [spec, spec])
+    assert shapes["x"][0] is shapes["y"][0], "same-named dims are one symbol"
+    program = torch.export.export(AddThenRelu(), (torch.randn(2, 3), torch.randn(2, 3)), dynamic_shapes=shapes)
+    assert program.module()(torch.randn(4, 3), torch.randn(4, 3)).shape == (4, 3)
+    registry: dict[str, Any] = {}
+    named = Input(min_shape=(1, 3), opt_shape=(2, 3), max_shape=(4, 3), shared_dims={0: "batch"})
+    first = get_dynamic_shapes_args(AddThenRelu(), [named], dim_registry=registry)
+    second = get_dynamic_shapes_args(AddThenRelu(), [named], dim_registry=registry)
+    assert first["x"][0] is second["x"][0] is registry["batch"]
 
 
 def test_exported_graph_with_dynamic_batch_runs_like_their_harness() -> None:

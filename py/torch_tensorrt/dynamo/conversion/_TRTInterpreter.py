@@ -19,11 +19,7 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 from torch_tensorrt.dynamo.conversion._engine_build import declare_shape_input_values
-from torch_tensorrt.dynamo.conversion._fake_meta import (
-    lacks_fake_values,
-    propagate_fake_values,
-    resolve_untraced_targets,
-)
+from torch_tensorrt.dynamo.conversion._fake_meta import lacks_fake_values, prepare_untraced_graph
 from torch_tensorrt.dynamo.conversion.converter_utils import cast_trt_tensor, create_constant, is_trt_tensor, view_key
 
 if TYPE_CHECKING:
@@ -61,6 +57,23 @@ def _shape_range(spec: Input | ShapeRange) -> ShapeRange:
 def _torch_dtype(value: Any) -> torch.dtype:
     """A torch.dtype from a torch_tensorrt.dtype or a torch.dtype."""
     return value if isinstance(value, torch.dtype) else dtype._from(value).to(torch.dtype)
+
+
+def _checked_settings(compilation_settings: Any, engine_cache: Any) -> CompilationSettings:
+    settings = compilation_settings if compilation_settings is not None else CompilationSettings()
+    if not isinstance(settings, CompilationSettings):
+        raise TypeError(
+            f"TRTInterpreter: compilation_settings must be a CompilationSettings, got {type(settings).__name__} "
+            "(the third positional argument is output_dtypes; pass the settings by keyword)"
+        )
+    if engine_cache is not None:
+        warn_once(
+            "trt-interpreter-engine-cache",
+            "TRTInterpreter(engine_cache=...) is not used: engines are cached by torch_tensorrt.compile "
+            "(cache_built_engines / reuse_cached_engines), not by the interpreter. (reported once per process)",
+            stacklevel=4,
+        )
+    return settings
 
 
 def _spec_dtype(spec: Input | ShapeRange) -> torch.dtype:
@@ -128,31 +141,19 @@ class TRTInterpreter(torch.fx.Interpreter):
         input_binding_names: Sequence[str] | None = None,
         output_binding_names: Sequence[str] | None = None,
     ) -> None:
+        settings = _checked_settings(compilation_settings, engine_cache)
+        self.input_ranges = [_shape_range(spec) for spec in input_specs]
+        if lacks_fake_values(module):  # not traced by torch.export (e.g. torch.fx.symbolic_trace)
+            module = prepare_untraced_graph(module, self.input_ranges, [_spec_dtype(spec) for spec in input_specs])
         super().__init__(module)
-        settings = compilation_settings if compilation_settings is not None else CompilationSettings()
-        if not isinstance(settings, CompilationSettings):
-            raise TypeError(
-                f"TRTInterpreter: compilation_settings must be a CompilationSettings, got {type(settings).__name__} "
-                "(the third positional argument is output_dtypes; pass the settings by keyword)"
-            )
-        if engine_cache is not None:
-            warn_once(
-                "trt-interpreter-engine-cache",
-                "TRTInterpreter(engine_cache=...) is not used: engines are cached by torch_tensorrt.compile "
-                "(cache_built_engines / reuse_cached_engines), not by the interpreter. (reported once per process)",
-            )
         self.builder = trt.Builder(_logger())
         self.network = self.builder.create_network(0)
         self.ctx = ConversionContext(self.network, settings)
         self.settings = settings
         self.compilation_settings = settings
-        self.input_ranges = [_shape_range(spec) for spec in input_specs]
         self.output_dtypes = [_torch_dtype(d) for d in output_dtypes] if output_dtypes is not None else None
         self.input_binding_names = list(input_binding_names) if input_binding_names is not None else None
         self.output_binding_names = list(output_binding_names) if output_binding_names is not None else None
-        if lacks_fake_values(module):  # not traced by torch.export (e.g. torch.fx.symbolic_trace)
-            propagate_fake_values(module, self.input_ranges, [_spec_dtype(spec) for spec in input_specs])
-            resolve_untraced_targets(module)
         self.result = InterpreterResult(self.network, self.builder, self.ctx)
         self._placeholder_index = 0
 

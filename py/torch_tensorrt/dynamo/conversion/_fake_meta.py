@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.fx.experimental.proxy_tensor import make_fx
 from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv, StatelessSymbolicContext
 from torch.fx.passes.fake_tensor_prop import FakeTensorProp
 
@@ -61,6 +62,7 @@ def propagate_fake_values(
     fakes = [_fake_input(mode, shape_env, r, d) for r, d in zip(input_ranges, input_dtypes)]
     with mode:
         FakeTensorProp(module, mode).propagate_dont_convert_inputs(*fakes)
+    return fakes
 
 
 # Python operators on tensors and the ATen overloads torch runs for them (tensor, tensor-or-number).
@@ -140,4 +142,44 @@ def resolve_untraced_targets(module: torch.fx.GraphModule) -> None:
     module.recompile()
 
 
-__all__ = ["lacks_fake_values", "propagate_fake_values", "resolve_untraced_targets"]
+def _lacks_converter(node: torch.fx.Node) -> bool:
+    from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
+
+    return (
+        node.op == "call_function"
+        and isinstance(node.target, torch._ops.OpOverload)
+        and node.target not in DYNAMO_CONVERTERS
+    )
+
+
+def decompose_unconvertible(module: torch.fx.GraphModule, fakes: Sequence[torch.Tensor]) -> torch.fx.GraphModule:
+    """When an op of the graph has no converter (``aten.tile``, ``aten.roll``, ...: ops that
+    torch_tensorrt.compile decomposes before conversion), trace the graph again through the same
+    decomposition table compile uses; otherwise return it unchanged."""
+    if not any(_lacks_converter(node) for node in module.graph.nodes):
+        return module
+    from torch_tensorrt.dynamo.lowering._decompositions import get_decompositions
+
+    decomposed = make_fx(module, decomposition_table=get_decompositions(), tracing_mode="symbolic")(*fakes)
+    decomposed.graph.eliminate_dead_code()
+    decomposed.recompile()
+    return decomposed
+
+
+def prepare_untraced_graph(
+    module: torch.fx.GraphModule, input_ranges: Sequence[ShapeRange], input_dtypes: Sequence[torch.dtype]
+) -> torch.fx.GraphModule:
+    """A graph not traced by torch.export, made convertible: node values from the input specs,
+    ATen overloads for packets and Python operators, ops without a converter decomposed."""
+    fakes = propagate_fake_values(module, input_ranges, input_dtypes)
+    resolve_untraced_targets(module)
+    return decompose_unconvertible(module, fakes)
+
+
+__all__ = [
+    "decompose_unconvertible",
+    "lacks_fake_values",
+    "prepare_untraced_graph",
+    "propagate_fake_values",
+    "resolve_untraced_targets",
+]
