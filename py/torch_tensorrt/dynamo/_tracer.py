@@ -108,18 +108,25 @@ def get_dynamic_shapes_args(
 ) -> dict[str, Any]:
     """torch.export ``dynamic_shapes`` for ``inputs`` (Inputs or tensors), keyed by the names of
     ``mod.forward``'s parameters: per input, {dim index: torch.export.Dim} for its dynamic dims ({} for
-    a static input). Torch-TensorRT's helper, used by its converter tests."""
-    if dim_registry is not None:
-        warn_once(
-            "get_dynamic_shapes_args:dim_registry",
-            "get_dynamic_shapes_args(dim_registry=...) is not used: dims named alike by Input.shared_dims are "
-            "shared within one call; separate calls make separate Dims. (reported once per process)",
-            stacklevel=2,
-        )
+    a static input). Torch-TensorRT's helper, with its naming: a dim is ``Dim(f"{input.name}_{index}")``,
+    so same-named dims of several inputs are one symbol (their ranges must agree); with ``dim_registry``
+    (name -> Dim), a dim named by ``Input.shared_dims`` is the registry's Dim of that name (added if new)."""
     names = list(inspect.signature(mod.forward).parameters)
-    specs = [value if isinstance(value, Input) else None for value in inputs]
-    dynamic = _dynamic_shapes([s if s is not None else Input(shape=(1,)) for s in specs]) or (None,) * len(specs)
-    return {name: dims or {} for name, dims in zip(names[: len(specs)], dynamic)}
+    made: dict[str, Any] = {}
+    shapes: dict[str, Any] = {}
+    for name, value in zip(names, inputs):
+        dims: dict[int, Any] = {}
+        if isinstance(value, Input) and value.is_dynamic():
+            for d in value.dynamic_dims():
+                lo, hi = value.min_shape[d], value.max_shape[d]
+                shared = value.shared_dims.get(d)
+                if dim_registry is not None and shared is not None:
+                    dims[d] = dim_registry.setdefault(shared, torch.export.Dim(shared, min=lo, max=hi))
+                    continue
+                dim_name = f"{value.name or ''}_{d}"
+                dims[d] = made.setdefault(dim_name, torch.export.Dim(dim_name, min=lo, max=hi))
+        shapes[name] = dims
+    return shapes
 
 
 @contextlib.contextmanager
