@@ -36,6 +36,9 @@ IMPORTED_NAMES = [
     ("torch_tensorrt.dynamo.lowering", "get_decompositions"),
     ("torch_tensorrt.dynamo.lowering", "post_lowering"),
     ("torch_tensorrt.dynamo.lowering", "pre_export_lowering"),
+    ("torch_tensorrt.dynamo.lowering", "repair_input_aliasing"),
+    ("torch_tensorrt.dynamo.conversion._ConverterRegistry", "DYNAMO_ATEN_CONVERTERS"),
+    ("torch_tensorrt.dynamo.conversion._ConverterRegistry", "node_has_dynamic_shapes"),
     ("torch_tensorrt.dynamo.lowering.passes", "ATEN_POST_LOWERING_PASSES"),
     ("torch_tensorrt.dynamo.lowering.passes", "DynamoPassManager"),
     ("torch_tensorrt.dynamo.lowering.passes", "remove_num_users_is_0_nodes"),
@@ -456,8 +459,35 @@ def test_registered_lowering_pass_runs_in_post_lowering_and_compile() -> None:
     finally:
         _remove_lowering_pass(index=ATEN_POST_LOWERING_PASSES.passes.index(record_pass))
     assert record_pass not in ATEN_POST_LOWERING_PASSES.passes
+    from torch_tensorrt.dynamo.lowering.passes._aten_lowering_pass import is_builtin
+
+    ours = next(i for i, p in enumerate(ATEN_POST_LOWERING_PASSES.passes) if is_builtin(p))
     with pytest.raises(ValueError, match="own passes"):
-        _remove_lowering_pass(index=0)
+        _remove_lowering_pass(index=ours)
+
+
+def test_input_alias_clones_are_added_and_removed_again() -> None:
+    from torch_tensorrt.dynamo.lowering import post_lowering, repair_input_aliasing
+
+    gm = repair_input_aliasing(torch.fx.symbolic_trace(AddThenRelu()))
+    clones = [n for n in gm.graph.nodes if n.target is aten.clone.default]
+    assert sorted(c.args[0].name for c in clones) == ["x", "y"]
+    assert all(user.target is aten.clone.default for n in gm.graph.nodes if n.op == "placeholder" for user in n.users)
+    gm = post_lowering(gm)
+    assert not [n for n in gm.graph.nodes if n.target is aten.clone.default]
+    x, y = torch.randn(3), torch.randn(3)
+    torch.testing.assert_close(gm(x, y), torch.relu(x + y), rtol=0, atol=0)
+
+
+def test_converter_table_is_the_registry() -> None:
+    from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_ATEN_CONVERTERS, DYNAMO_CONVERTERS
+
+    assert aten.relu.default in DYNAMO_ATEN_CONVERTERS and aten.relu.default in DYNAMO_CONVERTERS
+    saved = DYNAMO_ATEN_CONVERTERS.pop(aten.relu.default)
+    try:
+        assert aten.relu.default not in DYNAMO_CONVERTERS
+    finally:
+        DYNAMO_ATEN_CONVERTERS[aten.relu.default] = saved
 
 
 def test_remove_num_users_is_0_nodes_keeps_in_place_ops() -> None:

@@ -89,6 +89,10 @@ def _has_dynamic_shapes(node: torch.fx.Node) -> bool:
 
 
 DYNAMO_CONVERTERS = ConverterRegistry()
+# Torch-TensorRT's names: the registry's table itself (target -> entries; edits reach the registry) and
+# the dynamic-shape test the registry applies to a node.
+DYNAMO_ATEN_CONVERTERS = DYNAMO_CONVERTERS._entries
+node_has_dynamic_shapes = _has_dynamic_shapes
 
 
 def dynamo_tensorrt_converter(

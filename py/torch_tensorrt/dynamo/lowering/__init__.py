@@ -7,6 +7,7 @@ from torch_tensorrt.dynamo.lowering.passes._aten_lowering_pass import (
     apply_lowering_passes,
     post_lowering,
     pre_export_lowering,
+    repair_input_aliasing,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "lower_exported_program",
     "post_lowering",
     "pre_export_lowering",
+    "repair_input_aliasing",
 ]

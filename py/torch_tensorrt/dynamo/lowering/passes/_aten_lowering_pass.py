@@ -96,10 +96,48 @@ def remove_num_users_is_0_nodes(
     return gm
 
 
+def repair_input_aliasing(
+    gm: torch.fx.GraphModule, settings: CompilationSettings | None = None
+) -> torch.fx.GraphModule:
+    """Put a clone after every tensor input so that tracing with aot_export (Torch-TensorRT's
+    torch.compile path, and their lowering tests) sees no input aliased by an output or mutated;
+    ``post_lowering`` removes the clones again (``remove_input_alias_fixing_clones``)."""
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder" and not isinstance(n.meta.get("val"), int)]
+    for node in placeholders:
+        with gm.graph.inserting_after(placeholders[-1]):
+            clone = gm.graph.call_function(torch.ops.aten.clone.default, args=(node,))
+        node.replace_all_uses_with(clone, delete_user_cb=lambda user, clone=clone: user is not clone)
+    gm.graph.lint()
+    gm.recompile()
+    return gm
+
+
+def remove_input_alias_fixing_clones(
+    gm: torch.fx.GraphModule, settings: CompilationSettings | None = None
+) -> torch.fx.GraphModule:
+    """Undo ``repair_input_aliasing``: a clone that is the only user of an input is dropped."""
+    changed = False
+    for node in list(gm.graph.nodes):
+        if node.op != "placeholder" or len(node.users) != 1:
+            continue
+        (user,) = node.users
+        if user.target is torch.ops.aten.clone.default and not user.kwargs:
+            user.replace_all_uses_with(node)
+            gm.graph.erase_node(user)
+            changed = True
+    if changed:
+        gm.recompile()
+    return gm
+
+
+# Runs in post_lowering only: torch_tensorrt.compile never inserts these clones.
+remove_input_alias_fixing_clones._post_lowering_only = True  # type: ignore[attr-defined]
+
+
 def _builtin_passes() -> list[ModulePass]:
     from torch_tensorrt.dynamo.lowering.passes import LOWERING_PASSES
 
-    return [as_module_pass(p) for p in LOWERING_PASSES]
+    return [remove_input_alias_fixing_clones] + [as_module_pass(p) for p in LOWERING_PASSES]
 
 
 ATEN_POST_LOWERING_PASSES = DynamoPassManager.build_from_passlist(_builtin_passes())
@@ -138,7 +176,7 @@ def get_lowering_pass_config(lowering_pass: ModulePass) -> dict[str, Any]:
 def run_registered_passes(gm: torch.fx.GraphModule, settings: CompilationSettings) -> torch.fx.GraphModule:
     """The passes registered with ``_aten_lowering_pass``, in order (compile runs ours before them)."""
     for module_pass in ATEN_POST_LOWERING_PASSES.passes:
-        if not is_builtin(module_pass):
+        if not is_builtin(module_pass) and not getattr(module_pass, "_post_lowering_only", False):
             gm = module_pass(gm, settings)
     return gm
 
@@ -179,6 +217,8 @@ __all__ = [
     "get_lowering_pass_config",
     "post_lowering",
     "pre_export_lowering",
+    "remove_input_alias_fixing_clones",
     "remove_num_users_is_0_nodes",
+    "repair_input_aliasing",
     "run_registered_passes",
 ]
