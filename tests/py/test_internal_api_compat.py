@@ -537,11 +537,18 @@ def test_fast_and_global_partition_follow_min_block_size() -> None:
     assert dict(result.converted_ops) == {"torch.ops.aten.add.Tensor": 1, "torch.ops.aten.mul.Tensor": 1}
 
 
-def test_partition_of_graph_without_values_says_how_to_get_them() -> None:
+def test_untraced_graph_is_partitioned_by_registered_converters() -> None:
     from torch_tensorrt.dynamo import partitioning
 
-    with pytest.raises(ValueError, match="FakeTensorProp"):
-        partitioning.fast_partition(torch.fx.symbolic_trace(ThreeOps()))
+    class WithUnconvertible(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = aten.relu.default(aten.add.Tensor(x, x))
+            return aten.mul.Tensor(aten._fft_r2c.default(y, [0], 0, True).real, 2.0)
+
+    partitioned, result = partitioning.fast_partition(torch.fx.symbolic_trace(WithUnconvertible()), min_block_size=2)
+    assert _segments(partitioned) == ["_run_on_acc_0"]
+    assert dict(result.converted_ops) == {"torch.ops.aten.add.Tensor": 1, "torch.ops.aten.relu.default": 1}
+    assert "torch.ops.aten._fft_r2c.default" in result.fallback_ops
 
 
 def test_get_submod_inputs_captures_what_the_segment_receives() -> None:

@@ -4,7 +4,9 @@
 Torch-TensorRT has two algorithms: the "fast" adjacency partitioner and the "global" one (torch's
 ``CapabilityBasedPartitioner``). Ours is a capability-based partitioner with the same rules as both
 (supported ops, ``min_block_size``, ``torch_executed_ops``, ``require_full_compilation``), so both
-names run it. TensorRT segments are submodules named ``_run_on_acc_<n>``, as in Torch-TensorRT.
+names run it. TensorRT segments are submodules named ``_run_on_acc_<n>``, as in Torch-TensorRT. A graph without
+traced values (``torch.fx.symbolic_trace``) is partitioned by which ops have a converter registered;
+their arguments are checked when the segment is converted.
 """
 
 from __future__ import annotations
@@ -23,14 +25,6 @@ from torch_tensorrt.dynamo.partitioning._partitioner import PartitionResult, par
 def _partition_with(
     gm: torch.fx.GraphModule, min_block_size: int, torch_executed_ops: Collection[Any], require_full_compilation: bool
 ) -> tuple[torch.fx.GraphModule, PartitionResult]:
-    unvalued = [n.name for n in gm.graph.nodes if n.op == "call_function" and "val" not in n.meta]
-    if unvalued:
-        # Whether a converter takes a node depends on its dtypes and shapes, which such a graph lacks.
-        raise ValueError(
-            f"partitioning needs the traced value of every node (node.meta['val']); {unvalued[:5]} have none. "
-            "Trace the model with torch.export (torch.export.export(model, inputs).module()), or record the "
-            "values first with torch.fx.passes.fake_tensor_prop.FakeTensorProp(gm).propagate(*example_inputs)"
-        )
     gm.graph.eliminate_dead_code()
     gm.graph.lint()
     gm.recompile()

@@ -74,6 +74,10 @@ class _TensorRTSupport(OperatorSupportBase):
         if matches(node.target, self.executed):
             self.unsupported[node] = "listed in torch_executed_ops"
             return False
+        if "val" not in node.meta and node.target in DYNAMO_CONVERTERS:
+            # A graph not traced by torch.export (fx.symbolic_trace) has no values to check the arguments
+            # against: the registered converter decides, and conversion checks the arguments.
+            return True
         entry, reason = DYNAMO_CONVERTERS.find(node, self.settings)
         if entry is None:
             self.unsupported[node] = reason
@@ -97,6 +101,8 @@ class _Partitioner(CapabilityBasedPartitioner):
 
 
 def _is_tensor_valued(node: torch.fx.Node) -> bool:
+    if "val" not in node.meta:  # untraced graph: an ATen op's result is taken to be a tensor
+        return node.op == "call_function"
     val = node.meta.get("val")
     if isinstance(val, torch.Tensor):
         return True
