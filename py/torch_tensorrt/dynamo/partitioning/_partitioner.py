@@ -60,8 +60,12 @@ class PartitionResult:
 
 
 class _TensorRTSupport(OperatorSupportBase):
-    def __init__(self, settings: CompilationSettings) -> None:
+    def __init__(self, settings: CompilationSettings, untraced: bool = False) -> None:
         self.settings = settings
+        # A graph without traced values (fx.symbolic_trace, as Torch-TensorRT's partitioning tests make):
+        # there are no values to check arguments against, so a registered converter decides and
+        # conversion checks the arguments.
+        self.untraced = untraced
         self.unsupported: dict[torch.fx.Node, str] = {}
         # Settings validated every entry; resolving once keeps the per-node check a set lookup.
         self.executed = frozenset(resolve_op(e) for e in settings.torch_executed_ops)
@@ -74,9 +78,7 @@ class _TensorRTSupport(OperatorSupportBase):
         if matches(node.target, self.executed):
             self.unsupported[node] = "listed in torch_executed_ops"
             return False
-        if "val" not in node.meta and node.target in DYNAMO_CONVERTERS:
-            # A graph not traced by torch.export (fx.symbolic_trace) has no values to check the arguments
-            # against: the registered converter decides, and conversion checks the arguments.
+        if self.untraced and node.target in DYNAMO_CONVERTERS:
             return True
         entry, reason = DYNAMO_CONVERTERS.find(node, self.settings)
         if entry is None:
@@ -100,9 +102,12 @@ class _Partitioner(CapabilityBasedPartitioner):
         return self.operator_support.is_node_supported(self._submodules, node)
 
 
+def _untraced(module: torch.fx.GraphModule) -> bool:
+    """Whether no operation of the graph has a traced value (a graph from fx.symbolic_trace)."""
+    return not any("val" in n.meta for n in module.graph.nodes if n.op == "call_function")
+
+
 def _is_tensor_valued(node: torch.fx.Node) -> bool:
-    if "val" not in node.meta:  # untraced graph: an ATen op's result is taken to be a tensor
-        return node.op == "call_function"
     val = node.meta.get("val")
     if isinstance(val, torch.Tensor):
         return True
@@ -119,7 +124,8 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
     ``enable_resource_partitioning`` a region whose engine build would exceed ``cpu_memory_budget``
     becomes several consecutive segments (``_memory_budget``).
     """
-    support = _TensorRTSupport(settings)
+    untraced = _untraced(module)
+    support = _TensorRTSupport(settings, untraced)
     partitioner = _Partitioner(
         module, support, allows_single_node_partition=True, non_compute_ops=[str(t) for t in NON_COMPUTE_TARGETS]
     )
@@ -128,7 +134,7 @@ def partition(module: torch.fx.GraphModule, settings: CompilationSettings) -> Pa
     kept = []
     for part in proposed:
         _keep_inputs_tensor_valued(part, support.unsupported)
-        _keep_outputs_tensor_valued(part, module)
+        _keep_outputs_tensor_valued(part, module, untraced)
         compute = [n for n in part.nodes if n.target not in NON_COMPUTE_TARGETS]
         if not compute:
             continue
@@ -184,7 +190,7 @@ def _is_number_valued(node: torch.fx.Node) -> bool:
     )
 
 
-def _keep_outputs_tensor_valued(part: Any, module: torch.fx.GraphModule) -> None:
+def _keep_outputs_tensor_valued(part: Any, module: torch.fx.GraphModule, untraced: bool = False) -> None:
     """A TensorRT engine only returns tensors: move non-tensor results used outside back to PyTorch.
 
     ``sym_size`` results are duplicated instead, so the segment keeps its own copy.
@@ -194,7 +200,9 @@ def _keep_outputs_tensor_valued(part: Any, module: torch.fx.GraphModule) -> None
         changed = False
         for node in list(part.nodes):
             outside = [u for u in node.users if u not in part.nodes]
-            if not outside or _is_tensor_valued(node) or node.target is operator.getitem:
+            # In an untraced graph an ATen op's result is taken to be a tensor.
+            tensor = untraced or _is_tensor_valued(node)
+            if not outside or tensor or node.target is operator.getitem:
                 continue
             if node.target is torch.ops.aten.sym_size.int:
                 with module.graph.inserting_after(node):
