@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -56,10 +57,13 @@ std::vector<IOTensorInfo> parse_io(const std::vector<c10::IValue>& out, const st
 }
 
 // [count, then per profile and input: rank, min dims, opt dims, max dims] (see DispatcherBackend.h).
+// The shapes of each input per profile, and the value ranges of shape-tensor inputs (nullopt: none).
+using ProfileValues = std::vector<std::vector<std::optional<ProfileShape>>>;
 std::vector<std::vector<ProfileShape>> parse_profiles(
     const std::vector<int64_t>& flat,
     const std::vector<IOTensorInfo>& io,
-    const std::string& engine) {
+    const std::string& engine,
+    ProfileValues* values) {
   size_t pos = 0;
   auto next = [&]() {
     if (pos >= flat.size()) {
@@ -69,19 +73,24 @@ std::vector<std::vector<ProfileShape>> parse_profiles(
   };
   const int64_t count = next();
   std::vector<std::vector<ProfileShape>> profiles(static_cast<size_t>(std::max<int64_t>(count, 0)));
-  for (auto& profile : profiles) {
+  values->assign(profiles.size(), {});
+  auto read_range = [&](int64_t n) {
+    ProfileShape range;
+    for (auto* dims : {&range.min, &range.opt, &range.max}) {
+      for (int64_t d = 0; d < n; ++d) {
+        dims->push_back(next());
+      }
+    }
+    return range;
+  };
+  for (size_t p = 0; p < profiles.size(); ++p) {
     for (const auto& t : io) {
       if (!t.is_input) {
         continue;
       }
-      const int64_t rank = next();
-      ProfileShape shape;
-      for (auto* dims : {&shape.min, &shape.opt, &shape.max}) {
-        for (int64_t d = 0; d < rank; ++d) {
-          dims->push_back(next());
-        }
-      }
-      profile.push_back(std::move(shape));
+      profiles[p].push_back(read_range(next()));
+      const int64_t n = next();
+      (*values)[p].push_back(n < 0 ? std::nullopt : std::optional<ProfileShape>(read_range(n)));
     }
   }
   return profiles;
@@ -168,9 +177,11 @@ std::unique_ptr<BackendEngine> DispatcherBackend::deserialize_engine(const std::
   std::vector<c10::IValue> out = call("_dispatcher_load", {data, name});
   std::vector<IOTensorInfo> io = parse_io(out, name);
   const int64_t handle = out.at(0).toInt();
+  ProfileValues values;
   std::vector<std::vector<ProfileShape>> profiles =
-      parse_profiles(call("_dispatcher_profiles", {handle}).at(0).toIntVector(), io, name);
-  return std::make_unique<DispatcherEngine>(shared_from_this(), handle, std::move(io), std::move(profiles));
+      parse_profiles(call("_dispatcher_profiles", {handle}).at(0).toIntVector(), io, name, &values);
+  return std::make_unique<DispatcherEngine>(
+      shared_from_this(), handle, std::move(io), std::move(profiles), std::move(values));
 }
 
 bool DispatcherBackend::is_stream_capturing(void*) {

@@ -14,7 +14,8 @@
 //   _dispatcher_execute(context, names, tensors, inputs_bound, allocated output names) -> allocated outputs
 //   _dispatcher_runtime_cache(context) -> cache bytes (empty: none)
 //   _dispatcher_outer_capture() -> whether the caller is inside an outer CUDA-graph capture
-//   _dispatcher_profiles(engine) -> [count, then per profile and input (io order): rank, min, opt, max dims]
+//   _dispatcher_profiles(engine) -> [count, then per profile and input (io order): rank, min, opt, max dims,
+//                                    then n, min, opt, max values of a shape-tensor input (n = -1: none)]
 //   _dispatcher_set_profile(context, index) -> whether the context switched to optimization profile index
 //   _dispatcher_weights(engine) -> [streamable bytes, budget, automatic budget]
 //   _dispatcher_set_weight_budget(engine, bytes) -> whether the budget was taken

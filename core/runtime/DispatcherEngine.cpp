@@ -18,11 +18,37 @@ DispatcherEngine::DispatcherEngine(
     std::shared_ptr<DispatcherBackend> backend,
     int64_t handle,
     std::vector<IOTensorInfo> io,
-    std::vector<std::vector<ProfileShape>> profiles)
-    : backend_(std::move(backend)), handle_(handle), io_(std::move(io)), profiles_(std::move(profiles)) {}
+    std::vector<std::vector<ProfileShape>> profiles,
+    std::vector<std::vector<std::optional<ProfileShape>>> values)
+    : backend_(std::move(backend)),
+      handle_(handle),
+      io_(std::move(io)),
+      profiles_(std::move(profiles)),
+      values_(std::move(values)) {}
 
 int32_t DispatcherEngine::num_optimization_profiles() const {
   return std::max<int32_t>(static_cast<int32_t>(profiles_.size()), 1);
+}
+
+bool DispatcherEngine::profile_values(const std::string& name, int32_t profile, ProfileShape* out) const {
+  if (profile < 0 || static_cast<size_t>(profile) >= values_.size()) {
+    return false;
+  }
+  size_t input = 0;
+  for (const auto& t : io_) {
+    if (!t.is_input) {
+      continue;
+    }
+    if (t.name == name) {
+      const auto& range = values_[static_cast<size_t>(profile)].at(input);
+      if (range) {
+        *out = *range;
+      }
+      return range.has_value();
+    }
+    ++input;
+  }
+  return false;
 }
 
 bool DispatcherEngine::profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/runtime/EngineBackend.h"
@@ -15,12 +16,14 @@ class DispatcherBackend;
 
 class DispatcherEngine : public BackendEngine {
  public:
-  // `profiles`: per optimization profile, the shapes of each input (in io order).
+  // `profiles`: per optimization profile, the shapes of each input (in io order); `values`: likewise the
+  // value ranges of shape-tensor inputs (nullopt for other inputs).
   DispatcherEngine(
       std::shared_ptr<DispatcherBackend> backend,
       int64_t handle,
       std::vector<IOTensorInfo> io,
-      std::vector<std::vector<ProfileShape>> profiles);
+      std::vector<std::vector<ProfileShape>> profiles,
+      std::vector<std::vector<std::optional<ProfileShape>>> values = {});
 
   const std::vector<IOTensorInfo>& io_tensors() const override {
     return io_;
@@ -28,6 +31,7 @@ class DispatcherEngine : public BackendEngine {
   std::unique_ptr<BackendExecutionContext> create_execution_context(const ContextOptions& options) override;
   int32_t num_optimization_profiles() const override;
   bool profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const override;
+  bool profile_values(const std::string& name, int32_t profile, ProfileShape* out) const override;
   // Asked of the implementation each time (_dispatcher_weights): not on the per-call path.
   int64_t streamable_weights_size() const override;
   int64_t weight_streaming_budget() const override;
@@ -41,6 +45,7 @@ class DispatcherEngine : public BackendEngine {
   int64_t handle_;
   std::vector<IOTensorInfo> io_;
   std::vector<std::vector<ProfileShape>> profiles_;
+  std::vector<std::vector<std::optional<ProfileShape>>> values_;
 };
 
 } // namespace runtime

@@ -166,14 +166,18 @@ def _outer_capture(session: int) -> bool:
 
 
 def _profiles(session: int, engine: int) -> list[int]:
-    """[count, then per profile and input: rank, min, opt, max dims] (DispatcherBackend.h)."""
+    """[count, then per profile and input: rank, min, opt, max dims, then n, min, opt, max values of a
+    shape-tensor input (n = -1: none)] (DispatcherBackend.h)."""
     handle = _session(session).engines[engine]
     count = int(getattr(handle, "num_optimization_profiles", 1))
+    read_values = getattr(handle, "profile_values", None)
     flat = [count]
     for index in range(count):
         for tensor in (t for t in handle.io_tensors if t.is_input):
             lo, opt, hi = handle.profile_shape(tensor.name, index)
             flat += [len(lo), *lo, *opt, *hi]
+            values = read_values(tensor.name, index) if read_values is not None else None
+            flat += [-1] if values is None else [len(values[0]), *values[0], *values[1], *values[2]]
     return flat
 
 

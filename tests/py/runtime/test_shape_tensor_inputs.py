@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import torch_tensorrt
-from torch_tensorrt.runtime import engines_of
+from torch_tensorrt.runtime import engines_of, optimization_profile
 from torch_tensorrt.testing import emulated_runtime
 
 
@@ -155,3 +155,24 @@ def test_shape_tensor_beside_an_input_with_several_profiles(use_python_runtime: 
             x, values = torch.randn(batch, 5), torch.tensor([count])
             torch.testing.assert_close(compiled(x, values), model(x, values), rtol=1e-5, atol=1e-5)  # float32 sums
             assert engine.active_optimization_profile == (0 if batch == 1 else 1)
+
+
+@pytest.mark.parametrize("use_python_runtime", _runtimes(), ids=lambda p: "python" if p else "cpp")
+def test_profiles_report_the_value_ranges_of_shape_tensors(use_python_runtime: bool) -> None:
+    """Both runtimes read each profile's value range of a shape tensor from the engine (TensorRT's
+    get_tensor_profile_values; here the emulated engine) and name it when the call does not fit."""
+    x_profiles = torch_tensorrt.Input(
+        profiles=[
+            {"min_shape": (1, 5), "opt_shape": (1, 5), "max_shape": (1, 5)},
+            {"min_shape": (2, 5), "opt_shape": (4, 5), "max_shape": (8, 5)},
+        ]
+    )
+    rows = torch_tensorrt.Input(min_shape=(2,), opt_shape=(4,), max_shape=(8,), dtype=torch.int64, is_shape_tensor=True)
+    with emulated_runtime(persist=False), torch.no_grad():
+        compiled = _compile(_RowsOfSum().eval(), [x_profiles, rows], use_python_runtime)
+        with optimization_profile(compiled, 0), pytest.raises(ValueError) as refused:
+            compiled(torch.randn(4, 5), torch.tensor([3]))
+    assert (
+        "have shapes x=(4, 5), rows=(1,) values (3,), outside optimization profile 0 selected with "
+        "optimization_profile(): profile 0: x min (1, 5) max (1, 5), rows min (1,) max (1,) values min (2,) max (8,)."
+    ) in str(refused.value)
