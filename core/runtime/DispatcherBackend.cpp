@@ -56,6 +56,16 @@ std::vector<IOTensorInfo> parse_io(const std::vector<c10::IValue>& out, const st
   return io;
 }
 
+// Per io tensor, the input an output shares memory with ("": none), as ICudaEngine::getAliasedInputTensor.
+void set_aliases(c10::ArrayRef<c10::IValue> aliases, std::vector<IOTensorInfo>& io, const std::string& engine) {
+  if (aliases.size() != io.size()) {
+    throw std::runtime_error("_dispatcher_aliases: one entry per io tensor of engine '" + engine + "' expected");
+  }
+  for (size_t i = 0; i < io.size(); ++i) {
+    io[i].aliased_input = io[i].is_input ? std::string() : aliases[i].toStringRef();
+  }
+}
+
 // [count, then per profile and input: rank, min dims, opt dims, max dims] (see DispatcherBackend.h).
 // The shapes of each input per profile, and the value ranges of shape-tensor inputs (nullopt: none).
 using ProfileValues = std::vector<std::vector<std::optional<ProfileShape>>>;
@@ -177,6 +187,7 @@ std::unique_ptr<BackendEngine> DispatcherBackend::deserialize_engine(const std::
   std::vector<c10::IValue> out = call("_dispatcher_load", {data, name});
   std::vector<IOTensorInfo> io = parse_io(out, name);
   const int64_t handle = out.at(0).toInt();
+  set_aliases(call("_dispatcher_aliases", {handle}).at(0).toListRef(), io, name);
   ProfileValues values;
   std::vector<std::vector<ProfileShape>> profiles =
       parse_profiles(call("_dispatcher_profiles", {handle}).at(0).toIntVector(), io, name, &values);

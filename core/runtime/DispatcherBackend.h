@@ -21,6 +21,7 @@
 //   _dispatcher_set_weight_budget(engine, bytes) -> whether the budget was taken
 //   _dispatcher_set_profiler(context, enabled) -> whether the context times its layers from now on
 //   _dispatcher_layer_times(context) -> (layer names, milliseconds) of its last run, in run order
+//   _dispatcher_aliases(engine) -> per io tensor (io order), the input an output is aliased to ("": none)
 // Integer strategies are the EngineBackend.h enums; tensors are CPU views of the runtime's buffers,
 // valid for the duration of the call.
 //

@@ -42,6 +42,10 @@ struct IOTensorInfo {
   // engine (TensorRT's isShapeInferenceIO input at TensorLocation::kHOST). The runtime binds the
   // address of a host copy; the engine metadata records its value range (InputSpec::shape_values).
   bool host_input = false;
+  // For an output: the input whose memory it is (TensorRT's ICudaEngine::getAliasedInputTensor, e.g. a
+  // KV-cache update layer writing its cache in place). The runtime binds it to that input's address and
+  // returns the input tensor for it. Empty: an ordinary output.
+  std::string aliased_input;
 };
 
 // What an execution context is created with (the backend maps it onto its runtime config).

@@ -231,6 +231,7 @@ static std::vector<ShapeTensorInput> shape_tensor_inputs(const EngineInfo& info,
 
 void TRTEngine::setup_loaded_engine(BackendEngine& engine) {
   shape_inputs_ = shape_tensor_inputs(info_, engine);
+  aliased_ = find_aliased_outputs(info_, engine.io_tensors());
   const int32_t count = engine.num_optimization_profiles();
   profiles_.reset();
   if (count > 1) {
@@ -277,6 +278,19 @@ void TRTEngine::set_profile_value_ranges(const BackendEngine& engine, int32_t co
     }
   }
   profiles_->set_value_ranges(std::move(value_inputs), std::move(value_ranges));
+}
+
+c10::Dict<std::string, int64_t> TRTEngine::aliased_outputs() {
+  follow_selected_backend();
+  std::lock_guard<std::mutex> lock(mutex_);
+  backend_engine();
+  c10::Dict<std::string, int64_t> found;
+  for (size_t k = 0; k < info_.output_names.size(); ++k) {
+    if (aliased_.input_of(k) >= 0) {
+      found.insert(info_.output_names[k], aliased_.input_of(k));
+    }
+  }
+  return found;
 }
 
 int64_t TRTEngine::num_optimization_profiles() {

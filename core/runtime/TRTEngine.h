@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/runtime/AliasedIO.h"
 #include "core/runtime/EngineBackend.h"
 #include "core/runtime/EngineInfo.h"
 #include "core/runtime/EngineProfiler.h"
@@ -139,6 +140,9 @@ class TRTEngine : public torch::CustomClassHolder {
   std::string profile_trace_path();
   // The profile so far: layer names, their total milliseconds and runs (first-report order).
   std::tuple<std::vector<std::string>, std::vector<double>, std::vector<int64_t>> layer_profile();
+  // Outputs the engine writes into an input's memory -> that input's index (AliasedIO.h), as the engine
+  // on the selected backend reports them (the Python engine's _aliased); loads the engine.
+  c10::Dict<std::string, int64_t> aliased_outputs();
 
   // --- used by execute_engine --------------------------------------------------------------------
   std::mutex& mutex() {
@@ -195,6 +199,10 @@ class TRTEngine : public torch::CustomClassHolder {
   const std::vector<ShapeTensorInput>& shape_inputs() const {
     return shape_inputs_;
   }
+  // The loaded engine's aliased outputs (bound to their inputs' memory). Valid after backend_engine().
+  const AliasedOutputs& aliased() const {
+    return aliased_;
+  }
   // Switches `ctx` to this call's profile (cached per input shapes and `shape_values`, the values of
   // shape_inputs() in that order) on `stream`; a switch drops the subgraph capture recorded on the old
   // one. Throws c10::ValueError when no profile fits.
@@ -232,6 +240,7 @@ class TRTEngine : public torch::CustomClassHolder {
   int64_t graph_replays_ = 0;
   std::unique_ptr<OptimizationProfiles> profiles_; // engines with several profiles only
   std::vector<ShapeTensorInput> shape_inputs_; // of the loaded engine (setup_loaded_engine)
+  AliasedOutputs aliased_; // of the loaded engine (setup_loaded_engine)
   int64_t forced_profile_ = -1; // optimization_profile(module, k); -1: automatic
   int64_t context_profile_ = 0; // the profile context_ runs on (a new context starts on 0)
   int64_t weight_budget_ = -1; // set_device_memory_budget's; -1: the backend's automatic budget

@@ -366,10 +366,31 @@ void set_shapes_and_bind_inputs(
   }
 }
 
-// Static-shape outputs allocated by us; returns them in output order.
+// Output k written into an input's memory (AliasedIO.h): bound to that input, which is the caller's
+// own tensor (check_aliased_call made sure it is contiguous, so no dense copy stands in for it).
+at::Tensor bind_aliased_output(
+    TRTEngine& engine,
+    BackendExecutionContext& ctx,
+    size_t k,
+    const std::vector<at::Tensor>& inputs,
+    std::vector<at::Tensor>& keep_alive) {
+  const at::Tensor& input = inputs.at(static_cast<size_t>(engine.aliased().input_of(k)));
+  TORCH_CHECK(
+      ctx.set_tensor_address(engine.info().output_names[k], address_of(input, keep_alive)),
+      "could not bind output ",
+      engine.info().output_names[k],
+      " of engine '",
+      engine.info().name,
+      "' to the memory of the input it is aliased to");
+  return input;
+}
+
+// Static-shape outputs allocated by us, and aliased ones bound to their input (`inputs`, as bound);
+// returns them in output order.
 std::vector<at::Tensor> allocate_and_bind_outputs(
     TRTEngine& engine,
     BackendExecutionContext& ctx,
+    const std::vector<at::Tensor>& inputs,
     c10::Device device,
     std::vector<at::Tensor>& keep_alive) {
   const EngineInfo& info = engine.info();
@@ -381,6 +402,13 @@ std::vector<at::Tensor> allocate_and_bind_outputs(
   std::vector<at::Tensor> outputs;
   for (size_t k = 0; k < info.output_names.size(); ++k) {
     const std::string& name = info.output_names[k];
+    if (engine.aliased().input_of(k) >= 0) {
+      outputs.push_back(bind_aliased_output(engine, ctx, k, inputs, keep_alive));
+      if (!reuse) {
+        known.outputs.push_back(outputs.back().sizes().vec());
+      }
+      continue;
+    }
     std::vector<int64_t> asked;
     if (!reuse) {
       asked = ctx.get_output_shape(name);
@@ -460,7 +488,7 @@ std::vector<at::Tensor> run_uncaptured(
           "'");
     }
   } else {
-    outputs = allocate_and_bind_outputs(engine, ctx, device, keep_alive);
+    outputs = allocate_and_bind_outputs(engine, ctx, inputs, device, keep_alive);
   }
   at::Tensor workspace = bind_device_memory(engine, ctx, device);
   streams.caller_to_engine();
@@ -497,7 +525,7 @@ std::vector<at::Tensor> run_subgraph_captured(
       cap.static_inputs.back().copy_(t);
     }
     set_shapes_and_bind_inputs(engine, ctx, cap.static_inputs, keep_alive);
-    cap.static_outputs = allocate_and_bind_outputs(engine, ctx, device, keep_alive);
+    cap.static_outputs = allocate_and_bind_outputs(engine, ctx, cap.static_inputs, device, keep_alive);
     for (auto& t : keep_alive) {
       cap.static_inputs.push_back(t); // keep placeholder addresses alive with the graph
     }
@@ -651,6 +679,10 @@ std::vector<at::Tensor> execute_engine(std::vector<at::Tensor> inputs, c10::intr
     engine->use_profile(*ctx, contiguous, shape_values, streams.engine_handle());
   }
   const bool torch_capture = decision.path == CudaGraphPolicy::Path::kTORCH_SUBGRAPH_CAPTURE;
+  if (engine->aliased().any) {
+    engine->note_decision(CudaGraphPolicy::path_name(decision.path)); // as the Python engine, if refused
+    check_aliased_call(engine->info(), engine->aliased(), inputs, torch_capture);
+  }
   if (!torch_capture) {
     engine->subgraph_capture().reset();
   }

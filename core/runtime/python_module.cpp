@@ -229,6 +229,10 @@ PyObject* eager_call(PyObject* /*self*/, PyObject* const* args, Py_ssize_t nargs
     PyErr_Clear();
     Py_RETURN_NONE;
   }
+  static PyObject* const aliased_io = interned("aliased_io");
+  if (item_true(attrs, aliased_io)) {
+    Py_RETURN_FALSE; // module._run_eager leaves the aliased outputs out of the result (_aliased_io.py)
+  }
   PyObject* outputs = nullptr;
   if (!module_runs_in_cpp(attrs)) {
     outputs = python_engine_outputs(attrs, args[1]);

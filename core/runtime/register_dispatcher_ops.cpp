@@ -50,6 +50,7 @@ TORCH_LIBRARY_FRAGMENT(tensorrt, m) {
   m.def("_dispatcher_set_weight_budget(int session, int engine, int budget) -> bool");
   m.def("_dispatcher_set_profiler(int session, int context, bool enabled) -> bool");
   m.def("_dispatcher_layer_times(int session, int context) -> (str[], float[])");
+  m.def("_dispatcher_aliases(int session, int engine) -> str[]");
 
   // Sessions: begin selects a new DispatcherBackend named `name`; end closes it (handing each context
   // its final runtime cache) and restores the backend selected before.

@@ -101,6 +101,7 @@ static auto engine_class =
         .def("get_profile_path_prefix", [](const EnginePtr& self) { return self->get_profile_path_prefix(); })
         .def("profile_trace_path", [](const EnginePtr& self) { return self->profile_trace_path(); })
         .def("layer_profile", [](const EnginePtr& self) { return self->layer_profile(); })
+        .def("aliased_outputs", [](const EnginePtr& self) { return self->aliased_outputs(); })
         .def(
             "execute",
             [](const EnginePtr& self, std::vector<at::Tensor> inputs) { return run_on_selected_backend(std::move(inputs), self); })

@@ -175,6 +175,10 @@ class FakeContext : public rt::BackendExecutionContext {
   std::vector<int64_t> get_output_shape(const std::string& name) override {
     stats_["get_output_shape_calls"]++;
     auto ins = inputs();
+    const rt::IOTensorInfo* asked = find(name);
+    if (asked != nullptr && !asked->aliased_input.empty()) {
+      return shapes_.at(asked->aliased_input); // the input's memory, so its shape
+    }
     if (spec_.op == "filter_positive") {
       return {-1};
     }
@@ -183,7 +187,7 @@ class FakeContext : public rt::BackendExecutionContext {
     }
     size_t k = 0;
     for (const auto& t : spec_.io) {
-      if (!t.is_input) {
+      if (!t.is_input && t.aliased_input.empty()) {
         if (t.name == name) {
           return shapes_.at(ins.at(k % ins.size())->name);
         }
@@ -362,9 +366,12 @@ class FakeContext : public rt::BackendExecutionContext {
       }
       return true;
     }
+    if (!write_aliased_outputs(shapes, addresses)) {
+      return false;
+    }
     size_t k = 0;
     for (const auto& t : spec_.io) {
-      if (t.is_input) {
+      if (t.is_input || !t.aliased_input.empty()) {
         continue;
       }
       auto out = addresses.find(t.name);
@@ -401,6 +408,31 @@ class FakeContext : public rt::BackendExecutionContext {
         }
       }
       ++k;
+    }
+    return true;
+  }
+
+  // Aliased outputs ("aliases" lines): each must be bound at its input's address (as TensorRT requires of a
+  // KV-cache update's output), which gets input 0 added in place. Counted as stats "aliased_writes".
+  bool write_aliased_outputs(
+      const std::map<std::string, std::vector<int64_t>>& shapes,
+      const std::map<std::string, void*>& addresses) {
+    for (const auto& t : spec_.io) {
+      if (t.is_input || t.aliased_input.empty()) {
+        continue;
+      }
+      auto out = addresses.find(t.name);
+      if (out == addresses.end() || out->second != addresses.at(t.aliased_input) || t.dtype != rt::DataType::kFLOAT32) {
+        return false;
+      }
+      const auto* first = inputs().at(0);
+      const float* update = static_cast<const float*>(addresses.at(first->name));
+      const int64_t n = numel(shapes.at(first->name));
+      float* memory = static_cast<float*>(out->second);
+      for (int64_t i = 0; n > 0 && i < numel(shapes.at(t.aliased_input)); ++i) {
+        memory[i] += update[i % n];
+      }
+      stats_["aliased_writes"]++;
     }
     return true;
   }
@@ -490,7 +522,8 @@ std::string FakeEngineSpec::serialize() const {
       out += "input " + t.name + " " + rt::dtype_name(t.dtype) + " " + dims_text(t.shape) + (t.host_input ? " host" : "") +
           "\n";
     } else {
-      out += "output " + t.name + " " + rt::dtype_name(t.dtype) + "\n";
+      out += "output " + t.name + " " + rt::dtype_name(t.dtype) +
+          (t.aliased_input.empty() ? "" : " aliases " + t.aliased_input) + "\n";
     }
   }
   for (const auto& [index, inputs] : profiles) {
@@ -574,6 +607,11 @@ FakeEngineSpec FakeEngineSpec::parse(const std::string& bytes) {
       }
       t.host_input = location == "host";
     } else if (kind == "output") {
+      std::string keyword;
+      ls >> keyword >> t.aliased_input;
+      if (!keyword.empty() && (keyword != "aliases" || t.aliased_input.empty())) {
+        throw std::runtime_error("fake backend: bad output line '" + line + "' (expected aliases <input>)");
+      }
       t.is_input = false;
     } else {
       throw std::runtime_error("fake backend: bad line '" + line + "'");

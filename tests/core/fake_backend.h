@@ -8,7 +8,10 @@
 //   op <identity|add|filter_positive>
 //   input <name> <dtype> <dims> [host]   dims: comma-separated, -1 = dynamic, "-" = rank 0;
 //                                        host: a shape-tensor input read from host memory
-//   output <name> <dtype>
+//   output <name> <dtype> [aliases <input>]   aliases: the output is that input's memory (TensorRT's
+//                                        getAliasedInputTensor); the enqueue fails unless both are bound to
+//                                        one address, and adds input 0 into it in place (float32) before
+//                                        the op computes the other outputs, which it does not count
 //   profile <index> <input> <min dims> <opt dims> <max dims>   (optional; indices 0..n-1, every input)
 //   values <index> <input> <min> <opt> <max>   (optional: a host input's value range in that profile;
 //                                                its values outside the active profile fail the enqueue)

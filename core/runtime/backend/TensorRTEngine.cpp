@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "core/runtime/backend/TensorRTExecutionContext.h"
 #include "core/runtime/backend/TensorRTRuntimeConfig.h"
@@ -43,6 +44,23 @@ bool TensorRTEngine::to_data_type(nvinfer1::DataType t, DataType* out) {
   }
 }
 
+namespace {
+
+// The input whose memory output `tensor` is (a KV-cache update layer's cache), empty for none. The query
+// exists from TensorRT-RTX 1.3 and TensorRT 10.16 (the releases with that layer); older ones alias nothing.
+std::string aliased_input_of(const nvinfer1::ICudaEngine& engine, const char* tensor) {
+#if (defined(TRT_MAJOR_RTX) && (TRT_MAJOR_RTX > 1 || TRT_MINOR_RTX >= 3)) || \
+    (!defined(TRT_MAJOR_RTX) && (NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 16)))
+  const char* source = engine.getAliasedInputTensor(tensor);
+  return source == nullptr ? std::string() : std::string(source);
+#else
+  (void)engine, (void)tensor;
+  return std::string();
+#endif
+}
+
+} // namespace
+
 TensorRTEngine::TensorRTEngine(
     std::shared_ptr<nvinfer1::IRuntime> runtime,
     nvinfer1::ICudaEngine* engine,
@@ -69,6 +87,9 @@ TensorRTEngine::TensorRTEngine(
     }
     nvinfer1::Dims dims = engine_->getTensorShape(tensor);
     info.shape.assign(dims.d, dims.d + std::max<int32_t>(dims.nbDims, 0));
+    if (!info.is_input) {
+      info.aliased_input = aliased_input_of(*engine_, tensor);
+    }
     io_.push_back(std::move(info));
   }
 }

@@ -221,6 +221,13 @@ def _layer_times(session: int, context: int) -> tuple[list[str], list[float]]:
     return [name for name, _ in times], [float(ms) for _, ms in times]
 
 
+def _aliases(session: int, engine: int) -> list[str]:
+    """Per IO tensor, the input an output shares memory with ("" for none): the engine's aliased_input."""
+    handle = _session(session).engines[engine]
+    ask = getattr(handle, "aliased_input", None)
+    return [(ask(t.name) if ask is not None and not t.is_input else None) or "" for t in handle.io_tensors]
+
+
 def _register() -> bool:
     """Implement the ops once; False when the C++ runtime is not loaded or predates DispatcherBackend."""
     global _LIB
@@ -243,6 +250,7 @@ def _register() -> bool:
             ("_dispatcher_set_weight_budget", _set_weight_budget),
             ("_dispatcher_set_profiler", _set_profiler),
             ("_dispatcher_layer_times", _layer_times),
+            ("_dispatcher_aliases", _aliases),
         ):
             # Some take no tensor: an alias kernel serves every dispatch key, the empty set included.
             lib.impl(name, fn, "CompositeImplicitAutograd")

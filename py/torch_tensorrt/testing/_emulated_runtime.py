@@ -141,6 +141,7 @@ class EmulatedContext:
 
     def execute(self, stream: Any) -> None:
         self._check_shape_tensor_values()
+        self._check_aliased_bindings()
         results = self._run()
         for name, value in results.items():
             self.bound[name].copy_(value)
@@ -154,6 +155,16 @@ class EmulatedContext:
             # evaluated when output shapes were asked for, or just now).
             for name, ms in self._layer_times:
                 self.profiler.report_layer_time(name, ms)
+
+    def _check_aliased_bindings(self) -> None:
+        """TensorRT requires an aliased output (a KV-cache update's) bound at its input's address: a runtime
+        that allocated it instead would leave the caller's buffer unwritten on a GPU."""
+        for output, source in kv_cache_aliases(self.record).items():
+            bound, cache = self.bound.get(output), self.bound.get(source)
+            if bound is None or cache is None or bound.data_ptr() != cache.data_ptr():
+                raise RuntimeError(
+                    f"TensorRT: output {output} aliases input {source} and must be bound to the same memory"
+                )
 
     def _check_shape_tensor_values(self) -> None:
         """TensorRT fails a run whose shape-tensor values lie outside the active profile's."""

@@ -2,7 +2,9 @@
 inputs (buf_<name>, after the user's) that TensorRT's KV-cache update layer writes in place, through outputs aliased
 to them (after the user's). Engines are built by the real TensorRT-RTX builder on the CPU; they run under
 emulated_runtime() (deserializing needs a GPU), whose engine reports the aliasing from the recorded network as
-ICudaEngine.get_aliased_input_tensor does on a GPU."""
+ICudaEngine.get_aliased_input_tensor does on a GPU. The runtime tests run on both runtimes: the C++ one (its
+execute_engine and engine class, through the emulated runtime's dispatcher backend) binds aliased outputs to
+the caller's tensors as the Python one does."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 import torch
 
 import torch_tensorrt
+from torch_tensorrt import _trt
 from torch_tensorrt.dynamo._binding_names import BindingNameError
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
 from torch_tensorrt.testing import emulated_runtime
@@ -18,6 +21,17 @@ from torch_tensorrt.testing._reference._kv_cache import kv_cache_aliases
 export_engine = torch_tensorrt.dynamo.convert_exported_program_to_serialized_trt_engine
 KV = "kv_cache_update"
 TOLERANCE = {torch.float32: {"rtol": 1e-5, "atol": 1e-5}, torch.float16: {"rtol": 1e-2, "atol": 1e-2}}
+# use_python_runtime per runtime: the C++ runtime runs under emulated_runtime() when torch_tensorrt._C is built.
+RUNTIMES = pytest.mark.parametrize(
+    "use_python_runtime",
+    [
+        pytest.param(True, id="python"),
+        pytest.param(
+            False, id="cpp",
+            marks=pytest.mark.skipif(not _trt.ENABLED_FEATURES.torch_tensorrt_runtime, reason="torch_tensorrt._C not built"),
+        ),
+    ],
+)  # fmt: skip
 
 
 class _SliceWrite(torch.nn.Module):
@@ -91,8 +105,9 @@ def _decoder_engine(dtype: torch.dtype) -> tuple[_Decoder, bytes, list[torch.Ten
     return model, export_engine(program, arg_inputs=example, lift_mutable_buffers=True), example
 
 
+@RUNTIMES
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
-def test_buffers_are_updated_in_place_across_calls_as_in_eager(dtype: torch.dtype) -> None:
+def test_buffers_are_updated_in_place_across_calls_as_in_eager(dtype: torch.dtype, use_python_runtime: bool) -> None:
     torch.manual_seed(0)
     with emulated_runtime(persist=False) as backend:
         model, engine, _ = _decoder_engine(dtype)
@@ -102,7 +117,8 @@ def test_buffers_are_updated_in_place_across_calls_as_in_eager(dtype: torch.dtyp
         assert kv_cache_aliases(record) == {"output1": "buf_attn_k", "output2": "buf_attn_v"}
         module = TorchTensorRTModule(
             serialized_engine=engine, input_binding_names=names, output_binding_names=record.outputs,
-            aliased_io={"output1": ("buf_attn_k", KV), "output2": ("buf_attn_v", KV)}, use_python_runtime=True,
+            aliased_io={"output1": ("buf_attn_k", KV), "output2": ("buf_attn_v", KV)},
+            use_python_runtime=use_python_runtime,
         )  # fmt: skip
         k_cache, v_cache = torch.zeros_like(model.attn.k), torch.zeros_like(model.attn.v)
         k_address = k_cache.data_ptr()
@@ -117,16 +133,18 @@ def test_buffers_are_updated_in_place_across_calls_as_in_eager(dtype: torch.dtyp
             torch.testing.assert_close(v_cache, model.attn.v, rtol=0, atol=0)
         assert k_cache.data_ptr() == k_address
         assert int((k_cache[:, :, 4:] != 0).sum()) == 0 and bool((k_cache[:, :, :4] != 0).any())
+        assert module.runs_in_cpp() is (not use_python_runtime)
 
 
-def test_slice_write_state_persists_as_in_torch_tensorrt() -> None:
+@RUNTIMES
+def test_slice_write_state_persists_as_in_torch_tensorrt(use_python_runtime: bool) -> None:
     x = torch.ones(1, 4, 1, 8)
     with emulated_runtime(persist=False):
         engine = export_engine(torch.export.export(_SliceWrite(), (x,)), arg_inputs=[x], lift_mutable_buffers=True)
         module = TorchTensorRTModule(
             serialized_engine=engine, input_binding_names=["x", "buf_cache"],
             output_binding_names=["output0", "output1"], aliased_io={"output1": ("buf_cache", KV)},
-            use_python_runtime=True,
+            use_python_runtime=use_python_runtime,
         )  # fmt: skip
         cache = torch.zeros(1, 4, 16, 8)
         cache[:, :, 0] = 2.0  # positions the engine does not write keep their values
@@ -200,17 +218,19 @@ def _slice_module(**overrides: object) -> tuple[TorchTensorRTModule, bytes]:
     return TorchTensorRTModule(**options), engine  # type: ignore[arg-type]
 
 
-def test_module_refuses_a_non_contiguous_buffer_and_a_wrong_declaration() -> None:
+@RUNTIMES
+def test_module_refuses_a_non_contiguous_buffer_and_a_wrong_declaration(use_python_runtime: bool) -> None:
     with emulated_runtime(persist=False):
-        module, _ = _slice_module()
+        module, _ = _slice_module(use_python_runtime=use_python_runtime)
         strided = torch.zeros(1, 4, 8, 16).transpose(2, 3)
         with pytest.raises(ValueError, match=r"must be a contiguous tensor.*buf_cache.contiguous\(\)"):
             module(torch.ones(1, 4, 1, 8), strided)
-        wrong, _ = _slice_module(aliased_io={"output0": ("buf_cache", KV)})
+        assert float(strided.abs().sum()) == 0.0  # refused before anything ran
+        wrong, _ = _slice_module(aliased_io={"output0": ("buf_cache", KV)}, use_python_runtime=use_python_runtime)
         with pytest.raises(RuntimeError, match="declares {'output0': 'buf_cache'}, but the engine aliases {'output1'"):
             wrong(torch.ones(1, 4, 1, 8), torch.zeros(1, 4, 16, 8))
         # Undeclared, the engine's aliasing still holds (bound in place) and every output is returned, as upstream.
-        undeclared, _ = _slice_module(aliased_io=None)
+        undeclared, _ = _slice_module(aliased_io=None, use_python_runtime=use_python_runtime)
         cache = torch.zeros(1, 4, 16, 8)
         total, updated = undeclared(torch.ones(1, 4, 1, 8), cache)
         assert updated is cache and float(total) == 32.0 and float(cache.sum()) == 32.0
@@ -220,18 +240,51 @@ def test_module_refuses_a_non_contiguous_buffer_and_a_wrong_declaration() -> Non
         _slice_module(aliased_io={"output1": ("buf_cache", "user")})
 
 
-def test_cpp_runtime_refuses_aliased_engines_with_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The C++ runtime does not bind aliased outputs yet: a module that would run there says so before any call
-    # (checked on the module's own decision, so it holds whether or not torch_tensorrt._C is built here).
-    with emulated_runtime(persist=False):
-        module, _ = _slice_module(use_python_runtime=None)
-        monkeypatch.setattr(TorchTensorRTModule, "runs_in_cpp", lambda self: True)
+@RUNTIMES
+def test_a_torch_cuda_graph_of_an_aliased_engine_is_refused_before_running(use_python_runtime: bool) -> None:
+    # Standard TensorRT captures an engine in a torch CUDA graph (cudagraphs mode), which replays copies of the
+    # inputs: the write would miss the caller's buffer. Both runtimes refuse it, emulated as on a GPU.
+    refusal = (
+        r"writes its inputs in place \(aliased outputs \['output1'\]\), which a torch CUDA graph replaying "
+        "copies of the inputs cannot do; run it without enable_cudagraphs"
+    )
+    with _trt.override_features(tensorrt_rtx=False), emulated_runtime(persist=False):
+        module, _ = _slice_module(use_python_runtime=use_python_runtime)
         cache = torch.zeros(1, 4, 16, 8)
-        with pytest.raises(
-            RuntimeError, match="C\\+\\+ runtime does not bind aliased outputs.*use_python_runtime=True"
-        ):
+        with torch_tensorrt.runtime.set_cudagraphs_mode(True), pytest.raises(RuntimeError, match=refusal):
             module(torch.ones(1, 4, 1, 8), cache)
         assert float(cache.abs().sum()) == 0.0  # nothing ran
+        # Without the mode the same module runs and writes the caller's buffer.
+        torch.testing.assert_close(module(torch.ones(1, 4, 1, 8), cache), torch.tensor(32.0), rtol=0, atol=0)
+        assert float(cache.sum()) == 32.0
+
+
+def test_both_runtimes_write_the_same_buffers_and_return_the_same_outputs() -> None:
+    if not _trt.ENABLED_FEATURES.torch_tensorrt_runtime:
+        pytest.skip("torch_tensorrt._C not built: there is one runtime")
+    torch.manual_seed(1)
+    with emulated_runtime(persist=False) as backend:
+        model, engine, _ = _decoder_engine(torch.float32)
+        record = _record(backend, engine)
+        modules = [
+            TorchTensorRTModule(
+                serialized_engine=engine,
+                input_binding_names=[s.name for s in record.inputs],
+                output_binding_names=record.outputs,
+                aliased_io=kv_cache_aliases(record),
+                use_python_runtime=flag,
+            )  # fmt: skip
+            for flag in (True, False)
+        ]
+        caches = [(torch.zeros_like(model.attn.k), torch.zeros_like(model.attn.v)) for _ in modules]
+        for step in range(3):
+            q, k, v = (torch.randn(2, 3, 1, 4) for _ in range(3))
+            results = [m(q, k, v, torch.tensor([step]), *c) for m, c in zip(modules, caches)]
+            torch.testing.assert_close(results[0], results[1], rtol=0, atol=0)  # one emulator: identical
+            for python_cache, cpp_cache in zip(*caches):
+                torch.testing.assert_close(python_cache, cpp_cache, rtol=0, atol=0)
+        assert modules[1].engine.aliased_outputs == {"output1": 4, "output2": 5}
+        assert modules[0].python_engine._aliased == {"output1": 4, "output2": 5}
 
 
 class _PlanStandIn:
@@ -295,7 +348,8 @@ class _KeywordInput(_SliceWrite):
         return self.cache.sum()
 
 
-def test_lifted_buffers_come_after_keyword_inputs_too() -> None:
+@RUNTIMES
+def test_lifted_buffers_come_after_keyword_inputs_too(use_python_runtime: bool) -> None:
     x, scale = torch.ones(1, 4, 1, 8), torch.full((1,), 2.0)
     program = torch.export.export(_KeywordInput(), (x,), {"scale": scale})
     with emulated_runtime(persist=False) as backend:
@@ -304,7 +358,8 @@ def test_lifted_buffers_come_after_keyword_inputs_too() -> None:
         assert [s.name for s in record.inputs] == ["x", "scale", "buf_cache"]
         module = TorchTensorRTModule(
             serialized_engine=engine, input_binding_names=["x", "scale", "buf_cache"],
-            output_binding_names=record.outputs, aliased_io=kv_cache_aliases(record), use_python_runtime=True,
+            output_binding_names=record.outputs, aliased_io=kv_cache_aliases(record),
+            use_python_runtime=use_python_runtime,
         )  # fmt: skip
         cache = torch.zeros(1, 4, 16, 8)
         torch.testing.assert_close(module(x, scale, cache), torch.tensor(64.0), rtol=1e-6, atol=1e-6)

@@ -668,13 +668,13 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
     def _run_captured(self, context: ExecutionContextHandle, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """Replay a torch CUDA graph of this engine, recording one per input-shape signature (and
         shape-tensor values: TensorRT reads them on the host when the graph is recorded)."""
-        if self.device.type != "cuda":
-            return self._run(context, inputs)  # emulated on CPU: same decision, no graph to record
-        if self._aliased:
+        if self._aliased:  # refused on every device, so that the emulated runtime shows what a GPU does
             raise RuntimeError(
                 f"engine {self.name!r} writes its inputs in place (aliased outputs {sorted(self._aliased)}), which "
                 "a torch CUDA graph replaying copies of the inputs cannot do; run it without enable_cudagraphs"
             )
+        if self.device.type != "cuda":
+            return self._run(context, inputs)  # emulated on CPU: same decision, no graph to record
         key = self._graph_key(inputs)
         entry = self._graphs.get(key)
         if entry is None:

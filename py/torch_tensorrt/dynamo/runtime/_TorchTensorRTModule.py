@@ -205,18 +205,19 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods, ProfilingMet
         return tuple(outputs) if self.output_is_tuple else outputs[0]
 
     def _run_aliased(self, inputs: tuple[torch.Tensor, ...]) -> Any:
-        """An engine writing inputs in place: its aliased outputs are the caller's input tensors, and
-        the trailing ones are left out of the result (Torch-TensorRT's rule)."""
+        """An engine writing inputs in place: its aliased outputs are the caller's input tensors (both
+        runtimes bind them so), and the trailing ones are left out of the result (Torch-TensorRT's rule)."""
         if self.runs_in_cpp():
-            raise RuntimeError(
-                f"engine {self.name!r} writes inputs in place (aliased_io {self.aliased_io}); the C++ runtime "
-                "does not bind aliased outputs yet, so run it on the Python runtime (use_python_runtime=True)"
-            )
-        engine = self.python_engine
-        outputs = engine.execute(inputs)
-        if not self._aliases_checked:
-            check_declared(self.name, self.aliased_io, engine._aliased, engine.info.input_names)
-            self._aliases_checked = True
+            outputs = execute_on_cpp_runtime(self, inputs)
+            if not self._aliases_checked:
+                controls = cpp_engine_for(self.serialized_engine, self.engine_info)
+                check_declared(self.name, self.aliased_io, controls.aliased_outputs, controls.engine.input_names())
+        else:
+            engine = self.python_engine
+            outputs = engine.execute(inputs)
+            if not self._aliases_checked:
+                check_declared(self.name, self.aliased_io, engine._aliased, engine.info.input_names)
+        self._aliases_checked = True
         outputs = outputs[: self._user_outputs]
         return tuple(outputs) if self.output_is_tuple else outputs[0]
 

@@ -205,6 +205,12 @@ class CppEngineControls:
         names, milliseconds, runs = self.engine.layer_profile()
         return list(zip(names, milliseconds, runs))
 
+    @property
+    def aliased_outputs(self) -> dict[str, int]:
+        """Outputs the engine writes into an input's memory -> that input's index, as the engine reports
+        them (the Python engine's ``_aliased``; see _aliased_io.py)."""
+        return {str(name): int(index) for name, index in self.engine.aliased_outputs().items()}
+
     def set_runtime_settings(self, settings: RuntimeSettings | None) -> None:
         if settings is not None and not isinstance(settings, RuntimeSettings):
             raise TypeError(f"expected RuntimeSettings or None, got {type(settings).__name__}")
