@@ -117,4 +117,5 @@ TEST_SOURCES = [
     "tests/core/test_profiles_and_budgets.cpp",
     "tests/core/test_shape_tensor_inputs.cpp",
     "tests/core/test_engine_profiling.cpp",
+    "tests/core/test_aliased_io.cpp",
 ]

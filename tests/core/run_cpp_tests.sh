@@ -82,7 +82,8 @@ torch_units = {"core/runtime/TRTEngine.cpp", "core/runtime/EngineRegistry.cpp", 
                "core/runtime/register_cache_ops.cpp", "core/runtime/TRTEngineProfiling.cpp",
                "tests/core/test_execute_engine.cpp", "tests/core/test_backend_selection.cpp",
                "tests/core/test_profiles_and_budgets.cpp",
-               "tests/core/test_shape_tensor_inputs.cpp", "tests/core/test_engine_profiling.cpp"}
+               "tests/core/test_shape_tensor_inputs.cpp", "tests/core/test_engine_profiling.cpp",
+               "core/runtime/AliasedIO.cpp", "tests/core/test_aliased_io.cpp"}
 for src in lists["RUNTIME_SOURCES"] + lists["FAKE_BACKEND_SOURCES"] + lists["TEST_SOURCES"]:
     print(src, "torch" if src in torch_units else "plain")
 PYEOF
