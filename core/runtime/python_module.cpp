@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/runtime/EngineRegistry.h"
+#include "core/runtime/engine_fast_path.h"
 #include "core/runtime/execute_engine.h"
 
 namespace {
@@ -176,10 +177,10 @@ bool registered_engine(PyObject* attrs, at::Tensor& engine_tensor, int64_t& toke
   return true;
 }
 
-// The outputs of the module's Python engine through its fast path (_engine_fast_path.py: a Python
-// closure, called here to spare the Python frames between __call__ and it): a new reference to a
-// list, Py_None when it does not run this call (no engine or fast path yet, or it declined), or
-// nullptr with the Python error it raised.
+// The outputs of the module's Python engine through its fast path (engine._fast: the C one of
+// engine_fast_path.cpp, run here without a Python call, or _engine_fast_path.py's Python closure on
+// installs that force it): a new reference to a list, Py_None when it does not run this call (no
+// engine or fast path yet, or it declined), or nullptr with the Python error it raised.
 PyObject* python_engine_outputs(PyObject* attrs, PyObject* inputs) {
   static PyObject* const engine_name = interned("_engine");
   static PyObject* const fast_name = interned("_fast");
@@ -191,7 +192,12 @@ PyObject* python_engine_outputs(PyObject* attrs, PyObject* inputs) {
     PyErr_Clear();
     Py_RETURN_NONE;
   }
-  return PyObject_CallOneArg(fast, inputs);
+  using namespace torch_tensorrt::core::runtime::python;
+  Py_INCREF(fast); // borrowed from the engine's dict, which the call may change (a new plan)
+  PyObject* outputs =
+      is_engine_fast_path(fast) ? run_engine_fast_path(fast, inputs) : PyObject_CallOneArg(fast, inputs);
+  Py_DECREF(fast);
+  return outputs;
 }
 
 // What TorchTensorRTModule returns for the engine's `outputs` (a list; reference stolen): a tuple when
@@ -291,5 +297,9 @@ struct PyModuleDef torch_tensorrt_c_module = {
 } // namespace
 
 PyMODINIT_FUNC PyInit__C(void) {
-  return PyModule_Create(&torch_tensorrt_c_module);
+  PyObject* module = PyModule_Create(&torch_tensorrt_c_module);
+  if (module != nullptr && !torch_tensorrt::core::runtime::python::add_engine_fast_path_type(module)) {
+    Py_CLEAR(module);
+  }
+  return module;
 }

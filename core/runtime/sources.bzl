@@ -71,9 +71,13 @@ RUNTIME_HEADERS = [
     "core/runtime/execute_engine.h",
 ]
 
-# The Python extension module's init (setup.py only; Bazel builds a plain shared library).
+# The Python extension module (setup.py only; Bazel builds a plain shared library): its init and eager
+# call path, and the Python runtime's per-call fast path in C (engine_fast_path.h: the call, and the
+# Python type around it; engine_fast_path_state.h is what both share).
 PYTHON_MODULE_SOURCES = [
     "core/runtime/python_module.cpp",
+    "core/runtime/engine_fast_path.cpp",
+    "core/runtime/engine_fast_path_type.cpp",
 ]
 
 # The TensorRT backend target (needs an SDK); only TensorRTSdk.h includes the SDK header.

@@ -2,7 +2,8 @@
 on the C++ runtime, run the module's registered engine straight from the extension
 (torch_tensorrt._C._eager_call). These tests pin that the shortcut changes nothing a user can observe:
 hooks, tracing, profiler events, errors, output structure and engine replacement behave as through the
-op, on both runtimes where the behaviour is the runtime's.
+op, on both runtimes where the behaviour is the runtime's. The Python runtime's tests run with each
+implementation of its fast path (the C runner and the Python closure, _fast_path_impls).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 import torch
-from _contract_runtimes import Runtime, adder_info, runtime_fixture  # noqa: F401 - fixtures
+from _contract_runtimes import PyContractBackend, Runtime, adder_info, on_runtime
+from _fast_path_impls import assert_runner_is, fast_path_fixture, use_fast_path  # noqa: F401 - fixtures
 from test_cpp_runtime import cpp_fake, fake_backend_library  # noqa: F401 - fixtures
 
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule, _cpp_engine
@@ -20,6 +22,20 @@ from torch_tensorrt.dynamo.runtime import TorchTensorRTModule, _cpp_engine
 needs_extension = pytest.mark.skipif(
     _cpp_engine.EAGER_CALL is None, reason="torch_tensorrt._C without its module functions (Bazel build)"
 )
+
+
+@pytest.fixture(name="runtime", params=["python:c", "python:python", "cpp"])
+def runtime_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Each test on the C++ runtime and on the Python runtime with each fast path ("python:<fast path>")."""
+    _, _, fast_path = request.param.partition(":")
+    if fast_path:
+        use_fast_path(monkeypatch, fast_path)
+    yield from on_runtime(request, PyContractBackend(), Runtime)
+
+
+def _fast_path_under_test(request: pytest.FixtureRequest) -> str:
+    """The fast path the ``runtime`` parameter selected ("" on the C++ runtime)."""
+    return request.node.callspec.params["runtime"].partition(":")[2]
 
 
 def _inputs(batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
@@ -177,7 +193,7 @@ def test_tensor_subclass_inputs_take_the_op(runtime: Runtime):
 # --- The Python engine's fast path (_engine_fast_path): same results, fewer API calls -------------------
 
 
-def test_alternating_shapes_and_strided_inputs_give_the_right_results(runtime: Runtime):
+def test_alternating_shapes_and_strided_inputs_give_the_right_results(runtime: Runtime, request: pytest.FixtureRequest):
     module = runtime.module()
     for batch in (2, 2, 5, 2, 5, 5, 1):
         x, y = _inputs(batch)
@@ -186,10 +202,12 @@ def test_alternating_shapes_and_strided_inputs_give_the_right_results(runtime: R
         strided = wide[:, ::2]  # not contiguous: the general path's dense copy
         assert torch.equal(module(strided, y), strided + y), batch
         assert torch.equal(module(x, y), x + y), batch
+    if runtime.name == "python":
+        assert_runner_is(module.python_engine, _fast_path_under_test(request))
 
 
-def test_fast_path_sets_shapes_only_when_they_change(monkeypatch: pytest.MonkeyPatch):
-    from _contract_runtimes import PyContractBackend, _PyContractContext
+def test_fast_path_sets_shapes_only_when_they_change(monkeypatch: pytest.MonkeyPatch, fast_path: str):
+    from _contract_runtimes import _PyContractContext
 
     from torch_tensorrt.dynamo.runtime._runtime_backend import use_backend
 
@@ -213,6 +231,7 @@ def test_fast_path_sets_shapes_only_when_they_change(monkeypatch: pytest.MonkeyP
             assert torch.equal(module(x, y), x + y)
         first_call = ["set x (2, 3)", "set y (2, 3)", "out z"]
         assert calls == first_call + first_call, "first call (general path), then the fast path once, then nothing"
+        assert_runner_is(module.python_engine, fast_path)
         calls.clear()
         x5, y5 = _inputs(5)
         assert torch.equal(module(x5, y5), x5 + y5)
@@ -233,9 +252,7 @@ def test_fast_path_sets_shapes_only_when_they_change(monkeypatch: pytest.MonkeyP
         assert calls == ["set x (5, 3)", "set y (5, 3)", "out z"], "after the general path the shapes are set again"
 
 
-def test_settings_change_rebuilds_the_fast_path():
-    from _contract_runtimes import PyContractBackend
-
+def test_settings_change_rebuilds_the_fast_path(fast_path: str):
     import torch_tensorrt
     from torch_tensorrt.dynamo.runtime._runtime_backend import use_backend
 
@@ -248,6 +265,7 @@ def test_settings_change_rebuilds_the_fast_path():
         with torch_tensorrt.runtime.runtime_config(module, dynamic_shapes_kernel_specialization_strategy="eager"):
             assert torch.equal(module(x, y), x + y)
             assert engine._fast is not before
+            assert_runner_is(engine, fast_path)
             assert engine.engine().contexts[-1].options.kernel_strategy == "eager"
         assert torch.equal(module(x, y), x + y)
         assert engine.engine().contexts[-1].options.kernel_strategy == "lazy"

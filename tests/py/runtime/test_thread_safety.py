@@ -4,7 +4,8 @@ Several threads call one TorchTensorRTModule thousands of times, each with its o
 sizes, and every result is compared with the expected sum. The Python runtime runs on a fake
 backend whose context yields the GIL inside every call (set-shape, bind, output-shape, execute), so
 an engine that let two calls share its context unguarded would mix their shapes and tensors on
-almost every run; the C++ runtime runs on its fake backend, with the GIL released during the op.
+almost every run (once with each implementation of its fast path: the C runner and the Python
+closure); the C++ runtime runs on its fake backend, with the GIL released during the op.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 import torch
 from _contract_runtimes import adder_info
+from _fast_path_impls import assert_runner_is, use_fast_path
 
 import torch_tensorrt
 from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
@@ -53,7 +55,9 @@ class _YieldingAdderContext:
         time.sleep(0)
         # What TensorRT would read: the addresses and shapes bound now, which must be one call's.
         if not (tuple(x.shape) == tuple(y.shape) == tuple(z.shape) == self.shapes["x"] == self.shapes["y"]):
-            raise RuntimeError(f"bound tensors of different calls: x {x.shape}, y {y.shape}, z {z.shape}, {self.shapes}")
+            raise RuntimeError(
+                f"bound tensors of different calls: x {x.shape}, y {y.shape}, z {z.shape}, {self.shapes}"
+            )
         z.copy_(x + y)
 
     def serialize_runtime_cache(self) -> bytes | None:
@@ -61,8 +65,11 @@ class _YieldingAdderContext:
 
 
 class _YieldingAdderEngine:
-    io_tensors = [IOTensor("x", True, torch.float32, (-1, 3)), IOTensor("y", True, torch.float32, (-1, 3)),
-                  IOTensor("z", False, torch.float32, (-1, 3))]
+    io_tensors = [
+        IOTensor("x", True, torch.float32, (-1, 3)),
+        IOTensor("y", True, torch.float32, (-1, 3)),
+        IOTensor("z", False, torch.float32, (-1, 3)),
+    ]
 
     def profile_shape(self, name: str) -> tuple:
         return (0, 3), (2, 3), (64, 3)
@@ -79,16 +86,21 @@ class _YieldingAdderBackend:
         return _YieldingAdderEngine()
 
 
-@pytest.fixture(params=["python", "cpp"])
-def module(request: pytest.FixtureRequest) -> Iterator[TorchTensorRTModule]:
+@pytest.fixture(params=["python:c", "python:python", "cpp"])
+def module(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[TorchTensorRTModule]:
+    """The module on the C++ runtime, or on the Python runtime with the fast path "python:<fast path>"."""
     if request.param == "cpp":
         if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
             pytest.skip("the C++ runtime torch_tensorrt._C is not built")
         request.getfixturevalue("cpp_fake")
         yield TorchTensorRTModule(adder_info(), use_python_runtime=False)
         return
+    fast_path = request.param.partition(":")[2]
+    use_fast_path(monkeypatch, fast_path)
     with use_backend(_YieldingAdderBackend()):
-        yield TorchTensorRTModule(adder_info(), use_python_runtime=True)
+        module = TorchTensorRTModule(adder_info(), use_python_runtime=True)
+        yield module
+        assert_runner_is(module.python_engine, fast_path)  # the calls ran through that fast path
 
 
 def _hammer(module: torch.nn.Module, thread: int, failures: list[str], start: threading.Barrier) -> None:
