@@ -21,7 +21,7 @@ from torch_tensorrt.dynamo.runtime._cpp_engine import (
 )
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo
 from torch_tensorrt.dynamo.runtime._engine_memory import track_engine_tensor
-from torch_tensorrt.dynamo.runtime._execute_engine_op import join_engine_info, split_engine_info
+from torch_tensorrt.dynamo.runtime._execute_engine_op import engine_for, join_engine_info, split_engine_info
 from torch_tensorrt.dynamo.runtime._module_controls import ProfileAndBudgetMethods
 from torch_tensorrt.dynamo.runtime._module_profiling import ProfilingMethods
 from torch_tensorrt.dynamo.runtime._TRTEngine import TRTEngine
@@ -210,8 +210,7 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods, ProfilingMet
         if self.runs_in_cpp():
             outputs = execute_on_cpp_runtime(self, inputs)
             if not self._aliases_checked:
-                controls = cpp_engine_for(self.serialized_engine, self.engine_info)
-                check_declared(self.name, self.aliased_io, controls.aliased_outputs, controls.engine.input_names())
+                check_declared(self.name, self.aliased_io, self._cpp_reported_aliases(), self.input_names)
         else:
             engine = self.python_engine
             outputs = engine.execute(inputs)
@@ -220,6 +219,15 @@ class TorchTensorRTModule(torch.nn.Module, ProfileAndBudgetMethods, ProfilingMet
         self._aliases_checked = True
         outputs = outputs[: self._user_outputs]
         return tuple(outputs) if self.output_is_tuple else outputs[0]
+
+    def _cpp_reported_aliases(self) -> dict[str, int]:
+        """The aliasing of the engine that ran the call on the C++ runtime's side: its own engine, or, when
+        it handed the call to the Python runtime (no backend that can run engines), the Python engine it
+        ran on, whose report the call made (the C++ engine cannot load there)."""
+        try:
+            return cpp_engine_for(self.serialized_engine, self.engine_info).aliased_outputs
+        except RuntimeError:
+            return engine_for(self.serialized_engine, self.engine_info)._aliased
 
     def replace_engine(self, engine_info: EngineInfo) -> None:
         """Hold another engine of the same signature (a refitted one): new engine bytes and info.
