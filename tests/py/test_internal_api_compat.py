@@ -410,6 +410,18 @@ def test_dynamo_utils_helpers() -> None:
     assert utils.get_model_device(torch.nn.Linear(2, 2)) == torch.device("cpu")
 
 
+def test_dynamo_compile_accepts_its_own_ir_name() -> None:
+    from torch_tensorrt.testing import emulated_runtime as emulated
+
+    x = torch.randn(2, 3)
+    program = torch.export.export(AddThenRelu(), (x, x))
+    with emulated(persist=False):
+        compiled = torch_tensorrt.dynamo.compile(program, inputs=[x, x], ir="dynamo", min_block_size=1)
+        torch.testing.assert_close(compiled(x, x), torch.relu(x + x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="torch_tensorrt.compile"):
+        torch_tensorrt.dynamo.compile(program, inputs=[x, x], ir="torch_compile")
+
+
 def test_default_device_is_a_gpu_target() -> None:
     from torch_tensorrt.dynamo._defaults import default_device
 

@@ -306,6 +306,16 @@ def _record_engine(summary: CompileSummary, converted: ConvertedSegment) -> None
     )
 
 
+def _check_dynamo_ir(ir: Any) -> None:
+    """Torch-TensorRT's tests pass torch_tensorrt.compile's ``ir`` to dynamo.compile too: an IR naming
+    this frontend is accepted, any other is refused."""
+    if ir is not None and ir not in ("dynamo", "default", "exported_program"):
+        raise ValueError(
+            f"dynamo.compile(ir={ir!r}): dynamo.compile is the dynamo (torch.export) frontend; use "
+            "torch_tensorrt.compile(module, ir=...) to choose another"
+        )
+
+
 @_collect_only_new_objects()
 def compile(  # noqa: A001 - Torch-TensorRT's name
     exported_program: torch.export.ExportedProgram,
@@ -320,6 +330,7 @@ def compile(  # noqa: A001 - Torch-TensorRT's name
 
     The compile summary is attached as ``module._compile_summary`` and logged at INFO.
     """
+    _check_dynamo_ir(kwargs.pop("ir", None))
     if settings is None:
         settings = CompilationSettings.from_kwargs(**kwargs)
     elif kwargs:
