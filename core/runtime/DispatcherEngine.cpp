@@ -30,43 +30,39 @@ int32_t DispatcherEngine::num_optimization_profiles() const {
   return std::max<int32_t>(static_cast<int32_t>(profiles_.size()), 1);
 }
 
-bool DispatcherEngine::profile_values(const std::string& name, int32_t profile, ProfileShape* out) const {
-  if (profile < 0 || static_cast<size_t>(profile) >= values_.size()) {
-    return false;
-  }
+std::optional<size_t> DispatcherEngine::input_index(const std::string& name) const {
   size_t input = 0;
   for (const auto& t : io_) {
     if (!t.is_input) {
       continue;
     }
     if (t.name == name) {
-      const auto& range = values_[static_cast<size_t>(profile)].at(input);
-      if (range) {
-        *out = *range;
-      }
-      return range.has_value();
+      return input;
     }
     ++input;
   }
-  return false;
+  return std::nullopt;
+}
+
+bool DispatcherEngine::profile_values(const std::string& name, int32_t profile, ProfileShape* out) const {
+  const auto input = input_index(name);
+  if (profile < 0 || static_cast<size_t>(profile) >= values_.size() || !input) {
+    return false;
+  }
+  const auto& range = values_[static_cast<size_t>(profile)].at(*input);
+  if (range) {
+    *out = *range;
+  }
+  return range.has_value();
 }
 
 bool DispatcherEngine::profile_shape(const std::string& name, int32_t profile, ProfileShape* out) const {
-  if (profile < 0 || static_cast<size_t>(profile) >= profiles_.size()) {
+  const auto input = input_index(name);
+  if (profile < 0 || static_cast<size_t>(profile) >= profiles_.size() || !input) {
     return false;
   }
-  size_t input = 0;
-  for (const auto& t : io_) {
-    if (!t.is_input) {
-      continue;
-    }
-    if (t.name == name) {
-      *out = profiles_[static_cast<size_t>(profile)].at(input);
-      return true;
-    }
-    ++input;
-  }
-  return false;
+  *out = profiles_[static_cast<size_t>(profile)].at(*input);
+  return true;
 }
 
 std::vector<int64_t> DispatcherEngine::weights() const {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/runtime/EngineBackend.h"
@@ -40,6 +41,8 @@ class DispatcherEngine : public BackendEngine {
 
  private:
   std::vector<int64_t> weights() const; // (streamable, budget, automatic)
+  // The position of input `name` among the engine's inputs (profiles_ and values_ are indexed by it).
+  std::optional<size_t> input_index(const std::string& name) const;
 
   std::shared_ptr<DispatcherBackend> backend_;
   int64_t handle_;

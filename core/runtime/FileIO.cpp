@@ -16,13 +16,8 @@
 #else
 #include <filesystem>
 #include <random>
-#ifndef NOMINMAX
-#define NOMINMAX // windows.h would otherwise define min/max macros that break std::min
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
+
+#include "core/runtime/WindowsApi.h"
 #endif
 
 #include "core/runtime/runtime.h"

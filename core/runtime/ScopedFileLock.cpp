@@ -8,13 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #else
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
+#include "core/runtime/WindowsApi.h"
 
 #include "core/runtime/FileIO.h"
 #endif

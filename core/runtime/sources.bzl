@@ -52,6 +52,7 @@ RUNTIME_HEADERS = [
     "core/runtime/EngineBackend.h",
     "core/runtime/FileIO.h",
     "core/runtime/ScopedFileLock.h",
+    "core/runtime/WindowsApi.h",
     "core/runtime/RuntimeCacheFile.h",
     "core/runtime/RuntimeCacheLocation.h",
     "core/runtime/RuntimeDefaults.h",
