@@ -61,8 +61,32 @@ def propagate_fake_values(
     mode = FakeTensorMode(shape_env=shape_env, allow_non_fake_inputs=True)
     fakes = [_fake_input(mode, shape_env, r, d) for r, d in zip(input_ranges, input_dtypes)]
     with mode:
-        FakeTensorProp(module, mode).propagate_dont_convert_inputs(*fakes)
+        _UntracedFakeProp(module, mode).propagate_dont_convert_inputs(*fakes)
     return fakes
+
+
+def _group_norm_sizes_from_input(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    # native_group_norm(x, weight, bias, N, C, HxW, group, eps): hand-written graphs pass N and HxW
+    # of one shape; the converter reads them from x, so the value is propagated the same way.
+    x = args[0]
+    spatial = 1
+    for size in x.shape[2:]:
+        spatial = spatial * size
+    return (x, args[1], args[2], x.shape[0], args[4], spatial, *args[6:])
+
+
+class _UntracedFakeProp(FakeTensorProp):
+    """FakeTensorProp with the value rules of ops whose eager meaning needs concrete data (or
+    constant sizes) but whose converters work on any input of the spec."""
+
+    def call_function(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if target is torch.sym_not and args and isinstance(args[0], torch.Tensor):
+            # On a one-element tensor, sym_not is `not tensor`: a guard on data. Its converter
+            # gives the truth value as a 1-element bool vector, the value recorded here.
+            return torch.logical_not(args[0]).reshape(-1)
+        if target is torch.ops.aten.native_group_norm.default and len(args) >= 6:
+            args = _group_norm_sizes_from_input(args)
+        return super().call_function(target, args, kwargs)
 
 
 # Python operators on tensors and the ATen overloads torch runs for them (tensor, tensor-or-number).

@@ -1,4 +1,5 @@
-"""Converters: the ``torch.ops.prims`` overloads that reach exported graphs (prims.div, prims.sum).
+"""Converters: the ``torch.ops.prims`` overloads that reach exported graphs (prims.div, prims.sum,
+prims.broadcast_in_dim).
 
 They appear when a model calls the primitives itself or uses code written against torch._refs; each
 is the aten converter's computation under prims' own rules.
@@ -21,6 +22,7 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     get_trt_tensor,
     output_dtype,
 )
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import expand_to, unsqueeze
 from torch_tensorrt.dynamo.conversion.converters.elementwise import FLOAT_DTYPES, divide, dtypes_supported
 from torch_tensorrt.dynamo.conversion.converters.reduction import reduce, reduce_dims
 
@@ -56,3 +58,16 @@ def prims_sum(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name:
     # The result dtype is also the accumulation dtype.
     x = cast_trt_tensor(ctx, x, output_dtype(ctx) or dtype_of(x), name)
     return reduce(ctx, x, trt.ReduceOperation.SUM, dims, False, name)
+
+
+@dynamo_tensorrt_converter(prims.broadcast_in_dim.default)
+def prims_broadcast_in_dim(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    # (a, shape, broadcast_dimensions): input dim i becomes output dim broadcast_dimensions[i]; the
+    # other output dims are new. Insert size-1 dims there, then broadcast the size-1 dims to shape.
+    x = get_trt_tensor(ctx, args[0], name)
+    shape = list(arg(args, kwargs, 1, "shape"))
+    kept = set(arg(args, kwargs, 2, "broadcast_dimensions"))
+    for position in range(len(shape)):
+        if position not in kept:
+            x = unsqueeze(ctx, x, position, f"{name}_new{position}")
+    return expand_to(ctx, x, shape, name)

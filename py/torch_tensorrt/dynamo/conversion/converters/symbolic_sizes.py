@@ -179,6 +179,23 @@ def sym_not(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: s
     return _negate(ctx, _bool_scalar(ctx, args[0], f"{name}_in"), name)
 
 
+def _one_element_tensor_operand(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    # Eager sym_not on a tensor is `not tensor`, defined for exactly one element.
+    operand = node.args[0] if node.args else None
+    val = operand.meta.get("val") if isinstance(operand, torch.fx.Node) else None
+    return isinstance(val, torch.Tensor) and all(isinstance(d, int) and d == 1 for d in val.shape)
+
+
+@dynamo_tensorrt_converter(torch.sym_not, capability_validator=_one_element_tensor_operand)
+def sym_not_tensor(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    # torch.sym_not on a one-element tensor (graphs from symbolic_trace): its negated truth value
+    # as a SymBool is represented here, a 1-element bool vector.
+    flag = ctx.net.add_shuffle(cast_trt_tensor(ctx, get_trt_tensor(ctx, args[0], f"{name}_in"), torch.bool, name))
+    flag.reshape_dims = (1,)
+    set_layer_name(flag, ctx.unique_name(f"{name}_flat"))
+    return _negate(ctx, flag.get_output(0), name)
+
+
 @dynamo_tensorrt_converter([operator.and_, operator.or_], capability_validator=_symbool_result)
 def sym_logical(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     op = EW.AND if target is operator.and_ else EW.OR
