@@ -1,7 +1,9 @@
-"""Converters: views defined by strides — diagonal, as_strided (resize_ lowers to it), _reshape_copy.
+"""Converters: views defined by strides — diagonal, as_strided, resize_ / resize, _reshape_copy.
 
 TensorRT tensors have no strides, so a strided view becomes a gather of the positions it reads, which
-are computed at build time from the static lengths involved.
+are computed at build time from the static lengths involved. A shrinking ``resize_`` in a graph torch
+decomposed arrives as ``as_strided``; graphs traced without decomposition (and growing resizes) keep
+``aten.resize_`` / ``aten.resize``, which read the row-major storage as a flat run of elements.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 
 import torch
 
+from torch_tensorrt._logging import warn_once
+from torch_tensorrt._trt import trt
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
@@ -22,7 +26,12 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     reshape,
     set_layer_name,
 )
-from torch_tensorrt.dynamo.conversion.converters._shape_helpers import dims_of, is_static_int, permute
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import (
+    dims_of,
+    is_static_int,
+    permute,
+    slice_tensor,
+)
 
 aten = torch.ops.aten
 
@@ -120,3 +129,42 @@ def aten_ops_as_strided(ctx: ConversionContext, target: Any, args: Any, kwargs: 
 def aten_ops_reshape_copy(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     # A copy is a new tensor anyway inside TensorRT: the same as reshape.
     return reshape(ctx, get_trt_tensor(ctx, args[0], name), list(arg(args, kwargs, 1, "size")), name)
+
+
+# ---------------------------------------------------------------------------------------------
+# resize_, resize
+# ---------------------------------------------------------------------------------------------
+
+# Memory formats under which the resized tensor is the storage read row-major.
+_ROW_MAJOR_FORMATS = (None, torch.contiguous_format)
+
+
+def _resize_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+    size = list(node.args[1])
+    if not all(is_static_int(n) and n > 0 for n in size):
+        return False  # a run-time or empty target size: PyTorch runs it
+    if arg(node.args, node.kwargs, 2, "memory_format") not in _ROW_MAJOR_FORMATS:
+        return False  # channels_last storage order is not the logical order
+    val = _val(node.args[0])
+    # Untraced graphs (fx.symbolic_trace) have no value: engine inputs are contiguous tensors. A
+    # non-contiguous intermediate would be read in storage order, which has no TensorRT meaning.
+    return val is None or val.is_contiguous() or list(val.shape) == size
+
+
+@dynamo_tensorrt_converter([aten.resize_.default, aten.resize.default], capability_validator=_resize_ok)
+def aten_ops_resize(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    x = get_trt_tensor(ctx, args[0], name)
+    size = [int(n) for n in args[1]]
+    count = math.prod(size)
+    flat = reshape(ctx, x, [-1], f"{name}_flat")
+    known = flat.shape[0]
+    if known < 0 or known < count:
+        # PyTorch leaves the added elements uninitialised; Torch-TensorRT's converter (and this one)
+        # makes them zero, which a FILL slice past the end does.
+        warn_once(
+            "resize_grows",
+            f"resize_ to {tuple(size)} may add elements: PyTorch leaves them uninitialised, the TensorRT "
+            "engine sets them to 0. Only the elements the input already held are defined.",
+        )
+    taken = slice_tensor(ctx, flat, [0], [count], [1], f"{name}_take", mode=trt.SampleMode.FILL)
+    return reshape(ctx, taken, size, name)
