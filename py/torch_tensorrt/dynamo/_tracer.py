@@ -196,9 +196,9 @@ def trace(
     # Apply them once; a range that is still rejected is reported with torch.export's reason.
     from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
 
-    fixes = _suggested_fixes(str(first_error))
-    if any(line.split(" = ", 1)[1].strip().lstrip("-").isdigit() for line in fixes.splitlines()[1:]):
-        # A dim the model pins to one value: the requested range cannot be honoured.
+    fixes = _relations_only(_suggested_fixes(str(first_error)))
+    if fixes is None:
+        # Only dims the model pins to one value: the requested range cannot be honoured.
         raise ValueError(f"torch.export rejected the dynamic input ranges: {first_error}") from first_error
     try:
         refined = refine_dynamic_shapes_from_suggested_fixes(fixes, dynamic_shapes)
@@ -207,6 +207,18 @@ def trace(
         raise ValueError(f"torch.export rejected the dynamic input ranges: {first_error}") from exc
     logger.info("dynamic dims refined as torch.export suggested: %s", refined)
     return program
+
+
+def _relations_only(fixes: str) -> str | None:
+    """The suggested fixes that relate dims to each other, without those that pin a dim to a value.
+
+    torch.export may suggest pins alongside relations (three inputs of one shape, as ``aten.atan2.out``
+    takes them, get pins of their dim 0 next to the equalities of their dim 1); the pins are
+    consequences of dims left independent, and exporting with the equalities alone keeps the ranges.
+    If a pin is real, the export with the relations fails and the first error is reported."""
+    header, *lines = fixes.splitlines()
+    relations = [line for line in lines if not line.split(" = ", 1)[1].strip().lstrip("-").isdigit()]
+    return "\n".join([header, *relations]) if relations else None
 
 
 # trace() keywords of Torch-TensorRT that change nothing here -> why.
