@@ -233,7 +233,7 @@ class Input:
         format = _as_torch_format(format)  # noqa: A001
         _check_format(format)
         self.format = format
-        self.torch_tensor = torch_tensor
+        self._torch_tensor = torch_tensor
         self.tensor_domain = _parse_domain(tensor_domain)
         self.low_tensor_domain_incl, self.high_tensor_domain_excl = self.tensor_domain
         self._explicit_domain = tensor_domain is not None
@@ -352,12 +352,24 @@ class Input:
         )  # fmt: skip
         return a.shape_mode == b.shape_mode and all(getattr(a, f) == getattr(b, f) for f in fields)
 
+    @property
+    def torch_tensor(self) -> torch.Tensor:
+        """The example tensor given; without one, as in Torch-TensorRT, an example at the opt shape
+        (made on first read, so an Input that is never asked for it allocates nothing)."""
+        if self._torch_tensor is None:
+            self._torch_tensor = self.example_tensor("opt_shape")
+        return self._torch_tensor
+
+    @torch_tensor.setter
+    def torch_tensor(self, value: torch.Tensor | None) -> None:
+        self._torch_tensor = value
+
     def example_tensor(self, optimization_profile_field: str | None = None) -> torch.Tensor:
         field = optimization_profile_field or "opt_shape"
         if field not in ("min_shape", "opt_shape", "max_shape"):
             raise ValueError(f"optimization_profile_field must be min_shape, opt_shape or max_shape, got {field!r}")
-        if self.torch_tensor is not None and self.shape_mode is Input._ShapeMode.STATIC:
-            return self.torch_tensor
+        if self._torch_tensor is not None and self.shape_mode is Input._ShapeMode.STATIC:
+            return self._torch_tensor
         if self.shape_tensor_values is not None:
             index = ("min_shape", "opt_shape", "max_shape").index(field)
             return torch.tensor(self.shape_tensor_values[index], dtype=self.dtype)

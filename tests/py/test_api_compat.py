@@ -595,6 +595,16 @@ def test_input_unknown_keyword_warns_with_the_closest_valid_one() -> None:
         torch_tensorrt.Input(shape=(2, 3), min_shpe=(1, 3))
 
 
+def test_input_torch_tensor_defaults_to_an_example_at_the_opt_shape() -> None:
+    # As Torch-TensorRT: harnesses read spec.torch_tensor without having given one.
+    dynamic = torch_tensorrt.Input(min_shape=(1, 3), opt_shape=(2, 3), max_shape=(4, 3), dtype=torch.float16)
+    assert dynamic.torch_tensor.shape == (2, 3) and dynamic.torch_tensor.dtype == torch.float16
+    assert dynamic.torch_tensor is dynamic.torch_tensor  # made once, then kept
+    assert torch_tensorrt.Input(shape=(5,), dtype=torch.int32).torch_tensor.shape == (5,)
+    given = torch.arange(6.0).reshape(2, 3)
+    assert torch_tensorrt.Input(min_shape=(1, 3), opt_shape=(2, 3), max_shape=(4, 3), torch_tensor=given).torch_tensor is given
+
+
 def test_input_shape_tensor_is_a_1d_tensor_of_its_values() -> None:
     # Implemented (tests/py/runtime/test_shape_tensor_inputs.py): no "not implemented" warning.
     with warnings.catch_warnings():

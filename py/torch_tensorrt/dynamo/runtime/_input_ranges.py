@@ -78,14 +78,15 @@ def _inside_compiled(index: int, given: Input, compiled: Input, is_example: bool
         max_shape=compiled.max_shape,
         dtype=compiled.dtype,
         name=compiled.name,
-        torch_tensor=given.torch_tensor,
+        torch_tensor=given._torch_tensor,  # only an example the caller gave, none made up
     )
 
 
 def trace_example(spec: Input) -> torch.Tensor:
     """The tensor to export with, on the device of the caller's example when there is one."""
     example = _example_for(spec)
-    return example if spec.torch_tensor is None else example.to(spec.torch_tensor.device)
+    given = spec._torch_tensor  # the caller's example, if any (reading torch_tensor would make one)
+    return example if given is None else example.to(given.device)
 
 
 def program_input_checks(program: torch.export.ExportedProgram) -> list[InputCheck | None]:
