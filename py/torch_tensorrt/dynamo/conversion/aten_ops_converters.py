@@ -26,3 +26,12 @@ from torch_tensorrt.dynamo.conversion.converters import (  # noqa: F401
     symbolic_sizes,
     unary,
 )
+
+# Capability checks under the names Torch-TensorRT's tests import from this module.
+from torch_tensorrt.dynamo.conversion.converters.indexing import (  # noqa: E402
+    index_has_bool_indices,
+    index_nonbool_validator,
+    sort_validator,
+)
+
+__all__ = ["index_has_bool_indices", "index_nonbool_validator", "sort_validator"]

@@ -130,11 +130,31 @@ def aten_ops_embedding(ctx: ConversionContext, target: Any, args: Any, kwargs: A
 # ---------------------------------------------------------------------------------------------
 
 
-def _index_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
-    indices = node.args[1]
-    tensors = [i for i in indices if i is not None]
+def _index_dtypes(node: torch.fx.Node) -> list[torch.dtype | None]:
+    """The dtype of each index tensor of an aten.index node (None where its value is unknown)."""
+    dtypes = []
+    for index in node.args[1]:
+        if index is not None:
+            val = getattr(index, "meta", {}).get("val")
+            dtypes.append(val.dtype if isinstance(val, torch.Tensor) else None)
+    return dtypes
+
+
+def index_has_bool_indices(node: torch.fx.Node, settings: CompilationSettings | None = None) -> bool:
+    """Whether some index of an aten.index node is a boolean mask (Torch-TensorRT's name)."""
+    return any(d in (torch.bool, torch.uint8) for d in _index_dtypes(node))
+
+
+def _index_ok(node: torch.fx.Node, settings: CompilationSettings | None = None) -> bool:
+    dtypes = _index_dtypes(node)
     # Boolean masks give data-dependent shapes; TensorRT cannot size the result at build time.
-    return bool(tensors) and all(node_dtype(i) in _INDEX_DTYPES for i in tensors)
+    return bool(dtypes) and all(d in _INDEX_DTYPES for d in dtypes)
+
+
+# Torch-TensorRT's name for the capability check of aten.index.Tensor (integer indices only here:
+# boolean masks, which Torch-TensorRT converts with an output allocator on standard TensorRT, are
+# left to PyTorch on every TensorRT).
+index_nonbool_validator = _index_ok
 
 
 def _linear_index(ctx: ConversionContext, indices: Sequence[Any], sizes: Sequence[Dim], name: str) -> Any:
@@ -283,7 +303,7 @@ def _sort_args(node: torch.fx.Node) -> tuple[int, bool, bool]:
     return arg(args, kwargs, 1, "dim", -1), arg(args, kwargs, 2, "descending", False), False
 
 
-def _sort_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
+def _sort_ok(node: torch.fx.Node, settings: CompilationSettings | None = None) -> bool:
     dim, _, stable = _sort_args(node)
     shape = meta_shape(node.args[0])
     # TopK does not promise the order of equal elements, so a stable sort is left to PyTorch.
@@ -291,6 +311,10 @@ def _sort_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
         return False
     n = shape[get_positive_dim(dim, len(shape))]
     return _topk_dim_ok(shape, dim, n)
+
+
+# Torch-TensorRT's name for the capability check of aten.sort.
+sort_validator = _sort_ok
 
 
 @dynamo_tensorrt_converter([aten.sort.default, aten.sort.stable], capability_validator=_sort_ok)
