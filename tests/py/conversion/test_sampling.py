@@ -135,7 +135,7 @@ def test_integer_input_falls_back() -> None:
 # F.grid_sample (grid_sampler_2d)
 # ---------------------------------------------------------------------------------------------
 
-GRID_MODES = [(m, p) for m in ("bilinear", "nearest") for p in ("zeros", "border", "reflection")] + [("bicubic", "zeros")]
+GRID_MODES = [(m, p) for m in ("bilinear", "nearest", "bicubic") for p in ("zeros", "border", "reflection")]
 
 
 def _grid(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -174,7 +174,24 @@ def test_grid_sample_dynamic() -> None:
     )
 
 
+@pytest.mark.parametrize("align", [False, True], ids=["edges", "align_corners"])
 @pytest.mark.parametrize("padding", ["border", "reflection"])
-def test_bicubic_grid_sample_outside_zeros_falls_back(padding: str) -> None:
+def test_bicubic_grid_sample_far_outside(padding: str, align: bool) -> None:
+    # Locations several image widths out: reflection folds them more than once, border reads edges.
+    torch.manual_seed(1)
+    fn = lambda x, g: F.grid_sample(x, g, mode="bicubic", padding_mode=padding, align_corners=align)  # noqa: E731
+    check(fn, torch.randn(1, 2, 3, 5), torch.rand(1, 7, 4, 2) * 12 - 6, rtol=1e-5, atol=1e-5)
+
+
+def test_bicubic_reflection_of_one_pixel_rows() -> None:
+    # With align_corners a length-1 axis has nothing to reflect across: torch reads its only pixel.
+    fn = lambda x, g: F.grid_sample(x, g, mode="bicubic", padding_mode="reflection", align_corners=True)  # noqa: E731
+    check(fn, torch.randn(2, 2, 1, 4), _grid(2, 3, 3, 2), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding", ["border", "reflection"])
+def test_bicubic_grid_sample_outside_zeros_on_dynamic_image_falls_back(padding: str) -> None:
+    # The tap moves are laid out per image position at build time: height and width must be static.
     fn = lambda x, g: F.grid_sample(x, g, mode="bicubic", padding_mode=padding, align_corners=False)  # noqa: E731
-    assert_falls_back(fn, torch.randn(1, 2, 4, 4), _grid(1, 3, 3, 2), op="grid_sampler_2d")
+    specs = [dyn((1, 2, 3, 3), (1, 2, 4, 4), (1, 2, 6, 6)), dyn((1, 3, 3, 2), (1, 3, 3, 2), (1, 3, 3, 2))]
+    assert_falls_back(fn, torch.randn(1, 2, 4, 4), _grid(1, 3, 3, 2), op="grid_sampler_2d", input_specs=specs)

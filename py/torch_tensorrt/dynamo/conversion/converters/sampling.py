@@ -24,7 +24,10 @@ from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import dynamo_tensorrt_converter
 from torch_tensorrt.dynamo.conversion.converter_utils import (
+    add_binary,
+    add_unary,
     arg,
+    cast_trt_tensor,
     create_constant,
     dtype_of,
     get_trt_tensor,
@@ -238,7 +241,11 @@ def aten_ops_upsample(ctx: ConversionContext, target: Any, args: Any, kwargs: An
 # ---------------------------------------------------------------------------------------------
 
 # torch's integer codes: interpolation 0 bilinear, 1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection.
-_GRID_INTERPOLATION = {0: trt.InterpolationMode.LINEAR, 1: trt.InterpolationMode.NEAREST, 2: trt.InterpolationMode.CUBIC}
+_GRID_INTERPOLATION = {
+    0: trt.InterpolationMode.LINEAR,
+    1: trt.InterpolationMode.NEAREST,
+    2: trt.InterpolationMode.CUBIC,
+}
 _GRID_PADDING = {0: trt.SampleMode.FILL, 1: trt.SampleMode.CLAMP, 2: trt.SampleMode.REFLECT}
 
 
@@ -257,9 +264,88 @@ def _grid_sample_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     interpolation, padding, _ = _grid_args(node.args, dict(node.kwargs))
     if interpolation not in _GRID_INTERPOLATION or padding not in _GRID_PADDING:
         return False
-    # Bicubic sampling outside the image: torch moves each of the 16 taps, and TensorRT does not
-    # document whether it moves the location or the taps, so only zero padding is taken.
-    return interpolation != 2 or padding == 0
+    # Bicubic with border / reflection padding moves each of the 16 taps into the image (torch);
+    # TensorRT does not document that, so the image is extended by those moves at build time,
+    # which needs its height and width.
+    return interpolation != 2 or padding == 0 or all(is_static_int(n) for n in vals[0].shape[2:])
+
+
+def _cubic_tap_sources(n: int, padding: int, align_corners: bool) -> tuple[list[int], int, float]:
+    """Along one axis of length ``n``: the image index each extended position reads (torch's
+    tap move: clip for border, reflect then clip for reflection), the first extended position, and
+    the period a location may be shifted by without changing its taps (0: none, clamp instead)."""
+    if padding == 2 and (n > 1 or not align_corners):
+        period = 2 * (n - 1) if align_corners else 2 * n
+        low, high = (0.0, n - 1.0) if align_corners else (-0.5, n - 0.5)
+        first = -2  # locations are shifted into [0, period): taps from -1 to period + 1
+        sources = []
+        for e in range(first, period + 3):
+            folded = math.fmod(abs(e - low), 2 * (high - low))
+            reflected = low + (2 * (high - low) - folded if folded > high - low else folded)
+            sources.append(min(max(round(reflected), 0), n - 1))
+        return sources, first, float(period)
+    # Border (or reflection of a single pixel, which torch reads at 0): locations are clamped to
+    # [-2, n + 1], beyond which every tap is the edge pixel; taps then span [-3, n + 3].
+    first = -4
+    return [min(max(e, 0), n - 1) for e in range(first, n + 5)], first, 0.0
+
+
+def _extend_axis(ctx: ConversionContext, x: Any, axis: int, sources: list[int], name: str) -> Any:
+    index = create_constant(ctx, torch.tensor(sources, dtype=torch.int64), f"{name}_sources")
+    layer = ctx.net.add_gather(x, index, axis)
+    set_layer_name(layer, ctx.unique_name(f"{name}_extend"))
+    return layer.get_output(0)
+
+
+def _axis_constant(ctx: ConversionContext, values: Sequence[float], name: str) -> Any:
+    """A (1, 1, 1, 2) float32 constant: one value for the grid's x (width) and y (height) entries."""
+    return create_constant(ctx, torch.tensor(values, dtype=torch.float32).reshape(1, 1, 1, 2), name)
+
+
+def _bounded_cubic_sample(
+    ctx: ConversionContext, x: Any, grid: Any, padding: int, align_corners: bool, name: str
+) -> Any:
+    """torch's bicubic grid_sample with border / reflection padding: CUBIC + FILL on the image
+    extended by the tap moves, sampled at the location moved into the extension."""
+    height, width = int(x.shape[2]), int(x.shape[3])
+    tables = [_cubic_tap_sources(n, padding, align_corners) for n in (width, height)]  # grid order: x, y
+    # Sampled in float32: the extended image is wider than the input, so a half-precision location
+    # in it would be off by more than a half-precision result can hide; rounded once at the end.
+    image = _extend_axis(ctx, cast_trt_tensor(ctx, x, torch.float32, name), 3, tables[0][0], f"{name}_w")
+    image = _extend_axis(ctx, image, 2, tables[1][0], f"{name}_h")
+    EW = trt.ElementWiseOperation
+    sizes = [width, height]
+    # Pixel coordinates as torch unnormalizes them (no padding applied to the location for bicubic).
+    scale = [(n - 1) / 2 if align_corners else n / 2 for n in sizes]
+    loc = add_binary(
+        ctx,
+        EW.PROD,
+        cast_trt_tensor(ctx, grid, torch.float32, name),
+        _axis_constant(ctx, scale, f"{name}_a"),
+        f"{name}_scaled",
+    )
+    loc = add_binary(ctx, EW.SUM, loc, _axis_constant(ctx, [(n - 1) / 2 for n in sizes], f"{name}_b"), f"{name}_pixels")
+    periods = [t[2] for t in tables]
+    if all(p > 0 for p in periods):
+        period = _axis_constant(ctx, periods, f"{name}_period")
+        turns = add_unary(
+            ctx, trt.UnaryOperation.FLOOR, add_binary(ctx, EW.DIV, loc, period, f"{name}_div"), f"{name}_turns"
+        )
+        loc = add_binary(ctx, EW.SUB, loc, add_binary(ctx, EW.PROD, turns, period, f"{name}_shift"), f"{name}_folded")
+    else:
+        loc = add_binary(ctx, EW.MAX, loc, _axis_constant(ctx, [-2.0, -2.0], f"{name}_lo"), f"{name}_above")
+        loc = add_binary(ctx, EW.MIN, loc, _axis_constant(ctx, [n + 1.0 for n in sizes], f"{name}_hi"), f"{name}_below")
+    # Normalized for the extended image with align_corners (its first position at -1, last at 1).
+    ext = [len(t[0]) for t in tables]
+    loc = add_binary(ctx, EW.SUM, loc, _axis_constant(ctx, [-t[1] for t in tables], f"{name}_origin"), f"{name}_ext")
+    loc = add_binary(ctx, EW.PROD, loc, _axis_constant(ctx, [2 / (e - 1) for e in ext], f"{name}_norm"), f"{name}_n")
+    loc = add_binary(ctx, EW.SUB, loc, _axis_constant(ctx, [1.0, 1.0], f"{name}_one"), f"{name}_grid")
+    layer = ctx.net.add_grid_sample(image, loc)
+    layer.interpolation_mode = trt.InterpolationMode.CUBIC
+    layer.sample_mode = trt.SampleMode.FILL
+    layer.align_corners = True
+    set_layer_name(layer, ctx.unique_name(f"{name}_grid_sample"))
+    return cast_trt_tensor(ctx, layer.get_output(0), dtype_of(x), f"{name}_out")
 
 
 @dynamo_tensorrt_converter(aten.grid_sampler_2d.default, capability_validator=_grid_sample_ok)
@@ -268,6 +354,8 @@ def aten_ops_grid_sampler_2d(ctx: ConversionContext, target: Any, args: Any, kwa
     # TensorRT samples with a grid of the input's dtype.
     grid = get_trt_tensor(ctx, args[1], f"{name}_grid", dtype_of(x))
     interpolation, padding, align_corners = _grid_args(args, kwargs)
+    if interpolation == 2 and padding != 0:
+        return _bounded_cubic_sample(ctx, x, grid, padding, align_corners, name)
     layer = ctx.net.add_grid_sample(x, grid)
     layer.interpolation_mode = _GRID_INTERPOLATION[interpolation]
     layer.sample_mode = _GRID_PADDING[padding]
