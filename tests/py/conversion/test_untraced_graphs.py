@@ -124,3 +124,40 @@ def test_prims_broadcast_in_dim_matches_eager(
     out = _build_and_run(module, [Input.from_tensor(x)], [x])
     rtol, atol = TOLERANCES[dtype]
     torch.testing.assert_close(out, module(x), rtol=rtol, atol=atol)
+
+
+class LinalgCross(torch.nn.Module):
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return aten.linalg_cross.default(a, b, dim=self.dim)
+
+
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape", "dim"),
+    [
+        ((3,), (3,), -1),
+        ((4, 3), (4, 3), 1),
+        ((3, 4, 5), (3, 4, 5), 0),
+        ((5, 3), (1, 3), -1),  # batch dim broadcast
+        ((2, 3, 1), (1, 3, 4), 1),  # cross dim in the middle, both neighbours broadcast
+    ],
+)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_linalg_cross_converts_directly_and_matches_eager(
+    a_shape: tuple[int, ...], b_shape: tuple[int, ...], dim: int, dtype: torch.dtype
+) -> None:
+    a, b = torch.randn(a_shape).to(dtype), torch.randn(b_shape).to(dtype)
+    out = _build_and_run(LinalgCross(dim), [Input.from_tensor(a), Input.from_tensor(b)], [a, b])
+    rtol, atol = TOLERANCES[dtype]
+    expected = LinalgCross(dim)(a.float(), b.float()).to(dtype)  # float16 cross is not on every CPU build
+    torch.testing.assert_close(out, expected, rtol=rtol, atol=atol)
+
+
+def test_linalg_cross_over_a_dynamic_batch() -> None:
+    spec = Input(min_shape=(2, 3), opt_shape=(4, 3), max_shape=(6, 3), dtype=torch.float32)
+    a, b = torch.randn(5, 3), torch.randn(5, 3)
+    out = _build_and_run(LinalgCross(-1), [spec, spec], [a, b])
+    torch.testing.assert_close(out, torch.linalg.cross(a, b), rtol=1e-5, atol=1e-5)

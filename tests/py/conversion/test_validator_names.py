@@ -11,6 +11,7 @@ import torch
 from torch_tensorrt.dynamo import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 from torch_tensorrt.dynamo.conversion.aten_ops_converters import (
+    cross_validator,
     index_has_bool_indices,
     index_nonbool_validator,
     sort_validator,
@@ -58,3 +59,41 @@ def test_index_validators_tell_masks_from_integer_indices(index: torch.Tensor, h
     assert index_has_bool_indices(node) is has_bool
     # Masks give data-dependent shapes: only integer indices are converted.
     assert index_nonbool_validator(node) is not has_bool
+
+
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape", "dim", "accepted"),
+    [
+        ((4, 3), (4, 3), -1, True),
+        ((2, 3, 1), (1, 3, 4), 1, True),  # other dims broadcast
+        ((2, 3, 4), (3, 4), 1, False),  # torch needs operands of one rank
+        ((4, 4), (4, 4), -1, False),  # not 3-vectors
+        ((4, 3), (4, 3), 2, False),  # no such dim
+    ],
+)
+def test_cross_validator_needs_both_sizes_three_along_dim(
+    a_shape: tuple[int, ...], b_shape: tuple[int, ...], dim: int, accepted: bool
+) -> None:
+    class Cross(torch.nn.Module):
+        def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return aten.linalg_cross.default(a, b, dim=dim)
+
+    node = next(n for n in torch.fx.symbolic_trace(Cross()).graph.nodes if n.target is aten.linalg_cross.default)
+    assert cross_validator(node) is False  # no values recorded: the size along dim is unknown
+    node.args[0].meta["val"], node.args[1].meta["val"] = torch.empty(a_shape), torch.empty(b_shape)
+    assert cross_validator(node) is accepted
+
+
+def test_cross_validator_refuses_a_symbolic_size_along_dim() -> None:
+    class Cross(torch.nn.Module):
+        def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return torch.linalg.cross(a, b, dim=0)
+
+    size = torch.export.Dim("n", min=2, max=8)
+    a = torch.randn(3, 4)
+    graph = torch.export.export(Cross(), (a, a), dynamic_shapes=({1: size}, {1: size})).graph
+    node = next(n for n in graph.nodes if n.target is aten.linalg_cross.default)
+    assert cross_validator(node)  # the symbolic dim is a batch dim, dim 0 is 3
+    node.kwargs = {"dim": 1}
+    node.args = node.args[:2]
+    assert not cross_validator(node)

@@ -33,5 +33,6 @@ from torch_tensorrt.dynamo.conversion.converters.indexing import (  # noqa: E402
     index_nonbool_validator,
     sort_validator,
 )
+from torch_tensorrt.dynamo.conversion.converters.linear import cross_validator  # noqa: E402
 
-__all__ = ["index_has_bool_indices", "index_nonbool_validator", "sort_validator"]
+__all__ = ["cross_validator", "index_has_bool_indices", "index_nonbool_validator", "sort_validator"]

@@ -1,4 +1,4 @@
-"""Converters: linear, matmul, mm, bmm, addmm, addmv, baddbmm."""
+"""Converters: linear, matmul, mm, bmm, addmm, addmv, baddbmm, linalg_cross."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     prepend_ones,
     set_layer_name,
 )
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import concat, narrow
+from torch_tensorrt.dynamo.conversion.converters.elementwise import broadcast_all, elementwise
 
 aten = torch.ops.aten
 MatOp = trt.MatrixOperation
@@ -100,3 +102,53 @@ def aten_ops_addmm(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, 
     product = matmul(ctx, args[1], args[2], name)
     product = _scaled(ctx, product, alpha, dtype_of(product), f"{name}_alpha")
     return add_term(ctx, product, args[0], beta, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# linalg_cross: 3-vectors along one dim, broadcast over the others
+# ---------------------------------------------------------------------------------------------
+
+_CROSS_DTYPES = (*FLOATS, torch.int32)
+
+
+def _operand_shape(operand: Any) -> tuple[Any, ...] | None:
+    """An operand's shape from its traced value, else from ``tensor_meta`` (None if neither)."""
+    meta = getattr(operand, "meta", {})
+    val = meta.get("val")
+    if isinstance(val, torch.Tensor):
+        return tuple(val.shape) if val.dtype in _CROSS_DTYPES else None
+    tensor_meta = meta.get("tensor_meta")
+    shape = getattr(tensor_meta, "shape", None)
+    return tuple(shape) if shape is not None else None
+
+
+def cross_validator(node: torch.fx.Node, settings: object = None) -> bool:
+    """aten.linalg_cross converts when both operands' sizes along ``dim`` are known to be 3 (a
+    symbolic or unknown size cannot be proven to be 3). Torch-TensorRT's name for this check."""
+    shapes = [_operand_shape(a) for a in node.args[:2]]
+    if len(shapes) != 2 or any(s is None or not s for s in shapes):
+        return False
+    dim = arg(node.args, node.kwargs, 2, "dim", -1)
+    a_shape, b_shape = shapes
+    # torch.linalg.cross takes operands of one rank (it broadcasts sizes, not ranks).
+    if a_shape is None or b_shape is None or len(a_shape) != len(b_shape) or not -len(a_shape) <= dim < len(a_shape):
+        return False
+    return all(isinstance(s[dim], int) and s[dim] == 3 for s in (a_shape, b_shape))
+
+
+@dynamo_tensorrt_converter(aten.linalg_cross.default, capability_validator=cross_validator)
+def aten_ops_linalg_cross(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
+    dtype = output_dtype(ctx) or dtype_of(args[0])
+    a, b = broadcast_all(
+        ctx, [get_trt_tensor(ctx, args[0], f"{name}_a", dtype), get_trt_tensor(ctx, args[1], f"{name}_b", dtype)], name
+    )
+    dim = arg(args, kwargs, 2, "dim", -1) % len(a.shape)  # the validator checked both ranks are equal
+    ax, bx = ([narrow(ctx, t, dim, i, 1, f"{name}_{tag}{i}") for i in range(3)] for tag, t in (("a", a), ("b", b)))
+
+    def component(i: int, j: int) -> Any:
+        # a_i * b_j - a_j * b_i
+        lhs = elementwise(ctx, trt.ElementWiseOperation.PROD, ax[i], bx[j], f"{name}_{i}{j}", dtype)
+        rhs = elementwise(ctx, trt.ElementWiseOperation.PROD, ax[j], bx[i], f"{name}_{j}{i}", dtype)
+        return elementwise(ctx, trt.ElementWiseOperation.SUB, lhs, rhs, f"{name}_c{i}{j}", dtype)
+
+    return concat(ctx, [component(1, 2), component(2, 0), component(0, 1)], dim, name)
