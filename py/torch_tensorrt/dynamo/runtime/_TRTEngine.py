@@ -20,11 +20,11 @@ from torch_tensorrt.dynamo.runtime._aliased_io import aliased_output, engine_ali
 from torch_tensorrt.dynamo.runtime._engine_fast_path import FastRunner, fast_runner
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform, torch_dtype
 from torch_tensorrt.dynamo.runtime._engine_profile_controls import ProfileAndBudgetControls
-from torch_tensorrt.dynamo.runtime._engine_profiling import CUDAGRAPH_SUFFIX, EngineProfiling
 from torch_tensorrt.dynamo.runtime._engine_profiles import (
     ProfileSelector,
     profile_selector,
 )
+from torch_tensorrt.dynamo.runtime._engine_profiling import CUDAGRAPH_SUFFIX, EngineProfiling
 from torch_tensorrt.dynamo.runtime._runtime_backend import (
     ContextOptions,
     EngineHandle,
