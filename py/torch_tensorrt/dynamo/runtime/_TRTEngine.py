@@ -25,6 +25,7 @@ from torch_tensorrt.dynamo.runtime._engine_profiles import (
     profile_selector,
 )
 from torch_tensorrt.dynamo.runtime._engine_profiling import CUDAGRAPH_SUFFIX, EngineProfiling
+from torch_tensorrt.dynamo.runtime._engine_settings_controls import RuntimeSettingsControls
 from torch_tensorrt.dynamo.runtime._runtime_backend import (
     ContextOptions,
     EngineHandle,
@@ -33,6 +34,7 @@ from torch_tensorrt.dynamo.runtime._runtime_backend import (
     RuntimeCacheRejected,
     current_backend,
 )
+from torch_tensorrt.dynamo.runtime._shape_expr import evaluate_symbolic
 from torch_tensorrt.dynamo.runtime._shape_tensor_inputs import host_shape_inputs, shape_input_checks
 from torch_tensorrt.dynamo.runtime._stripped_weights import refuse_stripped_weights
 from torch_tensorrt.runtime._cudagraphs import (
@@ -44,7 +46,7 @@ from torch_tensorrt.runtime._cudagraphs import (
     CaptureDecision,
     decide_capture,
 )
-from torch_tensorrt.runtime._defaults import effective_settings, process_defaults
+from torch_tensorrt.runtime._defaults import process_defaults
 from torch_tensorrt.runtime._modes import OUTER_CAPTURE, get_cudagraphs_mode, get_multi_device_safe_mode
 from torch_tensorrt.runtime._settings import RuntimeSettings, effective_for_backend
 
@@ -69,7 +71,7 @@ def _close_live_engines() -> None:
 atexit.register(_close_live_engines)
 
 
-class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
+class TRTEngine(RuntimeSettingsControls, ProfileAndBudgetControls, EngineProfiling):
     """One engine: lazily deserialized, with an execution context created on first use.
 
     Runtime mode controls (``RuntimeSettings``) are applied when the context is created; changing
@@ -132,27 +134,6 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
         self._context_profile = 0  # the profile the current context runs on (a new one starts on 0)
         self._weight_budget: int | None = None  # set_device_memory_budget's; None: TensorRT's automatic
 
-    # What the next call's plan depends on besides the call stamp: changing either drops the plan.
-    @property
-    def runtime_settings_override(self) -> RuntimeSettings | None:
-        return self._settings_override
-
-    @runtime_settings_override.setter
-    def runtime_settings_override(self, settings: RuntimeSettings | None) -> None:
-        with self._lock:
-            self._settings_override = settings
-            self._plan = None
-
-    @property
-    def runtime_cache(self) -> Any:
-        return self._runtime_cache
-
-    @runtime_cache.setter
-    def runtime_cache(self, cache: Any) -> None:
-        with self._lock:
-            self._runtime_cache = cache
-            self._plan = None
-
     # -- lifecycle -------------------------------------------------------------------------------
     @property
     def name(self) -> str:
@@ -205,26 +186,6 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
             self._profiles = profile_selector(self._engine, self.name, self.info.input_names, value_inputs)
             self._apply_weight_budget(self._engine)
         return self._engine
-
-    def _resolved_cache(self, settings: Any) -> Any:
-        """The cache handle this engine's context uses: attached, configured, or its default file."""
-        if not ENABLED_FEATURES.tensorrt_rtx:
-            # The runtime cache is a TensorRT-RTX feature; runtime_cache() warned when it was attached.
-            return None
-        if self.runtime_cache is not None:
-            return self.runtime_cache
-        from torch_tensorrt.runtime._runtime_cache import RuntimeCache, RuntimeCacheWarning, resolve_runtime_cache
-
-        try:
-            return resolve_runtime_cache(settings.runtime_cache, self.engine_hash)
-        except OSError as e:
-            # The default directory was refused (not ours, a symlink, not a directory) or cannot be
-            # created. The cache only saves JIT time, so the engine runs with an in-memory one
-            # rather than failing; nothing is read from or written to the refused place.
-            warnings.warn(
-                f"{e} Engine {self.name!r} keeps its runtime cache in memory only.", RuntimeCacheWarning, stacklevel=2
-            )
-            return RuntimeCache(None)
 
     @property
     def engine_hash(self) -> str:
@@ -304,53 +265,6 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
                     options = dataclasses.replace(options, use_runtime_cache=False)
                 else:
                     raise
-
-    @property
-    def runtime_settings(self) -> RuntimeSettings:
-        """The settings this engine runs with: its own, else the process-wide defaults."""
-        return effective_settings(self.runtime_settings_override)
-
-    def set_runtime_settings(self, settings: RuntimeSettings | None) -> None:
-        """Apply new runtime settings (None: follow the process-wide defaults again); the context is
-        recreated once, on the next run, if the effective settings changed."""
-        if settings is not None and not isinstance(settings, RuntimeSettings):
-            raise TypeError(f"expected RuntimeSettings or None, got {type(settings).__name__}")
-        self.runtime_settings_override = settings
-
-    def set_runtime_cache(self, cache: Any) -> None:
-        """Attach a cache handle owned by the caller (runtime_cache()), or None to detach."""
-        self.runtime_cache = cache
-
-    def detach_runtime_cache(self, cache: Any, previous: Any) -> None:
-        """End of a runtime_cache() block: hand the kernels to ``cache`` and restore ``previous``.
-
-        A context still bound to ``cache`` is dropped (the next run would recreate it anyway, as the
-        cache changes), so that a later teardown cannot write into a cache whose block has ended,
-        which would ignore ``autosave=False`` and save it a second time.
-        """
-        with self._lock:
-            if self._active_cache is cache and previous is not cache:
-                self.stash_runtime_cache()
-                self._drop_context()
-            self.runtime_cache = previous
-
-    @property
-    def active_runtime_cache(self) -> Any:
-        """The cache handle the current execution context was created with (None without a context)."""
-        return self._active_cache
-
-    def num_execution_contexts_created(self) -> int:
-        """Execution contexts this engine created (Torch-TensorRT's name for ``contexts_created``)."""
-        return self.contexts_created
-
-    def stash_runtime_cache(self) -> None:
-        """Hand the context's JIT-compiled kernels to its cache handle (saved by the handle's owner)."""
-        with self._lock:  # the handle's owner may save it from another thread while this engine runs
-            if self._context is None or self._active_cache is None:
-                return
-            payload = self._context.serialize_runtime_cache()
-            if payload:
-                self._active_cache.update(payload)
 
     def _retire_context(self, *, next_cache: Any) -> None:
         """Before a new context: keep the old one's kernels, and save a cache this engine owns and
@@ -712,7 +626,7 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
                     symbols.setdefault(dim, size)
         result = []
         for spec in self.info.metadata.outputs:
-            shape = tuple(d if isinstance(d, int) else evaluate_shape_expr(d, symbols) for d in spec.shape)
+            shape = tuple(d if isinstance(d, int) else evaluate_symbolic(d, symbols) for d in spec.shape)
             result.append((shape, torch_dtype(spec.dtype)))
         return result
 
@@ -728,40 +642,3 @@ class TRTEngine(ProfileAndBudgetControls, EngineProfiling):
 _NO_CAPTURE = CaptureDecision(NO_CAPTURE)
 # Input signatures remembered per input as already checked (see TRTEngine._checked_inputs).
 _MAX_SIGNATURES = 64
-
-
-def evaluate_shape_expr(expr: str, symbols: dict[str, Any]) -> Any:
-    """Evaluate a validated shape expression where symbols may be SymInts (fake tensors).
-
-    The checked evaluator in ``_shape_expr`` converts values to plain ints, which would specialise
-    symbolic sizes; this walks the same parsed tree with SymInt-friendly arithmetic instead.
-    """
-    from torch_tensorrt.dynamo.runtime import _shape_expr
-
-    if all(isinstance(v, int) for v in symbols.values()):
-        return _shape_expr.evaluate(expr, symbols)
-
-    def walk(node: Any) -> Any:
-        kind = node[0]
-        if kind == "int":
-            return node[1]
-        if kind == "sym":
-            return symbols[node[1]]
-        if kind == "neg":
-            return -walk(node[1])
-        if kind == "bin":
-            lhs, rhs = walk(node[2]), walk(node[3])
-            return {"+": lambda: lhs + rhs, "-": lambda: lhs - rhs, "*": lambda: lhs * rhs,
-                    "//": lambda: lhs // rhs, "%": lambda: lhs % rhs}[node[1]]()
-        values = [walk(a) for a in node[2]]
-        pick = torch.sym_max if node[1] == "max" else torch.sym_min
-        result = values[0]
-        for v in values[1:]:
-            result = pick(result, v)
-        return result
-
-    parsed = _shape_expr._parse_str(expr)
-    missing = [n for n in parsed.names if n not in symbols]
-    if missing:
-        raise ValueError(f"shape expression {expr!r}: symbols {missing} have no value")
-    return walk(parsed.tree)

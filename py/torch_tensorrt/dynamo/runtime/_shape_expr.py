@@ -254,6 +254,42 @@ _ATOM, _MUL, _ADD = 3, 2, 1
 _MAX_POW = 8  # s0**k is written as k factors; bigger powers are not shape-like
 
 
+def evaluate_symbolic(expr: str, symbols: Mapping[str, Any]) -> Any:
+    """Evaluate a validated shape expression where symbols may be SymInts (fake tensors).
+
+    :func:`evaluate` converts values to plain ints, which would specialise symbolic sizes; this walks
+    the same parsed tree with SymInt-friendly arithmetic instead (plain ints take :func:`evaluate`).
+    """
+    if all(isinstance(v, int) for v in symbols.values()):
+        return evaluate(expr, symbols)
+    import torch  # only fake-tensor callers get here; the parser itself stays torch-free
+
+    def walk(node: Any) -> Any:
+        kind = node[0]
+        if kind == "int":
+            return node[1]
+        if kind == "sym":
+            return symbols[node[1]]
+        if kind == "neg":
+            return -walk(node[1])
+        if kind == "bin":
+            lhs, rhs = walk(node[2]), walk(node[3])
+            return {"+": lambda: lhs + rhs, "-": lambda: lhs - rhs, "*": lambda: lhs * rhs,
+                    "//": lambda: lhs // rhs, "%": lambda: lhs % rhs}[node[1]]()  # fmt: skip
+        values = [walk(a) for a in node[2]]
+        pick = torch.sym_max if node[1] == "max" else torch.sym_min
+        result = values[0]
+        for v in values[1:]:
+            result = pick(result, v)
+        return result
+
+    parsed = _parse_str(expr)
+    missing = [n for n in parsed.names if n not in symbols]
+    if missing:
+        raise ValueError(f"shape expression {expr!r}: symbols {missing} have no value")
+    return walk(parsed.tree)
+
+
 def _wrap(part: tuple[str, int]) -> str:
     text, prec = part
     return text if prec == _ATOM else f"({text})"
