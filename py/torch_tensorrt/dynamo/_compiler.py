@@ -335,7 +335,7 @@ def compile(  # noqa: A001 - Torch-TensorRT's name
         settings = CompilationSettings.from_kwargs(**kwargs)
     elif kwargs:
         raise TypeError("pass either settings= or keyword settings, not both")
-    given = arg_inputs if arg_inputs is not None else inputs
+    given = _example_tensors_with_program_ranges(exported_program, arg_inputs if arg_inputs is not None else inputs)
     specs = _specs_from_program(exported_program, given)
     all_specs = program_input_specs(exported_program, list(given), kwarg_inputs) if given is not None else specs
     with _debug_logging(settings.debug):
@@ -369,6 +369,25 @@ def _compile_program(
         with open(settings.dryrun, "w", encoding="utf-8") as report:
             report.write(f"{summary}\n")
     return gm
+
+
+def _example_tensors_with_program_ranges(
+    program: torch.export.ExportedProgram, inputs: Sequence[Any] | None
+) -> Sequence[Any] | None:
+    """Example tensors given for a program with dynamic dims stand for the ranges torch.export
+    recorded (as in Torch-TensorRT, whose engines take the program's symbolic ranges): a tensor input
+    whose placeholder has symbolic sizes becomes that range's Input. Inputs given as
+    torch_tensorrt.Input keep theirs; nested inputs are taken as given."""
+    if inputs is None or not isinstance(inputs, (list, tuple)):
+        return inputs
+    if not all(isinstance(i, (torch.Tensor, Input)) for i in inputs):
+        return inputs
+    ranged = _specs_from_program(program, None)
+    if len(ranged) != len(inputs):
+        return inputs
+    return [
+        spec if isinstance(given, torch.Tensor) and spec.is_dynamic() else given for given, spec in zip(inputs, ranged)
+    ]
 
 
 def _specs_from_program(program: torch.export.ExportedProgram, inputs: Sequence[Any] | None) -> list[Any]:
