@@ -120,3 +120,21 @@ def distinct(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     for s in shape:
         n *= s
     return (torch.randperm(n).reshape(shape) - n // 2).to(dtype)
+
+
+def run_untraced(module: torch.nn.Module, specs: Sequence[Any], input_sets: Sequence[Sequence[torch.Tensor]]) -> list[Any]:
+    """Convert ``fx.symbolic_trace(module)`` (no traced values, as Torch-TensorRT's converter tests
+    hand graphs over) once for ``specs`` with TRTInterpreter; run every input set through that engine."""
+    from torch_tensorrt.dynamo.conversion import CompilationSettings, TRTInterpreter
+    from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
+
+    graph = torch.fx.symbolic_trace(module)
+    with emulated_runtime(persist=False):  # engines built inside it are recorded to run on the CPU
+        result = TRTInterpreter(graph, list(specs), compilation_settings=CompilationSettings()).run()
+        engine = TorchTensorRTModule(
+            serialized_engine=bytes(result.engine.serialize()),
+            input_binding_names=list(result.input_names),
+            output_binding_names=list(result.output_names),
+        )
+        with torch.no_grad():
+            return [engine(*inputs) for inputs in input_sets]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
 import torch.nn.functional as F
-from _shape_testing import assert_falls_back, check, check_dynamic, dyn, fn_module
+from _shape_testing import assert_falls_back, check, check_dynamic, dyn, fn_module, run_untraced
 
-import torch_tensorrt
 from torch_tensorrt.testing import run_on_reference
 
 aten = torch.ops.aten
@@ -119,12 +119,45 @@ def test_size_from_another_input() -> None:
     check_dynamic(fn, specs, [x, torch.randn(1, 1, 2, 2)], [x, torch.randn(1, 1, 8, 9)])
 
 
-def test_fractional_scale_on_dynamic_length_falls_back() -> None:
-    # A run-time length with scale 1.5: torch's 1 / 1.5 differs from in / out for odd lengths.
-    spec = torch_tensorrt.Input(min_shape=(1, 2, 2, 4), opt_shape=(1, 2, 5, 4), max_shape=(1, 2, 8, 4))
-    assert_falls_back(
-        _interp(scale_factor=1.5, mode="bilinear"), torch.randn(1, 2, 5, 4), op="upsample_bilinear2d", input_specs=[spec]
-    )
+class _Upsample(torch.nn.Module):
+    """One upsample .vec overload with scale factors, as a graph without traced values holds it."""
+
+    def __init__(self, op: Any, scales: list[float], *align: bool) -> None:
+        super().__init__()
+        self.op, self.scales, self.align = op, scales, align
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x, None, *self.align, self.scales)
+
+
+FRACTIONAL_DYNAMIC = [
+    ("nearest1d_x1_5", _Upsample(aten.upsample_nearest1d.vec, [1.5]), (1, 2, 2), (2, 2, 9)),
+    ("nearest2d_down_up", _Upsample(aten.upsample_nearest2d.vec, [0.5, 1.5]), (1, 1, 2, 2), (2, 1, 9, 7)),
+    ("nearest_exact1d_x1_3", _Upsample(aten._upsample_nearest_exact1d.vec, [1.3]), (1, 2, 2), (1, 2, 9)),
+    ("linear1d_x1_5", _Upsample(aten.upsample_linear1d.vec, [1.5], False), (1, 2, 2), (2, 2, 9)),
+    ("bilinear_x1_5", _Upsample(aten.upsample_bilinear2d.vec, [1.5, 1.5], False), (1, 2, 2, 4), (1, 2, 8, 4)),
+    ("bilinear_x0_7", _Upsample(aten.upsample_bilinear2d.vec, [0.7, 0.7], False), (1, 1, 3, 3), (1, 1, 9, 8)),
+    ("bicubic_x1_7_x0_6", _Upsample(aten.upsample_bicubic2d.vec, [1.7, 0.6], False), (1, 2, 2, 4), (1, 2, 7, 9)),
+    ("trilinear_x1_5", _Upsample(aten.upsample_trilinear3d.vec, [1.5, 1.5, 1.5], False), (1, 1, 2, 2, 2), (1, 1, 5, 4, 3)),
+    ("nearest3d_mixed", _Upsample(aten.upsample_nearest3d.vec, [2.5, 1.0, 0.5]), (1, 1, 2, 2, 2), (1, 1, 3, 4, 6)),
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+@pytest.mark.parametrize("case", FRACTIONAL_DYNAMIC, ids=[c[0] for c in FRACTIONAL_DYNAMIC])
+def test_fractional_scale_on_dynamic_lengths(case: tuple, dtype: torch.dtype) -> None:
+    # torch maps with 1 / scale, TensorRT's Resize with in / out: the engine gathers torch's taps
+    # instead, for every length in the range (odd ones are where the two mappings differ).
+    # (torch.export cannot trace fractional scales of run-time lengths; untraced graphs can hold them.)
+    _, module, lo, hi = case
+    torch.manual_seed(0)
+    shapes = [lo, tuple((a + b) // 2 for a, b in zip(lo, hi)), tuple(b - 1 if b > a else b for a, b in zip(lo, hi)), hi]
+    inputs = [torch.randn(s).to(dtype) for s in shapes]
+    rtol, atol = TOLERANCES[dtype]
+    outputs = run_untraced(module, [dyn(lo, shapes[1], hi, dtype)], [[x] for x in inputs])
+    for x, got in zip(inputs, outputs):
+        # Weights and positions are float32 on both sides; half inputs are compared with float32 eager rounded once.
+        torch.testing.assert_close(got, module(x.float()).to(dtype), rtol=rtol, atol=atol)
 
 
 def test_integer_input_falls_back() -> None:

@@ -9,10 +9,20 @@ from typing import Any
 
 import pytest
 import torch
-from _shape_testing import FLOATS, assert_falls_back, check, check_dynamic, dyn, fn_module, randn, static
+from _shape_testing import (
+    FLOATS,
+    assert_falls_back,
+    check,
+    check_dynamic,
+    dyn,
+    fn_module,
+    randn,
+    run_untraced,
+    static,
+)
 
 from torch_tensorrt._logging import reset_warnings
-from torch_tensorrt.testing import emulated_runtime, run_on_reference
+from torch_tensorrt.testing import run_on_reference
 
 aten = torch.ops.aten
 DTYPES = [*FLOATS, torch.int32, torch.bool]
@@ -132,19 +142,7 @@ class _ResizeInPlace(torch.nn.Module):
 
 
 def _run_untraced(size: tuple[int, ...], specs: list[Any], inputs: list[torch.Tensor]) -> list[torch.Tensor]:
-    """Convert the symbolic trace once for ``specs``; run every input through the same engine."""
-    from torch_tensorrt.dynamo.conversion import CompilationSettings, TRTInterpreter
-    from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
-
-    graph = torch.fx.symbolic_trace(_ResizeInPlace(size))
-    with emulated_runtime(persist=False):  # engines built inside it are recorded to run on the CPU
-        result = TRTInterpreter(graph, specs, compilation_settings=CompilationSettings()).run()
-        engine = TorchTensorRTModule(
-            serialized_engine=bytes(result.engine.serialize()),
-            input_binding_names=list(result.input_names),
-            output_binding_names=list(result.output_names),
-        )
-        return [engine(x) for x in inputs]
+    return run_untraced(_ResizeInPlace(size), specs, [[x] for x in inputs])
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int32], ids=str)

@@ -31,14 +31,16 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     create_constant,
     dtype_of,
     get_trt_tensor,
+    reshape,
     set_layer_name,
     shape_tensor_from_dims,
 )
-from torch_tensorrt.dynamo.conversion.converters._shape_helpers import dims_of, is_static_int, permute
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import dims_of, int_tensor, is_static_int, permute
 from torch_tensorrt.dynamo.conversion.converters.linear import matmul
 
 aten = torch.ops.aten
 FLOATS = (torch.float32, torch.float16, torch.bfloat16)
+EW = trt.ElementWiseOperation
 # torch's bicubic kernel (Keys' cubic convolution with a = -0.75).
 TORCH_CUBIC_COEFF = -0.75
 # The per-axis path holds an (input length x output length) weight matrix per axis.
@@ -134,7 +136,8 @@ def _upsample_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     if _resize_exact(up, spatial):
         return True
     if not all(is_static_int(n) for n in spatial):
-        return False
+        # Run-time lengths with the caller's scales: torch's coordinates by gathers (_resample_by_taps).
+        return up.scales is not None and len(up.scales) == kind.spatial and all(sc > 0 for sc in up.scales)
     outs = [o if is_static_int(o) else math.floor(n * sc) for n, o, sc in zip(spatial, up.out_size, up.scales or [])]
     return all(n * o <= MAX_BASIS_ELEMENTS for n, o in zip(spatial, outs))
 
@@ -212,11 +215,121 @@ def _resample_per_axis(ctx: ConversionContext, target: Any, up: _Upsample, x: An
     return x
 
 
+def _vector(ctx: ConversionContext, value: float, name: str) -> Any:
+    return create_constant(ctx, torch.tensor([value], dtype=torch.float32), name)
+
+
+def _horner(ctx: ConversionContext, t: Any, coeffs: Sequence[float], name: str) -> Any:
+    """The polynomial with ``coeffs`` (highest power first) at ``t``."""
+    acc = _vector(ctx, coeffs[0], f"{name}_c0")
+    for i, c in enumerate(coeffs[1:], start=1):
+        acc = add_binary(ctx, EW.PROD, acc, t, f"{name}_mul{i}")
+        acc = add_binary(ctx, EW.SUM, acc, _vector(ctx, c, f"{name}_c{i}"), f"{name}_add{i}")
+    return acc
+
+
+def _axis_taps(ctx: ConversionContext, mode: str, src: Any, name: str) -> list[tuple[Any, Any]]:
+    """(input position, weight or None) pairs per output position, torch's formulas for ``mode``
+    given its source coordinate ``src`` (float32, one per output position)."""
+    first = add_unary(ctx, trt.UnaryOperation.FLOOR, src, f"{name}_floor")
+    if mode.startswith("nearest"):
+        return [(first, None)]
+    t = add_binary(ctx, EW.SUB, src, first, f"{name}_frac")
+    one = _vector(ctx, 1.0, f"{name}_one")
+    if mode == "linear":
+        step = add_binary(ctx, EW.SUM, first, one, f"{name}_next")
+        return [(first, add_binary(ctx, EW.SUB, one, t, f"{name}_w0")), (step, t)]
+    a = TORCH_CUBIC_COEFF
+    near, far = [a + 2, -(a + 3), 0.0, 1.0], [a, -5 * a, 8 * a, -4 * a]  # Keys' kernel on |d| <= 1, 1 < |d| < 2
+    taps = []
+    for offset, coeffs, distance in (
+        (-1, far, (1.0, 1.0)),
+        (0, near, (1.0, 0.0)),
+        (1, near, (-1.0, 1.0)),
+        (2, far, (-1.0, 2.0)),
+    ):
+        d = add_binary(ctx, EW.PROD, t, _vector(ctx, distance[0], f"{name}_s{offset}"), f"{name}_sd{offset}")
+        d = add_binary(ctx, EW.SUM, d, _vector(ctx, distance[1], f"{name}_o{offset}"), f"{name}_d{offset}")
+        position = add_binary(
+            ctx, EW.SUM, first, _vector(ctx, float(offset), f"{name}_at{offset}"), f"{name}_p{offset}"
+        )
+        taps.append((position, _horner(ctx, d, coeffs, f"{name}_w{offset}")))
+    return taps
+
+
+def _source_coordinate(ctx: ConversionContext, mode: str, out_len: Any, scale: float, name: str) -> Any:
+    """torch's input coordinate of output positions 0 .. out_len - 1 for a caller's scale."""
+    fill = ctx.net.add_fill((1,), trt.FillOperation.LINSPACE, trt.float32)
+    fill.set_input(0, shape_tensor_from_dims(ctx, [out_len], f"{name}_len"))
+    fill.set_input(1, create_constant(ctx, torch.tensor(0.0), f"{name}_start"))
+    fill.set_input(2, _vector(ctx, 1.0, f"{name}_delta"))
+    set_layer_name(fill, ctx.unique_name(f"{name}_positions"))
+    o = fill.get_output(0)
+    ratio = _vector(ctx, float(np.float32(1.0 / scale)), f"{name}_ratio")
+    if mode == "nearest":
+        return add_binary(ctx, EW.PROD, o, ratio, f"{name}_src")
+    centre = add_binary(
+        ctx, EW.PROD, add_binary(ctx, EW.SUM, o, _vector(ctx, 0.5, f"{name}_h"), f"{name}_c"), ratio, f"{name}_cr"
+    )
+    if mode == "nearest_exact":
+        return centre
+    src = add_binary(ctx, EW.SUB, centre, _vector(ctx, 0.5, f"{name}_h2"), f"{name}_src")
+    # Linear clamps negative coordinates to 0; cubic keeps them (its taps are clamped instead).
+    return add_binary(ctx, EW.MAX, src, _vector(ctx, 0.0, f"{name}_zero"), f"{name}_pos") if mode == "linear" else src
+
+
+def _resample_by_taps(ctx: ConversionContext, mode: str, up: _Upsample, x: Any, name: str) -> Any:
+    """Run-time lengths with scales TensorRT's Resize would map differently (in / out): per axis,
+    gathers of torch's tap positions (clamped into the axis) weighted by torch's weights, in float32."""
+    dtype = dtype_of(x)
+    y = cast_trt_tensor(ctx, x, torch.float32, f"{name}_f32")
+    rank = len(x.shape)
+    for axis, scale in enumerate(up.scales or []):
+        dim, label = 2 + axis, f"{name}_axis{axis}"
+        n = dims_of(ctx, y, label)[dim]
+        out_len = up.out_size[axis]
+        if out_len is None:
+            if scale == 1.0:
+                continue  # floor(o * 1) = o: every mode maps the axis onto itself
+            n_f = cast_trt_tensor(ctx, int_tensor(ctx, n, f"{label}_n"), torch.float32, f"{label}_nf")
+            scaled = add_binary(ctx, EW.PROD, n_f, _vector(ctx, float(scale), f"{label}_scale"), f"{label}_scaled")
+            floor = add_unary(ctx, trt.UnaryOperation.FLOOR, scaled, f"{label}_outf")
+            out_len = cast_trt_tensor(ctx, floor, torch.int64, f"{label}_out")
+        last = add_binary(
+            ctx,
+            EW.SUB,
+            cast_trt_tensor(ctx, int_tensor(ctx, n, f"{label}_n2"), torch.float32, f"{label}_nf2"),
+            _vector(ctx, 1.0, f"{label}_1"),
+            f"{label}_last",
+        )
+        src = _source_coordinate(ctx, mode, out_len, float(scale), label)
+        total = None
+        for k, (position, weight) in enumerate(_axis_taps(ctx, mode, src, label)):
+            position = add_binary(
+                ctx,
+                EW.MIN,
+                add_binary(ctx, EW.MAX, position, _vector(ctx, 0.0, f"{label}_lo{k}"), f"{label}_ge{k}"),
+                last,
+                f"{label}_le{k}",
+            )
+            gather = ctx.net.add_gather(y, cast_trt_tensor(ctx, position, torch.int32, f"{label}_i{k}"), dim)
+            set_layer_name(gather, ctx.unique_name(f"{label}_gather{k}"))
+            taken = gather.get_output(0)
+            if weight is not None:
+                view = [1] * dim + [-1] + [1] * (rank - dim - 1)
+                taken = add_binary(ctx, EW.PROD, taken, reshape(ctx, weight, view, f"{label}_wv{k}"), f"{label}_t{k}")
+            total = taken if total is None else add_binary(ctx, EW.SUM, total, taken, f"{label}_sum{k}")
+        y = total
+    return cast_trt_tensor(ctx, y, dtype, f"{name}_out")
+
+
 @dynamo_tensorrt_converter(list(UPSAMPLE_KINDS), capability_validator=_upsample_ok)
 def aten_ops_upsample(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, name: str) -> Any:
     up = _upsample_args(target, args, kwargs)
     x = get_trt_tensor(ctx, up.x, name)
     if not _resize_exact(up, list(x.shape[2:])):
+        if any(n < 0 for n in x.shape[2:]):  # run-time lengths (TensorRT marks them -1)
+            return _resample_by_taps(ctx, UPSAMPLE_KINDS[target].mode, up, x, name)
         return _resample_per_axis(ctx, target, up, x, name)
     dims = dims_of(ctx, x, name)
     lead, spatial = dims[:2], dims[2:]
