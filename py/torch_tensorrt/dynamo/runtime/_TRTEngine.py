@@ -19,6 +19,7 @@ from torch_tensorrt._trt import ENABLED_FEATURES
 from torch_tensorrt.dynamo.runtime._aliased_io import aliased_output, engine_aliases
 from torch_tensorrt.dynamo.runtime._engine_fast_path import FastRunner, fast_runner
 from torch_tensorrt.dynamo.runtime._engine_info import EngineInfo, require_host_platform, torch_dtype
+from torch_tensorrt.dynamo.runtime._engine_input_checks import EngineInputChecks
 from torch_tensorrt.dynamo.runtime._engine_profile_controls import ProfileAndBudgetControls
 from torch_tensorrt.dynamo.runtime._engine_profiles import (
     ProfileSelector,
@@ -35,7 +36,7 @@ from torch_tensorrt.dynamo.runtime._runtime_backend import (
     current_backend,
 )
 from torch_tensorrt.dynamo.runtime._shape_expr import evaluate_symbolic
-from torch_tensorrt.dynamo.runtime._shape_tensor_inputs import host_shape_inputs, shape_input_checks
+from torch_tensorrt.dynamo.runtime._shape_tensor_inputs import shape_input_checks
 from torch_tensorrt.dynamo.runtime._stripped_weights import refuse_stripped_weights
 from torch_tensorrt.runtime._cudagraphs import (
     NO_CAPTURE,
@@ -71,7 +72,7 @@ def _close_live_engines() -> None:
 atexit.register(_close_live_engines)
 
 
-class TRTEngine(RuntimeSettingsControls, ProfileAndBudgetControls, EngineProfiling):
+class TRTEngine(EngineInputChecks, RuntimeSettingsControls, ProfileAndBudgetControls, EngineProfiling):
     """One engine: lazily deserialized, with an execution context created on first use.
 
     Runtime mode controls (``RuntimeSettings``) are applied when the context is created; changing
@@ -329,53 +330,7 @@ class TRTEngine(RuntimeSettingsControls, ProfileAndBudgetControls, EngineProfili
     def has_dynamic_inputs(self) -> bool:
         return any(lo != hi for _, _, lo, hi in self._input_specs())
 
-    def _input_specs(self) -> list[tuple[str, torch.dtype | None, tuple[int, ...], tuple[int, ...]]]:
-        """(name, dtype, min shape, max shape) per input, derived once from the metadata."""
-        if self._input_checks is None:
-            specs = {spec.name: spec for spec in self.info.metadata.inputs}
-            checks = []
-            for name in self.info.input_names:
-                spec = specs.get(name)
-                if spec is None:
-                    checks.append((name, None, (), ()))
-                    continue
-                # Without a profile, a symbolic dim has no recorded bounds: only its rank is checked.
-                lo = spec.min_shape if spec.min_shape is not None else tuple(d if isinstance(d, int) else 0 for d in spec.shape)
-                hi = spec.max_shape if spec.max_shape is not None else tuple(d if isinstance(d, int) else 2**63 - 1 for d in spec.shape)
-                checks.append((name, torch_dtype(spec.dtype), tuple(lo), tuple(hi)))
-            self._input_checks = checks
-        return self._input_checks
-
     # -- execution -------------------------------------------------------------------------------
-    def _check_input(self, index: int, tensor: torch.Tensor) -> None:
-        name, want, lo, hi = self._input_specs()[index]
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"input {name} of engine {self.name!r} must be a tensor, got {type(tensor).__name__}")
-        if want is not None:
-            if tensor.dtype != want:
-                raise TypeError(
-                    f"input {name} of engine {self.name!r} must have dtype {want}, got {tensor.dtype}; "
-                    f"cast it with .to({want})"
-                )
-            shape = tuple(tensor.shape)
-            if len(shape) != len(lo) or any(not a <= s <= b for s, a, b in zip(shape, lo, hi)):
-                raise ValueError(
-                    f"input {name} of engine {self.name!r} has shape {shape}, outside the range the engine "
-                    f"was built for: min {lo}, max {hi}. Recompile with a wider "
-                    "torch_tensorrt.Input(min_shape=..., max_shape=...)."
-                )
-        if any(index == shape_index for shape_index, *_ in self._shape_inputs):
-            return  # a shape tensor may be on the host, where TensorRT reads it (see _checked_inputs)
-        want_device = self.device
-        if tensor.device != want_device and (
-            tensor.device.type != want_device.type
-            or (want_device.index is not None and tensor.device.index != want_device.index)
-        ):
-            raise RuntimeError(
-                f"input {name} of engine {self.name!r} is on {tensor.device}; the engine runs on "
-                f"{want_device}. Move the input with .to({str(want_device)!r})."
-            )
-
     def execute(self, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """Run the engine; calls from several threads are serialized (see ``_lock``)."""
         fast = self._fast
@@ -444,30 +399,6 @@ class TRTEngine(RuntimeSettingsControls, ProfileAndBudgetControls, EngineProfili
         self._plan = (stamp, decision, context)
         self._fast = fast_runner(self, self._plan)
         return self._plan
-
-    def _checked_inputs(self, inputs: Sequence[torch.Tensor]) -> Sequence[torch.Tensor]:
-        """The inputs as the engine takes them, after the dtype, shape-range and device checks.
-
-        A (shape, dtype, device) signature that passed once passes again, so it is checked only
-        the first time; the set is bounded for engines that see many shapes.
-        """
-        if self._truncate_double:
-            # Compiled with truncate_double: the engine takes float32 where the model took float64.
-            inputs = [t.float() if isinstance(t, torch.Tensor) and t.dtype == torch.float64 else t for t in inputs]
-        accepted = self._accepted
-        for i, tensor in enumerate(inputs):
-            if type(tensor) is not torch.Tensor:  # subclasses and non-tensors: always the full check
-                self._check_input(i, tensor)
-                continue
-            signature = (tensor.shape, tensor.dtype, tensor.device)
-            if signature not in accepted[i]:
-                self._check_input(i, tensor)
-                if len(accepted[i]) >= _MAX_SIGNATURES:
-                    accepted[i].clear()
-                accepted[i].add(signature)
-        if self._shape_inputs:
-            return host_shape_inputs(self.name, self._shape_inputs, inputs)
-        return inputs
 
     def _stream_capturable(self, context: ExecutionContextHandle) -> bool:
         """Whether the context can be captured on the stream it will run on, asked before any capture.
@@ -640,5 +571,3 @@ class TRTEngine(RuntimeSettingsControls, ProfileAndBudgetControls, EngineProfili
 
 
 _NO_CAPTURE = CaptureDecision(NO_CAPTURE)
-# Input signatures remembered per input as already checked (see TRTEngine._checked_inputs).
-_MAX_SIGNATURES = 64
