@@ -160,6 +160,32 @@ def test_fractional_scale_on_dynamic_lengths(case: tuple, dtype: torch.dtype) ->
         torch.testing.assert_close(got, module(x.float()).to(dtype), rtol=rtol, atol=atol)
 
 
+class _MixedSizes(torch.nn.Module):
+    """Sizes / scales mixing 0-dim tensors and numbers, which eager torch reads as numbers."""
+
+    def __init__(self, sizes: list[Any] | None, scales: list[Any] | None) -> None:
+        super().__init__()
+        self.sizes, self.scales = sizes, scales
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return aten.upsample_nearest2d.vec(x, self.sizes, self.scales)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "scales"),
+    [([torch.tensor(4), 6], None), (None, [torch.tensor(0.5), 1.5])],
+    ids=["tensor_in_sizes", "tensor_in_scales"],
+)
+def test_untraced_sizes_holding_zero_dim_tensors(sizes: list[Any] | None, scales: list[Any] | None) -> None:
+    module = _MixedSizes(sizes, scales)
+    static_input, dynamic_input = torch.randn(1, 2, 7, 5), torch.randn(2, 1, 3, 9)
+    (got,) = run_untraced(module, [dyn((1, 2, 7, 5), (1, 2, 7, 5), (1, 2, 7, 5))], [[static_input]])
+    torch.testing.assert_close(got, module(static_input), rtol=0, atol=0)  # nearest copies values
+    spec = dyn((1, 1, 2, 2), (2, 1, 5, 5), (3, 1, 9, 9))
+    (got,) = run_untraced(module, [spec], [[dynamic_input]])
+    torch.testing.assert_close(got, module(dynamic_input), rtol=0, atol=0)
+
+
 def test_integer_input_falls_back() -> None:
     assert_falls_back(lambda x: F.interpolate(x.to(torch.uint8), scale_factor=2.0).float(), torch.randn(1, 1, 2, 3) * 9, op="upsample_nearest2d")
 

@@ -20,6 +20,8 @@ from torch.fx.experimental.proxy_tensor import make_fx
 from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv, StatelessSymbolicContext
 from torch.fx.passes.fake_tensor_prop import FakeTensorProp
 
+from torch_tensorrt.dynamo.conversion._scalar_constants import inline_scalar_constants_in_lists
+
 ShapeRange = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 # The node kinds whose value the interpreter or a converter reads.
@@ -195,6 +197,7 @@ def prepare_untraced_graph(
 ) -> torch.fx.GraphModule:
     """A graph not traced by torch.export, made convertible: node values from the input specs,
     ATen overloads for packets and Python operators, ops without a converter decomposed."""
+    inline_scalar_constants_in_lists(module)
     fakes = propagate_fake_values(module, input_ranges, input_dtypes)
     resolve_untraced_targets(module)
     return decompose_unconvertible(module, fakes)
