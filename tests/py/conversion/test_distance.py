@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from _shape_testing import FLOATS, assert_falls_back, check, check_dynamic, dyn, fn_module
+from _shape_testing import FLOATS, check, check_dynamic, dyn, fn_module, run_untraced
 
+from torch_tensorrt.dynamo.conversion import UnsupportedOperatorException
 from torch_tensorrt.testing import run_on_reference
 
 # Differences and powers in float32 and one rounding of the result to the tensor's dtype.
@@ -67,6 +68,36 @@ def test_pdist_dynamic_columns() -> None:
     check_dynamic(fn, [dyn((4, 1), (4, 3), (4, 6))], [torch.randn(4, 1)], [torch.randn(4, 6)])
 
 
-def test_pdist_dynamic_rows_falls_back() -> None:
-    spec = [dyn((3, 3), (4, 3), (6, 3))]
-    assert_falls_back(lambda a: F.pdist(a) * 1, torch.randn(4, 3), op="_pdist_forward", input_specs=spec)
+class _PairDistances(torch.nn.Module):
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return torch.ops.aten._pdist_forward.default(a, self.p)
+
+
+@pytest.mark.parametrize("p", NORMS, ids=str)
+def test_pdist_dynamic_rows(p: float) -> None:
+    # The pairs (i < j, row-major) of a run-time row count are computed in the engine: every count
+    # in the range, including 2 (one pair) and odd ones, lists them in eager's order. (torch.export
+    # cannot trace a run-time row count here; graphs handed over untraced can hold one.)
+    torch.manual_seed(0)
+    inputs = [_values(n, 3, dtype=torch.float32) for n in (2, 3, 5, 8, 9)]
+    module = _PairDistances(p)
+    outputs = run_untraced(module, [dyn((2, 3), (5, 3), (9, 3))], [[x] for x in inputs])
+    rtol, atol = TOLERANCES[torch.float32]
+    for x, got in zip(inputs, outputs):
+        torch.testing.assert_close(got, module(x), rtol=rtol, atol=atol)
+
+
+def test_pdist_rows_beyond_exact_pair_arithmetic_refused() -> None:
+    with pytest.raises(UnsupportedOperatorException, match="_pdist_forward"):
+        run_untraced(_PairDistances(2.0), [dyn((3, 3), (4, 3), (4096, 3))], [[torch.randn(4, 3)]])
+
+
+def test_pdist_dynamic_rows_compiled() -> None:
+    # Through torch_tensorrt.compile: the same engine for every row count in the range.
+    fn = lambda a: F.pdist(a) * 1  # noqa: E731
+    torch.manual_seed(0)
+    check_dynamic(fn, [dyn((3, 3), (4, 3), (6, 3))], [torch.randn(3, 3)], [torch.randn(5, 3)], [torch.randn(6, 3)])

@@ -27,8 +27,9 @@ from torch_tensorrt.dynamo.conversion.converter_utils import (
     get_trt_tensor,
     prepend_ones,
     set_layer_name,
+    shape_tensor_from_dims,
 )
-from torch_tensorrt.dynamo.conversion.converters._shape_helpers import unsqueeze
+from torch_tensorrt.dynamo.conversion.converters._shape_helpers import dims_of, int_tensor, shape_math, unsqueeze
 from torch_tensorrt.dynamo.conversion.converters.reduction import reduce
 
 aten = torch.ops.aten
@@ -79,15 +80,24 @@ def aten_ops_cdist(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, 
     x1 = cast_trt_tensor(ctx, x1, torch.float32, f"{name}_x1")
     x2 = get_trt_tensor(ctx, args[1], f"{name}_x2", torch.float32)
     # (..., P, 1, M) - (..., 1, R, M): every pair of rows; batch dims broadcast.
-    diff = add_binary(ctx, EW.SUB, unsqueeze(ctx, x1, -2, f"{name}_rows1"), unsqueeze(ctx, x2, -3, f"{name}_rows2"), f"{name}_diff")
+    diff = add_binary(
+        ctx, EW.SUB, unsqueeze(ctx, x1, -2, f"{name}_rows1"), unsqueeze(ctx, x2, -3, f"{name}_rows2"), f"{name}_diff"
+    )
     distance = p_norm(ctx, diff, float(args[2]), len(diff.shape) - 1, name)
     return cast_trt_tensor(ctx, distance, dtype, name)
 
 
 def _pdist_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
     val = node.args[0].meta.get("val")
-    # The pairs (i < j) are listed at build time: the row count must be static, and 2 or more.
-    return _float_inputs(node, 1) and isinstance(val.shape[0], int) and val.shape[0] >= 2
+    if not _float_inputs(node, 1):
+        return False
+    rows = val.shape[0]
+    # Static rows: the pairs (i < j) are listed at build time (2 or more rows); run-time rows: they are
+    # computed in the engine, exactly up to _MAX_RUNTIME_PDIST_ROWS.
+    if isinstance(rows, int):
+        return rows >= 2
+    bound = _row_count_bound(rows)
+    return bound is not None and bound <= _MAX_RUNTIME_PDIST_ROWS
 
 
 @dynamo_tensorrt_converter(aten._pdist_forward.default, capability_validator=_pdist_ok)
@@ -95,12 +105,77 @@ def aten_ops_pdist(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, 
     x = get_trt_tensor(ctx, args[0], name)
     dtype = dtype_of(x)
     x = cast_trt_tensor(ctx, x, torch.float32, name)
-    first, second = torch.triu_indices(int(x.shape[0]), int(x.shape[0]), offset=1)  # row-major i < j
+    if x.shape[0] >= 0:
+        first, second = (t.to(torch.int64) for t in torch.triu_indices(int(x.shape[0]), int(x.shape[0]), offset=1))
+        indices = [create_constant(ctx, t, f"{name}_{w}") for t, w in ((first, "i"), (second, "j"))]
+    else:
+        indices = list(_pair_rows(ctx, x, name))
     rows = []
-    for which, index in (("i", first), ("j", second)):
-        layer = ctx.net.add_gather(x, create_constant(ctx, index.to(torch.int64), f"{name}_{which}"), 0)
+    for which, index in zip("ij", indices):
+        layer = ctx.net.add_gather(x, index, 0)
         set_layer_name(layer, ctx.unique_name(f"{name}_rows_{which}"))
         rows.append(layer.get_output(0))
     diff = add_binary(ctx, EW.SUB, rows[0], rows[1], f"{name}_diff")
     p = float(arg(args, kwargs, 1, "p", 2.0))
     return cast_trt_tensor(ctx, p_norm(ctx, diff, p, 1, name), dtype, name)
+
+
+# Pair positions of run-time row counts are computed in float32 from a square root, exact while its
+# argument (about 4 n^2) is an integer float32 holds exactly.
+_MAX_RUNTIME_PDIST_ROWS = 2048
+
+
+def _row_count_bound(size: Any) -> int | None:
+    """The largest value a (symbolic) row count can take, when known."""
+    if isinstance(size, int):
+        return size
+    try:
+        upper = size.node.shape_env.bound_sympy(size.node.expr).upper
+        return int(upper) if upper.is_finite else None
+    except (AttributeError, TypeError):
+        return None
+
+
+def _pair_rows(ctx: ConversionContext, x: Any, name: str) -> tuple[Any, Any]:
+    """Row indices (i, j), i < j in row-major order, for a run-time row count n: for pair k,
+    i = n - 2 - floor(sqrt(4n(n - 1) - 7 - 8k) / 2 - 0.5) and j = k + i + 1 - n(n - 1)/2 + (n - i)(n - i - 1)/2."""
+    n = dims_of(ctx, x, name)[0]
+    pairs = shape_math(
+        ctx,
+        EW.FLOOR_DIV,
+        shape_math(ctx, EW.PROD, n, shape_math(ctx, EW.SUB, n, 1, f"{name}_n1"), f"{name}_nn"),
+        2,
+        f"{name}_m",
+    )
+    fill = ctx.net.add_fill((1,), trt.FillOperation.LINSPACE, trt.float32)
+    fill.set_input(0, shape_tensor_from_dims(ctx, [pairs], f"{name}_len"))
+    fill.set_input(1, create_constant(ctx, torch.tensor(0.0), f"{name}_start"))
+    fill.set_input(2, create_constant(ctx, torch.tensor([1.0]), f"{name}_step"))
+    set_layer_name(fill, ctx.unique_name(f"{name}_pairs"))
+    k = fill.get_output(0)
+
+    def num(value: Any, label: str) -> Any:
+        if isinstance(value, (int, float)):
+            return create_constant(ctx, torch.tensor([float(value)]), f"{name}_{label}")
+        return cast_trt_tensor(ctx, int_tensor(ctx, value, f"{name}_{label}_i"), torch.float32, f"{name}_{label}")
+
+    def op(kind: Any, a: Any, b: Any, label: str) -> Any:
+        return add_binary(ctx, kind, a, b, f"{name}_{label}")
+
+    n_f, m_f = num(n, "nf"), num(pairs, "mf")
+    radicand = op(
+        EW.SUB,
+        op(EW.PROD, num(4, "f4"), op(EW.PROD, n_f, op(EW.SUB, n_f, num(1, "one"), "n1f"), "nn"), "4nn"),
+        num(7, "seven"),
+        "r1",
+    )
+    radicand = op(EW.SUB, radicand, op(EW.PROD, k, num(8, "eight"), "8k"), "radicand")
+    root = add_unary(ctx, UN.SQRT, radicand, f"{name}_sqrt")
+    step = add_unary(
+        ctx, UN.FLOOR, op(EW.SUB, op(EW.DIV, root, num(2, "two"), "half"), num(0.5, "h"), "hm"), f"{name}_floor"
+    )
+    i = op(EW.SUB, op(EW.SUB, n_f, num(2, "two2"), "n2"), step, "i")
+    rest = op(EW.SUB, n_f, i, "ni")
+    tail = op(EW.DIV, op(EW.PROD, rest, op(EW.SUB, rest, num(1, "one2"), "ni1"), "nini"), num(2, "two3"), "tail")
+    j = op(EW.SUM, op(EW.SUB, op(EW.SUM, op(EW.SUM, k, i, "ki"), num(1, "one3"), "ki1"), m_f, "kim"), tail, "j")
+    return cast_trt_tensor(ctx, i, torch.int32, f"{name}_ii"), cast_trt_tensor(ctx, j, torch.int32, f"{name}_ji")
