@@ -2,17 +2,16 @@
 
 #include <ATen/ops/empty.h>
 #include <c10/core/DeviceGuard.h>
-#include <c10/core/Event.h>
-#include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <optional>
 #include <sstream>
 
 #include "core/runtime/BackendRegistry.h"
 #include "core/runtime/CudaGraphPolicy.h"
+#include "core/runtime/EngineStreams.h"
+#include "core/runtime/TorchOutputAllocator.h"
 #include "core/runtime/runtime.h"
 
 namespace torch_tensorrt {
@@ -42,137 +41,6 @@ std::string shape_str(c10::IntArrayRef shape) {
 at::Tensor empty_on(c10::IntArrayRef shape, c10::ScalarType dtype, c10::Device device) {
   return at::empty(shape, at::TensorOptions().dtype(dtype).device(device));
 }
-
-// Data-dependent outputs: TensorRT asks for memory during enqueue and reports the final shape.
-class TorchOutputAllocator : public OutputAllocator {
- public:
-  explicit TorchOutputAllocator(c10::Device device) : device_(device) {}
-
-  void* reallocate(const std::string& name, void*, uint64_t bytes, uint64_t) override {
-    try {
-      at::Tensor& buffer = buffers_[name];
-      int64_t size = static_cast<int64_t>(std::max<uint64_t>(bytes, 1));
-      if (!buffer.defined() || buffer.numel() < size) {
-        buffer = empty_on({size}, c10::ScalarType::Byte, device_);
-      }
-      return buffer.data_ptr();
-    } catch (...) {
-      return nullptr; // TensorRT reports the failed allocation
-    }
-  }
-
-  void notify_shape(const std::string& name, const std::vector<int64_t>& shape) override {
-    shapes_[name] = shape;
-  }
-
-  at::Tensor output(const std::string& name, c10::ScalarType dtype) {
-    auto shape = shapes_.find(name);
-    TORCH_CHECK(shape != shapes_.end(), "TensorRT did not report the shape of data-dependent output '", name, "'");
-    int64_t numel = 1;
-    for (int64_t d : shape->second) {
-      TORCH_CHECK(d >= 0, "TensorRT reported an invalid shape for output '", name, "'");
-      numel *= d;
-    }
-    at::Tensor out = empty_on(shape->second, dtype, device_);
-    auto buffer = buffers_.find(name);
-    if (numel > 0) {
-      TORCH_CHECK(buffer != buffers_.end(), "TensorRT wrote output '", name, "' without allocating it");
-      int64_t bytes = numel * static_cast<int64_t>(c10::elementSize(dtype));
-      TORCH_CHECK(buffer->second.numel() >= bytes, "output '", name, "' is larger than the memory TensorRT asked for");
-      // A typed copy of the raw bytes: view the byte buffer's prefix as the output dtype.
-      out.view(c10::ScalarType::Byte).reshape({bytes}).copy_(buffer->second.narrow(0, 0, bytes));
-    }
-    return out;
-  }
-
- private:
-  c10::Device device_;
-  std::map<std::string, at::Tensor> buffers_;
-  std::map<std::string, std::vector<int64_t>> shapes_;
-};
-
-// The caller's stream and the stream the engine runs on, with the event hand-offs between them.
-class EngineStreams {
- public:
-  EngineStreams(c10::Device device, EngineBackend& backend) {
-    if (!device.is_cuda()) {
-      outer_capture_ = backend.is_stream_capturing(nullptr);
-      return;
-    }
-    impl_ = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
-    caller_ = impl_->getStream(device);
-    engine_ = caller_;
-    outer_capture_ = backend.is_stream_capturing(caller_->native_handle());
-    // Never enqueue on the legacy default stream (it synchronizes with everything); a capture must
-    // stay on the stream being captured.
-    if (!outer_capture_ && *caller_ == impl_->getDefaultStream(device)) {
-      engine_ = uncaptured_pool_stream(device, backend);
-    }
-  }
-
-  bool outer_capture() const {
-    return outer_capture_;
-  }
-
-  // A stream of torch's pool that nobody is capturing: pool streams are shared (torch.cuda.Stream()
-  // and torch.cuda.graph's capture stream come from the same pool), and work enqueued on a stream
-  // another thread is capturing would join that graph instead of running. The pool hands its streams
-  // out round-robin, so the next one is another stream.
-  c10::Stream uncaptured_pool_stream(c10::Device device, EngineBackend& backend) const {
-    constexpr int kPoolStreams = 32; // c10's streams per priority and device
-    for (int attempt = 0; attempt < kPoolStreams; ++attempt) {
-      c10::Stream stream = impl_->getStreamFromGlobalPool(device, /*isHighPriority=*/false);
-      if (!backend.is_stream_capturing(stream.native_handle())) {
-        return stream;
-      }
-    }
-    TORCH_CHECK(false, "every CUDA stream of torch's pool on ", device, " is being captured into a CUDA graph; "
-                "run the engine on a stream of your own (with torch.cuda.stream(s): ...)");
-  }
-
-  void* engine_handle() const {
-    return engine_ ? engine_->native_handle() : nullptr;
-  }
-
-  // One context serves every stream, and its activation memory is shared: an enqueue on another
-  // stream than the engine's previous one waits for that one (the engine's mutex orders only the
-  // host side). Free while the stream stays the same; never inside a capture, which must not wait
-  // on work outside it. As the Python engine's _after_last_enqueue.
-  void follow_previous_enqueue(std::optional<c10::Stream>& last) {
-    if (!engine_) {
-      return;
-    }
-    if (last && *last != *engine_ && !outer_capture_) {
-      c10::Event event(c10::DeviceType::CUDA);
-      event.record(*last);
-      event.block(*engine_);
-    }
-    last = engine_;
-  }
-
-  // Work queued on the caller's stream so far happens before the engine's work...
-  void caller_to_engine() {
-    if (engine_ && *engine_ != *caller_) {
-      c10::Event event(c10::DeviceType::CUDA);
-      event.record(*caller_);
-      event.block(*engine_);
-    }
-  }
-  // ... and the engine's work happens before anything the caller queues next.
-  void engine_to_caller() {
-    if (engine_ && *engine_ != *caller_) {
-      c10::Event event(c10::DeviceType::CUDA);
-      event.record(*engine_);
-      event.block(*caller_);
-    }
-  }
-
- private:
-  const c10::impl::DeviceGuardImplInterface* impl_ = nullptr;
-  std::optional<c10::Stream> caller_;
-  std::optional<c10::Stream> engine_;
-  bool outer_capture_ = false;
-};
 
 // The engine's range for dim k of an input: its profile, else its static size (dynamic: unbounded).
 std::pair<int64_t, int64_t> dim_range(const InputSpec& spec, size_t k) {
