@@ -75,24 +75,40 @@ ISSUE_18: dict[str, Probe] = {
     "aten._pdist_forward.default": Probe(lambda a: F.pdist(a), lambda: [_r(5, 3)]),
     "aten._embedding_bag.default": _bag(lambda w, i, o: aten._embedding_bag(w, i, o, False, 1)[0]),
     "aten.embedding_bag.default": _bag(lambda w, i, o: aten.embedding_bag(w, i, o, False, 0)[0]),
-    "aten._pad_circular.default": Probe(lambda a: aten._pad_circular(a, [1, 2]), lambda: [_r(1, 2, 5)], [((1, 2, 3), (4, 2, 9))]),
-    "aten._prelu_kernel.default": Probe(
-        lambda a, w: aten._prelu_kernel(a, w.reshape(1, 3, 1)), lambda: [_r(2, 3, 4), _r(3)], [((1, 3, 2), (4, 3, 8)), None]
+    "aten._pad_circular.default": Probe(
+        lambda a: aten._pad_circular(a, [1, 2]), lambda: [_r(1, 2, 5)], [((1, 2, 3), (4, 2, 9))]
     ),
-    "aten._reshape_copy.default": Probe(lambda a: aten._reshape_copy(a, [-1, 4]), lambda: [_r(2, 3, 4)], [((1, 3, 4), (5, 3, 4))]),
+    "aten._prelu_kernel.default": Probe(
+        lambda a, w: aten._prelu_kernel(a, w.reshape(1, 3, 1)),
+        lambda: [_r(2, 3, 4), _r(3)],
+        [((1, 3, 2), (4, 3, 8)), None],
+    ),
+    "aten._reshape_copy.default": Probe(
+        lambda a: aten._reshape_copy(a, [-1, 4]), lambda: [_r(2, 3, 4)], [((1, 3, 4), (5, 3, 4))]
+    ),
     "aten.as_strided.default": Probe(lambda a: torch.as_strided(a, (2, 2), (1, 2), 1), lambda: [_r(3, 4)]),
     "aten.resize_.default": Probe(lambda a: (a * 1).resize_(2, 5), lambda: [_r(3, 4)]),
     "aten.copy.default": Probe(lambda a, b: aten.copy(a, b), lambda: [_r(3, 4), _r(4)], [((1, 4), (6, 4)), None]),
     "aten.slice_scatter.default": Probe(
-        lambda a, b: torch.slice_scatter(a, b, 1, 1, 3), lambda: [_r(3, 4), _r(3, 2)], [((2, 4), (6, 4)), ((2, 2), (6, 2))]
+        lambda a, b: torch.slice_scatter(a, b, 1, 1, 3),
+        lambda: [_r(3, 4), _r(3, 2)],
+        [((2, 4), (6, 4)), ((2, 2), (6, 2))],
     ),
-    "aten.diagonal.default": Probe(lambda a: torch.diagonal(a, 1, -2, -1) * 1, lambda: [_r(2, 3, 4)], [((1, 3, 4), (5, 3, 4))]),
+    "aten.diagonal.default": Probe(
+        lambda a: torch.diagonal(a, 1, -2, -1) * 1, lambda: [_r(2, 3, 4)], [((1, 3, 4), (5, 3, 4))]
+    ),
     "aten.atan2.default": Probe(torch.atan2, lambda: [_r(3, 4), _r(3, 4)], [((1, 4), (6, 4)), ((1, 4), (6, 4))]),
     "aten.atan2.out": Probe(lambda a, b: aten.atan2.out(a, b, out=torch.empty(3, 4)), lambda: [_r(3, 4), _r(3, 4)]),
     "aten.avg_pool1d.default": Probe(lambda a: F.avg_pool1d(a, 2), lambda: [_r(1, 2, 6)], [((1, 2, 4), (4, 2, 12))]),
-    "aten.max_pool1d.default": Probe(lambda a: F.max_pool1d(a, 3, 2, 1), lambda: [_r(2, 2, 6)], [((1, 2, 6), (4, 2, 6))]),
-    "aten.max_pool2d.default": Probe(lambda a: F.max_pool2d(a, 3, 2, 1), lambda: [_r(1, 2, 6, 6)], [((1, 2, 5, 4), (4, 2, 8, 9))]),
-    "aten.max_pool3d.default": Probe(lambda a: F.max_pool3d(a, 2), lambda: [_r(1, 2, 4, 4, 4)], [((1, 2, 4, 4, 4), (3, 2, 6, 4, 8))]),
+    "aten.max_pool1d.default": Probe(
+        lambda a: F.max_pool1d(a, 3, 2, 1), lambda: [_r(2, 2, 6)], [((1, 2, 6), (4, 2, 6))]
+    ),
+    "aten.max_pool2d.default": Probe(
+        lambda a: F.max_pool2d(a, 3, 2, 1), lambda: [_r(1, 2, 6, 6)], [((1, 2, 5, 4), (4, 2, 8, 9))]
+    ),
+    "aten.max_pool3d.default": Probe(
+        lambda a: F.max_pool3d(a, 2), lambda: [_r(1, 2, 4, 4, 4)], [((1, 2, 4, 4, 4), (3, 2, 6, 4, 8))]
+    ),
     "aten.batch_norm.default": Probe(
         lambda a: F.batch_norm(a, _STATS[0], _STATS[1]), lambda: [_r(1, 2, 6)], [((1, 2, 2), (4, 2, 9))]
     ),
@@ -110,18 +126,28 @@ ISSUE_18: dict[str, Probe] = {
     ),
     "aten.index_copy.default": Probe(lambda a, s: torch.index_copy(a, 0, _i(2, 0), s), lambda: [_r(3, 4), _r(2, 4)]),
     "aten.index_put.default": Probe(lambda a, v: torch.index_put(a, (_i(2, 0),), v), lambda: [_r(3, 4), _r(2, 4)]),
-    "aten.linalg_cross.default": Probe(torch.linalg.cross, lambda: [_r(2, 3), _r(2, 3)], [((1, 3), (5, 3)), ((1, 3), (5, 3))]),
+    "aten.linalg_cross.default": Probe(
+        torch.linalg.cross, lambda: [_r(2, 3), _r(2, 3)], [((1, 3), (5, 3)), ((1, 3), (5, 3))]
+    ),
     "aten.native_dropout.default": Probe(lambda a: aten.native_dropout(a, 0.5, False)[0], lambda: [_r(2, 3)]),
     "aten.nonzero.default": Probe(torch.nonzero, lambda: [_r(2, 3)]),
-    "aten.pixel_shuffle.default": Probe(lambda a: F.pixel_shuffle(a, 2), lambda: [_r(2, 8, 2, 3)], [((1, 8, 2, 3), (4, 8, 5, 6))]),
-    "aten.pixel_unshuffle.default": Probe(lambda a: F.pixel_unshuffle(a, 2), lambda: [_r(2, 2, 4, 6)], [((1, 2, 4, 6), (4, 2, 4, 6))]),
+    "aten.pixel_shuffle.default": Probe(
+        lambda a: F.pixel_shuffle(a, 2), lambda: [_r(2, 8, 2, 3)], [((1, 8, 2, 3), (4, 8, 5, 6))]
+    ),
+    "aten.pixel_unshuffle.default": Probe(
+        lambda a: F.pixel_unshuffle(a, 2), lambda: [_r(2, 2, 4, 6)], [((1, 2, 4, 6), (4, 2, 4, 6))]
+    ),
     "aten.roll.default": Probe(lambda a: torch.roll(a, 1, 0), lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
     "aten.softplus.default": Probe(F.softplus, lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
     "aten.split.sizes": Probe(lambda a: aten.split.sizes(a, [1, 3], 1), lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
     "aten.sym_numel.default": Probe(lambda a: a.new_ones(a.numel()), lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
     "aten.tile.default": Probe(lambda a: torch.tile(a, (2, 1)), lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
-    "aten.upsample_nearest1d.vec": Probe(lambda a: F.interpolate(a, scale_factor=2.0), lambda: [_r(2, 2, 3)], [((1, 2, 3), (4, 2, 7))]),
-    "aten.upsample_nearest2d.vec": Probe(lambda a: F.interpolate(a, scale_factor=2.0), lambda: [_r(2, 2, 3, 4)], [_NCHW]),
+    "aten.upsample_nearest1d.vec": Probe(
+        lambda a: F.interpolate(a, scale_factor=2.0), lambda: [_r(2, 2, 3)], [((1, 2, 3), (4, 2, 7))]
+    ),
+    "aten.upsample_nearest2d.vec": Probe(
+        lambda a: F.interpolate(a, scale_factor=2.0), lambda: [_r(2, 2, 3, 4)], [_NCHW]
+    ),
     "aten.upsample_nearest3d.vec": Probe(
         lambda a: F.interpolate(a, scale_factor=2.0), lambda: [_r(2, 2, 3, 3, 3)], [((1, 2, 2, 2, 2), (3, 2, 4, 4, 4))]
     ),
@@ -155,12 +181,17 @@ EXTRA_PROBES: dict[str, Probe] = {
     "aten.empty_strided.default": Probe(lambda a: a + torch.empty_strided((3, 4), (4, 1)).zero_(), lambda: [_r(3, 4)]),
     "aten.masked_scatter.default": Probe(lambda a, s: a.masked_scatter(a > 0, s), lambda: [_r(3, 4), _r(3, 4)]),
     "aten.scatter_reduce.two": Probe(
-        lambda a, s: a.scatter_reduce(0, _i(0, 2, 0).reshape(3, 1).expand(3, 4), s, "amax"), lambda: [_r(3, 4), _r(3, 4)]
+        lambda a, s: a.scatter_reduce(0, _i(0, 2, 0).reshape(3, 1).expand(3, 4), s, "amax"),
+        lambda: [_r(3, 4), _r(3, 4)],
     ),
     # Random ops: each probe returns a deterministic property of its samples, so --verify can compare.
     "aten.rand.default": Probe(lambda a: (torch.rand(3, 4) < 1) & (a > -9), lambda: [_r(3, 4)]),
-    "aten.randn.default": Probe(lambda a: torch.randn(a.shape[0], 4).isfinite(), lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
-    "aten.randperm.default": Probe(lambda a: torch.randperm(a.shape[0]).sort().values, lambda: [_r(3, 4)], [((1, 4), (6, 4))]),
+    "aten.randn.default": Probe(
+        lambda a: torch.randn(a.shape[0], 4).isfinite(), lambda: [_r(3, 4)], [((1, 4), (6, 4))]
+    ),
+    "aten.randperm.default": Probe(
+        lambda a: torch.randperm(a.shape[0]).sort().values, lambda: [_r(3, 4)], [((1, 4), (6, 4))]
+    ),
 }
 
 PROBES = {**ISSUE_18, **EXTRA_PROBES}
@@ -304,15 +335,19 @@ def _counts(verdicts: Sequence[Verdict]) -> dict[str, int]:
 
 def report(title: str, verdicts: Sequence[Verdict], verbose: bool) -> None:
     c = _counts(verdicts)
-    print(f"== {title}: {c['converts']}/{c['total']} convert ({c['direct']} directly, {c['lowered']} via lowering), "
-          f"{c['no']} do not")
+    print(
+        f"== {title}: {c['converts']}/{c['total']} convert ({c['direct']} directly, {c['lowered']} via lowering), "
+        f"{c['no']} do not"
+    )
     dynamic = [v for v in verdicts if v.dynamic is not None]
     if dynamic:
         ok = sum(1 for v in dynamic if not v.dynamic.startswith("no"))
         print(f"   with dynamic shapes: {ok}/{len(dynamic)} of the probes that have ranges")
     verified = [v for v in verdicts if v.verified is not None]
     if verified:
-        print(f"   built and matching eager on the reference executor: {sum(v.verified == 'ok' for v in verified)}/{len(verified)}")
+        print(
+            f"   built and matching eager on the reference executor: {sum(v.verified == 'ok' for v in verified)}/{len(verified)}"
+        )
     quiet = [v for v in verdicts if not verbose and v.status == "direct" and not v.probed]
     if quiet:
         print(f"   {len(quiet)} more have a registered converter and no probe (--verbose lists them)")

@@ -1,6 +1,6 @@
 """Reference-executor speed: time to evaluate a ResNet-50 network (batch 1) on the CPU.
 
-    python benchmarks/reference_executor.py [--batch 1] [--repeat 3]
+python benchmarks/reference_executor.py [--batch 1] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -39,11 +39,18 @@ def main() -> None:
         start = time.perf_counter()
         model(x)
         eager = time.perf_counter() - start
-    print(json.dumps({
-        "model": "resnet50", "batch": args.batch, "layers": len(record.layers),
-        "executor_s_best": round(min(times), 3), "executor_s_all": [round(t, 3) for t in times],
-        "eager_pytorch_s": round(eager, 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "model": "resnet50",
+                "batch": args.batch,
+                "layers": len(record.layers),
+                "executor_s_best": round(min(times), 3),
+                "executor_s_all": [round(t, 3) for t in times],
+                "eager_pytorch_s": round(eager, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -153,8 +153,10 @@ def main() -> None:
     if not torch_tensorrt.ENABLED_FEATURES.torch_tensorrt_runtime:
         print("C++ runtime: not built (torch_tensorrt._C missing); Python runtime only")
     elif not args.cpp_backend.is_file():
-        print(f"C++ runtime: no fake backend at {args.cpp_backend}; build it with "
-              "bash tests/core/run_cpp_tests.sh --fake-backend-only")
+        print(
+            f"C++ runtime: no fake backend at {args.cpp_backend}; build it with "
+            "bash tests/core/run_cpp_tests.sh --fake-backend-only"
+        )
     else:
         figures.update(_measure(cpp_cases(x, args.cpp_backend), args.iters, args.repeats))
     bare = figures["bare API calls"]

@@ -72,7 +72,9 @@ def main() -> None:
         compiled = llm.compile_causal_lm(
             model, max_seq_len=args.max_seq_len, max_prompt_len=args.max_prompt_len, require_full_compilation=True
         )
-        print(f"compiled in {time.perf_counter() - start:.1f} s: {len(compiled.module._compile_summary.engines)} engine")
+        print(
+            f"compiled in {time.perf_counter() - start:.1f} s: {len(compiled.module._compile_summary.engines)} engine"
+        )
         start = time.perf_counter()
         tokens = llm.generate(compiled, input_ids, max_new_tokens=args.max_new_tokens)
         seconds = time.perf_counter() - start

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: lint, the Bazel part (C++ tests, define matrix, Python smoke target),
+# Runs the whole test suite: lint and format check, the Bazel part (C++ tests, define matrix, Python smoke target),
 # then pytest over tests/py (converters, reference executor, runtime, models, packaging, and the
 # C++ runtime's unit tests). Exits non-zero on any failure, and on "no tests collected" (pytest: 5).
 #   TEST_WORKERS   pytest-xdist workers (default: 2, the machines' core count; 0 = no xdist)
@@ -9,6 +9,7 @@ PY=${PYTHON:-python3}
 status=0
 
 $PY -m ruff check py tests benchmarks examples setup.py tools || status=1
+$PY -m ruff format --check py tests benchmarks examples setup.py tools || status=1
 
 bash scripts/bazel_test.sh || status=1
 

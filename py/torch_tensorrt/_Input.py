@@ -52,9 +52,7 @@ def _check_format(value: Any) -> None:
             stacklevel=3,
         )
         return
-    raise TypeError(
-        f"Input format must be None, torch.contiguous_format or torch.channels_last(_3d), got {value!r}"
-    )
+    raise TypeError(f"Input format must be None, torch.contiguous_format or torch.channels_last(_3d), got {value!r}")
 
 
 def _as_shape(value: Any, what: str) -> tuple[int, ...]:
@@ -274,9 +272,15 @@ class Input:
 
     def _init_shape_tensor(self, shape: Any, min_shape: Any, opt_shape: Any, max_shape: Any) -> None:
         """``is_shape_tensor=True``: the shapes given are the input's *values* (a 1-D int tensor)."""
-        values = (shape,) * 3 if shape is not None else (min_shape, opt_shape if opt_shape is not None else min_shape, max_shape)
+        values = (
+            (shape,) * 3
+            if shape is not None
+            else (min_shape, opt_shape if opt_shape is not None else min_shape, max_shape)
+        )
         if any(v is None for v in values):
-            raise ValueError("Input(is_shape_tensor=True) needs shape=... or min_shape/opt_shape/max_shape (its values)")
+            raise ValueError(
+                "Input(is_shape_tensor=True) needs shape=... or min_shape/opt_shape/max_shape (its values)"
+            )
         lo, opt, hi = (tuple(int(x) for x in v) for v in values)
         if not len(lo) == len(opt) == len(hi):
             raise ValueError(
@@ -328,15 +332,9 @@ class Input:
         return [i for i, (lo, hi) in enumerate(zip(self.min_shape, self.max_shape)) if lo != hi]
 
     @classmethod
-    def from_tensor(
-        cls, t: torch.Tensor, disable_memory_format_check: bool = False, name: str | None = None
-    ) -> Input:
+    def from_tensor(cls, t: torch.Tensor, disable_memory_format_check: bool = False, name: str | None = None) -> Input:
         """The Input of example tensor ``t`` (which it keeps as its example)."""
-        if not (
-            disable_memory_format_check
-            or t.is_contiguous()
-            or t.is_contiguous(memory_format=torch.channels_last)
-        ):
+        if not (disable_memory_format_check or t.is_contiguous() or t.is_contiguous(memory_format=torch.channels_last)):
             raise ValueError("example tensors must be contiguous or channels_last (pass a .contiguous() copy)")
         return cls(shape=tuple(t.shape), dtype=t.dtype, name=name, torch_tensor=t)
 

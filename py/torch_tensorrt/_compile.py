@@ -113,8 +113,12 @@ def convert_method_to_trt_engine(
         target = module if method_name == "forward" else _Method(module, method_name)
         program = trace(target, as_inputs(args), kwarg_inputs=kwarg_inputs)
     else:
-        raise TypeError(f"convert_method_to_trt_engine takes an nn.Module or ExportedProgram, got {type(module).__name__}")
-    return convert_exported_program_to_serialized_trt_engine(program, arg_inputs=args, kwarg_inputs=kwarg_inputs, **kwargs)
+        raise TypeError(
+            f"convert_method_to_trt_engine takes an nn.Module or ExportedProgram, got {type(module).__name__}"
+        )
+    return convert_exported_program_to_serialized_trt_engine(
+        program, arg_inputs=args, kwarg_inputs=kwarg_inputs, **kwargs
+    )
 
 
 def cross_compile_for_windows(
@@ -218,9 +222,15 @@ def _report_save_options(
     if output_format == "torchscript" and pickle_protocol != 2:
         unused[f"pickle_protocol={pickle_protocol}"] = "torch.jit.save chooses its own pickle protocol"
     for name, value in sorted(extra.items()):
-        unused[f"{name}={value!r}"] = "save() takes no such option here (ExecuTorch options need output_format='executorch')"
+        unused[f"{name}={value!r}"] = (
+            "save() takes no such option here (ExecuTorch options need output_format='executorch')"
+        )
     for what, why in unused.items():
-        warn_once(f"save:{what.split('=')[0]}", f"save({what}) has no effect: {why}. (reported once per process)", stacklevel=3)
+        warn_once(
+            f"save:{what.split('=')[0]}",
+            f"save({what}) has no effect: {why}. (reported once per process)",
+            stacklevel=3,
+        )
 
 
 def load(

@@ -64,9 +64,7 @@ def locking_supported() -> bool:
 
 
 @contextlib.contextmanager
-def file_lock(
-    lock_path: str | os.PathLike[str], timeout: float | None = 10.0
-) -> Iterator[bool]:
+def file_lock(lock_path: str | os.PathLike[str], timeout: float | None = 10.0) -> Iterator[bool]:
     """Hold an exclusive lock on ``lock_path`` (created 0600 if missing) for the ``with`` body.
 
     Polls with a non-blocking lock rather than blocking forever, so that a hung peer cannot hang
@@ -75,12 +73,7 @@ def file_lock(
     without one.
     """
     path = Path(lock_path)
-    flags = (
-        os.O_RDWR
-        | os.O_CREAT
-        | getattr(os, "O_CLOEXEC", 0)
-        | getattr(os, "O_BINARY", 0)
-    )
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags, 0o600)
     try:
         if sys.platform == "win32" and os.fstat(fd).st_size == 0:
@@ -89,9 +82,7 @@ def file_lock(
         deadline = None if timeout is None else time.monotonic() + timeout
         while not _try_lock(fd):
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"could not lock {path} within {timeout:g} s (held by another process)"
-                )
+                raise TimeoutError(f"could not lock {path} within {timeout:g} s (held by another process)")
             time.sleep(_POLL_INTERVAL_S)
         try:
             yield locking_supported()

@@ -31,8 +31,7 @@ def torch_to_trt_dtype(dtype: torch.dtype) -> trt.DataType:
     name = _TORCH_TO_TRT_NAMES.get(dtype)
     if name is None:
         raise TypeError(
-            f"dtype {dtype} has no TensorRT equivalent; supported: "
-            f"{', '.join(str(d) for d in _TORCH_TO_TRT_NAMES)}"
+            f"dtype {dtype} has no TensorRT equivalent; supported: {', '.join(str(d) for d in _TORCH_TO_TRT_NAMES)}"
         )
     return getattr(trt.DataType, name)
 

@@ -160,7 +160,10 @@ def test_segment_whose_build_fails_runs_in_pytorch(monkeypatch: pytest.MonkeyPat
     x = torch.randn(5, 3)
     with caplog.at_level("WARNING", logger="torch_tensorrt"):
         compiled = torch_tensorrt.compile(model, inputs=[x], min_block_size=1)
-    assert "_run_on_acc_0 (3 ops) failed and runs in PyTorch instead: RuntimeError: no engine for _run_on_acc_0" in caplog.text
+    assert (
+        "_run_on_acc_0 (3 ops) failed and runs in PyTorch instead: RuntimeError: no engine for _run_on_acc_0"
+        in caplog.text
+    )
     assert compiled._compile_summary.num_engines == 0
     assert compiled._compile_summary.num_fallback_ops == 3 and compiled._compile_summary.num_converted_ops == 0
     torch.testing.assert_close(compiled(x), model(x), rtol=1e-6, atol=1e-6)

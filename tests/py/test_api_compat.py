@@ -563,7 +563,12 @@ def test_engine_info_records_dynamic_allocation_and_windows_target() -> None:
     from torch_tensorrt.dynamo.runtime._segment_info import engine_info_for_segment
 
     class _Converted:
-        name, engine, inputs, outputs = "seg", b"x", [], [type("B", (), {"name": "out", "dtype": torch.float32, "symbolic_shape": (2,)})()]
+        name, engine, inputs, outputs = (
+            "seg",
+            b"x",
+            [],
+            [type("B", (), {"name": "out", "dtype": torch.float32, "symbolic_shape": (2,)})()],
+        )
 
     info = engine_info_for_segment(_Converted(), CompilationSettings(enable_cross_compile_for_windows=True))
     assert info.target_platform == "windows_x86_64"
@@ -602,14 +607,19 @@ def test_input_torch_tensor_defaults_to_an_example_at_the_opt_shape() -> None:
     assert dynamic.torch_tensor is dynamic.torch_tensor  # made once, then kept
     assert torch_tensorrt.Input(shape=(5,), dtype=torch.int32).torch_tensor.shape == (5,)
     given = torch.arange(6.0).reshape(2, 3)
-    assert torch_tensorrt.Input(min_shape=(1, 3), opt_shape=(2, 3), max_shape=(4, 3), torch_tensor=given).torch_tensor is given
+    assert (
+        torch_tensorrt.Input(min_shape=(1, 3), opt_shape=(2, 3), max_shape=(4, 3), torch_tensor=given).torch_tensor
+        is given
+    )
 
 
 def test_input_shape_tensor_is_a_1d_tensor_of_its_values() -> None:
     # Implemented (tests/py/runtime/test_shape_tensor_inputs.py): no "not implemented" warning.
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        spec = torch_tensorrt.Input(min_shape=(1, 2), opt_shape=(3, 4), max_shape=(5, 6), dtype=torch.int64, is_shape_tensor=True)
+        spec = torch_tensorrt.Input(
+            min_shape=(1, 2), opt_shape=(3, 4), max_shape=(5, 6), dtype=torch.int64, is_shape_tensor=True
+        )
     assert spec.is_shape_tensor and spec.shape == (2,)
     assert spec.shape_tensor_values == ((1, 2), (3, 4), (5, 6))
     assert spec.example_tensor().tolist() == [3, 4] and spec.example_tensor("max_shape").tolist() == [5, 6]
@@ -786,7 +796,10 @@ def test_runtime_blocks_keep_results_and_say_what_they_do() -> None:
     with emulated_runtime(persist=False), torch.no_grad():
         compiled = torch_tensorrt.compile(_Small(), inputs=[x], min_block_size=1)
         expected = compiled(x)
-        for block in (torch_tensorrt.runtime.enable_pre_allocated_outputs, torch_tensorrt.runtime.enable_output_allocator):
+        for block in (
+            torch_tensorrt.runtime.enable_pre_allocated_outputs,
+            torch_tensorrt.runtime.enable_output_allocator,
+        ):
             with pytest.warns(UserWarning, match="no effect"), block(compiled):
                 torch.testing.assert_close(compiled(x), expected)
         with torch_tensorrt.runtime.optimization_profile(compiled, 0) as module:

@@ -54,7 +54,9 @@ def cli(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.
 def exported(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A plain torch.export program (dynamic batch 1..8), as a user would bring one."""
     path = tmp_path_factory.mktemp("exported") / "mlp.pt2"
-    program = torch.export.export(mlp(0), (torch.randn(2, 4),), dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=8)},))
+    program = torch.export.export(
+        mlp(0), (torch.randn(2, 4),), dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=8)},)
+    )
     torch.export.save(program, path)
     return path
 
@@ -133,7 +135,9 @@ def test_validate_fails_when_the_engine_is_another_models(
     assert worst > 0.05, report  # not a rounding difference
 
 
-def test_validate_without_network_records(compiled: tuple[Path, dict[str, Any], str], env: dict[str, str], tmp_path: Path) -> None:
+def test_validate_without_network_records(
+    compiled: tuple[Path, dict[str, Any], str], env: dict[str, str], tmp_path: Path
+) -> None:
     out, _, _ = compiled
     result = cli(env, "validate", str(out), "--store", str(tmp_path / "empty"))
     assert result.returncode == 1
@@ -142,7 +146,9 @@ def test_validate_without_network_records(compiled: tuple[Path, dict[str, Any], 
 
 def test_torchvision_model_compiles_and_validates(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "r18.pt2"
-    result = cli(env, "compile", "torchvision:resnet18", "--input", "1x3x64x64", "--setting", "min_block_size=1", "-o", str(out))
+    result = cli(
+        env, "compile", "torchvision:resnet18", "--input", "1x3x64x64", "--setting", "min_block_size=1", "-o", str(out)
+    )
     assert result.returncode == 0, result.stderr
     for step in ("building torchvision:resnet18...", "tracing...", "building engine 1/1 (_run_on_acc_0)...", "saving"):
         assert step in result.stderr
@@ -157,9 +163,20 @@ def test_hugging_face_model_by_type_compiles_and_validates(env: dict[str, str], 
     """hf:gpt2 from its config class (no download), dynamic ids, outputs in transformers' ModelOutput."""
     pytest.importorskip("transformers")
     out = tmp_path / "gpt2.pt2"
-    config = ["--hf-config", "n_layer=1", "--hf-config", "n_embd=32", "--hf-config", "n_head=2", "--hf-config", "vocab_size=96"]
+    config = [
+        "--hf-config",
+        "n_layer=1",
+        "--hf-config",
+        "n_embd=32",
+        "--hf-config",
+        "n_head=2",
+        "--hf-config",
+        "vocab_size=96",
+    ]
     ids = "min=1x2,opt=1x8,max=2x16@int64"
-    result = cli(env, "compile", "hf:gpt2", *config, "--input", ids, "--setting", "min_block_size=1", "-o", str(out), "--json")
+    result = cli(
+        env, "compile", "hf:gpt2", *config, "--input", ids, "--setting", "min_block_size=1", "-o", str(out), "--json"
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["fallback_ops"] == {}
     result = cli(env, "validate", str(out), "--json")
@@ -182,7 +199,11 @@ def test_integer_inputs_index_their_embedding() -> None:
             return self.embedding(ids.view(-1)) * mask.view(-1, 1)
 
     ids, mask = torch.zeros(2, 8, dtype=torch.int64), torch.ones(2, 8, dtype=torch.int64)
-    program = torch.export.export(Model(), (ids, mask), dynamic_shapes=({1: torch.export.Dim("n", min=1, max=64)}, {1: torch.export.Dim("n", min=1, max=64)}))
+    program = torch.export.export(
+        Model(),
+        (ids, mask),
+        dynamic_shapes=({1: torch.export.Dim("n", min=1, max=64)}, {1: torch.export.Dim("n", min=1, max=64)}),
+    )
     cases = input_cases(program)
     assert [c.name for c in cases] == ["min", "example", "max"] and cases[2].shapes == [[2, 64], [2, 64]]
     drawn_ids = torch.cat([c.args[0].flatten() for c in cases])
@@ -268,13 +289,23 @@ def cache_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, P
     return runtime, store
 
 
-def test_cache_clean_removes_only_cache_files(cache_dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_clean_removes_only_cache_files(
+    cache_dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     from torch_tensorrt._file_lock import file_lock
     from torch_tensorrt.runtime._runtime_cache import LOCK_NAME
 
     runtime, store = cache_dirs
     record = "0" * 64
-    names = ("a.trtcache", "b.trtcache", "b.trtcache.lock", "c.trtcache.lock", ".a.trtcache.x1.tmp", LOCK_NAME, "notes.txt")
+    names = (
+        "a.trtcache",
+        "b.trtcache",
+        "b.trtcache.lock",
+        "c.trtcache.lock",
+        ".a.trtcache.x1.tmp",
+        LOCK_NAME,
+        "notes.txt",
+    )
     for name in names:
         (runtime / name).write_bytes(b"x")
     for name in (f"{record}.network", f"{record}.tmp123", "unrelated.bin"):
@@ -349,7 +380,13 @@ def test_parse_input_forms() -> None:
 
 def test_parse_settings_converts_by_field_type() -> None:
     settings = parse_settings(
-        ["min_block_size=1", "optimization_level=none", "require_full_compilation=true", "compute_capabilities=8.6,8.9", "torch_executed_ops=aten.relu"]
+        [
+            "min_block_size=1",
+            "optimization_level=none",
+            "require_full_compilation=true",
+            "compute_capabilities=8.6,8.9",
+            "torch_executed_ops=aten.relu",
+        ]
     )
     assert settings == {
         "min_block_size": 1,

@@ -105,12 +105,22 @@ def cache_dirs(engine_cache_dir: str | None = None) -> list[CacheDir]:
     from torch_tensorrt.testing._emulated_runtime import default_store_dir
 
     # default_cache_location, not default_cache_dir: listing must not create the directory.
-    runtime = CacheDir("runtime", "runtime cache", default_cache_location(), True, "kernels compiled on the GPU, one file per engine")
+    runtime = CacheDir(
+        "runtime", "runtime cache", default_cache_location(), True, "kernels compiled on the GPU, one file per engine"
+    )
     runtime.files = _scan(runtime.path, _runtime_kind)
-    store = CacheDir("emulation", "emulation store", default_store_dir(), True, "engine networks for the CPU reference executor (validate)")
+    store = CacheDir(
+        "emulation",
+        "emulation store",
+        default_store_dir(),
+        True,
+        "engine networks for the CPU reference executor (validate)",
+    )
     store.files = _scan(store.path, _store_kind)
     engine_dir = Path(os.path.abspath(os.path.expanduser(engine_cache_dir or _defaults.ENGINE_CACHE_DIR)))
-    engine = CacheDir("engine", "engine cache", engine_dir, True, "engines stored by compiles with cache_built_engines=True")
+    engine = CacheDir(
+        "engine", "engine cache", engine_dir, True, "engines stored by compiles with cache_built_engines=True"
+    )
     engine.files = _scan(engine.path, _engine_kind)
     return [runtime, engine, store]
 
@@ -147,8 +157,10 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     engine_dir = argparse.ArgumentParser(add_help=False)
     engine_dir.add_argument(
-        "--engine-cache-dir", metavar="DIR", help="the engine cache directory (the engine_cache_dir setting; default: Torch-TensorRT's, "
-        "<temp dir>/torch_tensorrt_engine_cache)"
+        "--engine-cache-dir",
+        metavar="DIR",
+        help="the engine cache directory (the engine_cache_dir setting; default: Torch-TensorRT's, "
+        "<temp dir>/torch_tensorrt_engine_cache)",
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     listing = actions.add_parser("list", parents=[common, engine_dir], help="sizes, counts and ages (the default)")
@@ -158,9 +170,16 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         description="Remove cache files: all of them, or those last written more than DAYS ago. The runtime and engine "
         "caches are cleaned under their directory locks (waiting up to 10 s for a program saving to them).",
     )  # fmt: skip
-    clean.add_argument("--older-than", type=float, metavar="DAYS", help="remove files last written more than DAYS days ago")
+    clean.add_argument(
+        "--older-than", type=float, metavar="DAYS", help="remove files last written more than DAYS days ago"
+    )
     clean.add_argument("--all", action="store_true", help="remove every cache file")
-    clean.add_argument("--only", choices=("runtime", "engine", "emulation"), action="append", help="clean this cache only (repeatable; default all three)")
+    clean.add_argument(
+        "--only",
+        choices=("runtime", "engine", "emulation"),
+        action="append",
+        help="clean this cache only (repeatable; default all three)",
+    )
     clean.add_argument("--dry-run", action="store_true", help="show what would be removed")
     for parser in (p, listing, clean):
         parser.set_defaults(handler=run, parser=parser)
@@ -185,7 +204,11 @@ def _print_dir(d: CacheDir, s: dict[str, Any], now: float, verbose: bool) -> Non
     if not s["exists"]:
         print(f"{d.title}: {d.path} (does not exist)")
         return
-    ages = f", last written {human_age(s['newest_days'] * _DAY)} to {human_age(s['oldest_days'] * _DAY)} ago" if d.files else ""
+    ages = (
+        f", last written {human_age(s['newest_days'] * _DAY)} to {human_age(s['oldest_days'] * _DAY)} ago"
+        if d.files
+        else ""
+    )
     print(f"{d.title}: {d.path}: {s['files']} files, {human_bytes(s['bytes'])}{ages}")
     print(f"  {d.note}")
     for kind, k in sorted(s["kinds"].items()):
@@ -218,9 +241,15 @@ def _selected(d: CacheDir, cutoff: float | None, now: float) -> tuple[list[Cache
     """(files to remove, files kept because a writer may be using them)."""
     if d.name in ("runtime", "engine"):
         # Under the directory lock every temporary is an orphan; an old lock goes with its cache.
-        doomed = [f for f in d.files if f.kind not in ("lock", "old lock") and (cutoff is None or f.mtime < cutoff or f.kind == "temporary")]
+        doomed = [
+            f
+            for f in d.files
+            if f.kind not in ("lock", "old lock") and (cutoff is None or f.mtime < cutoff or f.kind == "temporary")
+        ]
         remaining = {f.path.name for f in d.files if f.kind == "cache"} - {f.path.name for f in doomed}
-        return doomed + [f for f in d.files if f.kind == "old lock" and f.path.name.removesuffix(".lock") not in remaining], []
+        return doomed + [
+            f for f in d.files if f.kind == "old lock" and f.path.name.removesuffix(".lock") not in remaining
+        ], []
     doomed = [f for f in d.files if cutoff is None or f.mtime < cutoff]
     young = [f for f in doomed if f.kind == "temporary" and now - f.mtime < _STORE_TEMPORARY_GRACE_S]
     return [f for f in doomed if f not in young], young
@@ -274,7 +303,16 @@ def _clean(args: argparse.Namespace) -> int:
             _remove(d, doomed, report)
     removed_bytes = sum(r["bytes"] for r in report["removed"])
     if args.json:
-        print_json({"command": "cache", "action": "clean", "dry_run": args.dry_run, "removed_files": len(report["removed"]), "removed_bytes": removed_bytes, **report})
+        print_json(
+            {
+                "command": "cache",
+                "action": "clean",
+                "dry_run": args.dry_run,
+                "removed_files": len(report["removed"]),
+                "removed_bytes": removed_bytes,
+                **report,
+            }
+        )
     else:
         verb = "would remove" if args.dry_run else "removed"
         print(f"{verb} {len(report['removed'])} files ({human_bytes(removed_bytes)}) from {', '.join(sorted(only))}")

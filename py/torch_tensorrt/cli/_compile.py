@@ -37,17 +37,42 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "(1x16@int64). Default: 1x3x224x224 for torchvision classifiers, 1x16@int64 for hf:, the program's "
         "own ranges for .pt2",
     )  # fmt: skip
-    p.add_argument("--dtype", help="convert the model's weights and float inputs to this dtype (float16, bfloat16, ...)")
-    p.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE", help="a CompilationSettings field, e.g. min_block_size=1")
-    p.add_argument("--hf-config", action="append", default=[], metavar="NAME=VALUE", help="override a Hugging Face config value, e.g. n_layer=2")
-    p.add_argument("--hf-task", choices=HF_TASKS, default="auto", help="which Hugging Face head to build (default: causal-lm for decoders, else base)")
+    p.add_argument(
+        "--dtype", help="convert the model's weights and float inputs to this dtype (float16, bfloat16, ...)"
+    )
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a CompilationSettings field, e.g. min_block_size=1",
+    )
+    p.add_argument(
+        "--hf-config",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Hugging Face config value, e.g. n_layer=2",
+    )
+    p.add_argument(
+        "--hf-task",
+        choices=HF_TASKS,
+        default="auto",
+        help="which Hugging Face head to build (default: causal-lm for decoders, else base)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
-    p.add_argument("--no-reference", action="store_true", help="do not store the PyTorch reference graph (smaller file; validate cannot run)")
+    p.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="do not store the PyTorch reference graph (smaller file; validate cannot run)",
+    )
     p.add_argument(
         "--store", help="emulation store recording each engine's network for validation on the CPU "
         "(default: $TORCH_TENSORRT_EMULATION_DIR or a per-user temporary directory)",
     )  # fmt: skip
-    p.add_argument("--no-record", action="store_true", help="do not record networks (validate then needs them from elsewhere)")
+    p.add_argument(
+        "--no-record", action="store_true", help="do not record networks (validate then needs them from elsewhere)"
+    )
     p.set_defaults(handler=run, parser=p)
 
 
@@ -68,7 +93,9 @@ def _input_specs(args: argparse.Namespace, source: ModelSource) -> list[Input] |
     return [parse_input(text, default) for text in args.input]
 
 
-def _trace(source: ModelSource, specs: list[Input] | None, settings: dict[str, Any], progress: Progress) -> torch.export.ExportedProgram:
+def _trace(
+    source: ModelSource, specs: list[Input] | None, settings: dict[str, Any], progress: Progress
+) -> torch.export.ExportedProgram:
     if source.program is not None:
         return source.program
     from torch_tensorrt.dynamo import trace
@@ -100,7 +127,9 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     specs = _input_specs(args, source)
     output = args.output or f"{source.stem}_trt.pt2"
     if os.path.isdir(output):
-        raise UsageError(f"--output {output} is a directory; give a file name (e.g. {os.path.join(output, source.stem + '_trt.pt2')})")
+        raise UsageError(
+            f"--output {output} is a directory; give a file name (e.g. {os.path.join(output, source.stem + '_trt.pt2')})"
+        )
     store = None if args.no_record else Path(args.store) if args.store else _default_store()
     program = _trace(source, specs, settings, progress)
     summary, size = _compile_and_save(program, specs, settings, store, output, not args.no_reference, progress)
@@ -151,7 +180,9 @@ def validate_command(output: str, store: Path | None) -> str:
     return command
 
 
-def _report(args: argparse.Namespace, source: ModelSource, output: str, size: int, store: Path | None, summary: Any) -> dict[str, Any]:
+def _report(
+    args: argparse.Namespace, source: ModelSource, output: str, size: int, store: Path | None, summary: Any
+) -> dict[str, Any]:
     with_reference = not args.no_reference
     return {
         "command": "compile",
@@ -173,6 +204,8 @@ def _print_report(report: dict[str, Any], summary: Any) -> None:
         print(f"  {note}")
     print(summary)
     if report["network_store"]:
-        print(f"engine networks recorded in {report['network_store']} (the CPU reference executor runs the engines from them)")
+        print(
+            f"engine networks recorded in {report['network_store']} (the CPU reference executor runs the engines from them)"
+        )
     if report["validate_command"]:
         print(f"validate it (any process on this machine): {report['validate_command']}")

@@ -28,8 +28,12 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "engine's bindings, optimization profile, target platform, compute capabilities, settings and size, "
         "the ops left to PyTorch, and whether it can be validated on this machine.",
     )
-    p.add_argument("program", metavar="PROGRAM", help="a .pt2 file saved by torch_tensorrt.save or torch-tensorrt compile")
-    p.add_argument("--store", help="emulation store to look for the engines' networks in (default: the emulated runtime's)")
+    p.add_argument(
+        "program", metavar="PROGRAM", help="a .pt2 file saved by torch_tensorrt.save or torch-tensorrt compile"
+    )
+    p.add_argument(
+        "--store", help="emulation store to look for the engines' networks in (default: the emulated runtime's)"
+    )
     p.set_defaults(handler=run, parser=p)
 
 
@@ -49,7 +53,9 @@ def _program_inputs(program: torch.export.ExportedProgram) -> list[dict[str, Any
             continue
         _, dtype, lo, hi = check
         shown_hi = [None if b == _UNBOUNDED else b for b in hi]
-        described.append({"name": name, "dtype": _dtype(dtype), "shape": _dims(val.shape), "min": list(lo), "max": shown_hi})
+        described.append(
+            {"name": name, "dtype": _dtype(dtype), "shape": _dims(val.shape), "min": list(lo), "max": shown_hi}
+        )
     return described
 
 
@@ -129,7 +135,9 @@ def _reference(reference: torch.export.ExportedProgram | None) -> dict[str, Any]
     if reference is None:
         return None
     ops = sum(1 for n in reference.graph.nodes if n.op == "call_function")
-    tensors = list(reference.state_dict.values()) + [c for c in reference.constants.values() if isinstance(c, torch.Tensor)]
+    tensors = list(reference.state_dict.values()) + [
+        c for c in reference.constants.values() if isinstance(c, torch.Tensor)
+    ]
     return {"ops": ops, "parameters": sum(t.numel() for t in tensors)}
 
 
@@ -181,30 +189,54 @@ def _print_engine(index: int, e: dict[str, Any]) -> None:
     caps = ", ".join(e["compute_capabilities"]) or f"portable default ({', '.join(e['portable_targets'])})"
     s = e["settings"]
     print(f"engine {index}: {e['name']}  {human_bytes(e['engine_bytes'])}  sha256 {e['sha256'][:16]}")
-    print(f"  platform {e['target_platform']} ({here}); compute capabilities: {caps}; hardware compatible: {e['hardware_compatible']}")
+    print(
+        f"  platform {e['target_platform']} ({here}); compute capabilities: {caps}; hardware compatible: {e['hardware_compatible']}"
+    )
     print(
         f"  built with optimization level {s['optimization_level']}, precisions {', '.join(s['enabled_precisions'])}, "
         f"strongly typed {s['strongly_typed']}, immutable weights {s['immutable_weights']}; resources "
         f"{e['resource_allocation_strategy']}, output allocator {e['requires_output_allocator']}"
     )
-    print("  optimization profile 0:" if any(b["profile"] for b in e["inputs"]) else "  static shapes (no optimization profile)")
+    print(
+        "  optimization profile 0:"
+        if any(b["profile"] for b in e["inputs"])
+        else "  static shapes (no optimization profile)"
+    )
     for b in e["inputs"]:
         profile = b["profile"]
-        shown = f"  min {_shape(profile['min'])} opt {_shape(profile['opt'])} max {_shape(profile['max'])}" if profile else ""
+        shown = (
+            f"  min {_shape(profile['min'])} opt {_shape(profile['opt'])} max {_shape(profile['max'])}"
+            if profile
+            else ""
+        )
         print(f"    in  {b['name']}: {b['dtype']} {_shape(b['shape'])}{shown}")
     for b in e["outputs"]:
         print(f"    out {b['name']}: {b['dtype']} {_shape(b['shape'])}")
-    recorded = "recorded (validate can run it on the CPU)" if e["network_recorded"] else "not recorded in the store (validate cannot run it)"
+    recorded = (
+        "recorded (validate can run it on the CPU)"
+        if e["network_recorded"]
+        else "not recorded in the store (validate cannot run it)"
+    )
     print(f"  network: {recorded}")
 
 
 def print_description(r: dict[str, Any]) -> None:
     ref = r["reference"]
-    ref_text = f"reference graph: {ref['ops']} ops, {ref['parameters']:,} parameters" if ref else "no reference graph (validate cannot run)"
-    print(f"{r['path']} ({human_bytes(r['file_bytes'])}): {len(r['engines'])} TensorRT engine(s), {human_bytes(r['engine_bytes_total'])}; {ref_text}")
+    ref_text = (
+        f"reference graph: {ref['ops']} ops, {ref['parameters']:,} parameters"
+        if ref
+        else "no reference graph (validate cannot run)"
+    )
+    print(
+        f"{r['path']} ({human_bytes(r['file_bytes'])}): {len(r['engines'])} TensorRT engine(s), {human_bytes(r['engine_bytes_total'])}; {ref_text}"
+    )
     print("inputs:")
     for i in r["inputs"]:
-        ranges = f"  min {_shape(i['min'])} max {_shape([d if d is not None else 'unbounded' for d in i['max']])}" if i["min"] is not None else ""
+        ranges = (
+            f"  min {_shape(i['min'])} max {_shape([d if d is not None else 'unbounded' for d in i['max']])}"
+            if i["min"] is not None
+            else ""
+        )
         print(f"  {i['name']}: {i['dtype']} {_shape(i['shape'])}{ranges}")
     print("outputs:")
     for o in r["outputs"]:

@@ -47,7 +47,9 @@ def load_exported_program(path: str) -> torch.export.ExportedProgram:
 
     program = read_program_archive(path).program
     if engine_calls(program.module()):
-        raise UsageError(f"{path} is already a compiled program (it holds TensorRT engines); compile the exported program it came from")
+        raise UsageError(
+            f"{path} is already a compiled program (it holds TensorRT engines); compile the exported program it came from"
+        )
     return program
 
 
@@ -56,7 +58,9 @@ def torchvision_model(name: str, dtype: torch.dtype) -> ModelSource:
 
     names = torchvision.models.list_models()
     if name not in names:
-        raise UsageError(f"torchvision has no model {name!r}{_close(name, names)}; see torchvision.models.list_models()")
+        raise UsageError(
+            f"torchvision has no model {name!r}{_close(name, names)}; see torchvision.models.list_models()"
+        )
     module = torchvision.models.get_model(name, weights=None).eval().to(dtype)
     classifier = name in torchvision.models.list_models(module=torchvision.models)
     inputs = [Input(shape=_IMAGE_INPUT, dtype=dtype)] if classifier else None
@@ -112,7 +116,9 @@ def hf_model(model_type: str, dtype: torch.dtype, overrides: dict[str, Any], tas
     module = module.eval().to(dtype) if dtype.is_floating_point else module.eval()
     notes = [f"{type(module).__name__} with random weights, config overrides {overrides or 'none'}"]
     inputs = [Input(shape=_HF_INPUT, dtype=torch.int64)]
-    return ModelSource(f"hf:{model_type}", model_type, module=module, default_inputs=inputs, integer_inputs=True, notes=notes)
+    return ModelSource(
+        f"hf:{model_type}", model_type, module=module, default_inputs=inputs, integer_inputs=True, notes=notes
+    )
 
 
 def resolve_model(spec: str, dtype: torch.dtype | None, hf_overrides: dict[str, Any], hf_task: str) -> ModelSource:
@@ -126,9 +132,13 @@ def resolve_model(spec: str, dtype: torch.dtype | None, hf_overrides: dict[str, 
         return hf_model(name, dtype or torch.float32, hf_overrides, hf_task)
     if spec.endswith(".pt2") or os.path.exists(spec):
         if dtype is not None:
-            raise UsageError("--dtype cannot change a saved program (its dtypes were fixed by torch.export); export it in that dtype")
+            raise UsageError(
+                "--dtype cannot change a saved program (its dtypes were fixed by torch.export); export it in that dtype"
+            )
         if not os.path.exists(spec):
             raise UsageError(f"no such file: {spec}")
         stem = os.path.splitext(os.path.basename(spec))[0]
         return ModelSource(spec, stem, program=load_exported_program(spec))
-    raise UsageError(f"MODEL {spec!r}: give a .pt2 file saved by torch.export.save, torchvision:NAME (e.g. torchvision:resnet18) or hf:MODEL_TYPE (e.g. hf:gpt2)")
+    raise UsageError(
+        f"MODEL {spec!r}: give a .pt2 file saved by torch.export.save, torchvision:NAME (e.g. torchvision:resnet18) or hf:MODEL_TYPE (e.g. hf:gpt2)"
+    )

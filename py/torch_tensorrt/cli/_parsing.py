@@ -64,7 +64,9 @@ def parse_input(text: str, default_dtype: torch.dtype) -> Input:
             )
         ranges[key] = parse_shape(value, f"--input {text}")
     if set(ranges) != {"min", "opt", "max"}:
-        raise UsageError(f"--input {text}: give all of min=, opt= and max= (missing {sorted({'min', 'opt', 'max'} - set(ranges))})")
+        raise UsageError(
+            f"--input {text}: give all of min=, opt= and max= (missing {sorted({'min', 'opt', 'max'} - set(ranges))})"
+        )
     try:
         return Input(min_shape=ranges["min"], opt_shape=ranges["opt"], max_shape=ranges["max"], dtype=dtype)
     except (ValueError, TypeError) as exc:
@@ -107,7 +109,9 @@ def _convert(name: str, declared: str, text: str) -> Any:
     if base.startswith(("frozenset", "tuple", "list")):
         return tuple(item.strip() for item in text.split(",") if item.strip())
     if base in ("Any", "object"):
-        raise UsageError(f"--setting {name}: this setting takes a Python object and cannot be given on the command line")
+        raise UsageError(
+            f"--setting {name}: this setting takes a Python object and cannot be given on the command line"
+        )
     return text  # str, and names the settings resolve themselves (dtype, Device, EngineCapability)
 
 
@@ -125,7 +129,9 @@ def parse_settings(items: Sequence[str]) -> dict[str, Any]:
         if name not in fields:
             close = difflib.get_close_matches(name, list(fields), 1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UsageError(f"--setting {name}: no such compilation setting{hint}; valid settings: {', '.join(fields)}")
+            raise UsageError(
+                f"--setting {name}: no such compilation setting{hint}; valid settings: {', '.join(fields)}"
+            )
         if name in settings:
             raise UsageError(f"--setting {name} is given twice")
         settings[name] = _convert(name, fields[name], value)

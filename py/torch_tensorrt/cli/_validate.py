@@ -25,7 +25,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "bfloat16 outputs are measured against the graph evaluated in float32 and may also be as far off as "
         "PyTorch's own result in that dtype, times two. Exit code 0: all within tolerance; 1: not.",
     )
-    p.add_argument("program", metavar="PROGRAM", help="a .pt2 file saved by torch-tensorrt compile (or with a reference graph)")
+    p.add_argument(
+        "program", metavar="PROGRAM", help="a .pt2 file saved by torch-tensorrt compile (or with a reference graph)"
+    )
     p.add_argument("--store", help="emulation store holding the engines' networks (default: the emulated runtime's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--rtol", type=float, help="tolerance relative to each output's scale, for every dtype")
@@ -59,4 +61,8 @@ def print_report(report: Any) -> None:
         for o in case.outputs:
             print(f"    {o.describe()}")
     failed = sum(not c.passed for c in report.cases)
-    print("PASSED: every output is within tolerance" if report.passed else f"FAILED: {failed} of {len(report.cases)} input cases out of tolerance")
+    print(
+        "PASSED: every output is within tolerance"
+        if report.passed
+        else f"FAILED: {failed} of {len(report.cases)} input cases out of tolerance"
+    )

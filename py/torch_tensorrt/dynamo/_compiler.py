@@ -272,9 +272,7 @@ def _segment_output_count(segment: torch.fx.GraphModule) -> int:
     return len(out_node.args[0]) if isinstance(out_node.args[0], (list, tuple)) else 1
 
 
-def _record_failed_segment(
-    summary: CompileSummary, name: str, segment: torch.fx.GraphModule, exc: Exception
-) -> None:
+def _record_failed_segment(summary: CompileSummary, name: str, segment: torch.fx.GraphModule, exc: Exception) -> None:
     """A segment that could not become an engine runs in PyTorch: say so, and count its ops there."""
     ops = Counter(op_name(n.target) for n in segment.graph.nodes if n.op == "call_function")
     compute = Counter({op: k for op, k in ops.items() if op not in _NON_COMPUTE_NAMES})
@@ -396,7 +394,9 @@ def _specs_from_program(program: torch.export.ExportedProgram, inputs: Sequence[
     # No Inputs given: take the ranges torch.export recorded for the user inputs.
     specs = []
     user_inputs = [
-        s.arg.name for s in program.graph_signature.input_specs if s.kind == torch.export.graph_signature.InputKind.USER_INPUT
+        s.arg.name
+        for s in program.graph_signature.input_specs
+        if s.kind == torch.export.graph_signature.InputKind.USER_INPUT
     ]
     nodes = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
     for name in user_inputs:

@@ -44,7 +44,9 @@ def save_with_reference(
 
     if not isinstance(reference, torch.export.ExportedProgram):
         raise TypeError(f"reference must be a torch.export.ExportedProgram, got {type(reference).__name__}")
-    program = module if isinstance(module, torch.export.ExportedProgram) else export_compiled(module, inputs, kwarg_inputs)
+    program = (
+        module if isinstance(module, torch.export.ExportedProgram) else export_compiled(module, inputs, kwarg_inputs)
+    )
     if len(program.graph_signature.user_inputs) != len(reference.graph_signature.user_inputs):
         raise ValueError(
             f"the reference takes {len(reference.graph_signature.user_inputs)} inputs but the compiled program "
@@ -100,4 +102,6 @@ def _load_models(path: str) -> dict[str, torch.export.ExportedProgram]:
             try:
                 importlib.import_module(match.group(1))
             except ImportError:
-                raise ValueError(f"{path} returns {match.group(1)}.{match.group(2)}; reading it needs transformers") from exc
+                raise ValueError(
+                    f"{path} returns {match.group(1)}.{match.group(2)}; reading it needs transformers"
+                ) from exc

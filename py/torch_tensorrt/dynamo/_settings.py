@@ -32,6 +32,7 @@ from torch_tensorrt.dynamo._op_targets import resolve_op
 # here against the builder.
 KNOWN_COMPUTE_CAPABILITIES = ("8.0", "8.6", "8.9", "12.0", "12.1")
 
+
 @dataclass
 class CompilationSettings:
     """Options of ``torch_tensorrt.compile`` (field names and defaults follow Torch-TensorRT 2.14).
@@ -171,7 +172,9 @@ class CompilationSettings:
         self.torch_executed_ops = frozenset(_as_collection(self.torch_executed_ops, "torch_executed_ops"))
         for entry in self.torch_executed_ops:
             resolve_op(entry)  # an entry naming no operator would silently match nothing
-        self.compute_capabilities = tuple(str(c) for c in _as_collection(self.compute_capabilities, "compute_capabilities"))
+        self.compute_capabilities = tuple(
+            str(c) for c in _as_collection(self.compute_capabilities, "compute_capabilities")
+        )
         self.device = Device._from(self.device)
         self.engine_capability = EngineCapability._from(self.engine_capability)
         for name in ("autocast_excluded_nodes", "autocast_excluded_ops", "disabled_constant_fold_exclusions"):
@@ -216,7 +219,9 @@ class CompilationSettings:
         valid = cls.field_names()
         unknown = sorted(set(kwargs) - set(valid))
         if unknown:
-            hints = [f"{u!r} (did you mean {m[0]!r}?)" for u in unknown if (m := difflib.get_close_matches(u, valid, 1))]
+            hints = [
+                f"{u!r} (did you mean {m[0]!r}?)" for u in unknown if (m := difflib.get_close_matches(u, valid, 1))
+            ]
             raise TypeError(
                 f"unknown compilation setting(s) {unknown}{'; ' + ', '.join(hints) if hints else ''}; "
                 f"valid settings are: {', '.join(valid)}"
@@ -242,23 +247,54 @@ _COLLECTION_FIELDS = (
 _FIELD_TYPES: dict[str, type] = {
     **dict.fromkeys(
         (
-            "require_full_compilation", "pass_through_build_failures", "truncate_double", "hardware_compatible",
-            "version_compatible", "debug", "use_explicit_typing", "lazy_engine_init", "use_complex_decomposition",
-            "use_fast_partitioner", "enable_experimental_decompositions", "disable_tf32",
-            "assume_dynamic_shape_support", "sparse_weights", "cache_built_engines", "reuse_cached_engines",
-            "use_fp32_acc", "refit_identical_engine_weights", "strip_engine_weights", "immutable_weights",
-            "enable_weight_streaming", "enable_cross_compile_for_windows", "use_distributed_mode_trace",
-            "offload_module_to_cpu", "enable_autocast", "enable_resource_partitioning",
-            "dynamically_allocate_resources", "decompose_attention", "attn_bias_is_causal",
-            "fallback_data_dependent_ops", "use_python_runtime",
+            "require_full_compilation",
+            "pass_through_build_failures",
+            "truncate_double",
+            "hardware_compatible",
+            "version_compatible",
+            "debug",
+            "use_explicit_typing",
+            "lazy_engine_init",
+            "use_complex_decomposition",
+            "use_fast_partitioner",
+            "enable_experimental_decompositions",
+            "disable_tf32",
+            "assume_dynamic_shape_support",
+            "sparse_weights",
+            "cache_built_engines",
+            "reuse_cached_engines",
+            "use_fp32_acc",
+            "refit_identical_engine_weights",
+            "strip_engine_weights",
+            "immutable_weights",
+            "enable_weight_streaming",
+            "enable_cross_compile_for_windows",
+            "use_distributed_mode_trace",
+            "offload_module_to_cpu",
+            "enable_autocast",
+            "enable_resource_partitioning",
+            "dynamically_allocate_resources",
+            "decompose_attention",
+            "attn_bias_is_causal",
+            "fallback_data_dependent_ops",
+            "use_python_runtime",
         ),  # fmt: skip
         bool,
     ),
     **dict.fromkeys(
         (
-            "min_block_size", "workspace_size", "optimization_level", "max_aux_streams", "num_avg_timing_iters",
-            "dla_sram_size", "dla_local_dram_size", "dla_global_dram_size", "engine_cache_size",
-            "l2_limit_for_tiling", "cpu_memory_budget", "autocast_max_depth_of_reduction",
+            "min_block_size",
+            "workspace_size",
+            "optimization_level",
+            "max_aux_streams",
+            "num_avg_timing_iters",
+            "dla_sram_size",
+            "dla_local_dram_size",
+            "dla_global_dram_size",
+            "engine_cache_size",
+            "l2_limit_for_tiling",
+            "cpu_memory_budget",
+            "autocast_max_depth_of_reduction",
         ),  # fmt: skip
         int,
     ),
@@ -267,7 +303,13 @@ _FIELD_TYPES: dict[str, type] = {
     "autocast_max_output_threshold": float,
 }
 _OPTIONAL_FIELDS = frozenset(
-    {"optimization_level", "max_aux_streams", "use_python_runtime", "cpu_memory_budget", "autocast_max_depth_of_reduction"}
+    {
+        "optimization_level",
+        "max_aux_streams",
+        "use_python_runtime",
+        "cpu_memory_budget",
+        "autocast_max_depth_of_reduction",
+    }
 )
 
 

@@ -70,8 +70,7 @@ def _example_for(spec: Input) -> torch.Tensor:
         return spec.example_tensor("opt_shape")
     # torch.export specialises sizes 0 and 1, so the example must use a size >= 2 on dynamic dims.
     shape = [
-        opt if lo == hi else max(opt, min(2, hi))
-        for lo, opt, hi in zip(spec.min_shape, spec.opt_shape, spec.max_shape)
+        opt if lo == hi else max(opt, min(2, hi)) for lo, opt, hi in zip(spec.min_shape, spec.opt_shape, spec.max_shape)
     ]
     check_example_size(spec, shape)
     return spec.random_tensor(shape)
@@ -232,7 +231,9 @@ _TRACE_OPTIONS_WITHOUT_EFFECT = {
 def _report_trace_options(options: dict[str, Any]) -> None:
     for name, value in sorted(options.items()):
         why = _TRACE_OPTIONS_WITHOUT_EFFECT.get(name, "trace() takes no such option")
-        warn_once(f"trace:{name}", f"trace({name}={value!r}) has no effect: {why}. (reported once per process)", stacklevel=3)
+        warn_once(
+            f"trace:{name}", f"trace({name}={value!r}) has no effect: {why}. (reported once per process)", stacklevel=3
+        )
 
 
 def _kwarg_examples(kwarg_inputs: dict[str, Any] | None) -> dict[str, Any] | None:

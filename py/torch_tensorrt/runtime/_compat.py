@@ -24,6 +24,7 @@ from torch_tensorrt._logging import warn_once
 
 logger = logging.getLogger("torch_tensorrt")
 
+
 def trt_segments(module: Any) -> list[torch.nn.Module]:
     """The TensorRT segments (TorchTensorRTModule) of a compiled module, or the module itself."""
     from torch_tensorrt.dynamo.runtime import TorchTensorRTModule
@@ -44,7 +45,11 @@ class _NoEffectBlock:
         self._name, self._why = name, why
 
     def __enter__(self) -> _NoEffectBlock:
-        warn_once(f"runtime:{self._name}", f"{self._name}() has no effect here: {self._why}. (reported once per process)", stacklevel=2)
+        warn_once(
+            f"runtime:{self._name}",
+            f"{self._name}() has no effect here: {self._why}. (reported once per process)",
+            stacklevel=2,
+        )
         return self
 
     def __exit__(
@@ -58,8 +63,7 @@ def enable_pre_allocated_outputs(module: torch.fx.GraphModule) -> _NoEffectBlock
     return _NoEffectBlock(
         module,
         "enable_pre_allocated_outputs",
-        "engines allocate their outputs on every call (the results are the same; only that allocation is "
-        "not saved)",
+        "engines allocate their outputs on every call (the results are the same; only that allocation is not saved)",
     )
 
 

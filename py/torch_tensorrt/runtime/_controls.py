@@ -61,7 +61,9 @@ def engines_of(target: Any) -> list[Any]:
             for item in obj:
                 visit(item)
         else:
-            raise TypeError(f"expected a compiled module, a list of them or an ExportedProgram, got {type(obj).__name__}")
+            raise TypeError(
+                f"expected a compiled module, a list of them or an ExportedProgram, got {type(obj).__name__}"
+            )
 
     visit(target)
     if not found:

@@ -44,11 +44,7 @@ class _NamedIntEnum(enum.IntEnum):
 
     @classmethod
     def from_name(cls, name: object) -> Any:
-        if (
-            isinstance(name, str)
-            and name.upper() in cls.__members__
-            and name == name.lower()
-        ):
+        if isinstance(name, str) and name.upper() in cls.__members__ and name == name.lower():
             return cls[name.upper()]
         valid = ", ".join(repr(n) for n in cls.valid_names())
         raise ValueError(f"unknown {cls._field_name()} {name!r}; valid values: {valid}")
@@ -59,9 +55,7 @@ class _NamedIntEnum(enum.IntEnum):
             return cls(value)
         except ValueError:
             valid = ", ".join(f"{m.value} ({m.name.lower()})" for m in cls)
-            raise ValueError(
-                f"unknown {cls._field_name()} enum value {value!r}; valid values: {valid}"
-            ) from None
+            raise ValueError(f"unknown {cls._field_name()} enum value {value!r}; valid values: {valid}") from None
 
     @classmethod
     def _field_name(cls) -> str:
@@ -87,9 +81,7 @@ class CudaGraphStrategy(_NamedIntEnum):
         return "cuda_graph_strategy"
 
 
-DYNAMIC_SHAPES_KERNEL_STRATEGIES: tuple[str, ...] = (
-    DynamicShapesKernelStrategy.valid_names()
-)
+DYNAMIC_SHAPES_KERNEL_STRATEGIES: tuple[str, ...] = DynamicShapesKernelStrategy.valid_names()
 CUDA_GRAPH_STRATEGIES: tuple[str, ...] = CudaGraphStrategy.valid_names()
 
 
@@ -120,16 +112,11 @@ class RuntimeSettings:
 
     def __post_init__(self) -> None:
         # Validated on every backend: a typo must fail even where the setting would be ignored.
-        DynamicShapesKernelStrategy.from_name(
-            self.dynamic_shapes_kernel_specialization_strategy
-        )
+        DynamicShapesKernelStrategy.from_name(self.dynamic_shapes_kernel_specialization_strategy)
         CudaGraphStrategy.from_name(self.cuda_graph_strategy)
-        if self.runtime_cache is not None and not isinstance(
-            self.runtime_cache, str | os.PathLike | RuntimeCache
-        ):
+        if self.runtime_cache is not None and not isinstance(self.runtime_cache, str | os.PathLike | RuntimeCache):
             raise TypeError(
-                "runtime_cache must be a path, a RuntimeCache or None, "
-                f"not {type(self.runtime_cache).__name__}"
+                f"runtime_cache must be a path, a RuntimeCache or None, not {type(self.runtime_cache).__name__}"
             )
 
     @classmethod
@@ -141,27 +128,19 @@ class RuntimeSettings:
         valid = self.field_names()
         unknown = sorted(set(overrides) - set(valid))
         if unknown:
-            raise TypeError(
-                f"unknown runtime setting(s) {', '.join(unknown)}; valid settings: {', '.join(valid)}"
-            )
+            raise TypeError(f"unknown runtime setting(s) {', '.join(unknown)}; valid settings: {', '.join(valid)}")
         return dataclasses.replace(self, **overrides)
 
     def non_default_fields(self) -> tuple[str, ...]:
         defaults = RuntimeSettings()
         return tuple(
-            name
-            for name in self.field_names()
-            if not _is_default(name, getattr(self, name), getattr(defaults, name))
+            name for name in self.field_names() if not _is_default(name, getattr(self, name), getattr(defaults, name))
         )
 
     def to_enums(self) -> tuple[int, int]:
         """(kernel strategy, CUDA graph strategy) as the C++ runtime's ints."""
         return (
-            int(
-                DynamicShapesKernelStrategy.from_name(
-                    self.dynamic_shapes_kernel_specialization_strategy
-                )
-            ),
+            int(DynamicShapesKernelStrategy.from_name(self.dynamic_shapes_kernel_specialization_strategy)),
             int(CudaGraphStrategy.from_name(self.cuda_graph_strategy)),
         )
 
@@ -175,9 +154,7 @@ class RuntimeSettings:
         """Inverse of :meth:`to_enums`, with the given runtime cache (else the default); unknown
         ints raise ``ValueError``."""
         settings = cls(
-            DynamicShapesKernelStrategy.from_int(
-                dynamic_shapes_kernel_specialization_strategy
-            ).strategy_name,
+            DynamicShapesKernelStrategy.from_int(dynamic_shapes_kernel_specialization_strategy).strategy_name,
             CudaGraphStrategy.from_int(cuda_graph_strategy).strategy_name,
         )
         return settings if runtime_cache is _UNSET else settings.merge(runtime_cache=runtime_cache)
@@ -201,9 +178,7 @@ _WARNED_MUTEX = threading.Lock()
 _RTX_ONLY_FIELDS = RuntimeSettings.field_names()
 
 
-def effective_for_backend(
-    settings: RuntimeSettings, *, strict: bool = False
-) -> RuntimeSettings:
+def effective_for_backend(settings: RuntimeSettings, *, strict: bool = False) -> RuntimeSettings:
     """The settings that actually apply on the TensorRT in use (read at call time).
 
     On TensorRT-RTX, ``settings`` unchanged. On standard TensorRT the RTX-only settings do nothing, so
@@ -213,16 +188,12 @@ def effective_for_backend(
     """
     if _trt.ENABLED_FEATURES.tensorrt_rtx:
         return settings
-    ignored = [
-        name for name in settings.non_default_fields() if name in _RTX_ONLY_FIELDS
-    ]
+    ignored = [name for name in settings.non_default_fields() if name in _RTX_ONLY_FIELDS]
     if not ignored:
         return settings
     described = ", ".join(f"{name}={getattr(settings, name)!r}" for name in ignored)
     if strict:
-        raise RuntimeError(
-            f"{described} requires TensorRT-RTX, but standard TensorRT is in use"
-        )
+        raise RuntimeError(f"{described} requires TensorRT-RTX, but standard TensorRT is in use")
     with _WARNED_MUTEX:
         new = [name for name in ignored if name not in _WARNED_IGNORED]
         _WARNED_IGNORED.update(new)

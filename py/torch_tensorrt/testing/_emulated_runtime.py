@@ -246,7 +246,11 @@ class EmulatedEngine:
     def profile_values(self, name: str, profile: int = 0) -> ShapeRange | None:
         """TensorRT's get_tensor_profile_values: a shape-tensor input's value range in ``profile``."""
         spec = next(s for s in self.record.inputs if s.name == name)
-        if not spec.is_shape_tensor or profile >= len(self.record.profiles) or name not in self.record.profiles[profile]:
+        if (
+            not spec.is_shape_tensor
+            or profile >= len(self.record.profiles)
+            or name not in self.record.profiles[profile]
+        ):
             return None
         lo, opt, hi = self.record.profiles[profile][name]
         return tuple(lo), tuple(opt), tuple(hi)
@@ -305,7 +309,9 @@ def _cpp_runtime_on(backend: EmulatedBackend) -> contextlib.AbstractContextManag
 
 
 @contextlib.contextmanager
-def emulated_runtime(store_dir: str | os.PathLike[str] | None = None, *, persist: bool = True) -> Iterator[EmulatedBackend]:
+def emulated_runtime(
+    store_dir: str | os.PathLike[str] | None = None, *, persist: bool = True
+) -> Iterator[EmulatedBackend]:
     """Within this scope engines run on CPU through the reference executor.
 
     Both runtimes are emulated: a program compiled with ``use_python_runtime=True`` runs on the

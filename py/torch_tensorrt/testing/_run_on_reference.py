@@ -72,6 +72,10 @@ def assert_close_to_eager(
         assert got.shape == want.shape, f"output {i}: shape {tuple(got.shape)}, eager gives {tuple(want.shape)}"
         r, a = DEFAULT_TOLERANCES.get(want.dtype, (0.0, 0.0))
         torch.testing.assert_close(
-            got, want, rtol=r if rtol is None else rtol, atol=a if atol is None else atol, msg=lambda m, i=i: f"output {i}: {m}"
+            got,
+            want,
+            rtol=r if rtol is None else rtol,
+            atol=a if atol is None else atol,
+            msg=lambda m, i=i: f"output {i}: {m}",
         )
     return actual

@@ -101,7 +101,13 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data; an infinite error (a shape or dtype mismatch) becomes None (JSON has no inf)."""
         cases = [{**asdict(c), "passed": c.passed} for c in self.cases]
-        data = {"path": self.path, "store_dir": self.store_dir, "passed": self.passed, "error": self.error, "cases": cases}
+        data = {
+            "path": self.path,
+            "store_dir": self.store_dir,
+            "passed": self.passed,
+            "error": self.error,
+            "cases": cases,
+        }
         return _finite(data)
 
 
@@ -166,7 +172,9 @@ def compare_tensor(
     if exact is None or exact.shape != expected.shape or not expected.dtype.is_floating_point:
         max_abs, scale, problem = _error(actual, expected)
         rel = max_abs / scale
-        return OutputCheck(index, dtype, shape, max_abs, scale, rel, tolerance, rel <= tolerance and not problem, problem)
+        return OutputCheck(
+            index, dtype, shape, max_abs, scale, rel, tolerance, rel <= tolerance and not problem, problem
+        )
     max_abs, scale, problem = _error(actual, exact)
     pytorch_abs, _, _ = _error(expected, exact)
     rel, pytorch_rel = max_abs / scale, pytorch_abs / scale
@@ -190,7 +198,9 @@ def compare_outputs(actual: Any, expected: Any, *, rtol: float | None = None, ex
         else:
             same = type(g) is type(w) and g == w
             problem = "" if same else f"{g!r}, the reference gives {w!r}"
-            checks.append(OutputCheck(i, type(w).__name__, [], 0.0 if same else float("inf"), 0.0, 0.0, 0.0, same, problem))
+            checks.append(
+                OutputCheck(i, type(w).__name__, [], 0.0 if same else float("inf"), 0.0, 0.0, 0.0, same, problem)
+            )
     return checks
 
 
@@ -381,7 +391,9 @@ def _copy(value: Any) -> Any:
     return value.clone() if isinstance(value, torch.Tensor) else value
 
 
-def _run_case(case: InputCase, compiled: torch.nn.Module, reference: _Reference, store_dir: Path, rtol: float | None) -> CaseReport:
+def _run_case(
+    case: InputCase, compiled: torch.nn.Module, reference: _Reference, store_dir: Path, rtol: float | None
+) -> CaseReport:
     from torch_tensorrt.testing._emulated_runtime import emulated_runtime
 
     report = CaseReport(case.name, case.shapes)

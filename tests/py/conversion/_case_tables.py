@@ -33,5 +33,7 @@ def rank_cycle_table(rows: Sequence[tuple], dtypes_at: int, shapes: Sequence[tup
     for row in rows:
         for dtype in row[dtypes_at]:
             shape = shapes[len(params) % len(shapes)]
-            params.append(pytest.param(row, dtype, shape, id=f"{row[0]}-{str(dtype).removeprefix('torch.')}-rank{len(shape)}"))
+            params.append(
+                pytest.param(row, dtype, shape, id=f"{row[0]}-{str(dtype).removeprefix('torch.')}-rank{len(shape)}")
+            )
     return params

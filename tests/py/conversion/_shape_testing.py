@@ -56,7 +56,9 @@ def _flatten(value: Any) -> list[Any]:
     return torch.utils._pytree.tree_flatten(value)[0]
 
 
-def assert_outputs_close(actual: Sequence[Any], expected: Sequence[Any], rtol: float | None = None, atol: float | None = None) -> None:
+def assert_outputs_close(
+    actual: Sequence[Any], expected: Sequence[Any], rtol: float | None = None, atol: float | None = None
+) -> None:
     assert len(actual) == len(expected), f"{len(actual)} outputs, eager gives {len(expected)}"
     for i, (got, want) in enumerate(zip(actual, expected)):
         assert got.dtype == want.dtype, f"output {i}: dtype {got.dtype}, eager gives {want.dtype}"
@@ -81,7 +83,12 @@ def check_dynamic(fn: Callable[..., Any], specs: Sequence[Any], *input_sets: Seq
             assert_outputs_close(actual, expected)
 
 
-def dyn(min_shape: tuple[int, ...], opt_shape: tuple[int, ...], max_shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> Any:
+def dyn(
+    min_shape: tuple[int, ...],
+    opt_shape: tuple[int, ...],
+    max_shape: tuple[int, ...],
+    dtype: torch.dtype = torch.float32,
+) -> Any:
     return torch_tensorrt.Input(min_shape=min_shape, opt_shape=opt_shape, max_shape=max_shape, dtype=dtype)
 
 
@@ -122,7 +129,9 @@ def distinct(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return (torch.randperm(n).reshape(shape) - n // 2).to(dtype)
 
 
-def run_untraced(module: torch.nn.Module, specs: Sequence[Any], input_sets: Sequence[Sequence[torch.Tensor]]) -> list[Any]:
+def run_untraced(
+    module: torch.nn.Module, specs: Sequence[Any], input_sets: Sequence[Sequence[torch.Tensor]]
+) -> list[Any]:
     """Convert ``fx.symbolic_trace(module)`` (no traced values, as Torch-TensorRT's converter tests
     hand graphs over) once for ``specs`` with TRTInterpreter; run every input set through that engine."""
     from torch_tensorrt.dynamo.conversion import CompilationSettings, TRTInterpreter

@@ -44,7 +44,9 @@ def Fn(fn: Callable[..., Any], arity: int = 1) -> nn.Module:
     return {1: _Fn1, 2: _Fn2, 3: _Fn3}[arity](fn)
 
 
-def make(shape: Sequence[int], dtype: torch.dtype, *, low: int = -6, high: int = 7, nonzero: bool = False) -> torch.Tensor:
+def make(
+    shape: Sequence[int], dtype: torch.dtype, *, low: int = -6, high: int = 7, nonzero: bool = False
+) -> torch.Tensor:
     """Random test data; ``nonzero`` keeps divisors away from 0 (and floats away from tiny values)."""
     if dtype == torch.bool:
         return torch.rand(shape) > 0.5
@@ -179,14 +181,22 @@ PROMOTION: list[tuple[str, Callable[..., Any], Callable[[], list[torch.Tensor]]]
     ("int_times_float_scalar", lambda a: a * 0.25, lambda: [make((3,), torch.int32)]),
     ("fp16_plus_fp32_0dim", lambda a, b: a + b, lambda: [make((2, 3), torch.float16), torch.tensor(1.5)]),
     ("bf16_times_fp32_0dim", lambda a, b: a * b, lambda: [make((2, 3), torch.bfloat16), torch.tensor(0.3)]),
-    ("int_plus_fp16_0dim", lambda a, b: a + b, lambda: [make((2, 3), torch.int32), torch.tensor(0.5, dtype=torch.float16)]),
+    (
+        "int_plus_fp16_0dim",
+        lambda a, b: a + b,
+        lambda: [make((2, 3), torch.int32), torch.tensor(0.5, dtype=torch.float16)],
+    ),
     ("int32_plus_int64", lambda a, b: a + b, lambda: [make((2, 3), torch.int32), make((3,), torch.int64)]),
     ("int32_plus_int64_0dim", lambda a, b: a + b, lambda: [make((2, 3), torch.int32), torch.tensor(7)]),
     ("fp16_plus_fp32", lambda a, b: a + b, lambda: [make((2, 3), torch.float16), make((3,), torch.float32)]),
     ("fp16_plus_bf16", lambda a, b: a * b, lambda: [make((2, 3), torch.float16), make((3,), torch.bfloat16)]),
     ("int_true_div", lambda a, b: a / b, lambda: [make((2, 3), torch.int64), make((3,), torch.int64, nonzero=True)]),
     ("int_true_div_scalar", lambda a: a / 3, lambda: [make((2, 3), torch.int32)]),
-    ("int_div_float_tensor", lambda a, b: a / b, lambda: [make((2, 3), torch.int32), make((3,), torch.float16, nonzero=True)]),
+    (
+        "int_div_float_tensor",
+        lambda a, b: a / b,
+        lambda: [make((2, 3), torch.int32), make((3,), torch.float16, nonzero=True)],
+    ),
     ("bool_plus_bool", lambda a, b: a + b, lambda: [make((2, 3), torch.bool), make((3,), torch.bool)]),
     ("bool_times_bool", lambda a, b: a * b, lambda: [make((2, 3), torch.bool), make((3,), torch.bool)]),
     ("bool_plus_int_scalar", lambda a: a + 2, lambda: [make((2, 3), torch.bool)]),
@@ -195,10 +205,22 @@ PROMOTION: list[tuple[str, Callable[..., Any], Callable[[], list[torch.Tensor]]]
     ("bool_min", torch.minimum, lambda: [make((2, 3), torch.bool), make((2, 3), torch.bool)]),
     ("int_pow_float", lambda a: a.abs() ** 0.5, lambda: [make((2, 3), torch.int64)]),
     ("int_lt_float_scalar", lambda a: a < 1.5, lambda: [make((2, 3), torch.int32)]),
-    ("fp16_eq_fp32_0dim", lambda a, b: a == b, lambda: [torch.tensor([1.0, 1.0009765625, 2.0], dtype=torch.float16), torch.tensor(1.0009)]),
+    (
+        "fp16_eq_fp32_0dim",
+        lambda a, b: a == b,
+        lambda: [torch.tensor([1.0, 1.0009765625, 2.0], dtype=torch.float16), torch.tensor(1.0009)],
+    ),
     ("int_clamp_float", lambda a: a.clamp(-1.5, 2.5), lambda: [make((2, 3), torch.int32)]),
-    ("where_int_float", lambda c, a, b: torch.where(c, a, b), lambda: [make((2, 3), torch.bool), make((3,), torch.int32), make((2, 1), torch.float16)]),
-    ("fp16_where_fp32_0dim", lambda c, a, b: torch.where(c, a, b), lambda: [make((2, 3), torch.bool), make((3,), torch.float16), torch.tensor(0.1)]),
+    (
+        "where_int_float",
+        lambda c, a, b: torch.where(c, a, b),
+        lambda: [make((2, 3), torch.bool), make((3,), torch.int32), make((2, 1), torch.float16)],
+    ),
+    (
+        "fp16_where_fp32_0dim",
+        lambda c, a, b: torch.where(c, a, b),
+        lambda: [make((2, 3), torch.bool), make((3,), torch.float16), torch.tensor(0.1)],
+    ),
 ]
 
 
@@ -290,11 +312,21 @@ def test_bitwise_int_falls_back() -> None:
 
 # (id, fn, shapes: condition first, dtypes)
 WHERE: list[tuple[str, Callable[..., Any], list[Any], list[torch.dtype]]] = [
-    ("tensors", lambda c, a, b: torch.where(c, a, b), [(2, 3, 4), (3, 4), (2, 1, 4)], [*FLOATS, torch.int64, torch.bool]),
+    (
+        "tensors",
+        lambda c, a, b: torch.where(c, a, b),
+        [(2, 3, 4), (3, 4), (2, 1, 4)],
+        [*FLOATS, torch.int64, torch.bool],
+    ),
     ("method_broadcast", lambda c, a, b: a.where(c, b), [(3, 1), (1, 4), (4,)], [torch.float32, torch.int32]),
     ("scalar_other", lambda c, a: torch.where(c, a, 0.5), [(2, 3), (3,)], [torch.float32, torch.float16]),
     ("scalar_self", lambda c, a: torch.where(c, -2, a), [(2, 3), (2, 3)], [torch.float32, torch.int64]),
-    ("rank5", lambda c, a, b: torch.where(c, a, b), [(2, 1, 2, 1, 3), (1, 2, 1, 2, 1), (3,)], [torch.float32, torch.bool]),
+    (
+        "rank5",
+        lambda c, a, b: torch.where(c, a, b),
+        [(2, 1, 2, 1, 3), (1, 2, 1, 2, 1), (3,)],
+        [torch.float32, torch.bool],
+    ),
     ("rank1", lambda c, a, b: torch.where(c, a, b), [(5,), (5,), (1,)], [torch.bfloat16]),
 ]
 
@@ -359,29 +391,69 @@ def test_clamp(case: tuple, dtype: torch.dtype) -> None:
 # independently dynamic dims may not meet in a broadcast (torch.export would demand equality).
 DYNAMIC: list[tuple[str, Callable[..., Any], list[tuple[tuple[int, ...], tuple[int, ...], torch.dtype]]]] = [
     ("add_broadcast", lambda a, b: a + b * 2, [((1, 3), (4, 3), torch.float32), ((3,), (3,), torch.float32)]),
-    ("rank_gap", lambda a, b: torch.maximum(a, b), [((1, 1, 2), (3, 4, 2), torch.float16), ((1, 2), (1, 2), torch.float16)]),
+    (
+        "rank_gap",
+        lambda a, b: torch.maximum(a, b),
+        [((1, 1, 2), (3, 4, 2), torch.float16), ((1, 2), (1, 2), torch.float16)],
+    ),
     ("div_floor_int", lambda a: torch.div(a, 3, rounding_mode="floor") % 4, [((1, 2), (5, 2), torch.int64)]),
-    ("compare_where", lambda a, b: torch.where(a > b, a, -b), [((2, 1), (2, 6), torch.float32), ((2, 1), (2, 1), torch.float32)]),
+    (
+        "compare_where",
+        lambda a, b: torch.where(a > b, a, -b),
+        [((2, 1), (2, 6), torch.float32), ((2, 1), (2, 1), torch.float32)],
+    ),
     ("masked_fill", lambda x, m: x.masked_fill(m, 0.0), [((1, 3), (4, 3), torch.float32), ((3,), (3,), torch.bool)]),
-    ("clamp_tensor", lambda x, lo: x.clamp(min=lo).clamp(max=1.0), [((2, 1), (2, 5), torch.bfloat16), ((2, 1), (2, 1), torch.bfloat16)]),
+    (
+        "clamp_tensor",
+        lambda x, lo: x.clamp(min=lo).clamp(max=1.0),
+        [((2, 1), (2, 5), torch.bfloat16), ((2, 1), (2, 1), torch.bfloat16)],
+    ),
     ("dynamic_mask", lambda x, m: x.masked_fill(m, -1.0), [((3,), (3,), torch.float32), ((1, 3), (4, 3), torch.bool)]),
     # A SymInt operand (x.shape[0]) is a scalar, not a rank-1 tensor.
     ("symint_operand", lambda a: a * a.shape[0] - (a < a.shape[1]).int(), [((1, 3), (4, 6), torch.float32)]),
     ("symint_0dim", lambda a, s: (s * a.shape[0], a - s), [((2,), (5,), torch.float32), ((), (), torch.float32)]),
     # Integers, so that equal elements occur; the second input broadcasts over the dynamic dim.
-    ("comparisons", lambda a, b: (a == b, a != b, a < b, a <= b, a >= b, a.gt(1), a.le(-2)),
-     [((1, 3), (4, 3), torch.int64), ((3,), (3,), torch.int64)]),
-    ("comparisons_half", lambda a, b: (a == b, a != b, a <= b, a.ge(0.5)), [((2, 1), (2, 6), torch.float16), ((1,), (1,), torch.float16)]),
+    (
+        "comparisons",
+        lambda a, b: (a == b, a != b, a < b, a <= b, a >= b, a.gt(1), a.le(-2)),
+        [((1, 3), (4, 3), torch.int64), ((3,), (3,), torch.int64)],
+    ),
+    (
+        "comparisons_half",
+        lambda a, b: (a == b, a != b, a <= b, a.ge(0.5)),
+        [((2, 1), (2, 6), torch.float16), ((1,), (1,), torch.float16)],
+    ),
     # Attention-mask style bool logic; bool & / | / ^ are bitwise_* in ATen.
-    ("logical", lambda a, b: (torch.logical_and(a, b), torch.logical_or(a, b), torch.logical_xor(a, b), a & b, a | b, a ^ b),
-     [((1, 2, 3), (3, 4, 3), torch.bool), ((1, 3), (1, 3), torch.bool)]),
-    ("logical_of_floats", lambda a: torch.logical_and(a > 0, a < 2) | torch.logical_not(a > -1), [((1, 4), (6, 4), torch.float32)]),
-    ("floor_divide_remainder_fmod", lambda a, b: (torch.floor_divide(a, b), torch.remainder(a, b), torch.fmod(a, b)),
-     [((1, 3), (5, 3), torch.float32), ((3,), (3,), torch.float32)]),
-    ("int_floor_divide_remainder_fmod", lambda a, b: (a // b, a % b, torch.fmod(a, b)), [((2, 1), (2, 7), torch.int32), ((1,), (1,), torch.int32)]),
-    ("where_scalars", lambda c, a: (torch.where(c, a, -1.5), torch.where(c, 2, a), torch.where(c, 1.0, 0.0)),
-     [((1, 4), (5, 4), torch.bool), ((4,), (4,), torch.float16)]),
-    ("clamp_tensor_bounds", lambda x, lo, hi: x.clamp(lo, hi), [((1, 3), (4, 3), torch.float32), ((3,), (3,), torch.float32), ((1, 1), (1, 1), torch.float32)]),
+    (
+        "logical",
+        lambda a, b: (torch.logical_and(a, b), torch.logical_or(a, b), torch.logical_xor(a, b), a & b, a | b, a ^ b),
+        [((1, 2, 3), (3, 4, 3), torch.bool), ((1, 3), (1, 3), torch.bool)],
+    ),
+    (
+        "logical_of_floats",
+        lambda a: torch.logical_and(a > 0, a < 2) | torch.logical_not(a > -1),
+        [((1, 4), (6, 4), torch.float32)],
+    ),
+    (
+        "floor_divide_remainder_fmod",
+        lambda a, b: (torch.floor_divide(a, b), torch.remainder(a, b), torch.fmod(a, b)),
+        [((1, 3), (5, 3), torch.float32), ((3,), (3,), torch.float32)],
+    ),
+    (
+        "int_floor_divide_remainder_fmod",
+        lambda a, b: (a // b, a % b, torch.fmod(a, b)),
+        [((2, 1), (2, 7), torch.int32), ((1,), (1,), torch.int32)],
+    ),
+    (
+        "where_scalars",
+        lambda c, a: (torch.where(c, a, -1.5), torch.where(c, 2, a), torch.where(c, 1.0, 0.0)),
+        [((1, 4), (5, 4), torch.bool), ((4,), (4,), torch.float16)],
+    ),
+    (
+        "clamp_tensor_bounds",
+        lambda x, lo, hi: x.clamp(lo, hi),
+        [((1, 3), (4, 3), torch.float32), ((3,), (3,), torch.float32), ((1, 1), (1, 1), torch.float32)],
+    ),
 ]
 
 
@@ -449,7 +521,10 @@ def test_atan2_quadrants(dtype: torch.dtype) -> None:
         (("broadcast", lambda a, b: torch.atan2(a, b), [(2, 3, 4), (4,)]), torch.float32),
         (("broadcast", lambda a, b: torch.atan2(a, b), [(2, 3, 4), (4,)]), torch.float16),
         (("ints_give_float", lambda a, b: torch.atan2(a, b), [(3, 4), (3, 4)]), torch.int32),
-        (("out_variant", lambda a, b: torch.ops.aten.atan2.out(a, b, out=torch.empty(3, 4)), [(3, 4), (3, 4)]), torch.float32),
+        (
+            ("out_variant", lambda a, b: torch.ops.aten.atan2.out(a, b, out=torch.empty(3, 4)), [(3, 4), (3, 4)]),
+            torch.float32,
+        ),
     ],
     ids=lambda v: v[0] if isinstance(v, tuple) else str(v),
 )

@@ -30,8 +30,16 @@ CASES: list[Case] = [
     ("sum_padding_idx", lambda w, i, o: F.embedding_bag(i, w, o, mode="sum", padding_idx=0), OFFSETS),
     ("mean_padding_idx", lambda w, i, o: F.embedding_bag(i, w, o, mode="mean", padding_idx=0), OFFSETS),
     ("max_padding_idx", lambda w, i, o: F.embedding_bag(i, w, o, mode="max", padding_idx=0), OFFSETS),
-    ("include_last_offset", lambda w, i, o: F.embedding_bag(i, w, o, mode="mean", include_last_offset=True), torch.tensor([0, 2, 2, 5, 8])),
-    ("per_sample_weights", lambda w, i, o: F.embedding_bag(i, w, o, mode="sum", per_sample_weights=torch.linspace(-1, 2, 8).to(w.dtype)), OFFSETS),
+    (
+        "include_last_offset",
+        lambda w, i, o: F.embedding_bag(i, w, o, mode="mean", include_last_offset=True),
+        torch.tensor([0, 2, 2, 5, 8]),
+    ),
+    (
+        "per_sample_weights",
+        lambda w, i, o: F.embedding_bag(i, w, o, mode="sum", per_sample_weights=torch.linspace(-1, 2, 8).to(w.dtype)),
+        OFFSETS,
+    ),
     ("aten_embedding_bag_max", lambda w, i, o: aten._embedding_bag(w, i, o, False, 2)[0], OFFSETS),
     ("aten_embedding_bag_default", lambda w, i, o: aten.embedding_bag(w, i, o, False, 1)[0], OFFSETS),
 ]

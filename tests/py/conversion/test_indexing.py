@@ -57,7 +57,9 @@ def test_index_select(case: IndexCase, dtype: torch.dtype) -> None:
 
 def test_index_select_constant_index_dynamic() -> None:
     index = idx(0, 2, 1, 1)
-    check_dynamic(lambda x: x.index_select(1, index), [dyn((1, 3, 2), (2, 3, 4), (4, 3, 7))], [randn(1, 3, 2)], [randn(4, 3, 7)])
+    check_dynamic(
+        lambda x: x.index_select(1, index), [dyn((1, 3, 2), (2, 3, 4), (4, 3, 7))], [randn(1, 3, 2)], [randn(4, 3, 7)]
+    )
 
 
 def test_index_select_dynamic_index() -> None:
@@ -139,7 +141,12 @@ ADV_CASES: list[AdvCase] = [
     ("separated_by_two", lambda x, i, j: x[:, i, :, :, j], (1, 3, 2, 2, 4), [idx(0, 2), idx(3, 1)]),
     ("broadcast", lambda x, i, j: x[:, i, j], (2, 3, 4), [torch.tensor([[0], [2]]), idx(0, 1, 3)]),
     ("three_indices", lambda x, i, j: x[i, j, i], (3, 3, 3), [idx(0, 2, 1, 1), idx(2, 0, 1, -1)]),
-    ("int32_indices", lambda x, i, j: x[i, :, j], (3, 2, 4), [idx(2, 0, dtype=torch.int32), idx(-1, 1, dtype=torch.int32)]),
+    (
+        "int32_indices",
+        lambda x, i, j: x[i, :, j],
+        (3, 2, 4),
+        [idx(2, 0, dtype=torch.int32), idx(-1, 1, dtype=torch.int32)],
+    ),
     ("with_none", lambda x, i: x[None, i, ..., None], (3, 4), [idx(1, 0)]),
     ("1d_data", lambda x, i: x[i], (5,), [torch.tensor([[4, 0], [1, 1]])]),
 ]
@@ -300,9 +307,7 @@ def test_topk_unsorted() -> None:
 
 def test_topk_dynamic() -> None:
     spec = dyn((1, 4, 3), (2, 6, 3), (4, 9, 3))
-    check_dynamic(
-        lambda x: x.topk(2, 1), [spec], [distinct(1, 4, 3)], [distinct(2, 6, 3)], [distinct(4, 9, 3)]
-    )
+    check_dynamic(lambda x: x.topk(2, 1), [spec], [distinct(1, 4, 3)], [distinct(2, 6, 3)], [distinct(4, 9, 3)])
 
 
 def test_topk_leading_dim_of_5d_falls_back() -> None:
@@ -416,14 +421,27 @@ def test_index_put_dynamic_index_count() -> None:
 
 
 def test_index_put_mask_dynamic() -> None:
-    check_dynamic(_mask_put, [dyn((1, 4), (3, 4), (6, 4)), static(torch.tensor(0.5))], [randn(1, 4), torch.tensor(0.5)], [randn(6, 4), torch.tensor(0.5)])
+    check_dynamic(
+        _mask_put,
+        [dyn((1, 4), (3, 4), (6, 4)), static(torch.tensor(0.5))],
+        [randn(1, 4), torch.tensor(0.5)],
+        [randn(6, 4), torch.tensor(0.5)],
+    )
 
 
 # Repeated indices add up with accumulate=True (index_put_(..., accumulate=True), index_add).
 ACCUMULATE_CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("repeated_rows", lambda x, v: torch.index_put(x, (idx(0, 2, 0),), v, accumulate=True), [(3, 4), (3, 4)]),
-    ("elements_negative", lambda x, v: torch.index_put(x, (idx(0, -1, 0), idx(1, 3, 1)), v, accumulate=True), [(3, 4), (3,)]),
-    ("broadcast_index_tuples", lambda x, v: x.index_put((torch.arange(3).unsqueeze(1), idx(1, 1)), v, accumulate=True), [(3, 4), (2,)]),
+    (
+        "elements_negative",
+        lambda x, v: torch.index_put(x, (idx(0, -1, 0), idx(1, 3, 1)), v, accumulate=True),
+        [(3, 4), (3,)],
+    ),
+    (
+        "broadcast_index_tuples",
+        lambda x, v: x.index_put((torch.arange(3).unsqueeze(1), idx(1, 1)), v, accumulate=True),
+        [(3, 4), (2,)],
+    ),
     ("index_add_dim1", lambda x, v: x.index_add(1, idx(3, 0, 3), v), [(2, 4), (2, 3)]),
     ("index_add_alpha", lambda x, v: x.index_add(0, idx(1, 1), v, alpha=-2.0), [(3, 2), (2, 2)]),
 ]

@@ -195,11 +195,24 @@ DYNAMIC_BATCHED = [
     ("attention_values", torch.matmul, [((1, 2, 3, 3), (4, 2, 9, 9)), ((1, 2, 3, 8), (4, 2, 9, 8))], torch.float32),
     # A 4-D operand against a 3-D one: the batch broadcasts from the left.
     ("broadcast_4d_3d", torch.matmul, [((1, 1, 3, 4), (3, 1, 5, 4)), ((2, 4, 3), (2, 4, 3))], torch.float16),
-    ("baddbmm", lambda i, a, b: torch.baddbmm(i, a, b, beta=0.5, alpha=2.0),
-     [((1, 2, 3), (5, 2, 3)), ((1, 2, 4), (5, 2, 4)), ((1, 4, 3), (5, 4, 3))], torch.float32),
-    ("baddbmm_bcast_half", lambda i, a, b: torch.baddbmm(i, a, b),
-     [((1, 3), (1, 3)), ((1, 2, 4), (5, 2, 4)), ((1, 4, 3), (5, 4, 3))], torch.float16),
-    ("addmm_dynamic_rows", lambda i, a, b: torch.addmm(i, a, b, alpha=0.5), [((3,), (3,)), ((1, 4), (6, 4)), ((4, 3), (4, 3))], torch.float32),
+    (
+        "baddbmm",
+        lambda i, a, b: torch.baddbmm(i, a, b, beta=0.5, alpha=2.0),
+        [((1, 2, 3), (5, 2, 3)), ((1, 2, 4), (5, 2, 4)), ((1, 4, 3), (5, 4, 3))],
+        torch.float32,
+    ),
+    (
+        "baddbmm_bcast_half",
+        lambda i, a, b: torch.baddbmm(i, a, b),
+        [((1, 3), (1, 3)), ((1, 2, 4), (5, 2, 4)), ((1, 4, 3), (5, 4, 3))],
+        torch.float16,
+    ),
+    (
+        "addmm_dynamic_rows",
+        lambda i, a, b: torch.addmm(i, a, b, alpha=0.5),
+        [((3,), (3,)), ((1, 4), (6, 4)), ((4, 3), (4, 3))],
+        torch.float32,
+    ),
 ]
 
 

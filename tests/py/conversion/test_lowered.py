@@ -17,7 +17,12 @@ aten = torch.ops.aten
 EXACT = {dtype: (0.0, 0.0) for dtype in FLOATS}
 ROUNDED = {torch.float32: (1e-5, 1e-5), torch.float16: (2e-3, 2e-3), torch.bfloat16: (1.6e-2, 1.6e-2)}
 
-_MEAN, _VAR, _WEIGHT, _BIAS = torch.tensor([0.5, -1.0, 2.0]), torch.tensor([1.5, 0.25, 4.0]), torch.tensor([1.0, 2.0, -1.0]), torch.tensor([0.0, 0.5, 1.0])
+_MEAN, _VAR, _WEIGHT, _BIAS = (
+    torch.tensor([0.5, -1.0, 2.0]),
+    torch.tensor([1.5, 0.25, 4.0]),
+    torch.tensor([1.0, 2.0, -1.0]),
+    torch.tensor([0.0, 0.5, 1.0]),
+)
 
 # (id, fn, input shapes, tolerances per dtype, dynamic (min, max) shapes per input or None)
 Case = tuple[str, Callable[..., Any], list[tuple[int, ...]], dict[torch.dtype, tuple[float, float]], Any]
@@ -36,12 +41,24 @@ CASES: list[Case] = [
     ("floor_divide_scalar", lambda x: aten.floor_divide.Scalar(x * 4, 3), [(3, 4)], ROUNDED, [((1, 4), (6, 4))]),
     ("linalg_cross", torch.linalg.cross, [(2, 3), (2, 3)], ROUNDED, [((1, 3), (5, 3)), ((1, 3), (5, 3))]),
     ("linalg_cross_dim0_broadcast", lambda a, b: torch.linalg.cross(a, b, dim=0), [(3, 4), (3, 1)], ROUNDED, None),
-    ("prelu_kernel", lambda x, w: aten._prelu_kernel(x, w.reshape(1, 3, 1)), [(2, 3, 4), (3,)], ROUNDED, [((1, 3, 2), (4, 3, 8)), ((3,), (3,))]),
+    (
+        "prelu_kernel",
+        lambda x, w: aten._prelu_kernel(x, w.reshape(1, 3, 1)),
+        [(2, 3, 4), (3,)],
+        ROUNDED,
+        [((1, 3, 2), (4, 3, 8)), ((3,), (3,))],
+    ),
     ("prelu_module", lambda x, w: F.prelu(x, w), [(2, 3, 4, 5), (3,)], ROUNDED, None),
     ("split_sizes", lambda x: aten.split.sizes(x, [1, 3], 1), [(3, 4)], EXACT, [((1, 4), (6, 4))]),
     ("split_sizes_method", lambda x: x.split([2, 1, 1], 0), [(4, 4)], EXACT, None),
     # Statistics are constants of the module (statistics computed in forward are another matter).
-    ("batch_norm_functional", lambda x: F.batch_norm(x, _MEAN, _VAR, _WEIGHT, _BIAS), [(2, 3, 4)], ROUNDED, [((1, 3, 2), (4, 3, 6))]),
+    (
+        "batch_norm_functional",
+        lambda x: F.batch_norm(x, _MEAN, _VAR, _WEIGHT, _BIAS),
+        [(2, 3, 4)],
+        ROUNDED,
+        [((1, 3, 2), (4, 3, 6))],
+    ),
 ]
 
 

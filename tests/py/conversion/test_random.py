@@ -23,7 +23,9 @@ aten = torch.ops.aten
 Cdf = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _samples(fn: Callable[..., Any], inputs: Sequence[torch.Tensor], specs: Sequence[Any] | None = None, runs: int = 1) -> list[torch.Tensor]:
+def _samples(
+    fn: Callable[..., Any], inputs: Sequence[torch.Tensor], specs: Sequence[Any] | None = None, runs: int = 1
+) -> list[torch.Tensor]:
     """Compile ``fn`` fully (one engine set) and run it ``runs`` times; checks dtype/shape against eager."""
     torch.manual_seed(0)
     module = fn_module(fn, len(inputs))
@@ -149,7 +151,9 @@ def assert_frequencies(values: torch.Tensor, support: Sequence[int], probabiliti
     n = flat.numel()
     for v, p in zip(support, probabilities):
         count = int((flat == v).sum())
-        assert abs(count - n * p) < 5 * math.sqrt(n * p * (1 - p)) + 1, f"value {v}: {count} of {n}, expected {n * p:.0f}"
+        assert abs(count - n * p) < 5 * math.sqrt(n * p * (1 - p)) + 1, (
+            f"value {v}: {count} of {n}, expected {n * p:.0f}"
+        )
 
 
 RANDINT_CASES: list[tuple[str, Callable[..., Any], int, int, torch.dtype]] = [
@@ -258,7 +262,9 @@ def test_normal_tensor_dynamic() -> None:
 
 def test_randint_dynamic_bound() -> None:
     # The bound is a symbolic size: values in [0, rows).
-    for rows, out in zip([2, 5, 128], _dynamic_samples(lambda x: torch.randint(0, x.shape[0], (x.shape[0], 64)), [2, 5, 128])):
+    for rows, out in zip(
+        [2, 5, 128], _dynamic_samples(lambda x: torch.randint(0, x.shape[0], (x.shape[0], 64)), [2, 5, 128])
+    ):
         assert_frequencies(out, range(rows), [1 / rows] * rows)
 
 

@@ -108,7 +108,9 @@ def test_interpolate_dynamic(case: tuple, dtype: torch.dtype) -> None:
 def test_dynamic_batch_with_per_axis_weights() -> None:
     # Only the batch varies: the per-axis path (scale 1.5 on an odd length) keeps it dynamic.
     fn = _interp(scale_factor=1.5, mode="bilinear")
-    check_dynamic(fn, [dyn((1, 2, 5, 3), (2, 2, 5, 3), (4, 2, 5, 3))], [torch.randn(1, 2, 5, 3)], [torch.randn(4, 2, 5, 3)])
+    check_dynamic(
+        fn, [dyn((1, 2, 5, 3), (2, 2, 5, 3), (4, 2, 5, 3))], [torch.randn(1, 2, 5, 3)], [torch.randn(4, 2, 5, 3)]
+    )
 
 
 def test_size_from_another_input() -> None:
@@ -138,7 +140,12 @@ FRACTIONAL_DYNAMIC = [
     ("bilinear_x1_5", _Upsample(aten.upsample_bilinear2d.vec, [1.5, 1.5], False), (1, 2, 2, 4), (1, 2, 8, 4)),
     ("bilinear_x0_7", _Upsample(aten.upsample_bilinear2d.vec, [0.7, 0.7], False), (1, 1, 3, 3), (1, 1, 9, 8)),
     ("bicubic_x1_7_x0_6", _Upsample(aten.upsample_bicubic2d.vec, [1.7, 0.6], False), (1, 2, 2, 4), (1, 2, 7, 9)),
-    ("trilinear_x1_5", _Upsample(aten.upsample_trilinear3d.vec, [1.5, 1.5, 1.5], False), (1, 1, 2, 2, 2), (1, 1, 5, 4, 3)),
+    (
+        "trilinear_x1_5",
+        _Upsample(aten.upsample_trilinear3d.vec, [1.5, 1.5, 1.5], False),
+        (1, 1, 2, 2, 2),
+        (1, 1, 5, 4, 3),
+    ),
     ("nearest3d_mixed", _Upsample(aten.upsample_nearest3d.vec, [2.5, 1.0, 0.5]), (1, 1, 2, 2, 2), (1, 1, 3, 4, 6)),
 ]
 
@@ -187,7 +194,11 @@ def test_untraced_sizes_holding_zero_dim_tensors(sizes: list[Any] | None, scales
 
 
 def test_integer_input_falls_back() -> None:
-    assert_falls_back(lambda x: F.interpolate(x.to(torch.uint8), scale_factor=2.0).float(), torch.randn(1, 1, 2, 3) * 9, op="upsample_nearest2d")
+    assert_falls_back(
+        lambda x: F.interpolate(x.to(torch.uint8), scale_factor=2.0).float(),
+        torch.randn(1, 1, 2, 3) * 9,
+        op="upsample_nearest2d",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,9 +239,7 @@ def test_grid_sampler_default_overload() -> None:
 def test_grid_sample_dynamic() -> None:
     fn = lambda x, g: F.grid_sample(x, g, align_corners=False)  # noqa: E731
     specs = [dyn((1, 2, 3, 3), (2, 2, 5, 6), (3, 2, 8, 8)), dyn((1, 2, 2, 2), (2, 3, 4, 2), (3, 5, 6, 2))]
-    check_dynamic(
-        fn, specs, [torch.randn(1, 2, 3, 3), _grid(1, 2, 2, 2)], [torch.randn(3, 2, 8, 8), _grid(3, 5, 6, 2)]
-    )
+    check_dynamic(fn, specs, [torch.randn(1, 2, 3, 3), _grid(1, 2, 2, 2)], [torch.randn(3, 2, 8, 8), _grid(3, 5, 6, 2)])
 
 
 @pytest.mark.parametrize("align", [False, True], ids=["edges", "align_corners"])

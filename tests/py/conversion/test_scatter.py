@@ -12,7 +12,13 @@ from _shape_testing import FLOATS, assert_falls_back, check, check_dynamic, dyn,
 
 # Indices repeat, so several values combine at one position; some positions receive none.
 INDEX = torch.tensor([[0, 2, 0, 0], [1, 1, 3, 0], [3, 3, 3, 3]])
-ROUNDED = {torch.float32: (1e-5, 1e-5), torch.float16: (4e-3, 4e-3), torch.bfloat16: (3e-2, 3e-2), torch.int32: (0, 0), torch.int64: (0, 0)}
+ROUNDED = {
+    torch.float32: (1e-5, 1e-5),
+    torch.float16: (4e-3, 4e-3),
+    torch.bfloat16: (3e-2, 3e-2),
+    torch.int32: (0, 0),
+    torch.int64: (0, 0),
+}
 
 
 def _data(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -31,7 +37,12 @@ def _reduce_fn(reduction: str, include_self: bool) -> Callable[..., Any]:
 CASES: list[Case] = [
     ("scatter_add_dim1", lambda x, s: torch.scatter_add(x, 1, INDEX, s), (3, 4), [*FLOATS, torch.int32, torch.int64]),
     ("scatter_add_dim0", lambda x, s: torch.scatter_add(x, 0, INDEX[:, :3].remainder(3), s), (3, 3), [torch.float32]),
-    ("index_add", lambda x, s: x.index_add(0, torch.tensor([2, 0, 2]), s[:, :3]), (3, 3), [torch.float32, torch.float16]),
+    (
+        "index_add",
+        lambda x, s: x.index_add(0, torch.tensor([2, 0, 2]), s[:, :3]),
+        (3, 3),
+        [torch.float32, torch.float16],
+    ),
     *[
         (f"reduce_{r}_{'self' if inc else 'noself'}", _reduce_fn(r, inc), (3, 4), dtypes)
         for r, dtypes in (
@@ -75,7 +86,11 @@ def test_scatter_add_partial_rows_falls_back() -> None:
 
 MASKED: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("same_shape", lambda x, s: x.masked_scatter(x > 0, s), [(3, 4), (3, 4)]),
-    ("broadcast_mask_short_source", lambda x, s: x.masked_scatter(torch.tensor([True, False, True, True]), s), [(3, 4), (10,)]),
+    (
+        "broadcast_mask_short_source",
+        lambda x, s: x.masked_scatter(torch.tensor([True, False, True, True]), s),
+        [(3, 4), (10,)],
+    ),
     ("mask_of_other_tensor", lambda x, s: x.masked_scatter(s[:3, :4] < 0, s), [(3, 4), (4, 5)]),
 ]
 

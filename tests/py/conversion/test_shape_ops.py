@@ -49,18 +49,50 @@ def test_view_int_bool(dtype: torch.dtype) -> None:
 DynCase = tuple[str, Callable[..., Any], Any, list[tuple[int, ...]]]
 
 DYN_VIEW_CASES: list[DynCase] = [
-    ("batch_minus1", lambda x: x.view(x.shape[0], -1), dyn((1, 3, 4), (2, 3, 4), (8, 3, 4)), [(1, 3, 4), (2, 3, 4), (8, 3, 4)]),
-    ("split_heads", lambda x: x.reshape(x.shape[0], x.shape[1], 2, 4).transpose(1, 2),
-     dyn((1, 2, 8), (2, 4, 8), (4, 9, 8)), [(1, 2, 8), (2, 4, 8), (4, 9, 8)]),
-    ("split_heads_minus1", lambda x: x.view(x.shape[0], x.shape[1], 2, -1),
-     dyn((1, 2, 8), (2, 4, 8), (4, 9, 8)), [(1, 2, 8), (4, 9, 8)]),
-    ("merge_dynamic_dims", lambda x: x.view(x.shape[0] * x.shape[1], 4), dyn((1, 2, 4), (2, 4, 4), (4, 8, 4)), [(1, 2, 4), (4, 8, 4)]),
-    ("flatten_leading", lambda x: x.flatten(0, 1), dyn((1, 2, 4), (2, 4, 4), (4, 8, 4)), [(1, 2, 4), (3, 5, 4), (4, 8, 4)]),
+    (
+        "batch_minus1",
+        lambda x: x.view(x.shape[0], -1),
+        dyn((1, 3, 4), (2, 3, 4), (8, 3, 4)),
+        [(1, 3, 4), (2, 3, 4), (8, 3, 4)],
+    ),
+    (
+        "split_heads",
+        lambda x: x.reshape(x.shape[0], x.shape[1], 2, 4).transpose(1, 2),
+        dyn((1, 2, 8), (2, 4, 8), (4, 9, 8)),
+        [(1, 2, 8), (2, 4, 8), (4, 9, 8)],
+    ),
+    (
+        "split_heads_minus1",
+        lambda x: x.view(x.shape[0], x.shape[1], 2, -1),
+        dyn((1, 2, 8), (2, 4, 8), (4, 9, 8)),
+        [(1, 2, 8), (4, 9, 8)],
+    ),
+    (
+        "merge_dynamic_dims",
+        lambda x: x.view(x.shape[0] * x.shape[1], 4),
+        dyn((1, 2, 4), (2, 4, 4), (4, 8, 4)),
+        [(1, 2, 4), (4, 8, 4)],
+    ),
+    (
+        "flatten_leading",
+        lambda x: x.flatten(0, 1),
+        dyn((1, 2, 4), (2, 4, 4), (4, 8, 4)),
+        [(1, 2, 4), (3, 5, 4), (4, 8, 4)],
+    ),
     ("flatten_trailing", lambda x: x.flatten(1), dyn((1, 3, 4), (2, 3, 4), (8, 3, 4)), [(1, 3, 4), (8, 3, 4)]),
     ("all_minus1", lambda x: x.reshape(-1), dyn((1, 3), (2, 3), (5, 3)), [(1, 3), (5, 3)]),
-    ("static_shape_of_dynamic", lambda x: x.reshape(x.shape[0], 2, 6).reshape(-1, 3, 4), dyn((1, 12), (2, 12), (6, 12)), [(1, 12), (6, 12)]),
-    ("size_arith", lambda x: x.reshape(x.shape[0] * (x.shape[1] - 1) + x.shape[0], -1),
-     dyn((2, 4, 4), (2, 6, 4), (2, 12, 4)), [(2, 4, 4), (2, 7, 4), (2, 12, 4)]),
+    (
+        "static_shape_of_dynamic",
+        lambda x: x.reshape(x.shape[0], 2, 6).reshape(-1, 3, 4),
+        dyn((1, 12), (2, 12), (6, 12)),
+        [(1, 12), (6, 12)],
+    ),
+    (
+        "size_arith",
+        lambda x: x.reshape(x.shape[0] * (x.shape[1] - 1) + x.shape[0], -1),
+        dyn((2, 4, 4), (2, 6, 4), (2, 12, 4)),
+        [(2, 4, 4), (2, 7, 4), (2, 12, 4)],
+    ),
 ]
 
 
@@ -304,7 +336,9 @@ def test_repeat(case: Case, dtype: torch.dtype) -> None:
 
 
 def test_repeat_dynamic() -> None:
-    check_dynamic(lambda x: x.repeat(2, 1, 3), [dyn((1, 2), (2, 3), (4, 5))], [randn(1, 2)], [randn(2, 3)], [randn(4, 5)])
+    check_dynamic(
+        lambda x: x.repeat(2, 1, 3), [dyn((1, 2), (2, 3), (4, 5))], [randn(1, 2)], [randn(2, 3)], [randn(4, 5)]
+    )
 
 
 FLIP_CASES: list[Case] = [
@@ -442,7 +476,13 @@ def test_split_dynamic_batch() -> None:
 )
 def test_chunk_unbind_dynamic(fn: Callable[..., Any]) -> None:
     # Pieces along static dims of an input whose batch and sequence dims are dynamic.
-    check_dynamic(fn, [dyn((1, 2, 2, 4), (2, 5, 2, 4), (6, 9, 2, 4))], [randn(1, 2, 2, 4)], [randn(2, 5, 2, 4)], [randn(6, 9, 2, 4)])
+    check_dynamic(
+        fn,
+        [dyn((1, 2, 2, 4), (2, 5, 2, 4), (6, 9, 2, 4))],
+        [randn(1, 2, 2, 4)],
+        [randn(2, 5, 2, 4)],
+        [randn(6, 9, 2, 4)],
+    )
 
 
 def test_split_along_dynamic_dim() -> None:

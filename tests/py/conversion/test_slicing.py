@@ -65,7 +65,12 @@ DYN_SLICE_CASES: list[DynCase] = [
     ("end_beyond", lambda x: x[:, :100], SEQ, SEQ_SHAPES),
     ("start_from_size", lambda x: x[:, x.shape[1] - 2 :], SEQ, SEQ_SHAPES),
     ("static_dim_of_dynamic", lambda x: x[:, :, 1:3], SEQ, SEQ_SHAPES),
-    ("size_of_other_dim", lambda x: x[:, :, : x.shape[0]], dyn((1, 3, 6), (2, 3, 6), (5, 3, 6)), [(1, 3, 6), (5, 3, 6)]),
+    (
+        "size_of_other_dim",
+        lambda x: x[:, :, : x.shape[0]],
+        dyn((1, 3, 6), (2, 3, 6), (5, 3, 6)),
+        [(1, 3, 6), (5, 3, 6)],
+    ),
     ("batch_and_seq", lambda x: x[1:, 1:-1], dyn((3, 4, 4), (3, 5, 4), (5, 9, 4)), [(3, 4, 4), (3, 5, 4), (5, 9, 4)]),
 ]
 
@@ -177,7 +182,13 @@ def test_slice_scatter_and_copy(case: tuple, dtype: torch.dtype) -> None:
 
 def test_copy_casts_to_the_target_dtype() -> None:
     # copy keeps self's dtype: int64 values written into a float16 tensor.
-    check(lambda x, s: torch.ops.aten.copy(x, s), randn(3, 4, dtype=torch.float16), torch.randint(-9, 9, (3, 4)), rtol=0, atol=0)
+    check(
+        lambda x, s: torch.ops.aten.copy(x, s),
+        randn(3, 4, dtype=torch.float16),
+        torch.randint(-9, 9, (3, 4)),
+        rtol=0,
+        atol=0,
+    )
 
 
 DYN_SCATTER_CASES: list[Any] = [
@@ -186,7 +197,11 @@ DYN_SCATTER_CASES: list[Any] = [
     # The written range ends at a run-time length.
     ("setitem_tail_dynamic", _assigned((Ellipsis, slice(-2, None))), [((2, 3, 3), (2, 3, 7)), ((2,), (2,))]),
     ("copy_dynamic", lambda x, s: torch.ops.aten.copy(x, s), [((1, 4), (6, 4)), ((4,), (4,))]),
-    ("strided_static_rows", lambda x, s: torch.slice_scatter(x, s, 1, 1, None, 2), [((1, 5), (6, 5)), ((1, 2), (6, 2))]),
+    (
+        "strided_static_rows",
+        lambda x, s: torch.slice_scatter(x, s, 1, 1, None, 2),
+        [((1, 5), (6, 5)), ((1, 2), (6, 2))],
+    ),
 ]
 
 
@@ -202,5 +217,9 @@ def test_strided_scatter_of_run_time_count_falls_back() -> None:
     # x[0::2] = v on a dynamic length: the number of written rows is only known at run time.
     spec = [dyn((2, 4), (4, 4), (4, 4)), dyn((1, 4), (2, 4), (2, 4))]
     assert_falls_back(
-        lambda x, s: torch.slice_scatter(x, s, 0, 0, None, 2), randn(4, 4), randn(2, 4), op="slice_scatter", input_specs=spec
+        lambda x, s: torch.slice_scatter(x, s, 0, 0, None, 2),
+        randn(4, 4),
+        randn(2, 4),
+        op="slice_scatter",
+        input_specs=spec,
     )

@@ -77,8 +77,18 @@ EVEN = ((1, 3, 4, 4), (2, 3, 6, 10), (3, 3, 16, 14))
 
 CASES = [
     # sym_float, mul, trunc: torch recomputes the output size as trunc(0.5 * float(h)).
-    Case("interpolate_recomputed_scale", lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", recompute_scale_factor=True), *NCHW, SHAPES),
-    Case("interpolate_nearest_recomputed", lambda x: F.interpolate(x, scale_factor=1.5, mode="nearest", recompute_scale_factor=True), *NCHW, SHAPES),
+    Case(
+        "interpolate_recomputed_scale",
+        lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", recompute_scale_factor=True),
+        *NCHW,
+        SHAPES,
+    ),
+    Case(
+        "interpolate_nearest_recomputed",
+        lambda x: F.interpolate(x, scale_factor=1.5, mode="nearest", recompute_scale_factor=True),
+        *NCHW,
+        SHAPES,
+    ),
     Case("interpolate_whole_scale", lambda x: F.interpolate(x, scale_factor=2.0, mode="bilinear"), *NCHW, SHAPES),
     Case("circular_pad", lambda x: F.pad(x, (1, 2, 2, 1), mode="circular"), *NCHW, SHAPES),
     Case("pad_to_multiple", _pad_to_multiple, *NCHW, SHAPES),
@@ -88,7 +98,12 @@ CASES = [
     Case("size_flags", _size_flags, *NCHW, SHAPES),
     Case("mean_over_numel", lambda x: x.sum() / x.numel() + x.reshape(x.numel())[:1], *NCHW, SHAPES),
     Case("scale_by_size", lambda x: x * (x.shape[-1] / 2) + x.shape[-2] ** -0.5, *NCHW, SHAPES),
-    Case("heads_split", lambda x: x.reshape(x.shape[0], x.shape[1], -1).transpose(1, 2).reshape(x.shape[0], -1, 3, 1), *NCHW, SHAPES),
+    Case(
+        "heads_split",
+        lambda x: x.reshape(x.shape[0], x.shape[1], -1).transpose(1, 2).reshape(x.shape[0], -1, 3, 1),
+        *NCHW,
+        SHAPES,
+    ),
 ]
 
 

@@ -39,11 +39,21 @@ FAMILIES = [
     Family("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), (2, 4, 7, 6), ((6, 4, 3, 3), (6,))),
     Family("conv2d_groups", lambda x, w: F.conv2d(x, w, groups=2, dilation=2), (2, 4, 7, 6), ((6, 2, 2, 2),)),
     Family("conv3d", lambda x, w, b: F.conv3d(x, w, b), (1, 4, 5, 4, 6), ((6, 4, 2, 3, 2), (6,))),
-    Family("deconv1d", lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, output_padding=1), (2, 4, 9), ((4, 6, 3), (6,))),
     Family(
-        "deconv2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1), (2, 4, 5, 6), ((4, 6, 3, 3), (6,))
+        "deconv1d",
+        lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, output_padding=1),
+        (2, 4, 9),
+        ((4, 6, 3), (6,)),
     ),
-    Family("deconv2d_groups", lambda x, w: F.conv_transpose2d(x, w, groups=2, padding=1), (2, 4, 5, 6), ((4, 3, 3, 3),)),
+    Family(
+        "deconv2d",
+        lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+        (2, 4, 5, 6),
+        ((4, 6, 3, 3), (6,)),
+    ),
+    Family(
+        "deconv2d_groups", lambda x, w: F.conv_transpose2d(x, w, groups=2, padding=1), (2, 4, 5, 6), ((4, 3, 3, 3),)
+    ),
     Family("deconv3d", lambda x, w, b: F.conv_transpose3d(x, w, b, stride=2), (1, 4, 3, 4, 3), ((4, 6, 2, 2, 2), (6,))),
     Family("batch_norm", _bn, (2, 4, 5, 6), ((4,), (4,), (4,), (4,))),
     Family("batch_norm1d", _bn, (3, 4, 7), ((4,), (4,), (4,), (4,))),
@@ -84,7 +94,9 @@ class _Weighted2(_Weighted):
 
 
 class _Weighted4(_Weighted):
-    def forward(self, x: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor, w3: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor, w3: torch.Tensor
+    ) -> torch.Tensor:
         return self.call(x, w0, w1, w2, w3)
 
 
@@ -175,7 +187,10 @@ def test_kernel_of_run_time_shape_is_refused(transposed: bool) -> None:
     x, w = torch.randn(1, 2, 5, 5), torch.randn(2, 2, 3, 3)
     # The output channels vary: dim 0 of a kernel, dim 1 of a transposed one.
     lo, hi = ((2, 1, 3, 3), (2, 4, 3, 3)) if transposed else ((1, 2, 3, 3), (4, 2, 3, 3))
-    specs = [torch_tensorrt.Input.from_tensor(x), torch_tensorrt.Input(min_shape=lo, opt_shape=(2, 2, 3, 3), max_shape=hi)]
+    specs = [
+        torch_tensorrt.Input.from_tensor(x),
+        torch_tensorrt.Input(min_shape=lo, opt_shape=(2, 2, 3, 3), max_shape=hi),
+    ]
     with pytest.raises(UnsupportedOperatorError, match="convolution"):
         assert_close_to_eager(module, [x, w], input_specs=specs)
     assert_close_to_eager(module, [x, w], input_specs=specs, require_full_compilation=False, rtol=1e-4, atol=1e-4)

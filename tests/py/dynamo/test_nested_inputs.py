@@ -13,7 +13,9 @@ FP32 = {"rtol": 1e-5, "atol": 1e-5}
 
 
 class _ImagesAndOptions(torch.nn.Module):
-    def forward(self, images: list[torch.Tensor], options: dict[str, torch.Tensor]) -> tuple[list[torch.Tensor], torch.Tensor]:
+    def forward(
+        self, images: list[torch.Tensor], options: dict[str, torch.Tensor]
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
         scaled = [image.relu() * options["scale"] for image in images]
         return scaled, images[0].sum() + options["bias"]
 

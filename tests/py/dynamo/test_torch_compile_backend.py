@@ -44,7 +44,9 @@ def test_options_are_compilation_settings() -> None:
     model = _WithGraphBreak().eval()
     with emulated_runtime(persist=False), torch.no_grad():
         compiled = torch.compile(
-            model, backend="tensorrt", options={"min_block_size": 1, "torch_executed_ops": {"torch.ops.aten.sigmoid.default"}}
+            model,
+            backend="tensorrt",
+            options={"min_block_size": 1, "torch_executed_ops": {"torch.ops.aten.sigmoid.default"}},
         )
         compiled(torch.randn(3, 6))
     assert COMPILED_GRAPHS[-1]._compile_summary.fallback_ops["torch.ops.aten.sigmoid.default"] == 1

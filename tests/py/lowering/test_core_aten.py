@@ -36,7 +36,9 @@ class _Lambda(torch.nn.Module):
         return self.fn(self, *xs)
 
 
-def _program(module: torch.nn.Module, shapes: list[tuple[int, ...]], dynamic_batch: bool) -> torch.export.ExportedProgram:
+def _program(
+    module: torch.nn.Module, shapes: list[tuple[int, ...]], dynamic_batch: bool
+) -> torch.export.ExportedProgram:
     specs = []
     for shape in shapes:
         if dynamic_batch:
@@ -87,7 +89,10 @@ SUPPORTED: dict[str, tuple[torch.nn.Module, list[tuple[int, ...]]]] = {
         _Lambda(lambda m, x: (x * 2).transpose(1, -1).contiguous().reshape(x.shape[0], -1) + 1),
         [(2, 3, 4)],
     ),
-    "reshape_copies_when_no_view_fits": (_Lambda(lambda m, x: (x * 2).transpose(1, 2).reshape(x.shape[0], -1)), [(2, 3, 4)]),
+    "reshape_copies_when_no_view_fits": (
+        _Lambda(lambda m, x: (x * 2).transpose(1, 2).reshape(x.shape[0], -1)),
+        [(2, 3, 4)],
+    ),
     "reshape_views_strided_input": (
         _Lambda(lambda m, x: (x * 2).transpose(1, 2).reshape(x.shape[0], 2, 2, 3) + 1),
         [(2, 3, 4)],
@@ -100,7 +105,10 @@ SUPPORTED: dict[str, tuple[torch.nn.Module, list[tuple[int, ...]]]] = {
         [(2, 5)],
     ),
     "and_or": (_Lambda(lambda m, x: ((x > 0) & (x < 1)) | (x < -1)), [(2, 5)]),
-    "split_chunk": (_Lambda(lambda m, x: sum(p.sum(dim=2) for p in (*x.split(3, dim=2), *x.chunk(3, dim=2)))), [(2, 3, 8)]),
+    "split_chunk": (
+        _Lambda(lambda m, x: sum(p.sum(dim=2) for p in (*x.split(3, dim=2), *x.chunk(3, dim=2)))),
+        [(2, 3, 8)],
+    ),
     "diff": (_Lambda(lambda m, x: torch.diff(x, dim=-1)), [(2, 6)]),
     "diff_bool_prepend": (_Lambda(lambda m, x: torch.diff(x > 0, dim=1, prepend=x[:, :1] > 0)), [(2, 6)]),
     "cnn_block": (

@@ -67,4 +67,3 @@ def test_cnn_fully_converted_and_matches_eager(model_name: str, batch: int, dtyp
     assert cosine > 0.999, f"cosine similarity {cosine}"
     rtol, atol = TOLERANCES[dtype]
     torch.testing.assert_close(actual.float(), expected, rtol=rtol, atol=atol * max(1.0, expected.abs().max().item()))
-

@@ -90,8 +90,9 @@ def compiled(emulation: None) -> dict[str, tuple[torch.nn.Module, llm.CompiledCa
     result = {}
     for name in MODELS:
         model = seeded(name)
-        result[name] = model, llm.compile_causal_lm(
-            model, max_seq_len=MAX_SEQ, max_prompt_len=MAX_PROMPT, require_full_compilation=True
+        result[name] = (
+            model,
+            llm.compile_causal_lm(model, max_seq_len=MAX_SEQ, max_prompt_len=MAX_PROMPT, require_full_compilation=True),
         )
     return result
 
@@ -101,7 +102,9 @@ class EngineCalls:
 
     def __init__(self, module: torch.nn.Module) -> None:
         self.count = 0
-        self._hooks = [m.register_forward_hook(self._seen) for m in module.modules() if isinstance(m, TorchTensorRTModule)]
+        self._hooks = [
+            m.register_forward_hook(self._seen) for m in module.modules() if isinstance(m, TorchTensorRTModule)
+        ]
 
     def _seen(self, *_: object) -> None:
         self.count += 1

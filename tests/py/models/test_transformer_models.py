@@ -109,7 +109,9 @@ def assert_matches(actual: Any, expected: Any, dtype: torch.dtype) -> None:
     for i, (got, want) in enumerate(zip(actual, expected)):
         assert got.dtype == dtype and got.shape == want.shape, (i, got.dtype, tuple(got.shape), tuple(want.shape))
         scale = max(1.0, want.abs().max().item())
-        torch.testing.assert_close(got.float(), want, rtol=rtol, atol=atol * scale, msg=lambda m, i=i: f"output {i}: {m}")
+        torch.testing.assert_close(
+            got.float(), want, rtol=rtol, atol=atol * scale, msg=lambda m, i=i: f"output {i}: {m}"
+        )
 
 
 def assert_one_engine(compiled: torch.fx.GraphModule) -> None:
@@ -251,5 +253,7 @@ def test_vit_b_16_static(dtype: torch.dtype) -> None:
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_vit_b_16_dynamic_batch(dtype: torch.dtype) -> None:
     torch.manual_seed(0)
-    spec = torch_tensorrt.Input(min_shape=(1, 3, 224, 224), opt_shape=(1, 3, 224, 224), max_shape=(2, 3, 224, 224), dtype=dtype)
+    spec = torch_tensorrt.Input(
+        min_shape=(1, 3, 224, 224), opt_shape=(1, 3, 224, 224), max_shape=(2, 3, 224, 224), dtype=dtype
+    )
     compile_and_compare(vit(), dtype, [spec], [[torch.randn(1, 3, 224, 224)], [torch.randn(2, 3, 224, 224)]])

@@ -70,7 +70,9 @@ def test_torch_executed_ops_accepts_overload_objects() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.relu(x + 1) * 2
 
-    gm = _compile(Chain(), torch.randn(3, 4), min_block_size=1, torch_executed_ops={torch.ops.aten.relu.default}, dryrun=True)
+    gm = _compile(
+        Chain(), torch.randn(3, 4), min_block_size=1, torch_executed_ops={torch.ops.aten.relu.default}, dryrun=True
+    )
     assert gm is not None
     assert any(n.target == torch.ops.aten.relu.default for n in gm.graph.nodes)
 

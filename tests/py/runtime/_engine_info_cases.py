@@ -88,7 +88,12 @@ def cases() -> list[tuple[str, list[str], str | None]]:
         put(f"device capability {cap}", layout.DEVICE_IDX, f"0%{cap}", "DEVICE_IDX")
     put("device capabilities", layout.DEVICE_IDX, "0%0.0,99.99", None)
     bad_settings = _metadata_json_with(compute_capabilities=["12.0", "8.06"])
-    put("settings capability", layout.SERIALIZED_METADATA_IDX, bad_settings, r"compute_capabilities\[1\]: compute capability")
+    put(
+        "settings capability",
+        layout.SERIALIZED_METADATA_IDX,
+        bad_settings,
+        r"compute_capabilities\[1\]: compute capability",
+    )
     for label, values, expected in _SHAPE_VALUES_CASES:
         put(label, layout.SERIALIZED_METADATA_IDX, _metadata_json_with_shape_values(values), expected)
     put("engine", layout.SERIALIZED_ENGINE_IDX, "!!!", "SERIALIZED_ENGINE_IDX")
@@ -99,7 +104,12 @@ def cases() -> list[tuple[str, list[str], str | None]]:
     put("hw", layout.HW_COMPATIBLE_IDX, "yes", "HW_COMPATIBLE_IDX")
     put("metadata json", layout.SERIALIZED_METADATA_IDX, "{", "SERIALIZED_METADATA_IDX")
     put("metadata pickle", layout.SERIALIZED_METADATA_IDX, "\x80\x04\x95", "SERIALIZED_METADATA_IDX")
-    put("metadata version", layout.SERIALIZED_METADATA_IDX, '{"format":"torch_tensorrt.engine_metadata","version":9}', "SERIALIZED_METADATA_IDX")
+    put(
+        "metadata version",
+        layout.SERIALIZED_METADATA_IDX,
+        '{"format":"torch_tensorrt.engine_metadata","version":9}',
+        "SERIALIZED_METADATA_IDX",
+    )
     put("unknown platform", layout.TARGET_PLATFORM_IDX, "darwin_arm64", "unknown target platform")
     put("other platform", layout.TARGET_PLATFORM_IDX, _other_platform(), "was built for platform")
     put("windows platform", layout.TARGET_PLATFORM_IDX, "windows_x86_64", "was built for platform")

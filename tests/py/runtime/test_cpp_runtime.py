@@ -41,7 +41,7 @@ OPS = torch.ops.tensorrt
 # A Python runtime backend understanding the fake engines (same text format as the C++ fake backend), for
 # the Python side of the save/load round trips. Kept as source so a subprocess can exec it too.
 PY_FAKE_BACKEND_SRC = textwrap.dedent(
-    '''
+    """
     import torch
     from torch_tensorrt.dynamo.runtime._runtime_backend import IOTensor
 
@@ -93,7 +93,7 @@ PY_FAKE_BACKEND_SRC = textwrap.dedent(
         def load_engine(self, engine, name):
             self.engines.append(_PyFakeEngine(engine))
             return self.engines[-1]
-    '''
+    """
 )
 _namespace: dict = {}
 exec(PY_FAKE_BACKEND_SRC, _namespace)  # noqa: S102 - our own test source
@@ -306,9 +306,44 @@ def test_other_platform_is_refused():
 
 def test_metadata_and_shape_expression_parity():
     rng = random.Random(1234)
-    pieces = ["s0", "s1", "u2", "x", "max", "min", "(", ")", ",", "+", "-", "*", "//", "/", "%", " ", "1", "0", "07", "1_0", "0x1f", "**", "e5", "True"]
+    pieces = [
+        "s0",
+        "s1",
+        "u2",
+        "x",
+        "max",
+        "min",
+        "(",
+        ")",
+        ",",
+        "+",
+        "-",
+        "*",
+        "//",
+        "/",
+        "%",
+        " ",
+        "1",
+        "0",
+        "07",
+        "1_0",
+        "0x1f",
+        "**",
+        "e5",
+        "True",
+    ]
     exprs = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 7))) for _ in range(3000)]
-    exprs += ["s0*4", "(s0 + 1)//2", "max(s0, s1)", "min(s0, 1, 2,)", "--s0", "+s0", "s0 ** 2", "9223372036854775808", "1e3"]
+    exprs += [
+        "s0*4",
+        "(s0 + 1)//2",
+        "max(s0, s1)",
+        "min(s0, 1, 2,)",
+        "--s0",
+        "+s0",
+        "s0 ** 2",
+        "9223372036854775808",
+        "1e3",
+    ]
     mismatches = []
     for expr in exprs:
         try:
@@ -602,7 +637,7 @@ def test_program_saved_with_cpp_runtime_runs_on_python_runtime(cpp_fake, tmp_pat
     assert "ran on the Python runtime" in out
 
 
-_PROGRAM_SRC = '''
+_PROGRAM_SRC = """
 class Program(torch.nn.Module):
     def __init__(self, info):
         super().__init__()
@@ -612,7 +647,7 @@ class Program(torch.nn.Module):
 
     def forward(self, x, y):
         return torch.ops.tensorrt.execute_engine([x, y], self.serialized_engine, self.engine_info)[0] * 1
-'''
+"""
 
 
 def test_saved_program_holds_no_pickled_engine(cpp_fake, tmp_path):

@@ -81,13 +81,21 @@ def test_decide_capture(overrides: dict[str, Any], path: str) -> None:
 
 def test_decision_native_strategy() -> None:
     native = decide_capture(
-        cudagraphs_mode=True, outer_capture=False, is_rtx=True,
-        cuda_graph_strategy="disabled", kernel_strategy="lazy", dynamic_inputs=False,
+        cudagraphs_mode=True,
+        outer_capture=False,
+        is_rtx=True,
+        cuda_graph_strategy="disabled",
+        kernel_strategy="lazy",
+        dynamic_inputs=False,
     )
     assert native.native_strategy == "whole_graph_capture"
     reason = decide_capture(
-        cudagraphs_mode=True, outer_capture=True, is_rtx=True,
-        cuda_graph_strategy="disabled", kernel_strategy="lazy", dynamic_inputs=True,
+        cudagraphs_mode=True,
+        outer_capture=True,
+        is_rtx=True,
+        cuda_graph_strategy="disabled",
+        kernel_strategy="lazy",
+        dynamic_inputs=True,
     ).reason
     assert "dynamic_shapes_kernel_specialization_strategy='lazy'" in reason and "'eager'" in reason
 
@@ -110,8 +118,15 @@ CASES = [
 @pytest.mark.filterwarnings("ignore:.*TensorRT-RTX features:UserWarning")
 @pytest.mark.parametrize(("mode", "strategy", "rtx", "kind", "path", "native", "torch_capture"), CASES)
 def test_engine_capture_path(
-    backend: Any, monkeypatch: pytest.MonkeyPatch,
-    mode: bool, strategy: str, rtx: bool, kind: str, path: str, native: str, torch_capture: bool,
+    backend: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: bool,
+    strategy: str,
+    rtx: bool,
+    kind: str,
+    path: str,
+    native: str,
+    torch_capture: bool,
 ) -> None:
     module = fresh(kind)
     (engine,) = engines_of(module)
@@ -235,7 +250,9 @@ def test_changing_the_mode_recreates_the_context_once(backend: Any) -> None:
         module(x)
         module(x)
     assert [c.options.cuda_graph_strategy for c in engine.engine().contexts] == [
-        "disabled", "whole_graph_capture", "disabled",
+        "disabled",
+        "whole_graph_capture",
+        "disabled",
     ]
 
 
@@ -264,7 +281,9 @@ def test_context_that_cannot_capture_its_stream_runs_uncaptured(backend: Any, mo
         module(x)
     decision = engine.last_capture_decision
     assert (decision.path, decision.reason) == (NOT_CAPTURABLE, "the stream the engine runs on cannot be captured")
-    assert [(c.options.cuda_graph_strategy, c.executions) for c in engine.engine().contexts] == [("whole_graph_capture", 2)]
+    assert [(c.options.cuda_graph_strategy, c.executions) for c in engine.engine().contexts] == [
+        ("whole_graph_capture", 2)
+    ]
     assert not torch_captures
     with torch.no_grad():
         module(x)  # not capturing: the probe is not consulted

@@ -231,7 +231,9 @@ def _standard_tensorrt_emulation(monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     yield
 
 
-def test_cpp_torch_subgraph_capture_replays_with_new_data(cpp_only: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cpp_torch_subgraph_capture_replays_with_new_data(
+    cpp_only: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without native capture, subgraph mode captures the engine once per shape and replays the capture
     on the static buffers: a replay sees each call's new input data."""
     model = _model()

@@ -93,8 +93,8 @@ def test_save_and_load_in_a_new_process(dynamic_resnet18: tuple, resnet18: torch
         from torch_tensorrt.testing import emulated_runtime
         with emulated_runtime({str(store)!r}), torch.no_grad():
             program = torch_tensorrt.load({str(path)!r})
-            out = program.module()(torch.load({str(tmp_path / 'x.pt')!r}))
-        torch.save(out, {str(tmp_path / 'out.pt')!r})
+            out = program.module()(torch.load({str(tmp_path / "x.pt")!r}))
+        torch.save(out, {str(tmp_path / "out.pt")!r})
         """
     )
     env = dict(os.environ, PYTHONPATH=str(PY_DIR))
@@ -104,7 +104,9 @@ def test_save_and_load_in_a_new_process(dynamic_resnet18: tuple, resnet18: torch
         torch.testing.assert_close(torch.load(tmp_path / "out.pt"), resnet18(x), rtol=1e-4, atol=1e-4)
 
 
-def test_saved_program_loads_with_plain_torch_export(dynamic_resnet18: tuple, resnet18: torch.nn.Module, tmp_path: Path) -> None:
+def test_saved_program_loads_with_plain_torch_export(
+    dynamic_resnet18: tuple, resnet18: torch.nn.Module, tmp_path: Path
+) -> None:
     compiled, store = dynamic_resnet18
     path = tmp_path / "resnet18.pt2"
     with emulated_runtime(store):

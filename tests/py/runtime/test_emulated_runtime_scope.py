@@ -44,7 +44,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module", params=RUNTIMES)
-def compiled(request: pytest.FixtureRequest, store: Path) -> Iterator[tuple[str, torch.nn.Module, torch.nn.Module, Path]]:
+def compiled(
+    request: pytest.FixtureRequest, store: Path
+) -> Iterator[tuple[str, torch.nn.Module, torch.nn.Module, Path]]:
     """(runtime, eager model, compiled program that never ran, emulation store holding its network)."""
     runtime = request.param
     if runtime == "cpp" and not _emulated_cpp_runtime.available():

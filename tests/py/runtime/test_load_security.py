@@ -132,7 +132,12 @@ def _constant(prefix: str, payload: Callable[[Path], bytes]) -> Callable[[Path],
     def make(marker: Path) -> Callable[[Members, str], None]:
         def edit(members: Members, root: str) -> None:
             def add(cfg: dict) -> None:
-                cfg["config"]["evil"] = {"path_name": f"{prefix}0", "is_param": False, "use_pickle": True, "tensor_meta": None}
+                cfg["config"]["evil"] = {
+                    "path_name": f"{prefix}0",
+                    "is_param": False,
+                    "use_pickle": True,
+                    "tensor_meta": None,
+                }
 
             edit_json(members, f"{root}/data/constants/model_constants_config.json", add)
             members[f"{root}/data/constants/{prefix}0"] = payload(marker)
@@ -144,7 +149,11 @@ def _constant(prefix: str, payload: Callable[[Path], bytes]) -> Callable[[Path],
 
 def _guard_code(marker: Path) -> Callable[[Members, str], None]:
     def edit(members: Members, root: str) -> None:
-        edit_json(members, f"{root}/models/model.json", lambda m: m.__setitem__("guards_code", [f"__import__('pathlib').Path({str(marker)!r}).touch() is None"]))
+        edit_json(
+            members,
+            f"{root}/models/model.json",
+            lambda m: m.__setitem__("guards_code", [f"__import__('pathlib').Path({str(marker)!r}).touch() is None"]),
+        )
 
     return edit
 
@@ -167,7 +176,9 @@ def _symbolic_expression(marker: Path) -> Callable[[Members, str], None]:
 def _graph_target(marker: Path) -> Callable[[Members, str], None]:
     def edit(members: Members, root: str) -> None:
         text = members[f"{root}/models/model.json"].decode()
-        members[f"{root}/models/model.json"] = text.replace("torch.ops.tensorrt.execute_engine.default", "torch.serialization.load").encode()
+        members[f"{root}/models/model.json"] = text.replace(
+            "torch.ops.tensorrt.execute_engine.default", "torch.serialization.load"
+        ).encode()
 
     return edit
 
@@ -182,8 +193,18 @@ def _aoti_library(marker: Path) -> Callable[[Members, str], None]:
 CASES: list[tuple[str, str, Callable[[Path], Callable[[Members, str], None]], str]] = [
     ("sample-inputs", "static", _sample_inputs, r"sample_inputs/model.pt.*importing"),
     ("pickled-weight", "static", _pickled_weight, r"weights_config.json.*pickled object"),
-    ("tensor-constant", "static", _constant("tensor_", lambda m: torch_save_bytes(_TouchOnUnpickle(str(m)))), "pickled object"),
-    ("opaque-object", "static", _constant("opaque_obj_", lambda m: pickle.dumps(_TouchOnUnpickle(str(m)))), "pickled object"),
+    (
+        "tensor-constant",
+        "static",
+        _constant("tensor_", lambda m: torch_save_bytes(_TouchOnUnpickle(str(m)))),
+        "pickled object",
+    ),
+    (
+        "opaque-object",
+        "static",
+        _constant("opaque_obj_", lambda m: pickle.dumps(_TouchOnUnpickle(str(m)))),
+        "pickled object",
+    ),
     ("custom-object", "static", _constant("custom_obj_", lambda m: b"PK junk"), "pickled object"),
     ("guard-code", "static", _guard_code, r"guard .* with Call"),
     ("symbolic-expression", "dynamic", _symbolic_expression, "symbolic expression"),
@@ -276,7 +297,9 @@ def test_torchscript_setstate_and_foreign_classes_are_refused(programs: dict[str
 
     def foreign_class(members: Members, root: str) -> None:
         name = f"{root}/data.pkl"
-        members[name] = members[name].replace(b"__torch__.torch.classes.tensorrt\nEngine", b"__torch__.torch.classes.other\nThing")
+        members[name] = members[name].replace(
+            b"__torch__.torch.classes.tensorrt\nEngine", b"__torch__.torch.classes.other\nThing"
+        )
 
     with pytest.raises(ValueError, match="custom class __torch__.torch.classes.other"):
         torch_tensorrt.load(rewrite(src, tmp_path / "b.ts", foreign_class))
@@ -288,7 +311,9 @@ def test_torchscript_setstate_and_foreign_classes_are_refused(programs: dict[str
 
 
 @pytest.mark.parametrize("member", ["../outside", "/tmp/absolute", "p/../../outside", "p/a\\..\\b", "p//x"])
-def test_traversal_members_are_refused_and_nothing_is_written(programs: dict[str, Path], tmp_path: Path, member: str) -> None:
+def test_traversal_members_are_refused_and_nothing_is_written(
+    programs: dict[str, Path], tmp_path: Path, member: str
+) -> None:
     members = read_members(programs["static"])
     root = next(iter(members)).split("/")[0]
     members[member.replace("p/", f"{root}/", 1)] = b"planted"

@@ -36,8 +36,12 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "small.pt2", store
 
 
-def _rewrite(src: Path, dst: Path, edit_info: Callable[[list[str]], list[str]] | None = None,
-             edit_weight: Callable[[bytes], bytes] | None = None) -> Path:
+def _rewrite(
+    src: Path,
+    dst: Path,
+    edit_info: Callable[[list[str]], list[str]] | None = None,
+    edit_weight: Callable[[bytes], bytes] | None = None,
+) -> Path:
     """Copy the .pt2 archive, editing the engine-info strings and/or the engine tensor bytes."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for item in zin.infolist():
@@ -102,7 +106,9 @@ def test_pickled_metadata_is_refused_and_never_runs(saved: tuple[Path, Path], tm
     ],
     ids=["abi", "length", "platform", "other-platform", "no-outputs", "digest"],
 )
-def test_malformed_engine_info_is_refused_with_the_slot(saved: tuple[Path, Path], tmp_path: Path, edit, message: str) -> None:
+def test_malformed_engine_info_is_refused_with_the_slot(
+    saved: tuple[Path, Path], tmp_path: Path, edit, message: str
+) -> None:
     bad = _rewrite(saved[0], tmp_path / "bad.pt2", edit_info=edit)
     with pytest.raises(ValueError, match=message):
         torch_tensorrt.load(bad)
@@ -124,7 +130,9 @@ def test_not_a_program_is_refused(tmp_path: Path) -> None:
         torch_tensorrt.load(junk)
 
 
-def test_engine_that_does_not_deserialize_names_the_engine(saved: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_engine_that_does_not_deserialize_names_the_engine(
+    saved: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real TensorRT runtime is asked to deserialize; on this GPU-less machine it fails, and
     the error must name the engine instead of crashing (the deserialize call itself is real)."""
     from torch_tensorrt.dynamo.runtime._runtime_backend import TensorRTBackend

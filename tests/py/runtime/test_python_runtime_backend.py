@@ -52,9 +52,12 @@ class _Recorder:
     def __getattr__(self, name: str) -> Any:
         # Every method of every stand-in records its name and arguments; the few with results return them.
         results = {
-            "create_runtime_config": self, "create_runtime_cache": self,
-            "deserialize": self.deserialize_ok, "set_runtime_cache": self.set_cache_ok,
-            "create_execution_context": self, "update_device_memory_size_for_shapes": 4096,
+            "create_runtime_config": self,
+            "create_runtime_cache": self,
+            "deserialize": self.deserialize_ok,
+            "set_runtime_cache": self.set_cache_ok,
+            "create_execution_context": self,
+            "update_device_memory_size_for_shapes": 4096,
         }
         if name.startswith("_"):
             raise AttributeError(name)
@@ -134,7 +137,10 @@ def test_device_memory_calls(fake_trt: None) -> None:
     assert context.device_memory_size_for_shapes() == 4096
     workspace = torch.empty(4096, dtype=torch.uint8)
     context.set_device_memory(workspace, 4096)
-    assert recorder.calls[-2:] == [("update_device_memory_size_for_shapes",), ("set_device_memory", workspace.data_ptr(), 4096)]
+    assert recorder.calls[-2:] == [
+        ("update_device_memory_size_for_shapes",),
+        ("set_device_memory", workspace.data_ptr(), 4096),
+    ]
 
 
 # --- the engine, on a recording backend (the protocol of _runtime_backend) -------------------------
@@ -175,8 +181,11 @@ class _AdderContext:
 
 
 class _AdderEngine:
-    io_tensors = [IOTensor("x", True, torch.float32, (-1, 3)), IOTensor("y", True, torch.float32, (-1, 3)),
-                  IOTensor("z", False, torch.float32, (-1, 3))]
+    io_tensors = [
+        IOTensor("x", True, torch.float32, (-1, 3)),
+        IOTensor("y", True, torch.float32, (-1, 3)),
+        IOTensor("z", False, torch.float32, (-1, 3)),
+    ]
 
     def __init__(self, backend: _RecordingBackend) -> None:
         self.backend = backend
@@ -187,7 +196,9 @@ class _AdderEngine:
     def create_context(self, options: ContextOptions) -> _AdderContext:
         self.backend.attempts.append(options)
         if options.use_runtime_cache and (self.backend.refuse_all or (options.runtime_cache or b"GOOD")[:4] != b"GOOD"):
-            raise RuntimeCacheRejected("TensorRT-RTX refused the runtime cache (another TensorRT-RTX version or device?)")
+            raise RuntimeCacheRejected(
+                "TensorRT-RTX refused the runtime cache (another TensorRT-RTX version or device?)"
+            )
         return _AdderContext(self.backend, options)
 
 

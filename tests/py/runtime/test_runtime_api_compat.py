@@ -124,7 +124,9 @@ def test_signatures() -> None:
     assert [p[0] for p in _parameters(RuntimeCache.has_cache)] == ["self"]
     assert [p[0] for p in _parameters(RuntimeCache.is_cpp_runtime)] == ["self"]
     assert _parameters(rt.runtime_cache) == [
-        ("target_or_targets", pos, empty), ("path", pos, ""), ("autosave", pos, True)
+        ("target_or_targets", pos, empty),
+        ("path", pos, ""),
+        ("autosave", pos, True),
     ]
     assert _parameters(rt.runtime_config)[0] == ("target_or_targets", pos, empty)
     assert _parameters(rt.runtime_config)[1][1] == inspect.Parameter.VAR_KEYWORD
@@ -175,8 +177,16 @@ def test_runtime_cache_path_is_kept_as_given(tmp_path: Path) -> None:
         (lambda m: setattr(m, "runtime_settings", {KERNEL: "eager"}), TypeError),
     ],
     ids=[
-        "unknown-field", "kernel", "graph", "kernel-sugar", "cache-path-type", "no-engines", "cudagraphs",
-        "settings", "merge", "settings-type",
+        "unknown-field",
+        "kernel",
+        "graph",
+        "kernel-sugar",
+        "cache-path-type",
+        "no-engines",
+        "cudagraphs",
+        "settings",
+        "merge",
+        "settings-type",
     ],
 )
 def test_argument_errors_are_raised_when_called(call: Any, error: type[Exception]) -> None:

@@ -37,16 +37,12 @@ from torch_tensorrt.runtime._runtime_cache import (
 
 # tests/py/runtime/<this file> → repository root; the package lives in <root>/py.
 PY_ROOT = Path(__file__).resolve().parents[3] / "py"
-POSIX_ONLY = pytest.mark.skipif(
-    sys.platform == "win32", reason="POSIX signals, uids and modes"
-)
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals, uids and modes")
 
 
 def run_python(code: str, *args: str, **popen_kwargs) -> subprocess.Popen[str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(PY_ROOT), env.get("PYTHONPATH")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PY_ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         env=env,
@@ -177,16 +173,12 @@ def test_bad_file_is_reported_moved_aside_and_rebuilt(tmp_path, kind):
     data, problem = _corruptions(b"old kernels")[kind]
     path.write_bytes(data)
     cache = RuntimeCache(path)
-    with pytest.warns(
-        RuntimeCacheWarning, match=rf"{path.name}.*{problem}.*moved it to"
-    ) as record:
+    with pytest.warns(RuntimeCacheWarning, match=rf"{path.name}.*{problem}.*moved it to") as record:
         assert cache.load() is None
     assert str(path) in str(record[0].message)
     assert not path.exists()
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("c.trtcache.corrupt-")]
-    assert (
-        len(aside) == 1 and aside[0].read_bytes() == data
-    )  # kept for inspection, not deleted
+    assert len(aside) == 1 and aside[0].read_bytes() == data  # kept for inspection, not deleted
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert cache.store(b"new kernels")
@@ -202,9 +194,7 @@ def test_unreadable_directory_never_raises(tmp_path, monkeypatch):
 
     # The lock is taken by the file object behind the handle (_runtime_cache_file).
     monkeypatch.setattr(rc_file, "file_lock", refuse)
-    assert (
-        RuntimeCache(path).load() == b"k"
-    )  # read unlocked: replacement is atomic anyway
+    assert RuntimeCache(path).load() == b"k"  # read unlocked: replacement is atomic anyway
     with pytest.warns(RuntimeCacheWarning, match="could not save"):
         assert not RuntimeCache(path).store(b"other")
 
@@ -258,9 +248,7 @@ def test_quarantine_moves_rejected_payload_aside_only_if_unchanged(tmp_path):
     stale = RuntimeCache(path)
     RuntimeCache(path).store(b"good")
     stale.load()
-    RuntimeCache(path).store(
-        b"newer good"
-    )  # replaced since `stale` loaded: leave it alone
+    RuntimeCache(path).store(b"newer good")  # replaced since `stale` loaded: leave it alone
     assert stale.quarantine("rejected") is None
     assert RuntimeCache(path).load() == b"newer good"
 
@@ -367,16 +355,12 @@ def test_writer_killed_before_replace_leaves_old_file_valid(tmp_path):
         if child.stdout:
             child.stdout.close()
     orphans = [n for n in files_in(tmp_path) if n.endswith(".tmp")]
-    assert (
-        len(orphans) == 1
-    )  # the killed writer's fully written temporary, never promoted
+    assert len(orphans) == 1  # the killed writer's fully written temporary, never promoted
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert RuntimeCache(path).load() == b"old kernels"
         assert RuntimeCache(path).store(b"next kernels")  # the lock died with the writer
-    assert not any(
-        n.endswith(".tmp") for n in files_in(tmp_path)
-    )  # orphan cleaned up under the lock
+    assert not any(n.endswith(".tmp") for n in files_in(tmp_path))  # orphan cleaned up under the lock
     assert RuntimeCache(path).load() == b"next kernels"
 
 
@@ -404,11 +388,7 @@ def test_concurrent_writers_never_corrupt_the_file(tmp_path):
     children = [run_python(CONCURRENT_WRITER, str(path), w, start) for w in ("a", "b")]
     for child in children:
         assert child.wait(timeout=60) == 0
-    expected = {
-        f"writer-{w}-{i}-".encode() * (2000 + 500 * i)
-        for w in ("a", "b")
-        for i in range(20)
-    }
+    expected = {f"writer-{w}-{i}-".encode() * (2000 + 500 * i) for w in ("a", "b") for i in range(20)}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert RuntimeCache(path).load() in expected
@@ -512,15 +492,11 @@ def test_resolve_runtime_cache(tmp_path):
     engine = resolve_runtime_cache(default_runtime_cache(), "abc")
     assert engine.path == str(default_cache_dir() / "abc.trtcache") and engine.autosave_on_del
     assert resolve_runtime_cache(default_runtime_cache(), "abc") is engine
-    assert (
-        resolve_runtime_cache(default_runtime_cache(), "def") is not engine
-    )  # one file per engine by default
+    assert resolve_runtime_cache(default_runtime_cache(), "def") is not engine  # one file per engine by default
     assert resolve_runtime_cache(None, "abc").in_memory  # None opts out of the file
     user = tmp_path / "user.bin"
     shared = resolve_runtime_cache(str(user), "abc")
-    assert (
-        resolve_runtime_cache(user, "def") is shared
-    )  # a user path is shared by all its engines
+    assert resolve_runtime_cache(user, "def") is shared  # a user path is shared by all its engines
     assert resolve_runtime_cache("", "abc").in_memory
     mine = RuntimeCache(None)
     assert resolve_runtime_cache(mine, "abc") is mine

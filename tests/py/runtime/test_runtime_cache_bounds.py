@@ -278,7 +278,13 @@ def test_stream_over_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, DEFAULT_MAX_BYTES), ("", DEFAULT_MAX_BYTES), (" 4096 ", 4096), (str(HEADER_SIZE), HEADER_SIZE), (str(1 << 40), 1 << 40)],
+    [
+        (None, DEFAULT_MAX_BYTES),
+        ("", DEFAULT_MAX_BYTES),
+        (" 4096 ", 4096),
+        (str(HEADER_SIZE), HEADER_SIZE),
+        (str(1 << 40), 1 << 40),
+    ],
 )
 def test_limit_from_environment(monkeypatch: pytest.MonkeyPatch, value: str | None, expected: int) -> None:
     if value is not None:

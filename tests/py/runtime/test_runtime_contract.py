@@ -96,7 +96,10 @@ def test_nested_blocks_restore_in_order(runtime: Runtime) -> None:
             assert runtime.context_settings(module)[0] == "none"
         runtime.run(module)
         assert runtime.context_settings(module)[0] == "eager"
-        with pytest.raises(RuntimeError, match="boom"), rt.runtime_config(module, dynamic_shapes_kernel_specialization_strategy="none"):
+        with (
+            pytest.raises(RuntimeError, match="boom"),
+            rt.runtime_config(module, dynamic_shapes_kernel_specialization_strategy="none"),
+        ):
             raise RuntimeError("boom")
         assert engine.runtime_settings.dynamic_shapes_kernel_specialization_strategy == "eager"
     assert engine.runtime_settings_override is None

@@ -73,7 +73,9 @@ def test_typo_in_other_context_managers(backend: Any, rtx: bool) -> None:
 
 def test_unknown_key_raises_type_error_listing_valid_keys(backend: Any) -> None:
     module = fresh("linear")
-    with pytest.raises(TypeError, match="kernel_strategy.*valid settings: dynamic_shapes_kernel_specialization_strategy"):
+    with pytest.raises(
+        TypeError, match="kernel_strategy.*valid settings: dynamic_shapes_kernel_specialization_strategy"
+    ):
         with runtime_config(module, kernel_strategy="eager"):
             pass
     assert engines_of(module)[0].runtime_settings == RuntimeSettings()

@@ -23,9 +23,7 @@ from torch_tensorrt.runtime._settings import (
     reset_backend_warnings,
 )
 
-BACKENDS = pytest.mark.parametrize(
-    "rtx", [True, False], ids=["tensorrt_rtx", "standard_tensorrt"]
-)
+BACKENDS = pytest.mark.parametrize("rtx", [True, False], ids=["tensorrt_rtx", "standard_tensorrt"])
 
 
 @pytest.fixture(autouse=True)
@@ -172,24 +170,16 @@ def test_standard_tensorrt_defaults_are_silent_and_strict_raises():
             RuntimeError,
             match="cuda_graph_strategy='whole_graph_capture'.*TensorRT-RTX",
         ):
-            effective_for_backend(
-                RuntimeSettings(cuda_graph_strategy="whole_graph_capture"), strict=True
-            )
+            effective_for_backend(RuntimeSettings(cuda_graph_strategy="whole_graph_capture"), strict=True)
 
 
 def test_standard_tensorrt_warns_for_a_newly_seen_setting():
     with _trt.override_features(tensorrt_rtx=False):
         with pytest.warns(UserWarning):
-            effective_for_backend(
-                RuntimeSettings(cuda_graph_strategy="whole_graph_capture")
-            )
-        with pytest.warns(
-            UserWarning, match="dynamic_shapes_kernel_specialization_strategy='none'"
-        ) as record:
+            effective_for_backend(RuntimeSettings(cuda_graph_strategy="whole_graph_capture"))
+        with pytest.warns(UserWarning, match="dynamic_shapes_kernel_specialization_strategy='none'") as record:
             effective_for_backend(RuntimeSettings("none", "whole_graph_capture"))
-        assert "cuda_graph_strategy" in str(
-            record[0].message
-        )  # the full picture is named
+        assert "cuda_graph_strategy" in str(record[0].message)  # the full picture is named
 
 
 def test_enum_values_are_the_cpp_contract():
@@ -207,9 +197,7 @@ def test_enum_values_are_the_cpp_contract():
 
 
 def test_enum_round_trip():
-    for kernel, graph in itertools.product(
-        DYNAMIC_SHAPES_KERNEL_STRATEGIES, CUDA_GRAPH_STRATEGIES
-    ):
+    for kernel, graph in itertools.product(DYNAMIC_SHAPES_KERNEL_STRATEGIES, CUDA_GRAPH_STRATEGIES):
         s = RuntimeSettings(kernel, graph)
         assert RuntimeSettings.from_enums(*s.to_enums()) == s
     cache = RuntimeCache(None)
@@ -223,13 +211,7 @@ def test_unknown_enum_values_raise(kernel, graph):
 
 
 def test_enum_from_name():
-    assert (
-        DynamicShapesKernelStrategy.from_name("none")
-        is DynamicShapesKernelStrategy.NONE
-    )
-    assert (
-        CudaGraphStrategy.from_name("whole_graph_capture")
-        is CudaGraphStrategy.WHOLE_GRAPH_CAPTURE
-    )
+    assert DynamicShapesKernelStrategy.from_name("none") is DynamicShapesKernelStrategy.NONE
+    assert CudaGraphStrategy.from_name("whole_graph_capture") is CudaGraphStrategy.WHOLE_GRAPH_CAPTURE
     with pytest.raises(ValueError, match="'lazy', 'eager', 'none'"):
         DynamicShapesKernelStrategy.from_name("fast")

@@ -75,7 +75,9 @@ def without_cpp_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_trt, "ENABLED_FEATURES", features)
 
 
-def test_false_without_cpp_runtime_is_refused_before_compiling(without_cpp_runtime: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_false_without_cpp_runtime_is_refused_before_compiling(
+    without_cpp_runtime: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_compile(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the setting must be refused before the model is traced")
 

@@ -518,7 +518,10 @@ def test_fill_random_invalid_network_is_refused(make: Callable[[Net], None]) -> 
 
 @pytest.mark.parametrize(
     ("op", "alpha", "beta", "message"),
-    [(trt.FillOperation.RANDOM_UNIFORM, 2.0, 1.0, "maximum below its minimum"), (trt.FillOperation.RANDOM_NORMAL, 0.0, -1.0, "negative")],
+    [
+        (trt.FillOperation.RANDOM_UNIFORM, 2.0, 1.0, "maximum below its minimum"),
+        (trt.FillOperation.RANDOM_NORMAL, 0.0, -1.0, "negative"),
+    ],
     ids=["uniform_inverted", "normal_negative_std"],
 )
 def test_fill_random_invalid_parameters_are_refused(op: Any, alpha: float, beta: float, message: str) -> None:

@@ -159,5 +159,7 @@ COMPILED_GRAPHS: list[torch.fx.GraphModule] = []
 
 
 @register_backend(name="torch_tensorrt")  # type: ignore[misc]
-def torch_tensorrt_backend(gm: torch.fx.GraphModule, example_inputs: Sequence[Any], **kwargs: Any) -> Callable[..., Any]:
+def torch_tensorrt_backend(
+    gm: torch.fx.GraphModule, example_inputs: Sequence[Any], **kwargs: Any
+) -> Callable[..., Any]:
     return tensorrt_backend(gm, example_inputs, **kwargs)

@@ -67,8 +67,12 @@ def _rename_io(result: Any, io_names: SegmentIONames) -> None:
     input_names, output_names = io_names
     renames = [(result.network.get_input(i), result.inputs[i], n) for i, n in enumerate(input_names) if n]
     # Engine outputs by name: KV-cache update outputs are marked after the others (see TRTInterpreter.output).
-    network_outputs = {result.network.get_output(i).name: result.network.get_output(i) for i in range(len(result.outputs))}
-    renames += [(network_outputs[result.outputs[i].name], result.outputs[i], n) for i, n in enumerate(output_names) if n]
+    network_outputs = {
+        result.network.get_output(i).name: result.network.get_output(i) for i in range(len(result.outputs))
+    }
+    renames += [
+        (network_outputs[result.outputs[i].name], result.outputs[i], n) for i, n in enumerate(output_names) if n
+    ]
     for index, (tensor, _, _) in enumerate(renames):
         tensor.name = f"__torch_tensorrt_renaming_{index}"
     for tensor, binding, name in renames:

@@ -71,7 +71,9 @@ class CompiledCausalLM:
             logits, *updated = self.module(input_ids.to(torch.int64), position, *cache)
         return logits, updated
 
-    def prefill(self, input_ids: torch.Tensor, cache: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def prefill(
+        self, input_ids: torch.Tensor, cache: Sequence[torch.Tensor]
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Write a prompt into ``cache`` (in chunks of ``max_prompt_len``); returns the logits after it."""
         logits, updated = None, list(cache)
         for begin in range(0, input_ids.shape[1], self.max_prompt_len):
@@ -103,7 +105,12 @@ def compile_causal_lm(
     layout = cache_layout(model, batch_size, max_seq_len)
     specs = [
         # opt = 1 token: decode steps are the ones that repeat.
-        Input(min_shape=(batch_size, 1), opt_shape=(batch_size, 1), max_shape=(batch_size, max_prompt_len), dtype=torch.int64),
+        Input(
+            min_shape=(batch_size, 1),
+            opt_shape=(batch_size, 1),
+            max_shape=(batch_size, max_prompt_len),
+            dtype=torch.int64,
+        ),
         Input(shape=(1,), dtype=torch.int64),
         *(Input(shape=shape, dtype=layout.dtype) for shape in layout.shapes),
     ]
@@ -141,7 +148,9 @@ def _report_graph_breaks(module: torch.nn.Module) -> None:
     if graph is None:
         return
     engines = sum(isinstance(m, TorchTensorRTModule) for m in module.modules())
-    in_pytorch = sorted({str(n.target) for n in graph.nodes if n.op == "call_function" and n.target is not operator.getitem})
+    in_pytorch = sorted(
+        {str(n.target) for n in graph.nodes if n.op == "call_function" and n.target is not operator.getitem}
+    )
     if engines != 1 or in_pytorch:
         logger.warning(
             "the generation step compiled to %d TensorRT engines with %s run by PyTorch between them; every "

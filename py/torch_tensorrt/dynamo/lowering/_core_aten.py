@@ -187,7 +187,9 @@ class _Rewriter:
 
     def sizes_of(self, node: Node, source: Node) -> list[Any]:
         """``node``'s output shape as view() arguments: ints, and size queries on ``source``'s dims."""
-        return [self.size(node, source, size) if isinstance(size, torch.SymInt) else size for size in node.meta["val"].shape]
+        return [
+            self.size(node, source, size) if isinstance(size, torch.SymInt) else size for size in node.meta["val"].shape
+        ]
 
     def size(self, node: Node, source: Node, size: torch.SymInt) -> Node:
         """A node giving the dynamic ``size`` for ``node``: a size query on the dim of ``source`` that has it."""
@@ -324,7 +326,9 @@ def _conv(rewriter: _Rewriter, node: Node) -> Node:
 
 @_rewrites(aten.batch_norm.default)
 def _batch_norm(rewriter: _Rewriter, node: Node) -> Node:
-    x, weight, bias, mean, var, training, momentum, eps = (arg(node.args, node.kwargs, i, n) for i, n in enumerate(_BN_ARGS))
+    x, weight, bias, mean, var, training, momentum, eps = (
+        arg(node.args, node.kwargs, i, n) for i, n in enumerate(_BN_ARGS)
+    )
     if training or mean is None or var is None:
         raise _NeedsRetrace("batch_norm in training mode or without running statistics")
     value = None
@@ -419,7 +423,11 @@ def _squeeze_dim(rewriter: _Rewriter, node: Node) -> Node:
 def _to(rewriter: _Rewriter, node: Node) -> Node:
     x = node.args[0]
     named = _named_args(node)
-    if named["copy"] or named["memory_format"] not in (None, torch.preserve_format) or named.get("layout") not in (None, torch.strided):
+    if (
+        named["copy"]
+        or named["memory_format"] not in (None, torch.preserve_format)
+        or named.get("layout") not in (None, torch.strided)
+    ):
         raise _NeedsRetrace(f"{node.target} with copy, layout or memory format arguments")
     before, after = x.meta["val"], node.meta["val"]
     if after.device != before.device:

@@ -48,7 +48,9 @@ def unlift(program: torch.export.ExportedProgram, edit: Callable[[Graph], None] 
 
     graph = Graph()
     copies: dict[Node, Node] = {}
-    result, output = graph.graph_copy(program.graph, copies, return_output_node=True)  # node metadata is copied shallowly
+    result, output = graph.graph_copy(
+        program.graph, copies, return_output_node=True
+    )  # node metadata is copied shallowly
     graph.output(result, output.type).meta = dict(output.meta)
     # The state goes straight onto the module: GraphModule(root, graph) would copy it from a root
     # and turn tensor constants into buffers on the way.
@@ -88,7 +90,9 @@ def _fixed_mode(module: GraphModule) -> GraphModule:
     return module
 
 
-def _attach(root: torch.nn.Module, spec: torch.export.graph_signature.InputSpec, program: torch.export.ExportedProgram) -> None:
+def _attach(
+    root: torch.nn.Module, spec: torch.export.graph_signature.InputSpec, program: torch.export.ExportedProgram
+) -> None:
     """Put one parameter, buffer or constant at its dotted path under ``root``, as what it was."""
     *path, name = str(spec.target).split(".")
     owner = root

@@ -56,7 +56,9 @@ def _fuse_one(module: GraphModule, inside: set[Node], name: str) -> GraphModule:
     for value in reads:
         if value.op == "get_attr" and value not in copies:
             attribute = f"_const_{value.name}"
-            segment.register_buffer(attribute, operator.attrgetter(str(value.target))(module).detach(), persistent=False)
+            segment.register_buffer(
+                attribute, operator.attrgetter(str(value.target))(module).detach(), persistent=False
+            )
             copies[value] = body.get_attr(attribute)
         copies[value].meta = dict(value.meta)
     for node in members:
@@ -139,7 +141,9 @@ def _span(graph: Graph, inside: set[Node]) -> tuple[list[Node], list[Node], dict
         reads_partition = any(a in downstream for a in node.all_input_nodes)
         if node in inside:
             if any(a in downstream and a not in inside for a in node.all_input_nodes):
-                raise PartitionCycleError(f"{node.name} reads a value computed outside its partition from the partition's own results")
+                raise PartitionCycleError(
+                    f"{node.name} reads a value computed outside its partition from the partition's own results"
+                )
             members.append(node)
         elif members and reads_partition:
             downstream.add(node)

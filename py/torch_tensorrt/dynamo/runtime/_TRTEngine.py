@@ -199,7 +199,6 @@ class TRTEngine(EngineInputChecks, RuntimeSettingsControls, ProfileAndBudgetCont
         # is memoised until the settings, the attached cache or the backend flavour change.
         memo_key = (self.runtime_settings, id(self.runtime_cache), ENABLED_FEATURES.tensorrt_rtx)
         if self._resolved_memo is None or self._resolved_memo[0] != memo_key:
-
             settings = effective_for_backend(self.runtime_settings)
             self._resolved_memo = (memo_key, settings, self._resolved_cache(settings))
         _, settings, cache = self._resolved_memo
@@ -255,13 +254,16 @@ class TRTEngine(EngineInputChecks, RuntimeSettingsControls, ProfileAndBudgetCont
                     if cache is None or cache.quarantine(str(e)) is None:  # quarantine warns when it moves the file
                         warnings.warn(
                             f"the runtime cache of engine {self.name!r} ({cache!r}) was rejected ({e}); "
-                            "starting with an empty cache", RuntimeCacheWarning, stacklevel=4,
+                            "starting with an empty cache",
+                            RuntimeCacheWarning,
+                            stacklevel=4,
                         )
                     options = dataclasses.replace(options, runtime_cache=None)
                 elif options.use_runtime_cache and isinstance(e, RuntimeCacheRejected):
                     warnings.warn(
-                        f"engine {self.name!r} runs without a runtime cache: {e}; kernels it compiles "
-                        "are not kept", RuntimeCacheWarning, stacklevel=4,
+                        f"engine {self.name!r} runs without a runtime cache: {e}; kernels it compiles are not kept",
+                        RuntimeCacheWarning,
+                        stacklevel=4,
                     )
                     options = dataclasses.replace(options, use_runtime_cache=False)
                 else:
@@ -311,7 +313,9 @@ class TRTEngine(EngineInputChecks, RuntimeSettingsControls, ProfileAndBudgetCont
         # ones are already back at their defaults.
         settings = self._wanted_context(_NO_CAPTURE)[1]
         outer = OUTER_CAPTURE.get()
-        if not (outer or get_cudagraphs_mode() or settings.cuda_graph_strategy != "disabled" or self.device.type == "cuda"):
+        if not (
+            outer or get_cudagraphs_mode() or settings.cuda_graph_strategy != "disabled" or self.device.type == "cuda"
+        ):
             return _NO_CAPTURE  # the common case, decided without the general function
         # The caller's stream is not checked here: on the legacy default stream (which cannot be
         # captured) the engine runs on its own side stream, and torch.cuda.graph captures on its own

@@ -245,6 +245,8 @@ def engine_calls(module: torch.nn.Module) -> list[tuple[torch.Tensor, list[str]]
             if node.op == "call_function" and "execute_engine" in str(node.target):
                 source = node.args[1]
                 if not (isinstance(source, torch.fx.Node) and source.op == "get_attr"):
-                    raise ValueError(f"execute_engine call {node.name} does not take its engine from a module attribute")
+                    raise ValueError(
+                        f"execute_engine call {node.name} does not take its engine from a module attribute"
+                    )
                 calls.append((operator.attrgetter(str(source.target))(sub), list(node.args[2])))
     return calls

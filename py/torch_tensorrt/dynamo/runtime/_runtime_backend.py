@@ -145,9 +145,7 @@ class _TensorRTContext:
         else:
             self._context = engine.create_execution_context(allocation_strategy(options.allocation))
         if self._context is None:
-            raise RuntimeError(
-                "TensorRT could not create an execution context (see the TensorRT log)"
-            )
+            raise RuntimeError("TensorRT could not create an execution context (see the TensorRT log)")
 
     def _configure_rtx(self, config: Any, options: ContextOptions) -> None:
         config.dynamic_shapes_kernel_specialization_strategy = getattr(
@@ -200,9 +198,7 @@ class _TensorRTContext:
 
     def execute(self, stream: Any) -> None:
         if not self._context.execute_async_v3(stream.cuda_stream):
-            raise RuntimeError(
-                "TensorRT failed to execute the engine (see the TensorRT log)"
-            )
+            raise RuntimeError("TensorRT failed to execute the engine (see the TensorRT log)")
 
     def serialize_runtime_cache(self) -> bytes | None:
         if self._cache is None:

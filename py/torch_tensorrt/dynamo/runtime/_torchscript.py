@@ -43,7 +43,9 @@ def to_torchscript(module: torch.fx.GraphModule, example_inputs: Sequence[torch.
     for name, sub in list(scripted_source.named_children()):
         if isinstance(sub, TorchTensorRTModule):
             info = join_engine_info(sub.serialized_engine, sub.engine_info)
-            setattr(scripted_source, name, _Segment(ScriptedEngineModule(info, sub.output_is_tuple), len(sub.input_names)))
+            setattr(
+                scripted_source, name, _Segment(ScriptedEngineModule(info, sub.output_is_tuple), len(sub.input_names))
+            )
     with torch.no_grad():
         return torch.jit.trace(scripted_source, tuple(example_inputs), check_trace=False)
 

@@ -167,9 +167,13 @@ def _grid_sample(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     interp = enum_param(layer, "interpolation_mode", "InterpolationMode", ["NEAREST", "LINEAR", "CUBIC"])
     mode = enum_param(layer, "sample_mode", "SampleMode", ["FILL", "CLAMP", "REFLECT"])
     if x.dim() != 4 or grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != x.shape[0]:
-        raise layer_error(layer, f"input {tuple(x.shape)} and grid {tuple(grid.shape)} are not (N,C,H,W) and (N,Ho,Wo,2)")
+        raise layer_error(
+            layer, f"input {tuple(x.shape)} and grid {tuple(grid.shape)} are not (N,C,H,W) and (N,Ho,Wo,2)"
+        )
     if x.dtype not in FLOATING or grid.dtype != x.dtype:
-        raise unsupported(layer, f"GridSample on DataType.{trt_name(x.dtype)} input with DataType.{trt_name(grid.dtype)} grid")
+        raise unsupported(
+            layer, f"GridSample on DataType.{trt_name(x.dtype)} input with DataType.{trt_name(grid.dtype)} grid"
+        )
     if interp == "CUBIC" and mode != "FILL":
         raise unsupported(layer, f"InterpolationMode.CUBIC with SampleMode.{mode}")
     image = x.to(torch.float32)

@@ -324,7 +324,9 @@ def _padding(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
 def _fill(layer: LayerRecord, inputs: Inputs) -> list[Tensor]:
     op = enum_param(layer, "operation", "FillOperation", ["LINSPACE", "RANDOM_UNIFORM", "RANDOM_NORMAL"])
     shape_input = optional(inputs, 0)
-    shape = int_list(layer, shape_input, "shape") if shape_input is not None else [int(d) for d in layer.params["shape"]]
+    shape = (
+        int_list(layer, shape_input, "shape") if shape_input is not None else [int(d) for d in layer.params["shape"]]
+    )
     if op == "LINSPACE":
         return [_linspace(layer, inputs, shape)]
     return [_random(layer, inputs, shape, op)]

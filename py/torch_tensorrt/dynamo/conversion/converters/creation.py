@@ -143,8 +143,10 @@ def _arange_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:
 
 def _arange_length(ctx: ConversionContext, start: Dim, end: Dim, step: int, name: str) -> Dim:
     """ceil((end - start) / step), at least 0."""
-    span = shape_math(ctx, EW.SUB, end, start, f"{name}_span") if step > 0 else shape_math(
-        ctx, EW.SUB, start, end, f"{name}_span"
+    span = (
+        shape_math(ctx, EW.SUB, end, start, f"{name}_span")
+        if step > 0
+        else shape_math(ctx, EW.SUB, start, end, f"{name}_span")
     )
     rounded = shape_math(ctx, EW.SUM, span, abs(step) - 1, f"{name}_round")
     return shape_math(ctx, EW.MAX, shape_math(ctx, EW.FLOOR_DIV, rounded, abs(step), f"{name}_div"), 0, f"{name}_len")

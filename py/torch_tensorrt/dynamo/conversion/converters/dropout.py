@@ -39,10 +39,16 @@ def _keeps_all(args: Any, kwargs: Any) -> bool | None:
 
 def _random_mask(ctx: ConversionContext, x: Any, p: float, name: str) -> tuple[Any, Any]:
     """As eager: keep where u > p for u uniform on [0, 1), and scale the kept elements by 1 / (1 - p)."""
-    u = below_one(ctx, standard_samples(ctx, dims_of(ctx, x, name), trt.FillOperation.RANDOM_UNIFORM, name), torch.float32, name)
-    mask = add_binary(ctx, trt.ElementWiseOperation.GREATER, u, create_constant(ctx, torch.tensor(p), f"{name}_p"), f"{name}_mask")
+    u = below_one(
+        ctx, standard_samples(ctx, dims_of(ctx, x, name), trt.FillOperation.RANDOM_UNIFORM, name), torch.float32, name
+    )
+    mask = add_binary(
+        ctx, trt.ElementWiseOperation.GREATER, u, create_constant(ctx, torch.tensor(p), f"{name}_p"), f"{name}_mask"
+    )
     scale = create_constant(ctx, torch.tensor(1.0 / (1.0 - p), dtype=dtype_of(x)), f"{name}_scale")
-    kept = add_binary(ctx, trt.ElementWiseOperation.PROD, x, cast_trt_tensor(ctx, mask, dtype_of(x), f"{name}_mask"), f"{name}_keep")
+    kept = add_binary(
+        ctx, trt.ElementWiseOperation.PROD, x, cast_trt_tensor(ctx, mask, dtype_of(x), f"{name}_mask"), f"{name}_keep"
+    )
     return add_binary(ctx, trt.ElementWiseOperation.PROD, kept, scale, f"{name}_rescale"), mask
 
 
@@ -57,5 +63,7 @@ def aten_ops_native_dropout(ctx: ConversionContext, target: Any, args: Any, kwar
     if keep:
         return x, mask
     # torch multiplies by the all-false mask: -0.0 for negative inputs, NaN stays NaN.
-    zero = prepend_ones(ctx, create_constant(ctx, torch.zeros((), dtype=dtype_of(x)), f"{name}_zero"), len(x.shape), name)
+    zero = prepend_ones(
+        ctx, create_constant(ctx, torch.zeros((), dtype=dtype_of(x)), f"{name}_zero"), len(x.shape), name
+    )
     return add_binary(ctx, trt.ElementWiseOperation.PROD, x, zero, name), mask

@@ -154,7 +154,14 @@ def arithmetic(ctx: ConversionContext, op: Any, lhs: Any, rhs: Any, name: str, d
 def trunc(ctx: ConversionContext, x: Any, name: str) -> Any:
     """Round a float tensor toward zero: TensorRT has FLOOR and CEIL but no TRUNC."""
     negative = elementwise(ctx, EW.LESS, x, 0, f"{name}_neg", dtype_of(x))
-    return select(ctx, negative, unary(ctx, UN.CEIL, x, f"{name}_ceil"), unary(ctx, UN.FLOOR, x, f"{name}_floor"), dtype_of(x), name)
+    return select(
+        ctx,
+        negative,
+        unary(ctx, UN.CEIL, x, f"{name}_ceil"),
+        unary(ctx, UN.FLOOR, x, f"{name}_floor"),
+        dtype_of(x),
+        name,
+    )
 
 
 def true_divide(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: torch.dtype) -> Any:
@@ -173,8 +180,12 @@ def _trunc_quotient(ctx: ConversionContext, a: Any, b: Any, name: str, dtype: to
         return trunc(ctx, true_divide(ctx, a, b, f"{name}_div", dtype), name)
     # Integers: |a| / |b| is the same under every rounding rule, the sign is sign(a) * sign(b).
     x, y = to_trt(ctx, a, dtype, f"{name}_a"), to_trt(ctx, b, dtype, f"{name}_b")
-    quotient = elementwise(ctx, EW.DIV, unary(ctx, UN.ABS, x, f"{name}_abs_a"), unary(ctx, UN.ABS, y, f"{name}_abs_b"), f"{name}_div")
-    sign = elementwise(ctx, EW.PROD, unary(ctx, UN.SIGN, x, f"{name}_sign_a"), unary(ctx, UN.SIGN, y, f"{name}_sign_b"), f"{name}_sign")
+    quotient = elementwise(
+        ctx, EW.DIV, unary(ctx, UN.ABS, x, f"{name}_abs_a"), unary(ctx, UN.ABS, y, f"{name}_abs_b"), f"{name}_div"
+    )
+    sign = elementwise(
+        ctx, EW.PROD, unary(ctx, UN.SIGN, x, f"{name}_sign_a"), unary(ctx, UN.SIGN, y, f"{name}_sign_b"), f"{name}_sign"
+    )
     return elementwise(ctx, EW.PROD, quotient, sign, name)
 
 
@@ -472,7 +483,14 @@ def atan2(ctx: ConversionContext, y: Any, x: Any, name: str, dtype: torch.dtype)
     x_negative = elementwise(ctx, EW.LESS, x, 0.0, f"{name}_x_neg", compute)
     result = select(ctx, x_negative, turned, base, compute, f"{name}_quadrant")
     y_positive = elementwise(ctx, EW.GREATER, y, 0.0, f"{name}_y_pos", compute)
-    on_axis = select(ctx, y_positive, torch.pi / 2, select(ctx, y_negative, -torch.pi / 2, 0.0, compute, f"{name}_down"), compute, f"{name}_axis")
+    on_axis = select(
+        ctx,
+        y_positive,
+        torch.pi / 2,
+        select(ctx, y_negative, -torch.pi / 2, 0.0, compute, f"{name}_down"),
+        compute,
+        f"{name}_axis",
+    )
     x_zero = elementwise(ctx, EW.EQUAL, x, 0.0, f"{name}_x_zero", compute)
     return cast(ctx, select(ctx, x_zero, on_axis, result, compute, f"{name}_x0"), dtype, name)
 

@@ -94,12 +94,24 @@ def _membership(
         # The last bag runs to the end of the indices.
         ends = concat(ctx, [ends, int_tensor(ctx, count, f"{name}_n")], 0, f"{name}_ends")
     positions = unsqueeze(ctx, cast_trt_tensor(ctx, iota(ctx, indices, 0, name), torch.int64, name), 0, f"{name}_pos")
-    after_start = _not(ctx, add_binary(ctx, EW.LESS, positions, unsqueeze(ctx, starts, 1, f"{name}_s"), f"{name}_lt_start"), f"{name}_ge")
+    after_start = _not(
+        ctx,
+        add_binary(ctx, EW.LESS, positions, unsqueeze(ctx, starts, 1, f"{name}_s"), f"{name}_lt_start"),
+        f"{name}_ge",
+    )
     before_end = add_binary(ctx, EW.LESS, positions, unsqueeze(ctx, ends, 1, f"{name}_e"), f"{name}_lt")
     member = add_binary(ctx, EW.AND, after_start, before_end, f"{name}_member")
     if padding is not None:
-        is_pad = add_binary(ctx, EW.EQUAL, indices, create_constant(ctx, torch.tensor([padding]), f"{name}_pad"), f"{name}_is_pad")
-        member = add_binary(ctx, EW.AND, member, _not(ctx, unsqueeze(ctx, is_pad, 0, f"{name}_pad_row"), f"{name}_kept"), f"{name}_unpadded")
+        is_pad = add_binary(
+            ctx, EW.EQUAL, indices, create_constant(ctx, torch.tensor([padding]), f"{name}_pad"), f"{name}_is_pad"
+        )
+        member = add_binary(
+            ctx,
+            EW.AND,
+            member,
+            _not(ctx, unsqueeze(ctx, is_pad, 0, f"{name}_pad_row"), f"{name}_kept"),
+            f"{name}_unpadded",
+        )
     return member
 
 
@@ -130,10 +142,21 @@ def aten_ops_embedding_bag(ctx: ConversionContext, target: Any, args: Any, kwarg
     zero = create_constant(ctx, torch.zeros((1, 1), dtype=dtype), f"{name}_zero")
     if mode == MAX:
         lowest = create_constant(ctx, torch.full((1, 1, 1), float("-inf"), dtype=dtype), f"{name}_lowest")
-        masked = _where(ctx, unsqueeze(ctx, member, 2, f"{name}_m3"), unsqueeze(ctx, rows, 0, f"{name}_r3"), lowest, f"{name}_masked")
+        masked = _where(
+            ctx,
+            unsqueeze(ctx, member, 2, f"{name}_m3"),
+            unsqueeze(ctx, rows, 0, f"{name}_r3"),
+            lowest,
+            f"{name}_masked",
+        )
         pooled = reduce(ctx, masked, trt.ReduceOperation.MAX, [1], False, f"{name}_max")
         # An empty bag (or one of padding only) is zeros, not -inf.
-        return _where(ctx, add_binary(ctx, EW.GREATER, counts, zero, f"{name}_nonempty"), pooled, zero, name), None, None, None
+        return (
+            _where(ctx, add_binary(ctx, EW.GREATER, counts, zero, f"{name}_nonempty"), pooled, zero, name),
+            None,
+            None,
+            None,
+        )
     weights = cast_trt_tensor(ctx, member, dtype, f"{name}_weights")
     if per_sample is not None:
         sample = get_trt_tensor(ctx, per_sample, f"{name}_per_sample", dtype)
@@ -141,5 +164,7 @@ def aten_ops_embedding_bag(ctx: ConversionContext, target: Any, args: Any, kwarg
     pooled = matmul(ctx, weights, rows, f"{name}_sum", dtype=dtype)
     if mode == MEAN:
         one = create_constant(ctx, torch.ones((1, 1), dtype=dtype), f"{name}_one")
-        pooled = add_binary(ctx, EW.DIV, pooled, add_binary(ctx, EW.MAX, counts, one, f"{name}_atleast1"), f"{name}_mean")
+        pooled = add_binary(
+            ctx, EW.DIV, pooled, add_binary(ctx, EW.MAX, counts, one, f"{name}_atleast1"), f"{name}_mean"
+        )
     return pooled, None, None, None

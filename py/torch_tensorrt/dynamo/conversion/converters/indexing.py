@@ -210,7 +210,9 @@ def aten_ops_scatter(ctx: ConversionContext, target: Any, args: Any, kwargs: Any
     index = _index_tensor(ctx, args[2], f"{name}_index")
     size = _index_size(ctx, index, f"{name}_index")
     if target == aten.scatter.value:
-        updates = expand_to(ctx, create_constant(ctx, torch.tensor(args[3]).to(dtype_of(x)), f"{name}_value"), size, name)
+        updates = expand_to(
+            ctx, create_constant(ctx, torch.tensor(args[3]).to(dtype_of(x)), f"{name}_value"), size, name
+        )
     else:
         # ScatterElements wants updates shaped like the index; scatter.src only reads that corner of src.
         src = get_trt_tensor(ctx, args[3], f"{name}_src", dtype_of(x))
@@ -233,7 +235,9 @@ def aten_ops_cumsum(ctx: ConversionContext, target: Any, args: Any, kwargs: Any,
     x = get_trt_tensor(ctx, args[0], name, dtype)
     if len(x.shape) == 0:
         return x
-    axis = create_constant(ctx, torch.tensor(get_positive_dim(args[1], len(x.shape)), dtype=torch.int64), f"{name}_axis")
+    axis = create_constant(
+        ctx, torch.tensor(get_positive_dim(args[1], len(x.shape)), dtype=torch.int64), f"{name}_axis"
+    )
     layer = ctx.net.add_cumulative(x, axis, trt.CumulativeOperation.SUM, False, False)
     set_layer_name(layer, ctx.unique_name(f"{name}_cumsum"))
     return layer.get_output(0)
@@ -325,7 +329,6 @@ def aten_ops_sort(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, n
     return topk(ctx, x, dims_of(ctx, x, name)[dim], dim, descending, name)
 
 
-
 # ---------------------------------------------------------------------------------------------
 # index_put: x[i0, :, i2] = v after functionalization (index_copy lowers to it)
 # ---------------------------------------------------------------------------------------------
@@ -392,7 +395,9 @@ def _values_in_put_order(
     target = [dims[d] for d in before] + batch + [dims[d] for d in after]
     values = expand_to(ctx, values, target, f"{name}_values")
     b, n = len(batch), len(before)
-    return permute(ctx, values, list(range(n, n + b)) + list(range(n)) + list(range(n + b, len(target))), f"{name}_values")
+    return permute(
+        ctx, values, list(range(n, n + b)) + list(range(n)) + list(range(n + b, len(target))), f"{name}_values"
+    )
 
 
 def _scatter_rows(ctx: ConversionContext, x: Any, indices: Sequence[Any], values: Any, name: str) -> Any:
@@ -405,7 +410,9 @@ def _scatter_rows(ctx: ConversionContext, x: Any, indices: Sequence[Any], values
     batch = _broadcast_dims(ctx, wrapped, f"{name}_batch")
     # ScatterND writes whole trailing blocks at index tuples over the leading dims: move the
     # indexed dims to the front and stack the (broadcast) index tensors along a last dim.
-    columns = [unsqueeze(ctx, expand_to(ctx, w, batch, f"{name}_b{i}"), -1, f"{name}_c{i}") for i, w in enumerate(wrapped)]
+    columns = [
+        unsqueeze(ctx, expand_to(ctx, w, batch, f"{name}_b{i}"), -1, f"{name}_c{i}") for i, w in enumerate(wrapped)
+    ]
     tuples = concat(ctx, columns, len(batch), f"{name}_tuples")
     moved = permute(ctx, x, indexed + others, name)
     updates = _values_in_put_order(ctx, values, indexed, dims, batch, name)
@@ -444,7 +451,9 @@ def _accumulate_rows(ctx: ConversionContext, x: Any, indices: Sequence[Any], val
     dims = dims_of(ctx, x, name)
     wrapped = [_wrap_negative(ctx, entries[d], dims[d], f"{name}_i{d}") for d in indexed]
     batch = _broadcast_dims(ctx, wrapped, f"{name}_batch")
-    linear = _linear_index(ctx, [expand_to(ctx, w, batch, f"{name}_b{i}") for i, w in enumerate(wrapped)], [dims[d] for d in indexed], name)
+    linear = _linear_index(
+        ctx, [expand_to(ctx, w, batch, f"{name}_b{i}") for i, w in enumerate(wrapped)], [dims[d] for d in indexed], name
+    )
     count = shape_product(ctx, batch, f"{name}_count")
     positions = math.prod(int(dims[d]) for d in indexed)
     rest = shape_product(ctx, [dims[d] for d in others], f"{name}_rest")

@@ -82,7 +82,9 @@ def _batch_norm_inference_ok(node: torch.fx.Node, settings: object) -> bool:
     )
 
 
-def _fold_statistics(ctx: ConversionContext, args: Sequence[Any], channels: int, eps: float, name: str) -> tuple[Any, Any]:
+def _fold_statistics(
+    ctx: ConversionContext, args: Sequence[Any], channels: int, eps: float, name: str
+) -> tuple[Any, Any]:
     """(scale, shift) with scale = weight / sqrt(var + eps) and shift = bias - mean * scale, in fp32.
 
     Module parameters and buffers are folded at build time; weights or statistics that are graph
@@ -94,7 +96,9 @@ def _fold_statistics(ctx: ConversionContext, args: Sequence[Any], channels: int,
     if all(isinstance(a, torch.Tensor) for a in (weight, bias, mean, var)):
         scale = weight.detach().float() / torch.sqrt(var.detach().float() + eps)
         return scale, bias.detach().float() - mean.detach().float() * scale
-    w, b, m, v = (get_trt_tensor(ctx, a, f"{name}_{k}", torch.float32) for a, k in zip((weight, bias, mean, var), "wbmv"))
+    w, b, m, v = (
+        get_trt_tensor(ctx, a, f"{name}_{k}", torch.float32) for a, k in zip((weight, bias, mean, var), "wbmv")
+    )
     eps_t = create_constant(ctx, torch.tensor([eps]), f"{name}_eps")
     std = add_unary(ctx, trt.UnaryOperation.SQRT, add_binary(ctx, Op.SUM, v, eps_t, f"{name}_var_eps"), f"{name}_std")
     scale = add_binary(ctx, Op.DIV, w, std, f"{name}_scale")

@@ -73,8 +73,16 @@ def _scalar(ctx: ConversionContext, value: Any, dtype: torch.dtype, name: str) -
 
 def _binary(ctx: ConversionContext, op: Any, a: Any, b: Any, name: str) -> Any:
     """``a op b`` in float32 for ITensors (SymInt operands already made 0-D by ``_scalar``) and numbers."""
-    a = cast_trt_tensor(ctx, a, torch.float32, name) if is_trt_tensor(a) else _scalar(ctx, a, torch.float32, f"{name}_a")
-    b = cast_trt_tensor(ctx, b, torch.float32, name) if is_trt_tensor(b) else _scalar(ctx, b, torch.float32, f"{name}_b")
+    a = (
+        cast_trt_tensor(ctx, a, torch.float32, name)
+        if is_trt_tensor(a)
+        else _scalar(ctx, a, torch.float32, f"{name}_a")
+    )
+    b = (
+        cast_trt_tensor(ctx, b, torch.float32, name)
+        if is_trt_tensor(b)
+        else _scalar(ctx, b, torch.float32, f"{name}_b")
+    )
     return add_binary(ctx, op, a, b, name)
 
 
@@ -280,7 +288,11 @@ def aten_ops_uniform(ctx: ConversionContext, target: Any, args: Any, kwargs: Any
     low, high = arg(args, kwargs, 1, "from", 0.0), arg(args, kwargs, 2, "to", 1.0)
     u = _uniform(ctx, _size_of(ctx, args[0], name), torch.float32, name)
     x = _binary(ctx, EW.SUM, _binary(ctx, EW.PROD, u, float(high) - float(low), f"{name}_scale"), low, f"{name}_shift")
-    return below(ctx, x, float(high), _out_dtype(ctx), name) if high > low else cast_trt_tensor(ctx, x, _out_dtype(ctx), name)
+    return (
+        below(ctx, x, float(high), _out_dtype(ctx), name)
+        if high > low
+        else cast_trt_tensor(ctx, x, _out_dtype(ctx), name)
+    )
 
 
 def _bernoulli_ok(node: torch.fx.Node, settings: CompilationSettings) -> bool:

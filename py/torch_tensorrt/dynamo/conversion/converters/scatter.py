@@ -49,7 +49,9 @@ REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
 def _vals(node: torch.fx.Node) -> list[Any]:
-    return [a.meta.get("val") if isinstance(a, torch.fx.Node) else a for a in (node.args[0], node.args[2], node.args[3])]
+    return [
+        a.meta.get("val") if isinstance(a, torch.fx.Node) else a for a in (node.args[0], node.args[2], node.args[3])
+    ]
 
 
 def _scatter_reduce_args(target: Any, args: Any, kwargs: Any) -> tuple[str, bool]:
@@ -93,20 +95,36 @@ def _select(ctx: ConversionContext, cond: Any, a: Any, b: Any, name: str) -> Any
     return layer.get_output(0)
 
 
-def _combine(ctx: ConversionContext, x: Any, hot: Any, values: Any, reduction: str, include_self: bool, name: str) -> Any:
+def _combine(
+    ctx: ConversionContext, x: Any, hot: Any, values: Any, reduction: str, include_self: bool, name: str
+) -> Any:
     """Merge the values selected by ``hot`` (..., J, K) into ``x`` (..., K)."""
     dtype, rank = dtype_of(x), len(hot.shape)
     count = reduce(ctx, cast_trt_tensor(ctx, hot, dtype, f"{name}_hits"), R.SUM, [rank - 2], False, f"{name}_count")
     hit = add_binary(ctx, EW.GREATER, count, _fill(ctx, 0, dtype, rank - 1, f"{name}_zero"), f"{name}_hit")
-    identity = {"sum": 0, "mean": 0, "prod": 1, "amax": _extreme(dtype, False), "amin": _extreme(dtype, True)}[reduction]
+    identity = {"sum": 0, "mean": 0, "prod": 1, "amax": _extreme(dtype, False), "amin": _extreme(dtype, True)}[
+        reduction
+    ]
     op = {"sum": R.SUM, "mean": R.SUM, "prod": R.PROD, "amax": R.MAX, "amin": R.MIN}[reduction]
     chosen = _select(ctx, hot, values, _fill(ctx, identity, dtype, rank, f"{name}_identity"), f"{name}_chosen")
     combined = reduce(ctx, chosen, op, [rank - 2], False, f"{name}_{reduction}")
     if reduction == "mean":
         if include_self:
             total = add_binary(ctx, EW.SUM, x, combined, f"{name}_with_self")
-            return add_binary(ctx, EW.DIV, total, add_binary(ctx, EW.SUM, count, _fill(ctx, 1, dtype, rank - 1, f"{name}_one"), f"{name}_n"), f"{name}_mean")
-        mean = add_binary(ctx, EW.DIV, combined, add_binary(ctx, EW.MAX, count, _fill(ctx, 1, dtype, rank - 1, f"{name}_one"), f"{name}_n"), f"{name}_mean")
+            return add_binary(
+                ctx,
+                EW.DIV,
+                total,
+                add_binary(ctx, EW.SUM, count, _fill(ctx, 1, dtype, rank - 1, f"{name}_one"), f"{name}_n"),
+                f"{name}_mean",
+            )
+        mean = add_binary(
+            ctx,
+            EW.DIV,
+            combined,
+            add_binary(ctx, EW.MAX, count, _fill(ctx, 1, dtype, rank - 1, f"{name}_one"), f"{name}_n"),
+            f"{name}_mean",
+        )
         return _select(ctx, hit, mean, x, name)
     if not include_self:
         return _select(ctx, hit, combined, x, name)
@@ -157,10 +175,14 @@ def aten_ops_masked_scatter(ctx: ConversionContext, target: Any, args: Any, kwar
     flat_mask = reshape(ctx, mask, [total], f"{name}_flat_mask")
     # The k-th True position (in row-major order) takes the source's k-th element.
     axis = create_constant(ctx, torch.tensor(0, dtype=torch.int32), f"{name}_axis")
-    layer = ctx.net.add_cumulative(cast_trt_tensor(ctx, flat_mask, torch.int32, name), axis, trt.CumulativeOperation.SUM, True, False)
+    layer = ctx.net.add_cumulative(
+        cast_trt_tensor(ctx, flat_mask, torch.int32, name), axis, trt.CumulativeOperation.SUM, True, False
+    )
     set_layer_name(layer, ctx.unique_name(f"{name}_rank"))
     src = get_trt_tensor(ctx, args[2], f"{name}_src", dtype_of(x))
-    flat_src = reshape(ctx, src, [shape_product(ctx, dims_of(ctx, src, f"{name}_src"), f"{name}_src_total")], f"{name}_flat_src")
+    flat_src = reshape(
+        ctx, src, [shape_product(ctx, dims_of(ctx, src, f"{name}_src"), f"{name}_src_total")], f"{name}_flat_src"
+    )
     gather = ctx.net.add_gather(flat_src, layer.get_output(0), 0)
     set_layer_name(gather, ctx.unique_name(f"{name}_take"))
     flat_x = reshape(ctx, x, [total], f"{name}_flat_x")

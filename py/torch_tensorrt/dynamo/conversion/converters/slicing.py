@@ -65,9 +65,7 @@ def _clamp(ctx: ConversionContext, value: Dim, size: Dim, name: str) -> Dim:
     return shape_math(ctx, EW.MAX, shape_math(ctx, EW.MIN, value, size, f"{name}_hi"), 0, f"{name}_lo")
 
 
-def slice_bounds(
-    ctx: ConversionContext, start: Any, end: Any, step: int, size: Dim, name: str
-) -> tuple[Dim, Dim]:
+def slice_bounds(ctx: ConversionContext, start: Any, end: Any, step: int, size: Dim, name: str) -> tuple[Dim, Dim]:
     """(first position, element count) of ``[start:end:step]`` over a dim of ``size``."""
     start = _clamp(ctx, _wrap_index(ctx, 0 if start is None else start, size, f"{name}_start"), size, f"{name}_start")
     if end is None or (is_static_int(end) and is_static_int(size) and end >= size):
@@ -93,10 +91,13 @@ def aten_ops_slice(ctx: ConversionContext, target: Any, args: Any, kwargs: Any, 
     dim = get_positive_dim(arg(args, kwargs, 1, "dim", 0), rank)
     step = arg(args, kwargs, 4, "step", 1)
     dims = dims_of(ctx, x, name)
-    start, count = slice_bounds(
-        ctx, arg(args, kwargs, 2, "start"), arg(args, kwargs, 3, "end"), step, dims[dim], name
-    )
-    if is_static_int(start) and start == 0 and step == 1 and (count is dims[dim] or (is_static_int(count) and count == x.shape[dim])):
+    start, count = slice_bounds(ctx, arg(args, kwargs, 2, "start"), arg(args, kwargs, 3, "end"), step, dims[dim], name)
+    if (
+        is_static_int(start)
+        and start == 0
+        and step == 1
+        and (count is dims[dim] or (is_static_int(count) and count == x.shape[dim]))
+    ):
         return x
     starts: list[Dim] = [0] * rank
     strides: list[Dim] = [1] * rank
