@@ -84,7 +84,8 @@ torch_units = {"core/runtime/TRTEngine.cpp", "core/runtime/EngineRegistry.cpp", 
                "tests/core/test_profiles_and_budgets.cpp",
                "tests/core/test_shape_tensor_inputs.cpp", "tests/core/test_engine_profiling.cpp",
                "core/runtime/AliasedIO.cpp", "tests/core/test_aliased_io.cpp",
-               "core/runtime/TorchOutputAllocator.cpp", "core/runtime/EngineStreams.cpp"}
+               "core/runtime/TorchOutputAllocator.cpp", "core/runtime/EngineStreams.cpp",
+               "core/runtime/TRTEngineProfiles.cpp", "core/runtime/EngineInputChecks.cpp"}
 for src in lists["RUNTIME_SOURCES"] + lists["FAKE_BACKEND_SOURCES"] + lists["TEST_SOURCES"]:
     print(src, "torch" if src in torch_units else "plain")
 PYEOF
