@@ -233,7 +233,7 @@ def compile_module(
     engine_cache = engine_cache_for(settings)
     for index, call in enumerate(calls, 1):
         segment_module = getattr(gm, call.target)
-        mark_shape_tensor_inputs(gm, call, segment_module, specs)
+        mark_shape_tensor_inputs(gm, call, segment_module)
         input_ranges = _segment_input_ranges(gm, call, ranges)
         profile_ranges = [_segment_input_ranges(gm, call, r) for r in per_profile]
         build_args: tuple[Any, ...] = (profile_ranges,)

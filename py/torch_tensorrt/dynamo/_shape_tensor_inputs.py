@@ -27,20 +27,13 @@ def mark_shape_tensor_program_inputs(module: torch.fx.GraphModule, specs: Sequen
             node.meta.pop(SHAPE_TENSOR_VALUES_META, None)
 
 
-def mark_shape_tensor_inputs(
-    parent: torch.fx.GraphModule, call: torch.fx.Node, segment: torch.fx.GraphModule, specs: Sequence[Input]
-) -> None:
+def mark_shape_tensor_inputs(parent: torch.fx.GraphModule, call: torch.fx.Node, segment: torch.fx.GraphModule) -> None:
     """Tag the placeholders of ``segment`` (called by ``call`` in ``parent``) that receive a program
-    input declared ``is_shape_tensor`` with that input's value range."""
-    program_inputs = [n for n in parent.graph.nodes if n.op == "placeholder"]
-    values_of = {
-        node: spec.shape_tensor_values
-        for node, spec in zip(program_inputs, specs)
-        if spec.is_shape_tensor and spec.shape_tensor_values is not None
-    }
+    input tagged by :func:`mark_shape_tensor_program_inputs` with that input's value range."""
     segment_inputs = [n for n in segment.graph.nodes if n.op == "placeholder"]
     for arg, placeholder in zip(call.args, segment_inputs):
-        values = values_of.get(arg) if isinstance(arg, torch.fx.Node) else None
+        program_input = isinstance(arg, torch.fx.Node) and arg.op == "placeholder" and arg.graph is parent.graph
+        values = arg.meta.get(SHAPE_TENSOR_VALUES_META) if program_input else None
         if values is not None:
             placeholder.meta[SHAPE_TENSOR_VALUES_META] = values
         else:

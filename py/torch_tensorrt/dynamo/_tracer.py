@@ -162,7 +162,7 @@ def trace(
     specs = as_inputs(given)
     strict = bool(kwargs.pop("strict", False))
     _report_trace_options(kwargs)
-    args, _ = nested_examples(as_input_tree(given), _example_for)
+    args = _nest_like(given, [_example_for(spec) for spec in specs])
     kwargs_examples = _kwarg_examples(kwarg_inputs)
     kwarg_specs = {k: v for k, v in (kwarg_inputs or {}).items() if isinstance(v, Input)}
     # One call for every Input, so that dims shared by name are one Dim across args and kwargs.
